@@ -1,0 +1,362 @@
+//! An in-memory [`GitHub`] for tests and benchmarks: it keeps issues, comments, team
+//! membership and permissions, records every call, and can be told to fail. Not used by
+//! the server binary.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{
+    CloseReason, Comment, Connector, Credentials, GitHub, GitHubError, Issue, IssueState, NewIssue,
+    Result, Target,
+};
+use crate::input::Permission;
+
+/// One recorded call, in the trait's terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Call {
+    /// `identity`.
+    Identity,
+    /// `list_labelled_issues(label)`.
+    ListIssues(String),
+    /// `get_issue(number)`.
+    GetIssue(u64),
+    /// `open_issue(title)`.
+    OpenIssue(String),
+    /// `list_comments(number)`.
+    ListComments(u64),
+    /// `add_comment(number, body)`.
+    AddComment(u64, String),
+    /// `close_issue(number, reason)`.
+    CloseIssue(u64, CloseReason),
+    /// `reopen_issue(number)`.
+    ReopenIssue(u64),
+    /// `is_team_member(org/slug, login)`.
+    TeamMember(String, String),
+    /// `permission(login)`.
+    Permission(String),
+}
+
+impl Call {
+    /// Whether the call changes GitHub.
+    pub fn is_write(&self) -> bool {
+        matches!(
+            self,
+            Call::OpenIssue(_) | Call::AddComment(..) | Call::CloseIssue(..) | Call::ReopenIssue(_)
+        )
+    }
+}
+
+#[derive(Debug, Default)]
+struct State {
+    identity: String,
+    now: Option<DateTime<Utc>>,
+    issues: BTreeMap<u64, Issue>,
+    comments: BTreeMap<u64, Vec<Comment>>,
+    next_comment_id: u64,
+    teams: BTreeMap<String, BTreeSet<String>>,
+    permissions: BTreeMap<String, Permission>,
+    calls: Vec<Call>,
+    fail_with: Option<GitHubError>,
+}
+
+/// The in-memory GitHub. Clones share state.
+#[derive(Debug, Clone)]
+pub struct FakeGitHub {
+    state: Arc<Mutex<State>>,
+}
+
+impl Default for FakeGitHub {
+    fn default() -> Self {
+        Self::new("release-bot")
+    }
+}
+
+impl FakeGitHub {
+    /// A fake whose own identity is `identity`.
+    pub fn new(identity: &str) -> Self {
+        FakeGitHub {
+            state: Arc::new(Mutex::new(State {
+                identity: identity.to_owned(),
+                next_comment_id: 1,
+                ..State::default()
+            })),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sets the time stamped on what the fake creates (default: the real clock).
+    pub fn set_now(&self, now: DateTime<Utc>) {
+        self.lock().now = Some(now);
+    }
+
+    fn now(state: &State) -> DateTime<Utc> {
+        state.now.unwrap_or_else(Utc::now)
+    }
+
+    /// Makes every following call fail with `error`, or succeed again with `None`.
+    pub fn fail_with(&self, error: Option<GitHubError>) {
+        self.lock().fail_with = error;
+    }
+
+    /// Adds `login` to team `org/slug`.
+    pub fn add_team_member(&self, team: &str, login: &str) {
+        self.lock()
+            .teams
+            .entry(team.to_owned())
+            .or_default()
+            .insert(login.to_owned());
+    }
+
+    /// Gives `login` a repository permission.
+    pub fn set_permission(&self, login: &str, permission: Permission) {
+        self.lock().permissions.insert(login.to_owned(), permission);
+    }
+
+    /// Every call made so far.
+    pub fn calls(&self) -> Vec<Call> {
+        self.lock().calls.clone()
+    }
+
+    /// Forgets the recorded calls.
+    pub fn clear_calls(&self) {
+        self.lock().calls.clear();
+    }
+
+    /// Every issue, by number.
+    pub fn issues(&self) -> Vec<Issue> {
+        self.lock().issues.values().cloned().collect()
+    }
+
+    /// One issue.
+    pub fn issue(&self, number: u64) -> Option<Issue> {
+        self.lock().issues.get(&number).cloned()
+    }
+
+    /// The comments on an issue.
+    pub fn comments(&self, number: u64) -> Vec<Comment> {
+        self.lock()
+            .comments
+            .get(&number)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// A person (not the function) comments on an issue, at the fake's now.
+    pub fn user_comments(&self, number: u64, login: &str, body: &str) {
+        let mut s = self.lock();
+        let at = Self::now(&s);
+        Self::push_comment(&mut s, number, login, body, at);
+    }
+
+    /// A person edits a comment, re-dating it.
+    pub fn user_edits_comment(&self, id: u64, body: &str) {
+        let mut s = self.lock();
+        let at = Self::now(&s);
+        for comments in s.comments.values_mut() {
+            if let Some(c) = comments.iter_mut().find(|c| c.id == id) {
+                c.body = body.to_owned();
+                c.updated_at = at;
+            }
+        }
+    }
+
+    /// A person closes an issue with a reason.
+    pub fn user_closes(&self, number: u64, login: &str, reason: CloseReason) {
+        let mut s = self.lock();
+        let at = Self::now(&s);
+        if let Some(issue) = s.issues.get_mut(&number) {
+            issue.state = IssueState::Closed;
+            issue.state_reason = Some(reason);
+            issue.closed_by = Some(login.to_owned());
+            issue.closed_at = Some(at);
+        }
+    }
+
+    /// A person opens an issue directly (for duplicate and marker tests).
+    pub fn user_opens(&self, login: &str, new: &NewIssue) -> Issue {
+        let mut s = self.lock();
+        Self::insert_issue(&mut s, login, new)
+    }
+
+    /// Deletes an issue, as an admin can.
+    pub fn delete_issue(&self, number: u64) {
+        let mut s = self.lock();
+        s.issues.remove(&number);
+        s.comments.remove(&number);
+    }
+
+    fn insert_issue(s: &mut State, author: &str, new: &NewIssue) -> Issue {
+        let number = s.issues.keys().next_back().copied().unwrap_or(0) + 1;
+        let issue = Issue {
+            number,
+            html_url: format!("https://github.com/acme/release-approvals/issues/{number}"),
+            title: new.title.clone(),
+            body: new.body.clone(),
+            state: IssueState::Open,
+            state_reason: None,
+            closed_by: None,
+            closed_at: None,
+            created_at: Self::now(s),
+            author: author.to_owned(),
+            labels: new.labels.clone(),
+        };
+        s.issues.insert(number, issue.clone());
+        issue
+    }
+
+    fn push_comment(s: &mut State, number: u64, login: &str, body: &str, at: DateTime<Utc>) {
+        let id = s.next_comment_id;
+        s.next_comment_id += 1;
+        s.comments.entry(number).or_default().push(Comment {
+            id,
+            author: login.to_owned(),
+            body: body.to_owned(),
+            created_at: at,
+            updated_at: at,
+        });
+    }
+
+    /// Records the call and returns the injected failure, if any.
+    fn enter(&self, call: Call) -> Result<MutexGuard<'_, State>> {
+        let mut s = self.lock();
+        s.calls.push(call);
+        match s.fail_with.clone() {
+            Some(e) => Err(e),
+            None => Ok(s),
+        }
+    }
+}
+
+#[async_trait]
+impl GitHub for FakeGitHub {
+    async fn identity(&self) -> Result<String> {
+        Ok(self.enter(Call::Identity)?.identity.clone())
+    }
+
+    async fn list_labelled_issues(&self, label: &str) -> Result<Vec<Issue>> {
+        let s = self.enter(Call::ListIssues(label.to_owned()))?;
+        Ok(s.issues
+            .values()
+            .filter(|i| i.labels.iter().any(|l| l == label))
+            .cloned()
+            .collect())
+    }
+
+    async fn get_issue(&self, number: u64) -> Result<Option<Issue>> {
+        Ok(self
+            .enter(Call::GetIssue(number))?
+            .issues
+            .get(&number)
+            .cloned())
+    }
+
+    async fn open_issue(&self, issue: &NewIssue) -> Result<Issue> {
+        let mut s = self.enter(Call::OpenIssue(issue.title.clone()))?;
+        let author = s.identity.clone();
+        Ok(Self::insert_issue(&mut s, &author, issue))
+    }
+
+    async fn list_comments(&self, number: u64) -> Result<Vec<Comment>> {
+        let s = self.enter(Call::ListComments(number))?;
+        if !s.issues.contains_key(&number) {
+            return Err(GitHubError::NotFound(format!("issue #{number}")));
+        }
+        Ok(s.comments.get(&number).cloned().unwrap_or_default())
+    }
+
+    async fn add_comment(&self, number: u64, body: &str) -> Result<()> {
+        let mut s = self.enter(Call::AddComment(number, body.to_owned()))?;
+        if !s.issues.contains_key(&number) {
+            return Err(GitHubError::NotFound(format!("issue #{number}")));
+        }
+        let (login, at) = (s.identity.clone(), Self::now(&s));
+        Self::push_comment(&mut s, number, &login, body, at);
+        Ok(())
+    }
+
+    async fn close_issue(&self, number: u64, reason: CloseReason) -> Result<()> {
+        let mut s = self.enter(Call::CloseIssue(number, reason.clone()))?;
+        let (login, at) = (s.identity.clone(), Self::now(&s));
+        let issue = s
+            .issues
+            .get_mut(&number)
+            .ok_or_else(|| GitHubError::NotFound(format!("issue #{number}")))?;
+        issue.state = IssueState::Closed;
+        issue.state_reason = Some(reason);
+        issue.closed_by = Some(login);
+        issue.closed_at = Some(at);
+        Ok(())
+    }
+
+    async fn reopen_issue(&self, number: u64) -> Result<()> {
+        let mut s = self.enter(Call::ReopenIssue(number))?;
+        let issue = s
+            .issues
+            .get_mut(&number)
+            .ok_or_else(|| GitHubError::NotFound(format!("issue #{number}")))?;
+        issue.state = IssueState::Open;
+        issue.state_reason = Some(CloseReason::Other("reopened".into()));
+        issue.closed_by = None;
+        issue.closed_at = None;
+        Ok(())
+    }
+
+    async fn is_team_member(&self, org: &str, team_slug: &str, login: &str) -> Result<bool> {
+        let team = format!("{org}/{team_slug}");
+        let s = self.enter(Call::TeamMember(team.clone(), login.to_owned()))?;
+        Ok(s.teams.get(&team).is_some_and(|m| m.contains(login)))
+    }
+
+    async fn permission(&self, login: &str) -> Result<Option<Permission>> {
+        let s = self.enter(Call::Permission(login.to_owned()))?;
+        Ok(s.permissions.get(login).copied())
+    }
+}
+
+/// A [`Connector`] that hands out one [`FakeGitHub`] whatever the credentials, and
+/// records the targets it was asked for.
+#[derive(Debug, Clone, Default)]
+pub struct FakeConnector {
+    /// The fake every connection returns.
+    pub github: FakeGitHub,
+    targets: Arc<Mutex<Vec<Target>>>,
+}
+
+impl FakeConnector {
+    /// A connector serving `github`.
+    pub fn new(github: FakeGitHub) -> Self {
+        FakeConnector {
+            github,
+            targets: Arc::default(),
+        }
+    }
+
+    /// The targets connected to so far.
+    pub fn targets(&self) -> Vec<Target> {
+        self.targets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+#[async_trait]
+impl Connector for FakeConnector {
+    async fn connect(
+        &self,
+        target: &Target,
+        _credentials: &Credentials,
+    ) -> Result<Arc<dyn GitHub>> {
+        self.targets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(target.clone());
+        Ok(Arc::new(self.github.clone()))
+    }
+}

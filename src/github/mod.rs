@@ -1,0 +1,251 @@
+//! GitHub, in this product's own terms: the approval issue, its comments, who may
+//! approve. The gate logic talks only to the [`GitHub`] trait; the octocrab adapter
+//! (`octocrab.rs`, the one file that imports octocrab) and the in-memory fake used by
+//! tests implement it. Domain types here never carry octocrab models.
+
+pub mod credentials;
+pub mod fake;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+pub use credentials::{Credentials, Secret};
+
+use crate::input::Permission;
+
+/// Whether an issue is open or closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueState {
+    /// Open.
+    Open,
+    /// Closed.
+    Closed,
+}
+
+/// Why an issue was closed (`state_reason`). Unknown values are kept, never an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CloseReason {
+    /// Closed as completed.
+    Completed,
+    /// Closed as not planned.
+    NotPlanned,
+    /// Closed as a duplicate.
+    Duplicate,
+    /// A value GitHub added after this code was written.
+    Other(String),
+}
+
+impl CloseReason {
+    /// The REST API's `state_reason` string.
+    pub fn as_api_str(&self) -> &str {
+        match self {
+            CloseReason::Completed => "completed",
+            CloseReason::NotPlanned => "not_planned",
+            CloseReason::Duplicate => "duplicate",
+            CloseReason::Other(s) => s,
+        }
+    }
+
+    /// Reads a `state_reason` string.
+    pub fn from_api_str(s: &str) -> Self {
+        match s {
+            "completed" => CloseReason::Completed,
+            "not_planned" => CloseReason::NotPlanned,
+            "duplicate" => CloseReason::Duplicate,
+            other => CloseReason::Other(other.to_owned()),
+        }
+    }
+}
+
+/// An issue, as the gate needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    /// The issue number.
+    pub number: u64,
+    /// The issue's web URL.
+    pub html_url: String,
+    /// Title.
+    pub title: String,
+    /// Body (markdown), empty when none.
+    pub body: String,
+    /// Open or closed.
+    pub state: IssueState,
+    /// Why it was closed, when closed and GitHub says.
+    pub state_reason: Option<CloseReason>,
+    /// Who closed it, when closed and GitHub says.
+    pub closed_by: Option<String>,
+    /// When it was closed.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// When it was opened.
+    pub created_at: DateTime<Utc>,
+    /// Who opened it.
+    pub author: String,
+    /// Label names.
+    pub labels: Vec<String>,
+}
+
+/// A comment on an issue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    /// The comment id.
+    pub id: u64,
+    /// Who wrote it.
+    pub author: String,
+    /// Its body as it is now.
+    pub body: String,
+    /// When it was written.
+    pub created_at: DateTime<Utc>,
+    /// When it was last edited (equal to `created_at` when never edited).
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An issue to open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewIssue {
+    /// Title.
+    pub title: String,
+    /// Body (markdown).
+    pub body: String,
+    /// Labels.
+    pub labels: Vec<String>,
+    /// Logins to assign (GitHub accepts at most 10).
+    pub assignees: Vec<String>,
+}
+
+/// A GitHub failure, classified by what the gate should do about it. Messages never
+/// contain a token or key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GitHubError {
+    /// No credentials were supplied.
+    #[error("no GitHub credentials: {0}")]
+    MissingCredentials(String),
+    /// The credentials were refused (401) or are malformed.
+    #[error("GitHub refused the credentials: {0}")]
+    BadCredentials(String),
+    /// The credentials lack a permission (403 without a rate limit).
+    #[error("GitHub denied access: {0}")]
+    Forbidden(String),
+    /// A primary or secondary rate limit; retry after the given time when known.
+    #[error("GitHub rate limit reached{}", retry_after.map(|d| format!(", retry in {}s", d.as_secs())).unwrap_or_default())]
+    RateLimited {
+        /// How long to wait before trying again.
+        retry_after: Option<Duration>,
+    },
+    /// The resource does not exist (404) or was deleted (410).
+    #[error("GitHub resource not found: {0}")]
+    NotFound(String),
+    /// GitHub did not answer in time.
+    #[error("GitHub did not answer in time: {0}")]
+    Timeout(String),
+    /// GitHub answered with a 5xx.
+    #[error("GitHub server error {status}: {message}")]
+    Server {
+        /// The HTTP status.
+        status: u16,
+        /// What GitHub said, shortened.
+        message: String,
+    },
+    /// GitHub answered with something that could not be read.
+    #[error("cannot read GitHub's answer: {0}")]
+    Malformed(String),
+    /// The connection failed or anything else went wrong.
+    #[error("cannot reach GitHub: {0}")]
+    Transport(String),
+}
+
+impl GitHubError {
+    /// The PascalCase reason used on the `ApprovalSynced=False` condition.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            GitHubError::MissingCredentials(_) => "MissingCredentials",
+            GitHubError::BadCredentials(_) => "BadCredentials",
+            GitHubError::Forbidden(_) => "Forbidden",
+            GitHubError::RateLimited { .. } => "RateLimited",
+            GitHubError::NotFound(_) => "NotFound",
+            GitHubError::Timeout(_) => "Timeout",
+            GitHubError::Server { .. } => "GitHubUnavailable",
+            GitHubError::Malformed(_) => "MalformedResponse",
+            GitHubError::Transport(_) => "GitHubUnreachable",
+        }
+    }
+
+    /// How long to wait before the next attempt, when GitHub said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            GitHubError::RateLimited { retry_after } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// Result alias for GitHub calls.
+pub type Result<T, E = GitHubError> = std::result::Result<T, E>;
+
+/// One repository's approval issues, as the gate uses them. Every method is one
+/// logical GitHub operation; implementations paginate fully and use conditional
+/// requests where they can. None may sleep on a rate limit: it returns
+/// [`GitHubError::RateLimited`] and the gate retries through its TTL.
+#[async_trait]
+pub trait GitHub: Send + Sync {
+    /// The login of the identity the function acts as (never counted as an approver).
+    async fn identity(&self) -> Result<String>;
+
+    /// Every issue, open or closed, carrying `label`, oldest first (a consistent list,
+    /// every page; never the search API).
+    async fn list_labelled_issues(&self, label: &str) -> Result<Vec<Issue>>;
+
+    /// The issue with this number; `None` when it does not exist or was deleted.
+    async fn get_issue(&self, number: u64) -> Result<Option<Issue>>;
+
+    /// Opens an issue. Never retried by the implementation: a retried POST can open a
+    /// duplicate. The caller detects duplicates by marker afterwards.
+    async fn open_issue(&self, issue: &NewIssue) -> Result<Issue>;
+
+    /// Every comment on the issue, oldest first, every page.
+    async fn list_comments(&self, number: u64) -> Result<Vec<Comment>>;
+
+    /// Adds a comment.
+    async fn add_comment(&self, number: u64, body: &str) -> Result<()>;
+
+    /// Closes the issue with the given reason.
+    async fn close_issue(&self, number: u64, reason: CloseReason) -> Result<()>;
+
+    /// Reopens a closed issue.
+    async fn reopen_issue(&self, number: u64) -> Result<()>;
+
+    /// Whether `login` is an active member of team `org/team_slug`.
+    async fn is_team_member(&self, org: &str, team_slug: &str, login: &str) -> Result<bool>;
+
+    /// `login`'s permission on the repository; `None` when they have none.
+    async fn permission(&self, login: &str) -> Result<Option<Permission>>;
+}
+
+/// Where to reach GitHub, from the Input.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Target {
+    /// The REST API root.
+    pub api_url: String,
+    /// `owner`.
+    pub owner: String,
+    /// `name`.
+    pub repo: String,
+}
+
+/// Makes [`GitHub`] clients for a repository from the request's credentials. It is
+/// long-lived (one per server) so implementations can keep ETags and installation
+/// tokens between calls.
+#[async_trait]
+pub trait Connector: Send + Sync {
+    /// A client for `target` acting with `credentials`.
+    async fn connect(&self, target: &Target, credentials: &Credentials) -> Result<Arc<dyn GitHub>>;
+}
+
+pub mod octocrab;
+
+/// The connector the server uses: GitHub's REST API through octocrab.
+pub fn default_connector() -> Arc<dyn Connector> {
+    Arc::new(octocrab::OctocrabConnector::default())
+}

@@ -1,0 +1,678 @@
+//! The function Input (`release.fn.zerotouch.dev/v1beta1`, kind `Input`): the typed
+//! configuration a platform engineer writes into the Composition's pipeline step, its
+//! defaults, and the CRD generated from these types for `package/input/`.
+//!
+//! Pure: parsing and schema generation only.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The Input's API group.
+pub const GROUP: &str = "release.fn.zerotouch.dev";
+/// The Input's API version.
+pub const VERSION: &str = "v1beta1";
+/// The Input's kind.
+pub const KIND: &str = "Input";
+
+/// The function's configuration, from the Composition step's `input`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Input {
+    /// `release.fn.zerotouch.dev/v1beta1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
+    /// `Input`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Object metadata; ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<BTreeMap<String, Value>>")]
+    pub metadata: Option<Value>,
+    /// The composite kind this step handles; when absent the observed XR's kind decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xr_kind: Option<XrKind>,
+    /// The namespace for namespaced resources composed for cluster-scoped XRs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        length(min = 1, max = 63),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    )]
+    pub namespace: Option<String>,
+    /// Where and how approval issues are opened.
+    #[serde(default)]
+    pub github: GitHubInput,
+    /// Default approvers; a pipeline's `spec.approvals.<environment>` overrides them.
+    #[serde(default)]
+    pub approvals: ApprovalsInput,
+    /// The ExternalSecret composed for each pipeline.
+    #[serde(default)]
+    pub external_secret: ExternalSecretInput,
+    /// The ServiceAccount composed for each pipeline.
+    #[serde(default)]
+    pub service_account: ServiceAccountInput,
+    /// The Job run once a gate is approved; no Job without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promotion: Option<PromotionInput>,
+    /// Accept artifact tags such as `latest` that may move.
+    #[serde(default)]
+    pub allow_mutable_tags: bool,
+}
+
+/// The two composite kinds this function composes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum XrKind {
+    /// A tenant's release pipeline.
+    XReleasePipeline,
+    /// A promotion gate between two environments.
+    XPromotionGate,
+}
+
+impl XrKind {
+    /// The kind's name as it appears in `kind:`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            XrKind::XReleasePipeline => "XReleasePipeline",
+            XrKind::XPromotionGate => "XPromotionGate",
+        }
+    }
+
+    /// Parses a `kind:` value.
+    pub fn from_kind(kind: &str) -> Option<Self> {
+        match kind {
+            "XReleasePipeline" => Some(XrKind::XReleasePipeline),
+            "XPromotionGate" => Some(XrKind::XPromotionGate),
+            _ => None,
+        }
+    }
+}
+
+/// GitHub settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GitHubInput {
+    /// `owner/name` of the repository that holds approval issues.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$"))]
+    pub repository: Option<String>,
+    /// The GitHub REST API root; GitHub Enterprise Server uses `https://HOST/api/v3`.
+    #[serde(default = "default_api_url")]
+    pub api_url: String,
+    /// The name of the pipeline step's `credentials` entry.
+    #[serde(default = "default_credentials_name")]
+    pub credentials_name: String,
+    /// Labels put on approval issues; the first one is the gate label used to find them.
+    #[serde(default = "default_labels")]
+    #[schemars(length(min = 1))]
+    pub labels: Vec<String>,
+    /// How often a pending gate is polled, as a duration such as `30s` or `2m`.
+    #[serde(default = "default_poll_interval")]
+    pub poll_interval: GoDuration,
+}
+
+impl Default for GitHubInput {
+    fn default() -> Self {
+        Self {
+            repository: None,
+            api_url: default_api_url(),
+            credentials_name: default_credentials_name(),
+            labels: default_labels(),
+            poll_interval: default_poll_interval(),
+        }
+    }
+}
+
+fn default_api_url() -> String {
+    "https://api.github.com".into()
+}
+fn default_credentials_name() -> String {
+    "github".into()
+}
+fn default_labels() -> Vec<String> {
+    vec!["release-gate".into()]
+}
+fn default_poll_interval() -> GoDuration {
+    GoDuration(Duration::from_secs(30))
+}
+
+/// Who may approve, and how many approvals a promotion needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApprovalsInput {
+    /// GitHub logins allowed to approve.
+    #[serde(default)]
+    pub users: Vec<String>,
+    /// Teams whose members may approve, as `org/team-slug`.
+    #[serde(default)]
+    pub teams: Vec<String>,
+    /// Distinct authorized approvals needed.
+    #[serde(default = "default_min_approvals")]
+    #[schemars(range(min = 1, max = 10))]
+    pub min_approvals: u32,
+    /// Anyone with at least this repository permission may approve.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_permission: Option<Permission>,
+    /// Whether the requester may approve their own promotion.
+    #[serde(default)]
+    pub allow_self_approval: bool,
+}
+
+impl Default for ApprovalsInput {
+    fn default() -> Self {
+        Self {
+            users: Vec::new(),
+            teams: Vec::new(),
+            min_approvals: default_min_approvals(),
+            min_permission: None,
+            allow_self_approval: false,
+        }
+    }
+}
+
+fn default_min_approvals() -> u32 {
+    1
+}
+
+/// A GitHub repository permission, weakest first.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Permission {
+    /// Read.
+    Read,
+    /// Triage.
+    Triage,
+    /// Write.
+    Write,
+    /// Maintain.
+    Maintain,
+    /// Admin.
+    Admin,
+}
+
+/// The ExternalSecret composed for each pipeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExternalSecretInput {
+    /// The ExternalSecret API version.
+    #[serde(default = "default_es_api_version")]
+    pub api_version: String,
+    /// The secret store to read from.
+    #[serde(default)]
+    pub store_ref: StoreRef,
+    /// The remote key of each secret key; `{tenant}` and `{key}` are filled in and
+    /// `{tenant}` is required, so no two tenants share a path.
+    #[serde(default = "default_key_template")]
+    pub key_template: String,
+    /// The keys of the composed Secret.
+    #[serde(default = "default_keys")]
+    pub keys: Vec<String>,
+    /// How often External Secrets refreshes the Secret.
+    #[serde(default = "default_refresh_interval")]
+    pub refresh_interval: GoDuration,
+}
+
+impl Default for ExternalSecretInput {
+    fn default() -> Self {
+        Self {
+            api_version: default_es_api_version(),
+            store_ref: StoreRef::default(),
+            key_template: default_key_template(),
+            keys: default_keys(),
+            refresh_interval: default_refresh_interval(),
+        }
+    }
+}
+
+fn default_es_api_version() -> String {
+    "external-secrets.io/v1".into()
+}
+fn default_key_template() -> String {
+    "/platform/{tenant}/release-pipeline/{key}".into()
+}
+fn default_keys() -> Vec<String> {
+    vec!["github-token".into(), "registry-token".into()]
+}
+fn default_refresh_interval() -> GoDuration {
+    GoDuration(Duration::from_secs(3600))
+}
+
+/// A reference to an External Secrets store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StoreRef {
+    /// `SecretStore` or `ClusterSecretStore`.
+    #[serde(default = "default_store_kind")]
+    pub kind: StoreKind,
+    /// The store's name.
+    #[serde(default = "default_store_name")]
+    pub name: String,
+}
+
+impl Default for StoreRef {
+    fn default() -> Self {
+        Self {
+            kind: default_store_kind(),
+            name: default_store_name(),
+        }
+    }
+}
+
+fn default_store_kind() -> StoreKind {
+    StoreKind::ClusterSecretStore
+}
+fn default_store_name() -> String {
+    "aws-parameter-store".into()
+}
+
+/// The kind of an External Secrets store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum StoreKind {
+    /// A namespaced store.
+    SecretStore,
+    /// A cluster-wide store.
+    ClusterSecretStore,
+}
+
+impl StoreKind {
+    /// The kind's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreKind::SecretStore => "SecretStore",
+            StoreKind::ClusterSecretStore => "ClusterSecretStore",
+        }
+    }
+}
+
+/// The ServiceAccount composed for each pipeline.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServiceAccountInput {
+    /// Annotations; `{tenant}` in a value is filled in.
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// The promotion Job run once a gate is approved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PromotionInput {
+    /// The container image.
+    #[schemars(length(min = 1))]
+    pub image: String,
+    /// The container command.
+    #[serde(default)]
+    pub command: Vec<String>,
+    /// The container arguments.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Extra environment variables.
+    #[serde(default)]
+    pub env: Vec<EnvVar>,
+    /// Retries before the Job is marked failed.
+    #[serde(default = "default_backoff_limit")]
+    #[schemars(range(min = 0, max = 10))]
+    pub backoff_limit: u32,
+}
+
+fn default_backoff_limit() -> u32 {
+    2
+}
+
+/// An environment variable with a literal value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EnvVar {
+    /// The variable's name.
+    #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
+    pub name: String,
+    /// Its value.
+    #[serde(default)]
+    pub value: String,
+}
+
+/// A duration written like Go's `time.Duration` (`30s`, `1m30s`, `2h`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GoDuration(pub Duration);
+
+impl GoDuration {
+    /// Parses `1h2m3s`, `500ms`, `45s`; units h, m, s, ms. Must be positive.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let invalid =
+            || format!("invalid duration {text:?}: use a number and a unit such as 30s, 5m or 1h");
+        let mut total = Duration::ZERO;
+        let mut rest = text.trim();
+        if rest.is_empty() {
+            return Err(invalid());
+        }
+        while !rest.is_empty() {
+            let digits = rest
+                .find(|c: char| !c.is_ascii_digit())
+                .ok_or_else(invalid)?;
+            if digits == 0 {
+                return Err(invalid());
+            }
+            let n: u64 = rest[..digits].parse().map_err(|_| invalid())?;
+            rest = &rest[digits..];
+            let unit_len = rest
+                .find(|c: char| c.is_ascii_digit())
+                .unwrap_or(rest.len());
+            let unit = match &rest[..unit_len] {
+                "h" => Duration::from_secs(3600),
+                "m" => Duration::from_secs(60),
+                "s" => Duration::from_secs(1),
+                "ms" => Duration::from_millis(1),
+                _ => return Err(invalid()),
+            };
+            total += unit
+                .checked_mul(u32::try_from(n).map_err(|_| invalid())?)
+                .ok_or_else(invalid)?;
+            rest = &rest[unit_len..];
+        }
+        if total.is_zero() {
+            return Err(format!(
+                "invalid duration {text:?}: must be greater than zero"
+            ));
+        }
+        Ok(GoDuration(total))
+    }
+}
+
+impl fmt::Display for GoDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut secs = self.0.as_secs();
+        let millis = self.0.subsec_millis();
+        if secs == 0 {
+            return write!(f, "{millis}ms");
+        }
+        let h = secs / 3600;
+        secs %= 3600;
+        let m = secs / 60;
+        secs %= 60;
+        if h > 0 {
+            write!(f, "{h}h")?;
+        }
+        if m > 0 {
+            write!(f, "{m}m")?;
+        }
+        if secs > 0 || (h == 0 && m == 0) {
+            write!(f, "{secs}s")?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for GoDuration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for GoDuration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        GoDuration::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for GoDuration {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^([0-9]+(h|m|s|ms))+$",
+        })
+    }
+}
+
+/// A function input that could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid function input: {0}")]
+pub struct InputError(pub String);
+
+impl Input {
+    /// Reads the Input from the step's `input` JSON; an absent input means all defaults.
+    /// Unknown fields and bad values are errors naming the field path.
+    pub fn from_json(value: Option<&Value>) -> Result<Self, InputError> {
+        let Some(value) = value else {
+            return Ok(Input::default());
+        };
+        let input: Input = serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner().to_string();
+            if path == "." || path.is_empty() {
+                InputError(inner)
+            } else {
+                InputError(format!("{path}: {inner}"))
+            }
+        })?;
+        input.check()?;
+        Ok(input)
+    }
+
+    /// Rules the types alone cannot express.
+    fn check(&self) -> Result<(), InputError> {
+        let expected_api_version = format!("{GROUP}/{VERSION}");
+        if let Some(v) = &self.api_version
+            && *v != expected_api_version
+        {
+            return Err(InputError(format!(
+                "apiVersion: unsupported {v:?}, expected {expected_api_version:?}"
+            )));
+        }
+        if let Some(k) = &self.kind
+            && k != KIND
+        {
+            return Err(InputError(format!(
+                "kind: unsupported {k:?}, expected {KIND:?}"
+            )));
+        }
+        if let Some(repo) = &self.github.repository {
+            let mut parts = repo.split('/');
+            let ok = matches!((parts.next(), parts.next(), parts.next()), (Some(o), Some(n), None) if !o.is_empty() && !n.is_empty());
+            if !ok {
+                return Err(InputError(format!(
+                    "github.repository: {repo:?} must be owner/name"
+                )));
+            }
+        }
+        if !(self.github.api_url.starts_with("https://")
+            || self.github.api_url.starts_with("http://"))
+        {
+            return Err(InputError(format!(
+                "github.apiUrl: {:?} must be an http(s) URL",
+                self.github.api_url
+            )));
+        }
+        if self.github.labels.is_empty() || self.github.labels.iter().any(|l| l.trim().is_empty()) {
+            return Err(InputError(
+                "github.labels: at least one non-empty label is required (the first finds approval issues)".into(),
+            ));
+        }
+        if !(1..=10).contains(&self.approvals.min_approvals) {
+            return Err(InputError(format!(
+                "approvals.minApprovals: {} must be between 1 and 10",
+                self.approvals.min_approvals
+            )));
+        }
+        for (i, team) in self.approvals.teams.iter().enumerate() {
+            if team.split('/').filter(|p| !p.is_empty()).count() != 2
+                || team.matches('/').count() != 1
+            {
+                return Err(InputError(format!(
+                    "approvals.teams[{i}]: {team:?} must be org/team-slug"
+                )));
+            }
+        }
+        if !self.external_secret.key_template.contains("{tenant}") {
+            return Err(InputError(format!(
+                "externalSecret.keyTemplate: {:?} must contain {{tenant}} so tenants never share a path",
+                self.external_secret.key_template
+            )));
+        }
+        if let Some(p) = &self.promotion
+            && p.image.trim().is_empty()
+        {
+            return Err(InputError("promotion.image: must not be empty".into()));
+        }
+        Ok(())
+    }
+}
+
+/// The CustomResourceDefinition of the Input, generated from [`Input`]; checked in at
+/// `package/input/release.fn.zerotouch.dev_inputs.yaml`.
+pub fn crd() -> Value {
+    let settings = schemars::generate::SchemaSettings::openapi3().with(|s| {
+        s.inline_subschemas = true;
+        s.meta_schema = None;
+    });
+    let schema = settings.into_generator().into_root_schema_for::<Input>();
+    let mut schema = schema.to_value();
+    strip_schema_noise(&mut schema);
+    serde_json::json!({
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {
+            "name": format!("inputs.{GROUP}"),
+        },
+        "spec": {
+            "group": GROUP,
+            "names": {
+                "categories": ["crossplane"],
+                "kind": KIND,
+                "listKind": "InputList",
+                "plural": "inputs",
+                "singular": "input",
+            },
+            "scope": "Namespaced",
+            "versions": [{
+                "name": VERSION,
+                "served": true,
+                "storage": true,
+                "schema": {"openAPIV3Schema": schema},
+            }],
+        },
+    })
+}
+
+/// Removes what a structural CRD schema does not allow (`$schema`, `title`, `format`
+/// on integers, `definitions`) and turns `nullable` optionals into plain ones.
+fn strip_schema_noise(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.remove("$schema");
+            map.remove("title");
+            map.remove("definitions");
+            map.remove("$defs");
+            map.remove("nullable");
+            if map.get("type").and_then(Value::as_str) == Some("integer") {
+                map.remove("format");
+            }
+            // Defaults are applied by the function, not the API server.
+            map.remove("default");
+            for v in map.values_mut() {
+                strip_schema_noise(v);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_schema_noise),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn absent_input_is_all_defaults() {
+        let input = Input::from_json(None).unwrap();
+        assert_eq!(input.github.credentials_name, "github");
+        assert_eq!(input.github.poll_interval.0, Duration::from_secs(30));
+        assert_eq!(input.approvals.min_approvals, 1);
+    }
+
+    #[test]
+    fn unknown_field_is_named_with_its_path() {
+        let err = Input::from_json(Some(&json!({"github": {"repo": "a/b"}}))).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("invalid function input: github.repo: unknown field `repo`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn wrong_type_is_named_with_its_path() {
+        let err =
+            Input::from_json(Some(&json!({"approvals": {"minApprovals": "two"}}))).unwrap_err();
+        assert!(err.to_string().contains("approvals.minApprovals"), "{err}");
+    }
+
+    #[test]
+    fn bad_duration_is_named() {
+        let err = Input::from_json(Some(&json!({"github": {"pollInterval": "soon"}}))).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("github.pollInterval: invalid duration \"soon\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn durations_parse_and_print_like_go() {
+        for (text, secs) in [("30s", 30), ("1h", 3600), ("1m30s", 90), ("2h5m", 7500)] {
+            let d = GoDuration::parse(text).unwrap();
+            assert_eq!(d.0.as_secs(), secs);
+            assert_eq!(d.to_string(), text);
+        }
+        for bad in ["", "s", "10", "10d", "0s", "-1s"] {
+            assert!(GoDuration::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn key_template_must_be_per_tenant() {
+        let err = Input::from_json(Some(
+            &json!({"externalSecret": {"keyTemplate": "/shared/{key}"}}),
+        ))
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("externalSecret.keyTemplate"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn full_example_input_parses() {
+        let input = Input::from_json(Some(&json!({
+            "apiVersion": "release.fn.zerotouch.dev/v1beta1",
+            "kind": "Input",
+            "xrKind": "XPromotionGate",
+            "namespace": "platform-system",
+            "github": {"repository": "acme/release-approvals", "apiUrl": "https://api.github.com",
+                       "credentialsName": "github", "labels": ["release-gate"], "pollInterval": "30s"},
+            "approvals": {"users": ["alice", "bob"], "teams": ["acme/release-managers"],
+                          "minApprovals": 1, "minPermission": "maintain", "allowSelfApproval": false},
+            "externalSecret": {"apiVersion": "external-secrets.io/v1",
+                               "storeRef": {"kind": "ClusterSecretStore", "name": "aws-parameter-store"},
+                               "keyTemplate": "/platform/{tenant}/release-pipeline/{key}",
+                               "keys": ["github-token", "registry-token"], "refreshInterval": "1h"},
+            "serviceAccount": {"annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/{tenant}-release"}},
+            "promotion": {"image": "ghcr.io/acme/promoter:v1", "command": ["promote"], "args": [],
+                          "env": [{"name": "GITOPS_REPO", "value": "acme/gitops"}], "backoffLimit": 2},
+            "allowMutableTags": false,
+        })))
+        .unwrap();
+        assert_eq!(input.xr_kind, Some(XrKind::XPromotionGate));
+        assert_eq!(input.approvals.min_permission, Some(Permission::Maintain));
+        assert_eq!(input.promotion.unwrap().backoff_limit, 2);
+    }
+}

@@ -1,0 +1,25 @@
+//! The `function-release-pipeline` binary: serves the function to Crossplane, or renders
+//! example files in-process with the `render` subcommand.
+
+use clap::Parser;
+use function_release_pipeline::{cli, function::ReleaseFunction};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = cli::Cli::parse();
+    match cli.command {
+        Some(cli::Command::Render(args)) => {
+            let stdout = std::io::stdout();
+            function_release_pipeline::render_cli::run(&args, &mut stdout.lock()).await?;
+        }
+        None => {
+            function_sdk_rust::logging::configure(cli.serve.debug);
+            let function = ReleaseFunction::from_env();
+            function_sdk_rust::Server::new(function, &cli.serve)
+                .metrics_registry(function_release_pipeline::metrics::registry())
+                .serve()
+                .await?;
+        }
+    }
+    Ok(())
+}

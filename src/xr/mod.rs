@@ -1,0 +1,102 @@
+//! The observed composite resource, read into what every handler needs (identity,
+//! scope, spec and recorded status), plus the typed spec and status per XR kind.
+//!
+//! Pure: no I/O, no gRPC types beyond reading the observed Struct.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+/// The observed composite resource (XR), as this function reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Composite {
+    /// `apiVersion`, e.g. `platform.zerotouch.dev/v1alpha1`.
+    pub api_version: String,
+    /// `kind`, e.g. `XPromotionGate`.
+    pub kind: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.namespace`; `None` for a cluster-scoped XR.
+    pub namespace: Option<String>,
+    /// `metadata.uid`, when Crossplane has one.
+    pub uid: Option<String>,
+    /// `metadata.labels`.
+    pub labels: BTreeMap<String, String>,
+    /// `metadata.annotations`.
+    pub annotations: BTreeMap<String, String>,
+    /// `spec`, untyped; each kind's module reads it.
+    pub spec: Value,
+    /// `status` as last written; `Null` when none.
+    pub status: Value,
+}
+
+/// An observed XR that cannot be read.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum CompositeError {
+    /// The request has no observed composite at all.
+    #[error("the request has no observed composite resource")]
+    Missing,
+    /// A required identity field is absent or not a string.
+    #[error("observed composite resource: {0} is missing or not a string")]
+    Field(&'static str),
+}
+
+impl Composite {
+    /// Reads the XR from its JSON form.
+    pub fn from_json(value: &Value) -> Result<Self, CompositeError> {
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+        let metadata = value.get("metadata");
+        let map = |key: &str| -> BTreeMap<String, String> {
+            metadata
+                .and_then(|m| m.get(key))
+                .and_then(Value::as_object)
+                .map(|o| {
+                    o.iter()
+                        .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned())))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Ok(Composite {
+            api_version: text(value.get("apiVersion"))
+                .ok_or(CompositeError::Field("apiVersion"))?,
+            kind: text(value.get("kind")).ok_or(CompositeError::Field("kind"))?,
+            name: text(metadata.and_then(|m| m.get("name")))
+                .ok_or(CompositeError::Field("metadata.name"))?,
+            namespace: text(metadata.and_then(|m| m.get("namespace"))).filter(|n| !n.is_empty()),
+            uid: text(metadata.and_then(|m| m.get("uid"))),
+            labels: map("labels"),
+            annotations: map("annotations"),
+            spec: value.get("spec").cloned().unwrap_or(Value::Null),
+            status: value.get("status").cloned().unwrap_or(Value::Null),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn namespaced_composite_reads_identity_spec_and_status() {
+        let xr = Composite::from_json(&json!({
+            "apiVersion": "platform.zerotouch.dev/v1alpha1",
+            "kind": "XPromotionGate",
+            "metadata": {"name": "g", "namespace": "team-a", "annotations": {"a": "b"}},
+            "spec": {"tenant": "t"},
+            "status": {"gate_status": "pending"},
+        }))
+        .unwrap();
+        assert_eq!(xr.namespace.as_deref(), Some("team-a"));
+        assert_eq!(xr.annotations["a"], "b");
+        assert_eq!(xr.spec["tenant"], "t");
+        assert_eq!(xr.status["gate_status"], "pending");
+    }
+
+    #[test]
+    fn composite_without_kind_is_refused() {
+        let err = Composite::from_json(&json!({"apiVersion": "v1", "metadata": {"name": "x"}}));
+        assert_eq!(err, Err(CompositeError::Field("kind")));
+    }
+}

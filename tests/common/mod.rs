@@ -1,0 +1,162 @@
+//! Shared test support: the gRPC client generated from `proto/` (independent of the
+//! SDK), JSON <-> protobuf Struct conversion for it, and starting the real server binary.
+
+// Each test binary compiles this module and uses only some of it.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+/// The client side of `apiextensions.fn.proto.v1`, generated from the pinned proto.
+pub mod wire {
+    #![allow(clippy::all, clippy::pedantic)]
+    include!(concat!(env!("OUT_DIR"), "/apiextensions.r#fn.proto.v1.rs"));
+}
+
+pub use wire::function_runner_service_client::FunctionRunnerServiceClient;
+
+/// JSON object -> protobuf Struct.
+pub fn to_struct(value: &Value) -> prost_types::Struct {
+    let Value::Object(map) = value else {
+        panic!("expected a JSON object, got {value}");
+    };
+    prost_types::Struct {
+        fields: map.iter().map(|(k, v)| (k.clone(), to_pb(v))).collect(),
+    }
+}
+
+fn to_pb(value: &Value) -> prost_types::Value {
+    use prost_types::value::Kind;
+    let kind = match value {
+        Value::Null => Kind::NullValue(0),
+        Value::Bool(b) => Kind::BoolValue(*b),
+        Value::Number(n) => Kind::NumberValue(n.as_f64().expect("finite number")),
+        Value::String(s) => Kind::StringValue(s.clone()),
+        Value::Array(items) => Kind::ListValue(prost_types::ListValue {
+            values: items.iter().map(to_pb).collect(),
+        }),
+        Value::Object(_) => Kind::StructValue(to_struct(value)),
+    };
+    prost_types::Value { kind: Some(kind) }
+}
+
+/// protobuf Struct -> JSON object. Numbers stay f64 as on the wire.
+pub fn from_struct(s: &prost_types::Struct) -> Value {
+    Value::Object(
+        s.fields
+            .iter()
+            .map(|(k, v)| (k.clone(), from_pb(v)))
+            .collect::<Map<_, _>>(),
+    )
+}
+
+fn from_pb(value: &prost_types::Value) -> Value {
+    use prost_types::value::Kind;
+    match &value.kind {
+        None | Some(Kind::NullValue(_)) => Value::Null,
+        Some(Kind::BoolValue(b)) => Value::Bool(*b),
+        Some(Kind::NumberValue(n)) => {
+            serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number)
+        }
+        Some(Kind::StringValue(s)) => Value::String(s.clone()),
+        Some(Kind::ListValue(l)) => Value::Array(l.values.iter().map(from_pb).collect()),
+        Some(Kind::StructValue(s)) => from_struct(s),
+    }
+}
+
+/// A resource message holding `value`.
+pub fn resource(value: &Value) -> wire::Resource {
+    wire::Resource {
+        resource: Some(to_struct(value)),
+        ..Default::default()
+    }
+}
+
+/// A port that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind an ephemeral port")
+        .local_addr()
+        .expect("read the local address")
+        .port()
+}
+
+/// The server binary, running; killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the real binary with `args` plus `--address 127.0.0.1:<port>` and metrics off
+/// (unless `args` sets `--metrics-address`).
+pub fn start_server(args: &[&str], envs: &[(&str, &str)]) -> Server {
+    let port = free_port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_function-release-pipeline"));
+    cmd.args(args)
+        .arg("--address")
+        .arg(format!("127.0.0.1:{port}"))
+        .env_remove("TLS_SERVER_CERTS_DIR")
+        .env_remove("GITHUB_TOKEN")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if !args.contains(&"--metrics-address") {
+        cmd.arg("--metrics-address").arg("");
+    }
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().expect("start the server binary");
+    Server { child, port }
+}
+
+/// Connects in plaintext, retrying while the server starts.
+pub async fn connect_insecure(port: u16) -> FunctionRunnerServiceClient<tonic::transport::Channel> {
+    for _ in 0..100 {
+        if let Ok(client) =
+            FunctionRunnerServiceClient::connect(format!("http://127.0.0.1:{port}")).await
+        {
+            return client;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("cannot connect to the server on port {port}");
+}
+
+/// Waits until something accepts TCP connections on the port.
+pub async fn wait_for_port(port: u16) {
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("nothing listens on port {port}");
+}
+
+/// Reads every YAML document of a file as JSON.
+pub fn read_yaml(path: impl AsRef<Path>) -> Vec<Value> {
+    let path = path.as_ref();
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    function_release_pipeline::yaml::from_str_multi(&text)
+        .unwrap_or_else(|e| panic!("parse {}: {e}", path.display()))
+}
+
+/// The path of a file in the repository.
+pub fn repo_path(relative: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
