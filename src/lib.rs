@@ -23,6 +23,7 @@ pub mod github;
 pub mod input;
 pub mod metrics;
 pub mod pipeline;
+pub mod policy;
 pub mod render_cli;
 pub mod xr;
 pub mod yaml;

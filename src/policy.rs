@@ -1,0 +1,96 @@
+//! The normalised pipeline: what an XReleasePipeline writes into its ConfigMap as
+//! `pipeline.yaml`, and what an XPromotionGate reads back (as a required resource) to
+//! learn its promotion rule and approvers. One type on both sides keeps them in step.
+//!
+//! Pure: types, (de)serialisation and lookups only.
+
+use serde::{Deserialize, Serialize};
+
+/// Label naming the tenant, on every composed resource.
+pub const TENANT_LABEL: &str = "release.zerotouch.dev/tenant";
+/// Label naming the component (`pipeline-config`, `credentials`, `gate`, ...).
+pub const COMPONENT_LABEL: &str = "release.zerotouch.dev/component";
+/// The component label value of the pipeline ConfigMap, which gates look up.
+pub const PIPELINE_CONFIG_COMPONENT: &str = "pipeline-config";
+/// The key of the pipeline ConfigMap holding [`PipelineConfig`] as YAML.
+pub const PIPELINE_YAML_KEY: &str = "pipeline.yaml";
+
+/// The name of a tenant's pipeline ConfigMap.
+pub fn pipeline_config_name(tenant: &str) -> String {
+    format!("{tenant}-release-pipeline-config")
+}
+
+/// Whether a promotion needs a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Rule {
+    /// A person must approve.
+    Manual,
+    /// No approval needed (if the gate also says so).
+    Automatic,
+}
+
+/// Who may approve promotions into one environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Approvers {
+    /// GitHub logins.
+    #[serde(default)]
+    pub users: Vec<String>,
+    /// Teams as `org/slug`.
+    #[serde(default)]
+    pub teams: Vec<String>,
+    /// Distinct approvals needed.
+    pub min_approvals: u32,
+}
+
+/// One adjacent pair of environments and how promotion between them works.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Promotion {
+    /// The source environment.
+    pub from: String,
+    /// The target environment.
+    pub to: String,
+    /// The rule, defaults applied.
+    pub rule: Rule,
+    /// Approvers for the target, when the pipeline names them; else the Input's apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approvals: Option<Approvers>,
+}
+
+/// Test settings of the pipeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Testing {
+    /// `preview`.
+    pub validation_mode: String,
+    /// `preview`.
+    pub bootstrap_mode: String,
+}
+
+/// The normalised pipeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PipelineConfig {
+    /// The tenant.
+    pub tenant: String,
+    /// Environments in promotion order.
+    pub environments: Vec<String>,
+    /// Every adjacent pair, in order.
+    pub promotions: Vec<Promotion>,
+    /// The artifact registry.
+    pub registry: String,
+    /// Days artifacts are kept.
+    pub retention_days: u32,
+    /// Test settings.
+    pub testing: Testing,
+}
+
+impl PipelineConfig {
+    /// The promotion from `from` to `to`, when they are adjacent in that order.
+    pub fn promotion(&self, from: &str, to: &str) -> Option<&Promotion> {
+        self.promotions
+            .iter()
+            .find(|p| p.from == from && p.to == to)
+    }
+}
