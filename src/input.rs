@@ -570,7 +570,14 @@ pub fn crd() -> Value {
 fn strip_schema_noise(value: &mut Value) {
     match value {
         Value::Object(map) => {
-            for key in ["$schema", "title", "definitions", "$defs", "nullable", "default"] {
+            for key in [
+                "$schema",
+                "title",
+                "definitions",
+                "$defs",
+                "nullable",
+                "default",
+            ] {
                 map.remove(key);
             }
             if map.get("type").and_then(Value::as_str) == Some("integer") {
@@ -582,7 +589,10 @@ fn strip_schema_noise(value: &mut Value) {
                 }
                 Some(Value::Bool(true)) => {
                     map.remove("additionalProperties");
-                    map.insert("x-kubernetes-preserve-unknown-fields".into(), Value::Bool(true));
+                    map.insert(
+                        "x-kubernetes-preserve-unknown-fields".into(),
+                        Value::Bool(true),
+                    );
                 }
                 _ => {}
             }
@@ -604,7 +614,10 @@ fn strip_schema_noise(value: &mut Value) {
                 let values: Option<Vec<Value>> = one_of
                     .iter()
                     .map(|v| match v.get("enum").and_then(Value::as_array) {
-                        Some(e) if e.len() == 1 && v.get("type").and_then(Value::as_str) == Some("string") => {
+                        Some(e)
+                            if e.len() == 1
+                                && v.get("type").and_then(Value::as_str) == Some("string") =>
+                        {
                             Some(e[0].clone())
                         }
                         _ => None,

@@ -10,7 +10,15 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Some(cli::Command::Render(args)) => {
             let stdout = std::io::stdout();
-            function_release_pipeline::render_cli::run(&args, &mut stdout.lock()).await?;
+            match function_release_pipeline::render_cli::run(&args, &mut stdout.lock()).await {
+                Ok(()) => {}
+                // Like `crossplane render`, a Fatal result exits with code 3.
+                Err(e @ function_release_pipeline::render_cli::RenderError::Fatal(_)) => {
+                    eprintln!("Error: {e}");
+                    std::process::exit(3);
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         None => {
             function_sdk_rust::logging::configure(cli.serve.debug);

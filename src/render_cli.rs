@@ -646,3 +646,153 @@ fn decorate(mut object: Value, name: &str, xr: &Value, xr_name: &str) -> Value {
     metadata["ownerReferences"] = json!([owner]);
     object
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use function_sdk_rust::proto::v1::MatchLabels;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn config_map(ns: &str, name: &str, tenant: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+               "metadata": {"name": name, "namespace": ns, "labels": {"tenant": tenant}}})
+    }
+
+    #[test]
+    fn label_selector_matches_kind_namespace_and_labels() {
+        let selector = ResourceSelector {
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            r#match: Some(resource_selector::Match::MatchLabels(MatchLabels {
+                labels: [("tenant".to_string(), "a".to_string())].into(),
+            })),
+            namespace: Some("team".into()),
+        };
+        assert!(selects(&selector, &config_map("team", "x", "a")));
+        assert!(!selects(&selector, &config_map("other", "x", "a")));
+        assert!(!selects(&selector, &config_map("team", "x", "b")));
+        let mut secret = config_map("team", "x", "a");
+        secret["kind"] = json!("Secret");
+        assert!(!selects(&selector, &secret));
+    }
+
+    #[test]
+    fn requirements_are_answered_sorted_by_namespace_and_name() {
+        let selector = ResourceSelector {
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            r#match: None,
+            namespace: None,
+        };
+        let available = vec![
+            config_map("b", "z", "t"),
+            config_map("a", "y", "t"),
+            config_map("a", "x", "t"),
+        ];
+        let answered = answer(
+            &[("cms".to_string(), selector)].into_iter().collect(),
+            &available,
+        );
+        let names: Vec<String> = answered["cms"]
+            .items
+            .iter()
+            .map(|r| {
+                struct_to_json(r.resource.as_ref().unwrap())["metadata"]["name"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(names, ["x", "y", "z"]);
+    }
+
+    #[test]
+    fn composition_without_this_function_names_the_file_and_function() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "comp.yaml",
+            "apiVersion: apiextensions.crossplane.io/v1\nkind: Composition\nmetadata: {name: c}\nspec:\n  mode: Pipeline\n  pipeline:\n  - step: other\n    functionRef: {name: function-auto-ready}\n",
+        );
+        let err = find_step(
+            &path,
+            &read_one(&path).unwrap(),
+            "function-release-pipeline",
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("comp.yaml")
+                && text.contains("functionRef.name \"function-release-pipeline\""),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn step_credentials_come_from_the_matching_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = write(
+            dir.path(),
+            "secrets.yaml",
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: gh, namespace: crossplane-system}\ndata: {token: dG9rZW4=}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: gh, namespace: elsewhere}\nstringData: {token: wrong}\n",
+        );
+        let step = Step {
+            name: "release".into(),
+            input: None,
+            credentials: vec![json!({"name": "github", "source": "Secret",
+                                     "secretRef": {"name": "gh", "namespace": "crossplane-system"}})],
+        };
+        let creds = step_credentials(&secrets, Some(&step)).unwrap();
+        let Some(credentials::Source::CredentialData(data)) = &creds["github"].source else {
+            panic!("credential data expected");
+        };
+        assert_eq!(data.data["token"], b"token");
+    }
+
+    #[test]
+    fn unreadable_and_malformed_files_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope.yaml");
+        assert!(
+            read_one(&missing)
+                .unwrap_err()
+                .to_string()
+                .contains("nope.yaml")
+        );
+        let bad = write(dir.path(), "bad.yaml", "kind: [unclosed\n");
+        let text = read_one(&bad).unwrap_err().to_string();
+        assert!(
+            text.contains("bad.yaml") && text.contains("not valid YAML"),
+            "{text}"
+        );
+        let kindless = write(dir.path(), "kindless.yaml", "metadata: {name: x}\n");
+        assert!(
+            read_one(&kindless)
+                .unwrap_err()
+                .to_string()
+                .contains("must be a Kubernetes object with a kind")
+        );
+        let two = write(dir.path(), "two.yaml", "kind: A\n---\nkind: B\n");
+        assert!(
+            read_one(&two)
+                .unwrap_err()
+                .to_string()
+                .contains("expected exactly one YAML document, found 2")
+        );
+        let observed = write(
+            dir.path(),
+            "observed.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
+        );
+        let text = observed_resources(&observed).unwrap_err().to_string();
+        assert!(
+            text.contains("crossplane.io/composition-resource-name"),
+            "{text}"
+        );
+    }
+}

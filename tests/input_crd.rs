@@ -55,7 +55,14 @@ fn example_input_validates_against_the_generated_schema() {
         "github": {"repository": "acme/release-approvals", "pollInterval": "30s"},
         "approvals": {"users": ["alice"], "minApprovals": 2, "minPermission": "maintain"},
     });
-    assert!(validator.is_valid(&good), "{:?}", validator.iter_errors(&good).map(|e| e.to_string()).collect::<Vec<_>>());
+    assert!(
+        validator.is_valid(&good),
+        "{:?}",
+        validator
+            .iter_errors(&good)
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+    );
     let bad = serde_json::json!({"approvals": {"minPermission": "owner"}, "github": {"pollInterval": "soon"}});
     assert_eq!(validator.iter_errors(&bad).count(), 2);
 }

@@ -22,9 +22,14 @@ struct Ca {
 
 fn new_ca(name: &str) -> Ca {
     let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.distinguished_name.push(rcgen::DnType::CommonName, name);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::DigitalSignature];
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     let key = KeyPair::generate().unwrap();
     let cert = params.self_signed(&key).unwrap();
     Ca {
@@ -35,7 +40,8 @@ fn new_ca(name: &str) -> Ca {
 
 /// A leaf certificate and key (PEM) signed by `ca`.
 fn leaf(ca: &Ca, names: &[&str], usage: ExtendedKeyUsagePurpose) -> (String, String) {
-    let mut params = CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+    let mut params =
+        CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
     params.extended_key_usages = vec![usage];
     params.use_authority_key_identifier_extension = true;
     let key = KeyPair::generate().unwrap();
@@ -44,7 +50,11 @@ fn leaf(ca: &Ca, names: &[&str], usage: ExtendedKeyUsagePurpose) -> (String, Str
 }
 
 fn write_server_certs(dir: &Path, ca: &Ca) {
-    let (crt, key) = leaf(ca, &["localhost", "function-release-pipeline"], ExtendedKeyUsagePurpose::ServerAuth);
+    let (crt, key) = leaf(
+        ca,
+        &["localhost", "function-release-pipeline"],
+        ExtendedKeyUsagePurpose::ServerAuth,
+    );
     std::fs::write(dir.join("tls.crt"), crt).unwrap();
     std::fs::write(dir.join("tls.key"), key).unwrap();
     std::fs::write(dir.join("ca.crt"), &ca.pem).unwrap();
@@ -70,7 +80,11 @@ fn request() -> RunFunctionRequest {
 }
 
 /// Calls RunFunction over TLS trusting `server_ca`, presenting `identity` if any.
-async fn call(port: u16, server_ca: &str, identity: Option<(String, String)>) -> Result<String, String> {
+async fn call(
+    port: u16,
+    server_ca: &str,
+    identity: Option<(String, String)>,
+) -> Result<String, String> {
     let mut tls = ClientTlsConfig::new()
         .ca_certificate(Certificate::from_pem(server_ca))
         .domain_name("localhost");
@@ -101,15 +115,24 @@ async fn client_signed_by_the_ca_is_served_and_others_are_refused() {
     wait_for_port(server.port).await;
 
     let good = leaf(&ca, &["crossplane"], ExtendedKeyUsagePurpose::ClientAuth);
-    assert_eq!(call(server.port, &ca.pem, Some(good)).await, Ok("mtls".to_string()));
+    assert_eq!(
+        call(server.port, &ca.pem, Some(good)).await,
+        Ok("mtls".to_string())
+    );
 
     let refused = call(server.port, &ca.pem, None).await;
-    assert!(refused.is_err(), "a client without a certificate must be refused: {refused:?}");
+    assert!(
+        refused.is_err(),
+        "a client without a certificate must be refused: {refused:?}"
+    );
 
     let other = new_ca("someone-else");
     let stranger = leaf(&other, &["crossplane"], ExtendedKeyUsagePurpose::ClientAuth);
     let refused = call(server.port, &ca.pem, Some(stranger)).await;
-    assert!(refused.is_err(), "a client from another CA must be refused: {refused:?}");
+    assert!(
+        refused.is_err(),
+        "a client from another CA must be refused: {refused:?}"
+    );
 }
 
 #[tokio::test]
@@ -117,16 +140,29 @@ async fn certificates_directory_is_read_from_the_environment() {
     let dir = tempfile::tempdir().unwrap();
     let ca = new_ca("crossplane-root-ca");
     write_server_certs(dir.path(), &ca);
-    let server = start_server(&[], &[("TLS_SERVER_CERTS_DIR", dir.path().to_str().unwrap())]);
+    let server = start_server(
+        &[],
+        &[("TLS_SERVER_CERTS_DIR", dir.path().to_str().unwrap())],
+    );
     wait_for_port(server.port).await;
     let client = leaf(&ca, &["crossplane"], ExtendedKeyUsagePurpose::ClientAuth);
-    assert_eq!(call(server.port, &ca.pem, Some(client)).await, Ok("mtls".to_string()));
+    assert_eq!(
+        call(server.port, &ca.pem, Some(client)).await,
+        Ok("mtls".to_string())
+    );
 }
 
 #[tokio::test]
 async fn insecure_wins_over_a_certificates_directory() {
     let dir = tempfile::tempdir().unwrap();
-    let server = start_server(&["--insecure", "--tls-certs-dir", dir.path().to_str().unwrap()], &[]);
+    let server = start_server(
+        &[
+            "--insecure",
+            "--tls-certs-dir",
+            dir.path().to_str().unwrap(),
+        ],
+        &[],
+    );
     let mut client = common::connect_insecure(server.port).await;
     let rsp = client.run_function(request()).await.unwrap().into_inner();
     assert_eq!(rsp.meta.unwrap().tag, "mtls");

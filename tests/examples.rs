@@ -1,0 +1,171 @@
+//! Every manifest in `examples/` validates against the Crossplane and External Secrets
+//! schemas in `../shared/schemas/` (and each example XR against its own XRD), and every
+//! example XR renders through the function with its example input and no Fatal result.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use function_release_pipeline::cli::RenderArgs;
+use function_release_pipeline::function::ReleaseFunction;
+use function_release_pipeline::github::fake::FakeConnector;
+use serde_json::Value;
+
+fn schema(file: &str) -> Value {
+    let path = common::repo_path("../shared/schemas").join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "the shared schemas must sit beside the repository ({}): {e}",
+            path.display()
+        )
+    });
+    serde_json::from_str(&text).unwrap()
+}
+
+fn schema_for(doc: &Value) -> Option<&'static str> {
+    let api_version = doc["apiVersion"].as_str()?;
+    match (api_version, doc["kind"].as_str()?) {
+        ("apiextensions.crossplane.io/v2", "CompositeResourceDefinition") => {
+            Some("apiextensions.crossplane.io_compositeresourcedefinition_v2.json")
+        }
+        ("apiextensions.crossplane.io/v1", "Composition") => {
+            Some("apiextensions.crossplane.io_composition_v1.json")
+        }
+        ("pkg.crossplane.io/v1", "Function") => Some("pkg.crossplane.io_function_v1.json"),
+        ("pkg.crossplane.io/v1beta1", "DeploymentRuntimeConfig") => {
+            Some("pkg.crossplane.io_deploymentruntimeconfig_v1beta1.json")
+        }
+        ("external-secrets.io/v1", "ExternalSecret") => {
+            Some("external-secrets.io_externalsecret_v1.json")
+        }
+        _ => None,
+    }
+}
+
+fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(yaml_files(&path));
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        ) {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+fn errors(validator: &jsonschema::Validator, doc: &Value) -> Vec<String> {
+    validator
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+#[test]
+fn every_example_manifest_validates_against_its_schema() {
+    let mut validated = 0;
+    let mut failures = Vec::new();
+    for file in yaml_files(&common::repo_path("examples")) {
+        for doc in common::read_yaml(&file) {
+            let Some(schema_file) = schema_for(&doc) else {
+                continue;
+            };
+            let validator = jsonschema::validator_for(&schema(schema_file)).unwrap();
+            for e in errors(&validator, &doc) {
+                failures.push(format!(
+                    "{}: {} {}: {e}",
+                    file.display(),
+                    doc["kind"],
+                    doc["metadata"]["name"]
+                ));
+            }
+            validated += 1;
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(validated >= 1, "no example manifest was validated");
+}
+
+/// The example folders that hold an XR and a Composition.
+fn example_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(common::repo_path("examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("xr.yaml").exists() && p.join("composition.yaml").exists())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+#[test]
+fn every_example_xr_validates_against_its_xrd() {
+    for dir in example_dirs() {
+        let xrd = common::read_yaml(dir.join("xrd.yaml")).remove(0);
+        let xr = common::read_yaml(dir.join("xr.yaml")).remove(0);
+        let version = xrd["spec"]["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| {
+                format!(
+                    "{}/{}",
+                    xrd["spec"]["group"].as_str().unwrap(),
+                    v["name"].as_str().unwrap()
+                ) == xr["apiVersion"]
+            })
+            .unwrap_or_else(|| {
+                panic!(
+                    "{}: no XRD version serves the XR's apiVersion",
+                    dir.display()
+                )
+            });
+        let mut schema = version["schema"]["openAPIV3Schema"].clone();
+        // The API server adds apiVersion, kind and metadata to every XR.
+        let props = schema["properties"].as_object_mut().unwrap();
+        for key in ["apiVersion", "kind"] {
+            props
+                .entry(key)
+                .or_insert(serde_json::json!({"type": "string"}));
+        }
+        props
+            .entry("metadata")
+            .or_insert(serde_json::json!({"type": "object"}));
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let errs = errors(&validator, &xr);
+        assert!(errs.is_empty(), "{}: {}", dir.display(), errs.join("\n"));
+    }
+}
+
+#[tokio::test]
+async fn every_example_xr_renders_without_a_fatal_result() {
+    let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let function = ReleaseFunction::new(Arc::new(FakeConnector::default()), Arc::new(move || now));
+    for dir in example_dirs() {
+        let optional = |name: &str| Some(dir.join(name)).filter(|p| p.exists());
+        let args = RenderArgs {
+            xr: dir.join("xr.yaml"),
+            composition: Some(dir.join("composition.yaml")),
+            observed_resources: optional("observed.yaml"),
+            required_resources: optional("required.yaml"),
+            include_function_results: true,
+            function_name: "function-release-pipeline".into(),
+            ..Default::default()
+        };
+        let rendered = function_release_pipeline::render_cli::render(&args, &function, now)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        assert_eq!(rendered.fatal, None, "{}", dir.display());
+        assert!(
+            rendered.documents.len() > 1,
+            "{}: nothing was composed",
+            dir.display()
+        );
+    }
+}

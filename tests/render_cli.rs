@@ -1,0 +1,165 @@
+//! The `render` subcommand as a newcomer runs it: the real binary on YAML files, its
+//! output read back by a YAML 1.1 reader (PyYAML, like Kubernetes tooling) unchanged.
+
+mod common;
+
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+fn render(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_function-release-pipeline"))
+        .arg("render")
+        .args(args)
+        .env_remove("GITHUB_TOKEN")
+        .output()
+        .expect("run the binary")
+}
+
+const XR: &str = r#"apiVersion: platform.zerotouch.dev/v1alpha1
+kind: XReleasePipeline
+metadata:
+  name: my-service-pipeline
+  namespace: platform-system
+  labels:
+    enabled: "yes"
+    switch: "on"
+    mode: "0777"
+    time: "1:20"
+    plain: hello
+spec:
+  tenant: my-service
+  environments: [dev, staging, production]
+"#;
+
+#[test]
+fn render_prints_the_xr_first_with_its_desired_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let xr = dir.path().join("xr.yaml");
+    std::fs::write(&xr, XR).unwrap();
+    let out = render(&[
+        xr.to_str().unwrap(),
+        "--include-function-results",
+        "--now",
+        "2026-01-02T03:04:05Z",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let docs = function_release_pipeline::yaml::from_str_multi(&text).unwrap();
+    assert_eq!(docs[0]["kind"], "XReleasePipeline");
+    assert_eq!(
+        docs[0]["metadata"],
+        json!({"name": "my-service-pipeline", "namespace": "platform-system"})
+    );
+    let conditions = docs[0]["status"]["conditions"]
+        .as_array()
+        .expect("conditions");
+    assert!(
+        conditions
+            .iter()
+            .all(|c| c["lastTransitionTime"] == "2026-01-02T03:04:05Z"),
+        "{conditions:?}"
+    );
+    for doc in &docs[1..] {
+        let kind = doc["kind"].as_str().unwrap();
+        if kind == "Result" {
+            assert_eq!(doc["apiVersion"], "render.crossplane.io/v1beta1");
+            assert_ne!(doc["severity"], "SEVERITY_FATAL", "{doc}");
+        } else {
+            let annotations = &doc["metadata"]["annotations"];
+            assert!(
+                annotations["crossplane.io/composition-resource-name"].is_string(),
+                "{doc}"
+            );
+            assert_eq!(
+                doc["metadata"]["labels"]["crossplane.io/composite"],
+                "my-service-pipeline"
+            );
+            assert_eq!(
+                doc["metadata"]["ownerReferences"][0]["kind"],
+                "XReleasePipeline"
+            );
+        }
+    }
+}
+
+#[test]
+fn render_output_reads_back_identically_through_a_yaml_11_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let xr = dir.path().join("xr.yaml");
+    std::fs::write(&xr, XR).unwrap();
+    let out = render(&[
+        xr.to_str().unwrap(),
+        "--include-full-xr",
+        "--include-function-results",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let ours: Vec<Value> = function_release_pipeline::yaml::from_str_multi(&text).unwrap();
+    assert_eq!(ours[0]["metadata"]["labels"]["enabled"], "yes");
+
+    // PyYAML implements YAML 1.1, where plain yes/on/0777/1:20 are not strings.
+    let python = Command::new("python3")
+        .args(["-c", "import sys, json, yaml; print(json.dumps([d for d in yaml.safe_load_all(sys.stdin) if d is not None]))"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let Ok(mut python) = python else {
+        panic!("python3 with PyYAML is required for this test (pip install pyyaml)");
+    };
+    use std::io::Write as _;
+    python
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let result = python.wait_with_output().unwrap();
+    assert!(
+        result.status.success(),
+        "PyYAML failed (pip install pyyaml): {}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let theirs: Vec<Value> = serde_json::from_slice(&result.stdout).unwrap();
+    assert_eq!(theirs, ours);
+}
+
+#[test]
+fn render_of_a_missing_file_names_it_and_fails() {
+    let out = render(&["/nonexistent/xr.yaml"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("/nonexistent/xr.yaml"), "{stderr}");
+}
+
+#[test]
+fn render_of_an_unknown_kind_prints_the_fatal_result_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let xr = dir.path().join("xr.yaml");
+    std::fs::write(&xr, XR.replace("kind: XReleasePipeline", "kind: XQueue")).unwrap();
+    let out = render(&[xr.to_str().unwrap(), "-r"]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "a fatal result exits with code 3 like crossplane render"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("unsupported composite resource kind \"XQueue\""),
+        "{stderr}"
+    );
+    let docs =
+        function_release_pipeline::yaml::from_str_multi(&String::from_utf8_lossy(&out.stdout))
+            .unwrap();
+    assert_eq!(docs[0]["status"]["conditions"][0]["type"], "Synced");
+    assert!(docs.iter().any(|d| d["severity"] == "SEVERITY_FATAL"));
+}
