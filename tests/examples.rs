@@ -68,6 +68,67 @@ fn errors(validator: &jsonschema::Validator, doc: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Reads a core Kubernetes object through its k8s-openapi type and back: a field the
+/// Kubernetes OpenAPI does not know, or a value of the wrong type, makes it differ.
+fn core_round_trip(doc: &Value) -> Option<Result<Value, String>> {
+    use k8s_openapi::api::{batch::v1 as batch, core::v1 as core, rbac::v1 as rbac};
+    fn through<T: serde::de::DeserializeOwned + serde::Serialize>(
+        doc: &Value,
+    ) -> Result<Value, String> {
+        let typed: T = serde_json::from_value(doc.clone()).map_err(|e| e.to_string())?;
+        serde_json::to_value(typed).map_err(|e| e.to_string())
+    }
+    let group_version = doc["apiVersion"].as_str()?;
+    Some(match (group_version, doc["kind"].as_str()?) {
+        ("v1", "ConfigMap") => through::<core::ConfigMap>(doc),
+        ("v1", "Secret") => through::<core::Secret>(doc),
+        ("v1", "ServiceAccount") => through::<core::ServiceAccount>(doc),
+        ("batch/v1", "Job") => through::<batch::Job>(doc),
+        ("rbac.authorization.k8s.io/v1", "Role") => through::<rbac::Role>(doc),
+        ("rbac.authorization.k8s.io/v1", "RoleBinding") => through::<rbac::RoleBinding>(doc),
+        ("rbac.authorization.k8s.io/v1", "ClusterRole") => through::<rbac::ClusterRole>(doc),
+        ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding") => {
+            through::<rbac::ClusterRoleBinding>(doc)
+        }
+        _ => return None,
+    })
+}
+
+#[test]
+fn every_example_core_object_matches_the_kubernetes_openapi() {
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for file in yaml_files(&common::repo_path("examples")) {
+        for doc in common::read_yaml(&file) {
+            let Some(result) = core_round_trip(&doc) else {
+                continue;
+            };
+            checked += 1;
+            let mut original = doc.clone();
+            if let Some(obj) = original.as_object_mut() {
+                obj.retain(|_, v| !v.is_null());
+            }
+            match result {
+                Ok(back) if back == original => {}
+                Ok(back) => failures.push(format!(
+                    "{}: {} {} changes through the typed object:\n{back}\nvs\n{original}",
+                    file.display(),
+                    doc["kind"],
+                    doc["metadata"]["name"]
+                )),
+                Err(e) => failures.push(format!(
+                    "{}: {} {}: {e}",
+                    file.display(),
+                    doc["kind"],
+                    doc["metadata"]["name"]
+                )),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(checked >= 3, "only {checked} core objects were checked");
+}
+
 #[test]
 fn every_example_manifest_validates_against_its_schema() {
     let mut validated = 0;
@@ -168,4 +229,14 @@ async fn every_example_xr_renders_without_a_fatal_result() {
             dir.display()
         );
     }
+}
+
+#[test]
+fn core_round_trip_catches_unknown_fields_and_wrong_types() {
+    let typo = serde_json::json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                                  "metadata": {"name": "x"}, "rulez": []});
+    assert_ne!(core_round_trip(&typo).unwrap().unwrap(), typo);
+    let wrong = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"},
+                                   "data": {"n": 1}});
+    assert!(core_round_trip(&wrong).unwrap().is_err());
 }
