@@ -1,10 +1,17 @@
-//! The function's own Prometheus series, served by the SDK beside its gRPC series.
+//! The function's own Prometheus series, served by the SDK on the metrics endpoint beside
+//! its `grpc_server_*` series: RunFunction calls by kind and outcome, gates by state (as
+//! this replica last saw them), GitHub requests by outcome, the rate-limit budget left,
+//! and approval issues opened.
 
-use std::sync::LazyLock;
+use std::collections::HashMap;
+use std::sync::atomic::AtomicI64;
+use std::sync::{LazyLock, Mutex};
+use std::time::{Duration, Instant};
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
 use crate::input::XrKind;
@@ -15,7 +22,31 @@ struct RunLabels {
     outcome: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    state: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
 static RUNS: LazyLock<Family<RunLabels, Counter>> = LazyLock::new(Family::default);
+static GATES: LazyLock<Family<StateLabels, Gauge>> = LazyLock::new(Family::default);
+static GITHUB_REQUESTS: LazyLock<Family<OutcomeLabels, Counter>> = LazyLock::new(Family::default);
+static RATE_LIMIT_REMAINING: LazyLock<Gauge<i64, AtomicI64>> = LazyLock::new(|| {
+    let gauge = Gauge::default();
+    gauge.set(-1);
+    gauge
+});
+static ISSUES_OPENED: LazyLock<Counter> = LazyLock::new(Counter::default);
+
+/// Gates not seen for this long drop out of the by-state gauge (deleted XRs).
+const GATE_FORGET_AFTER: Duration = Duration::from_secs(6 * 3600);
+
+static SEEN_GATES: LazyLock<Mutex<HashMap<String, (String, Instant)>>> =
+    LazyLock::new(Mutex::default);
 
 /// Counts one RunFunction call by XR kind and whether it ended without a Fatal result.
 pub fn record_run(kind: XrKind, ok: bool) {
@@ -26,6 +57,52 @@ pub fn record_run(kind: XrKind, ok: bool) {
     .inc();
 }
 
+/// Records the state of the gate identified by `gate` (its namespace/name) and refreshes
+/// the gates-by-state gauge.
+pub fn observe_gate(gate: &str, state: &str) {
+    let mut seen = SEEN_GATES.lock().unwrap_or_else(|e| e.into_inner());
+    let now = Instant::now();
+    seen.insert(gate.to_owned(), (state.to_owned(), now));
+    seen.retain(|_, (_, at)| now.duration_since(*at) < GATE_FORGET_AFTER);
+    let mut counts: HashMap<&str, i64> = HashMap::new();
+    for (state, _) in seen.values() {
+        *counts.entry(state.as_str()).or_default() += 1;
+    }
+    for state in ["pending", "approved", "rejected", "timeout"] {
+        GATES
+            .get_or_create(&StateLabels {
+                state: state.to_owned(),
+            })
+            .set(counts.get(state).copied().unwrap_or(0));
+    }
+}
+
+/// Counts one GitHub HTTP response by status: `200` (any 2xx), `304`, `4xx`, `5xx`, or
+/// `error` when no response arrived (timeout, connection failure).
+pub fn record_github_response(status: Option<u16>) {
+    let outcome = match status {
+        Some(304) => "304",
+        Some(200..=299) => "200",
+        Some(400..=499) => "4xx",
+        Some(500..=599) => "5xx",
+        Some(_) => "other",
+        None => "error",
+    };
+    GITHUB_REQUESTS
+        .get_or_create(&OutcomeLabels { outcome })
+        .inc();
+}
+
+/// Records GitHub's `x-ratelimit-remaining` from the latest response.
+pub fn set_rate_limit_remaining(remaining: i64) {
+    RATE_LIMIT_REMAINING.set(remaining);
+}
+
+/// Counts one approval issue opened.
+pub fn record_issue_opened() {
+    ISSUES_OPENED.inc();
+}
+
 /// A registry holding the function's series, for `Server::metrics_registry`.
 pub fn registry() -> Registry {
     let mut registry = Registry::with_prefix("release_function");
@@ -34,5 +111,65 @@ pub fn registry() -> Registry {
         "RunFunction calls by XR kind and outcome",
         RUNS.clone(),
     );
+    registry.register(
+        "gates",
+        "Promotion gates by state, as this replica last saw them",
+        GATES.clone(),
+    );
+    registry.register(
+        "github_requests",
+        "GitHub API responses by status (200, 304, 4xx, 5xx, error)",
+        GITHUB_REQUESTS.clone(),
+    );
+    registry.register(
+        "github_rate_limit_remaining",
+        "GitHub's x-ratelimit-remaining on the latest response (-1 before any)",
+        RATE_LIMIT_REMAINING.clone(),
+    );
+    registry.register(
+        "approval_issues_opened",
+        "Approval issues opened on GitHub",
+        ISSUES_OPENED.clone(),
+    );
     registry
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gates(state: &str) -> i64 {
+        GATES
+            .get_or_create(&StateLabels {
+                state: state.into(),
+            })
+            .get()
+    }
+
+    #[test]
+    fn gates_by_state_follow_each_gates_latest_state() {
+        observe_gate("test-ns/gate-a", "pending");
+        observe_gate("test-ns/gate-b", "pending");
+        let pending = gates("pending");
+        observe_gate("test-ns/gate-a", "approved");
+        assert_eq!(gates("pending"), pending - 1);
+        assert!(gates("approved") >= 1);
+    }
+
+    #[test]
+    fn github_responses_are_counted_by_status_class() {
+        let count = |o: &'static str| {
+            GITHUB_REQUESTS
+                .get_or_create(&OutcomeLabels { outcome: o })
+                .get()
+        };
+        let (ok, not_modified, server) = (count("200"), count("304"), count("5xx"));
+        record_github_response(Some(201));
+        record_github_response(Some(304));
+        record_github_response(Some(502));
+        assert_eq!(
+            (count("200"), count("304"), count("5xx")),
+            (ok + 1, not_modified + 1, server + 1)
+        );
+    }
 }
