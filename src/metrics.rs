@@ -45,8 +45,26 @@ static ISSUES_OPENED: LazyLock<Counter> = LazyLock::new(Counter::default);
 /// Gates not seen for this long drop out of the by-state gauge (deleted XRs).
 const GATE_FORGET_AFTER: Duration = Duration::from_secs(6 * 3600);
 
-static SEEN_GATES: LazyLock<Mutex<HashMap<String, (String, Instant)>>> =
-    LazyLock::new(Mutex::default);
+static SEEN_GATES: LazyLock<Mutex<GateStates>> = LazyLock::new(Mutex::default);
+
+/// The latest state of each gate this replica saw, forgetting gates not seen for
+/// [`GATE_FORGET_AFTER`].
+#[derive(Debug, Default)]
+struct GateStates(HashMap<String, (String, Instant)>);
+
+impl GateStates {
+    /// Records `gate`'s state and returns the number of gates in each state.
+    fn observe(&mut self, gate: &str, state: &str, now: Instant) -> HashMap<String, i64> {
+        self.0.insert(gate.to_owned(), (state.to_owned(), now));
+        self.0
+            .retain(|_, (_, at)| now.duration_since(*at) < GATE_FORGET_AFTER);
+        let mut counts = HashMap::new();
+        for (state, _) in self.0.values() {
+            *counts.entry(state.clone()).or_default() += 1;
+        }
+        counts
+    }
+}
 
 /// Counts one RunFunction call by XR kind and whether it ended without a Fatal result.
 pub fn record_run(kind: XrKind, ok: bool) {
@@ -60,14 +78,10 @@ pub fn record_run(kind: XrKind, ok: bool) {
 /// Records the state of the gate identified by `gate` (its namespace/name) and refreshes
 /// the gates-by-state gauge.
 pub fn observe_gate(gate: &str, state: &str) {
-    let mut seen = SEEN_GATES.lock().unwrap_or_else(|e| e.into_inner());
-    let now = Instant::now();
-    seen.insert(gate.to_owned(), (state.to_owned(), now));
-    seen.retain(|_, (_, at)| now.duration_since(*at) < GATE_FORGET_AFTER);
-    let mut counts: HashMap<&str, i64> = HashMap::new();
-    for (state, _) in seen.values() {
-        *counts.entry(state.as_str()).or_default() += 1;
-    }
+    let counts = SEEN_GATES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .observe(gate, state, Instant::now());
     for state in ["pending", "approved", "rejected", "timeout"] {
         GATES
             .get_or_create(&StateLabels {
@@ -138,22 +152,22 @@ pub fn registry() -> Registry {
 mod tests {
     use super::*;
 
-    fn gates(state: &str) -> i64 {
-        GATES
-            .get_or_create(&StateLabels {
-                state: state.into(),
-            })
-            .get()
-    }
-
     #[test]
-    fn gates_by_state_follow_each_gates_latest_state() {
-        observe_gate("test-ns/gate-a", "pending");
-        observe_gate("test-ns/gate-b", "pending");
-        let pending = gates("pending");
-        observe_gate("test-ns/gate-a", "approved");
-        assert_eq!(gates("pending"), pending - 1);
-        assert!(gates("approved") >= 1);
+    fn gates_by_state_follow_each_gates_latest_state_and_forget_old_ones() {
+        let mut states = GateStates::default();
+        let start = Instant::now();
+        states.observe("ns/a", "pending", start);
+        let counts = states.observe("ns/b", "pending", start);
+        assert_eq!(counts["pending"], 2);
+        let counts = states.observe("ns/a", "approved", start);
+        assert_eq!((counts["pending"], counts["approved"]), (1, 1));
+        let later = start + GATE_FORGET_AFTER + Duration::from_secs(1);
+        let counts = states.observe("ns/c", "rejected", later);
+        assert_eq!(
+            counts.len(),
+            1,
+            "gates not seen for hours are forgotten: {counts:?}"
+        );
     }
 
     #[test]
