@@ -1,0 +1,345 @@
+//! Load generator: drives the release server and a baseline server (same SDK, RunFunction
+//! returns the request's desired state untouched) over loopback gRPC with N concurrent
+//! callers, using the client generated from `proto/`. Reports requests per second,
+//! p50/p90/p99 latency, the ratio to the baseline, resident memory idle / steady / peak,
+//! and time from start to serving.
+//!
+//! `cargo bench --bench load -- [--concurrency 16] [--seconds 10] [--warmup 2]`
+//!
+//! Run against a release build: `cargo bench` builds the binary with the bench profile.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+#[allow(clippy::all, clippy::pedantic)]
+mod wire {
+    include!(concat!(env!("OUT_DIR"), "/apiextensions.r#fn.proto.v1.rs"));
+}
+
+#[path = "../tests/common/workloads.rs"]
+mod workloads;
+
+use wire::function_runner_service_client::FunctionRunnerServiceClient;
+
+/// The baseline: a function on the same SDK that returns desired state untouched.
+struct Baseline;
+
+#[tonic::async_trait]
+impl function_sdk_rust::proto::v1::function_runner_service_server::FunctionRunnerService
+    for Baseline
+{
+    async fn run_function(
+        &self,
+        request: tonic::Request<function_sdk_rust::proto::v1::RunFunctionRequest>,
+    ) -> Result<tonic::Response<function_sdk_rust::proto::v1::RunFunctionResponse>, tonic::Status>
+    {
+        let req = request.into_inner();
+        Ok(tonic::Response::new(function_sdk_rust::response::to(
+            &req,
+            function_sdk_rust::response::DEFAULT_TTL,
+        )))
+    }
+}
+
+struct Options {
+    concurrency: usize,
+    seconds: u64,
+    warmup: u64,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        concurrency: 16,
+        seconds: 10,
+        warmup: 2,
+    };
+    let args: Vec<String> = std::env::args().collect();
+    let mut i = 1;
+    while i < args.len() {
+        let value = || args.get(i + 1).and_then(|v| v.parse::<u64>().ok());
+        match args[i].as_str() {
+            "--concurrency" => o.concurrency = value().expect("--concurrency N") as usize,
+            "--seconds" => o.seconds = value().expect("--seconds N"),
+            "--warmup" => o.warmup = value().expect("--warmup N"),
+            _ => {
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    o
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+    started: Instant,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn spawn(program: &Path, extra: &[&str]) -> Server {
+    let port = free_port();
+    let started = Instant::now();
+    let child = Command::new(program)
+        .args(extra)
+        .args(["--insecure", "--metrics-address", "", "--address"])
+        .arg(format!("127.0.0.1:{port}"))
+        .env_remove("GITHUB_TOKEN")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start server");
+    Server {
+        child,
+        port,
+        started,
+    }
+}
+
+/// Resident set size now and at its peak, in KiB, from /proc.
+fn memory_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+async fn connect(
+    server: &Server,
+) -> (
+    FunctionRunnerServiceClient<tonic::transport::Channel>,
+    Duration,
+) {
+    loop {
+        if let Ok(c) =
+            FunctionRunnerServiceClient::connect(format!("http://127.0.0.1:{}", server.port)).await
+        {
+            return (c, server.started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+struct Measured {
+    rps: f64,
+    p50: Duration,
+    p90: Duration,
+    p99: Duration,
+}
+
+async fn drive(server: &Server, request: &wire::RunFunctionRequest, o: &Options) -> Measured {
+    let request = Arc::new(request.clone());
+    let run = |seconds: u64| {
+        let request = request.clone();
+        let port = server.port;
+        let concurrency = o.concurrency;
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(seconds);
+            let mut tasks = Vec::new();
+            for _ in 0..concurrency {
+                let request = request.clone();
+                tasks.push(tokio::spawn(async move {
+                    let mut client =
+                        FunctionRunnerServiceClient::connect(format!("http://127.0.0.1:{port}"))
+                            .await
+                            .unwrap();
+                    let mut latencies = Vec::new();
+                    while Instant::now() < deadline {
+                        let start = Instant::now();
+                        let rsp = client
+                            .run_function((*request).clone())
+                            .await
+                            .expect("RunFunction");
+                        latencies.push(start.elapsed());
+                        assert!(
+                            rsp.get_ref()
+                                .results
+                                .iter()
+                                .all(|r| r.severity != wire::Severity::Fatal as i32),
+                            "the workload must not be fatal: {:?}",
+                            rsp.get_ref().results
+                        );
+                    }
+                    latencies
+                }));
+            }
+            let mut all = Vec::new();
+            for t in tasks {
+                all.extend(t.await.unwrap());
+            }
+            all
+        }
+    };
+    run(o.warmup).await;
+    let started = Instant::now();
+    let mut latencies = run(o.seconds).await;
+    let elapsed = started.elapsed();
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    Measured {
+        rps: latencies.len() as f64 / elapsed.as_secs_f64(),
+        p50: pct(0.50),
+        p90: pct(0.90),
+        p99: pct(0.99),
+    }
+}
+
+fn micros(d: Duration) -> String {
+    format!("{:.0} µs", d.as_secs_f64() * 1e6)
+}
+
+fn main() {
+    // `cargo bench` passes --bench; a second invocation of this binary serves the baseline.
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--serve-baseline") {
+        let filtered: Vec<&String> = args.iter().filter(|a| *a != "--serve-baseline").collect();
+        let server_args = <function_sdk_rust::Args as clap::Parser>::parse_from(filtered);
+        tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(function_sdk_rust::serve(Baseline, &server_args))
+            .unwrap();
+        return;
+    }
+    let o = options();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let release_bin = Path::new(env!("CARGO_BIN_EXE_function-release-pipeline"));
+        let self_bin = std::env::current_exe().unwrap();
+        let workloads: Vec<(&str, wire::RunFunctionRequest)> = workloads::all()
+            .into_iter()
+            .map(|(name, req)| (name, to_wire(&req)))
+            .collect();
+        println!(
+            "concurrency {}, {} s per run after {} s warm-up, {} cores",
+            o.concurrency,
+            o.seconds,
+            o.warmup,
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        );
+        println!("| workload | server | req/s | p50 | p90 | p99 | p50 ratio | p99 ratio |");
+        println!("|---|---|---|---|---|---|---|---|");
+        let mut memory = Vec::new();
+        for (name, request) in &workloads {
+            let baseline = spawn(&self_bin, &["--serve-baseline"]);
+            connect(&baseline).await;
+            let base = drive(&baseline, request, &o).await;
+            drop(baseline);
+            let release = spawn(release_bin, &[]);
+            let (_, ready_after) = connect(&release).await;
+            let idle = memory_kib(release.child.id());
+            let ours = drive(&release, request, &o).await;
+            let (steady, peak) = memory_kib(release.child.id());
+            memory.push((name.to_string(), ready_after, idle.0, steady, peak));
+            for (server, m) in [("baseline", &base), ("release", &ours)] {
+                let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
+                println!(
+                    "| {name} | {server} | {:.0} | {} | {} | {} | {:.2} | {:.2} |",
+                    m.rps,
+                    micros(m.p50),
+                    micros(m.p90),
+                    micros(m.p99),
+                    ratio(m.p50, base.p50),
+                    ratio(m.p99, base.p99)
+                );
+            }
+        }
+        println!();
+        println!("| workload | start to serving | RSS idle | RSS after load | peak RSS |");
+        println!("|---|---|---|---|---|");
+        for (name, ready, idle, steady, peak) in memory {
+            println!(
+                "| {name} | {:.1} ms | {:.1} MiB | {:.1} MiB | {:.1} MiB |",
+                ready.as_secs_f64() * 1e3,
+                idle as f64 / 1024.0,
+                steady as f64 / 1024.0,
+                peak as f64 / 1024.0
+            );
+        }
+        let size = std::fs::metadata(release_bin).map(|m| m.len()).unwrap_or(0);
+        println!();
+        println!(
+            "binary size: {:.1} MiB ({})",
+            size as f64 / 1048576.0,
+            release_bin.display()
+        );
+    });
+}
+
+fn to_wire(value: &workloads::Request) -> wire::RunFunctionRequest {
+    wire::RunFunctionRequest {
+        meta: Some(wire::RequestMeta {
+            tag: "load".into(),
+            ..Default::default()
+        }),
+        observed: Some(wire::State {
+            composite: Some(resource(&value.composite)),
+            resources: value
+                .observed
+                .iter()
+                .map(|(k, v)| (k.clone(), resource(v)))
+                .collect(),
+        }),
+        desired: Some(wire::State::default()),
+        input: value.input.as_ref().map(to_struct),
+        ..Default::default()
+    }
+}
+
+fn resource(value: &Value) -> wire::Resource {
+    wire::Resource {
+        resource: Some(to_struct(value)),
+        ..Default::default()
+    }
+}
+
+fn to_struct(value: &Value) -> prost_types::Struct {
+    let Value::Object(map) = value else {
+        panic!("object expected")
+    };
+    prost_types::Struct {
+        fields: map.iter().map(|(k, v)| (k.clone(), to_pb(v))).collect(),
+    }
+}
+
+fn to_pb(value: &Value) -> prost_types::Value {
+    use prost_types::value::Kind;
+    prost_types::Value {
+        kind: Some(match value {
+            Value::Null => Kind::NullValue(0),
+            Value::Bool(b) => Kind::BoolValue(*b),
+            Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap()),
+            Value::String(s) => Kind::StringValue(s.clone()),
+            Value::Array(a) => Kind::ListValue(prost_types::ListValue {
+                values: a.iter().map(to_pb).collect(),
+            }),
+            Value::Object(_) => Kind::StructValue(to_struct(value)),
+        }),
+    }
+}
