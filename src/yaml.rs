@@ -136,7 +136,26 @@ fn write_scalar(out: &mut String, value: &Value, level: usize) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::Number(n) => {
+            let text = n.to_string();
+            // YAML 1.1 floats need a dot and a signed exponent: `1e-7` or `1.5e300`
+            // would read back as strings.
+            match text.find(['e', 'E']) {
+                Some(at) if n.is_f64() => {
+                    let (mantissa, exponent) = (&text[..at], &text[at + 1..]);
+                    out.push_str(mantissa);
+                    if !mantissa.contains('.') {
+                        out.push_str(".0");
+                    }
+                    out.push('e');
+                    if !exponent.starts_with(['+', '-']) {
+                        out.push('+');
+                    }
+                    out.push_str(exponent);
+                }
+                _ => out.push_str(&text),
+            }
+        }
         Value::String(s) => write_string(out, s, level, false),
         Value::Object(_) => out.push_str("{}"),
         Value::Array(_) => out.push_str("[]"),
@@ -267,6 +286,14 @@ mod tests {
         ] {
             assert!(is_plain_safe(s), "{s:?} should be plain");
         }
+    }
+
+    #[test]
+    fn floats_in_exponent_form_keep_a_dot_for_yaml_11() {
+        let doc = to_yaml(&json!({"small": 1e-7, "big": 1e300, "plain": 2.5}));
+        assert!(doc.contains("small: 1.0e-7"), "{doc}");
+        assert!(doc.contains("big: 1.0e+300"), "{doc}");
+        assert_eq!(from_str_multi(&doc).unwrap()[0]["small"], json!(1e-7));
     }
 
     #[test]
