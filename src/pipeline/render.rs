@@ -267,3 +267,168 @@ pub fn render_cluster_role_binding(p: &Pipeline) -> ClusterRoleBinding {
         subjects: Some(vec![subject(p)]),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::Input;
+    use crate::policy::PipelineConfig;
+    use crate::xr::Composite;
+    use crate::xr::pipeline::PipelineSpec;
+
+    fn pipeline(namespace: Option<&str>, spec: Value) -> Pipeline {
+        let mut xr = json!({
+            "apiVersion": "platform.zerotouch.dev/v1alpha1",
+            "kind": "XReleasePipeline",
+            "metadata": {"name": "p"},
+        });
+        if let Some(ns) = namespace {
+            xr["metadata"]["namespace"] = json!(ns);
+        }
+        let input = Input {
+            namespace: Some("pipelines".into()),
+            ..Input::default()
+        };
+        super::super::validate(
+            &PipelineSpec::from_json(&spec).unwrap(),
+            &Composite::from_json(&xr).unwrap(),
+            &input,
+        )
+        .unwrap()
+    }
+
+    fn seed() -> Pipeline {
+        pipeline(
+            Some("team-a"),
+            json!({"tenant": "svc", "environments": ["dev", "staging", "production"],
+                   "promotionRules": {"staging_to_production": "automatic"},
+                   "approvals": {"production": {"teams": ["acme/sre"]}}}),
+        )
+    }
+
+    #[test]
+    fn config_map_has_one_key_per_pair_and_pipeline_yaml_reads_back() {
+        let p = seed();
+        let cm = render_config_map(&p);
+        let data = cm.data.unwrap();
+        assert_eq!(data["dev_to_staging"], "manual");
+        assert_eq!(data["staging_to_production"], "automatic");
+        assert_eq!(data["environments"], "dev,staging,production");
+        let docs = yaml::from_str_multi(&data[policy::PIPELINE_YAML_KEY]).unwrap();
+        let back: PipelineConfig = serde_json::from_value(docs[0].clone()).unwrap();
+        assert_eq!(back, p.config);
+        assert_eq!(
+            cm.metadata.labels.unwrap()[policy::COMPONENT_LABEL],
+            policy::PIPELINE_CONFIG_COMPONENT
+        );
+    }
+
+    #[test]
+    fn service_account_annotations_fill_in_the_tenant() {
+        let sa = ServiceAccountInput {
+            annotations: BTreeMap::from([(
+                "eks.amazonaws.com/role-arn".to_owned(),
+                "arn:aws:iam::1:role/{tenant}-release".to_owned(),
+            )]),
+        };
+        let rendered = render_service_account(&seed(), &sa);
+        let annotations = rendered.metadata.annotations.unwrap();
+        assert_eq!(
+            annotations["eks.amazonaws.com/role-arn"],
+            "arn:aws:iam::1:role/svc-release"
+        );
+        assert!(!annotations.values().any(|v| v.contains("{tenant}")));
+    }
+
+    #[test]
+    fn credentials_paths_are_per_tenant_and_per_key() {
+        let es = ExternalSecretInput::default();
+        let a = render_external_secret(&seed(), &es);
+        let keys: Vec<&str> = a["spec"]["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["remoteRef"]["key"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "/platform/svc/release-pipeline/github-token",
+                "/platform/svc/release-pipeline/registry-token"
+            ]
+        );
+        let other = pipeline(
+            Some("team-a"),
+            json!({"tenant": "other", "environments": ["dev"]}),
+        );
+        let b = render_external_secret(&other, &es);
+        assert_ne!(a["spec"]["data"], b["spec"]["data"]);
+    }
+
+    #[test]
+    fn key_template_without_key_reads_each_key_as_a_property() {
+        let es = ExternalSecretInput {
+            key_template: "/platform/{tenant}/release".into(),
+            ..ExternalSecretInput::default()
+        };
+        let rendered = render_external_secret(&seed(), &es);
+        assert_eq!(
+            rendered["spec"]["data"][1]["remoteRef"],
+            json!({"key": "/platform/svc/release", "property": "registry-token"})
+        );
+    }
+
+    fn verbs_of(rules: &[PolicyRule]) -> Vec<&str> {
+        rules
+            .iter()
+            .flat_map(|r| r.verbs.iter().map(String::as_str))
+            .collect()
+    }
+
+    #[test]
+    fn namespaced_role_reads_only_its_own_objects_and_requests_gates() {
+        let role = render_role(&seed(), true);
+        let rules = role.rules.unwrap();
+        assert_eq!(rules.len(), 3);
+        for rule in &rules[..2] {
+            assert_eq!(rule.verbs, ["get"]);
+            assert_eq!(rule.resource_names.as_ref().map(Vec::len), Some(1));
+        }
+        assert_eq!(
+            rules[1].resource_names.as_deref(),
+            Some(&["svc-release-pipeline-credentials".to_owned()][..])
+        );
+        assert_eq!(
+            rules[2].api_groups.as_deref(),
+            Some(&["platform.zerotouch.dev".to_owned()][..])
+        );
+        assert_eq!(
+            rules[2].resources.as_deref(),
+            Some(&[GATES_RESOURCE.to_owned()][..])
+        );
+        let verbs = verbs_of(&rules);
+        for forbidden in ["update", "patch", "delete", "*"] {
+            assert!(!verbs.contains(&forbidden), "{forbidden} granted");
+        }
+        assert_eq!(role.metadata.namespace.as_deref(), Some("team-a"));
+    }
+
+    #[test]
+    fn cluster_role_grants_no_configmap_or_secret_access() {
+        let p = pipeline(None, json!({"tenant": "svc", "environments": ["dev"]}));
+        let cluster = render_cluster_role(&p).rules.unwrap();
+        assert_eq!(cluster.len(), 1);
+        assert_eq!(
+            cluster[0].resources.as_deref(),
+            Some(&[GATES_RESOURCE.to_owned()][..])
+        );
+        let role = render_role(&p, false);
+        assert_eq!(role.metadata.namespace.as_deref(), Some("pipelines"));
+        assert_eq!(role.rules.unwrap().len(), 2);
+        let binding = render_cluster_role_binding(&p);
+        assert_eq!(
+            binding.subjects.unwrap()[0].namespace.as_deref(),
+            Some("pipelines")
+        );
+    }
+}
