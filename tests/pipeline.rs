@@ -317,3 +317,31 @@ fn namespaced_pipeline_composes_nothing_cluster_scoped() {
         assert!(!object["kind"].as_str().unwrap().starts_with("Cluster"));
     }
 }
+
+#[test]
+fn status_fields_desired_by_earlier_steps_are_kept() {
+    let mut req = request(&fixture("namespaced"));
+    let earlier = serde_json::json!({"status": {"owner": "an earlier step"}});
+    req.desired = Some(State {
+        composite: Some(resource(&earlier)),
+        ..Default::default()
+    });
+    let function = ReleaseFunction::new(Arc::new(FakeConnector::default()), Arc::new(now));
+    let rsp = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(function.run(&req));
+    let status = &struct_to_json(
+        rsp.desired
+            .as_ref()
+            .unwrap()
+            .composite
+            .as_ref()
+            .unwrap()
+            .resource
+            .as_ref()
+            .unwrap(),
+    )["status"];
+    assert_eq!(status["owner"], "an earlier step");
+    assert!(status["pipeline_id"].is_string());
+}
