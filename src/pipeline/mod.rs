@@ -1,0 +1,212 @@
+//! XReleasePipeline, composed as a pipeline of steps: read the spec ([`PipelineSpec`]),
+//! [`validate`] it into a [`Pipeline`], build each object ([`render`]), write them into
+//! the desired state with their readiness, then write the XR's status and condition.
+//!
+//! Only this file touches the response; validation and builders are pure. No I/O.
+
+pub mod names;
+pub mod render;
+pub mod validate;
+
+use function_sdk_rust::proto::v1::{Ready, RunFunctionResponse};
+use function_sdk_rust::{request, resource, response};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::function::{Call, Fatal};
+use crate::xr::pipeline::{PipelineSpec, PipelineStatus};
+
+pub use validate::{Pipeline, Scope, Violation, Violations, validate};
+
+/// The condition this function sets on an XReleasePipeline.
+pub const CONDITION: &str = "PipelineReady";
+
+/// Composition resource names, stable across calls (Crossplane matches observed
+/// resources by them).
+pub mod resource_names {
+    /// The pipeline ConfigMap.
+    pub const CONFIG_MAP: &str = "pipeline-config";
+    /// The ExternalSecret.
+    pub const CREDENTIALS: &str = "credentials";
+    /// The ServiceAccount.
+    pub const SERVICE_ACCOUNT: &str = "service-account";
+    /// The Role.
+    pub const ROLE: &str = "role";
+    /// The RoleBinding.
+    pub const ROLE_BINDING: &str = "role-binding";
+    /// The ClusterRole (cluster-scoped XRs only).
+    pub const CLUSTER_ROLE: &str = "cluster-role";
+    /// The ClusterRoleBinding (cluster-scoped XRs only).
+    pub const CLUSTER_ROLE_BINDING: &str = "cluster-role-binding";
+}
+
+/// When a composed object counts as ready.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Readiness {
+    /// As soon as Crossplane observes it.
+    Observed,
+    /// When it is observed with a `Ready` condition of `True` (ExternalSecret).
+    ReadyCondition,
+}
+
+/// One object to compose.
+struct Composed {
+    name: &'static str,
+    kind: &'static str,
+    object: Result<Value, serde_json::Error>,
+    readiness: Readiness,
+}
+
+impl Composed {
+    fn new<T: Serialize>(
+        name: &'static str,
+        kind: &'static str,
+        object: &T,
+        readiness: Readiness,
+    ) -> Self {
+        Composed {
+            name,
+            kind,
+            object: serde_json::to_value(object),
+            readiness,
+        }
+    }
+}
+
+/// Composes an XReleasePipeline: a Fatal result naming every broken rule, or the
+/// pipeline's ConfigMap, ExternalSecret, ServiceAccount and RBAC with readiness, plus
+/// `status.pipeline_id` and the `PipelineReady` condition.
+pub fn compose(call: &Call<'_>, rsp: &mut RunFunctionResponse) -> Result<(), Fatal> {
+    let checked = PipelineSpec::from_json(&call.composite.spec)
+        .map_err(|e| e.to_string())
+        .and_then(|spec| validate(&spec, call.composite, call.input).map_err(|v| v.to_string()));
+    let pipeline = match checked {
+        Ok(p) => p,
+        Err(message) => {
+            response::condition_false(rsp, CONDITION, "InvalidSpec").message =
+                Some(message.clone());
+            return Err(Fatal(message));
+        }
+    };
+
+    let mut unready = Vec::new();
+    for composed in objects(&pipeline, call) {
+        let object = composed
+            .object
+            .map_err(|e| Fatal(format!("cannot serialize the {}: {e}", composed.kind)))?;
+        let observed = request::observed_composed(call.request, composed.name);
+        let ready = match composed.readiness {
+            Readiness::Observed => observed.is_some(),
+            Readiness::ReadyCondition => {
+                let condition = resource::get_condition(observed, "Ready");
+                if observed.is_some() && condition.status != "True" {
+                    unready.push(format!(
+                        "{} ({} Ready is {}{})",
+                        composed.name,
+                        composed.kind,
+                        condition.status,
+                        condition
+                            .reason
+                            .map(|r| format!(": {r}"))
+                            .unwrap_or_default()
+                    ));
+                }
+                condition.status == "True"
+            }
+        };
+        if !ready && observed.is_none() {
+            unready.push(format!("{} (not yet observed)", composed.name));
+        }
+        let target = response::desired_composed(rsp, composed.name);
+        resource::update(target, &object)
+            .map_err(|e| Fatal(format!("cannot compose the {}: {e}", composed.kind)))?;
+        resource::set_ready(target, if ready { Ready::True } else { Ready::False });
+    }
+
+    write_status(
+        rsp,
+        &PipelineStatus {
+            pipeline_id: pipeline.pipeline_id.clone(),
+        },
+    )?;
+    if unready.is_empty() {
+        response::condition_true(rsp, CONDITION, "Available");
+    } else {
+        response::condition_false(rsp, CONDITION, "Creating").message =
+            Some(format!("waiting for {}", unready.join(", ")));
+    }
+    Ok(())
+}
+
+/// Every object of the pipeline, in a fixed order.
+fn objects(p: &Pipeline, call: &Call<'_>) -> Vec<Composed> {
+    use resource_names::*;
+    let mut out = vec![
+        Composed::new(
+            CONFIG_MAP,
+            "ConfigMap",
+            &render::render_config_map(p),
+            Readiness::Observed,
+        ),
+        Composed::new(
+            CREDENTIALS,
+            "ExternalSecret",
+            &render::render_external_secret(p, &call.input.external_secret),
+            Readiness::ReadyCondition,
+        ),
+        Composed::new(
+            SERVICE_ACCOUNT,
+            "ServiceAccount",
+            &render::render_service_account(p, &call.input.service_account),
+            Readiness::Observed,
+        ),
+        Composed::new(
+            ROLE,
+            "Role",
+            &render::render_role(p, p.scope == Scope::Namespaced),
+            Readiness::Observed,
+        ),
+        Composed::new(
+            ROLE_BINDING,
+            "RoleBinding",
+            &render::render_role_binding(p),
+            Readiness::Observed,
+        ),
+    ];
+    // Crossplane v2 refuses cluster-scoped objects from a namespaced XR, so only a
+    // cluster-scoped XR gets the ClusterRole that lets it request gates anywhere.
+    if p.scope == Scope::Cluster {
+        out.push(Composed::new(
+            CLUSTER_ROLE,
+            "ClusterRole",
+            &render::render_cluster_role(p),
+            Readiness::Observed,
+        ));
+        out.push(Composed::new(
+            CLUSTER_ROLE_BINDING,
+            "ClusterRoleBinding",
+            &render::render_cluster_role_binding(p),
+            Readiness::Observed,
+        ));
+    }
+    out
+}
+
+/// Merges `status` into the desired composite's status, keeping what earlier steps
+/// desired there (Crossplane removes desired status fields no step returns).
+fn write_status(rsp: &mut RunFunctionResponse, status: &PipelineStatus) -> Result<(), Fatal> {
+    let composite = response::desired_composite(rsp);
+    let mut merged = composite
+        .resource
+        .as_ref()
+        .map(resource::struct_to_json)
+        .and_then(|v| v.get("status").and_then(Value::as_object).cloned())
+        .unwrap_or_default();
+    let ours = serde_json::to_value(status)
+        .map_err(|e| Fatal(format!("cannot write the pipeline status: {e}")))?;
+    if let Value::Object(ours) = ours {
+        merged.extend(ours);
+    }
+    resource::update_status(composite, &merged)
+        .map_err(|e| Fatal(format!("cannot write the pipeline status: {e}")))
+}

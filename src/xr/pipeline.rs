@@ -1,0 +1,214 @@
+//! The XReleasePipeline's spec and status as typed values, read from the observed XR's
+//! JSON exactly as the seed API spells them (`tenant`, `environments`, `promotionRules`,
+//! `artifactConfig.retention_days`, `testing.validation_mode`, `approvals.<env>`).
+//!
+//! Pure: reading only. Required fields, enums and bounds are checked by
+//! [`crate::pipeline`] so every violation can be reported with its path; this module
+//! refuses only what is not the API at all (unknown fields, wrong types).
+
+use std::collections::BTreeMap;
+
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// `spec` of an XReleasePipeline, as written.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PipelineSpec {
+    /// The tenant (service) this pipeline releases; required.
+    #[serde(default)]
+    pub tenant: Option<String>,
+    /// Environments in promotion order; required.
+    #[serde(default)]
+    pub environments: Option<Vec<String>>,
+    /// `<from>_to_<to>` -> `manual` | `automatic`.
+    #[serde(default)]
+    pub promotion_rules: BTreeMap<String, String>,
+    /// Where artifacts live and how long they are kept.
+    #[serde(default)]
+    pub artifact_config: ArtifactConfig,
+    /// How previews are tested.
+    #[serde(default)]
+    pub testing: TestingSpec,
+    /// Per target environment: who may approve a promotion into it.
+    #[serde(default)]
+    pub approvals: BTreeMap<String, ApprovalsSpec>,
+    /// Crossplane's own fields of a modern (v2) XR.
+    #[serde(default)]
+    pub crossplane: Option<IgnoredAny>,
+    /// Crossplane's own fields of a legacy XR.
+    #[serde(default)]
+    pub composition_ref: Option<IgnoredAny>,
+    /// Crossplane's own fields of a legacy XR.
+    #[serde(default)]
+    pub composition_selector: Option<IgnoredAny>,
+    /// Crossplane's own fields of a legacy XR.
+    #[serde(default)]
+    pub composition_revision_ref: Option<IgnoredAny>,
+    /// Crossplane's own fields of a legacy XR.
+    #[serde(default)]
+    pub composition_revision_selector: Option<IgnoredAny>,
+    /// Crossplane's own fields of a legacy XR.
+    #[serde(default)]
+    pub composition_update_policy: Option<IgnoredAny>,
+    /// Crossplane's own fields of a legacy XR.
+    #[serde(default)]
+    pub composite_delete_policy: Option<IgnoredAny>,
+    /// Crossplane's own fields of a legacy XR.
+    #[serde(default)]
+    pub claim_ref: Option<IgnoredAny>,
+    /// Crossplane's own fields of a legacy XR.
+    #[serde(default)]
+    pub resource_refs: Option<IgnoredAny>,
+    /// Crossplane's own fields of a legacy XR.
+    #[serde(default)]
+    pub write_connection_secret_to_ref: Option<IgnoredAny>,
+    /// Crossplane's own fields of a legacy XR.
+    #[serde(default)]
+    pub publish_connection_details_to: Option<IgnoredAny>,
+    /// Crossplane's own fields of a legacy XR.
+    #[serde(default)]
+    pub environment_config_refs: Option<IgnoredAny>,
+}
+
+/// `spec.artifactConfig`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArtifactConfig {
+    /// The registry host (optionally with port and path); default `ghcr.io`.
+    #[serde(default)]
+    pub registry: Option<String>,
+    /// Days artifacts are kept, 1..=365; default 30. Signed so a negative value is
+    /// reported as out of bounds rather than as a type error.
+    #[serde(default)]
+    pub retention_days: Option<i64>,
+}
+
+/// `spec.testing`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestingSpec {
+    /// `preview` (the only mode); default `preview`.
+    #[serde(default)]
+    pub validation_mode: Option<String>,
+    /// `preview` (the only mode); default `preview`.
+    #[serde(default)]
+    pub bootstrap_mode: Option<String>,
+}
+
+/// `spec.approvals.<environment>`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApprovalsSpec {
+    /// GitHub logins allowed to approve.
+    #[serde(default)]
+    pub users: Vec<String>,
+    /// Teams (`org/slug`) whose members may approve.
+    #[serde(default)]
+    pub teams: Vec<String>,
+    /// Distinct approvals needed, 1..=10; default 1.
+    #[serde(default)]
+    pub min_approvals: Option<i64>,
+}
+
+/// A spec that is not the XReleasePipeline API (unknown field, wrong type).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct SpecError {
+    /// The field path, starting with `spec`.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl PipelineSpec {
+    /// Reads `spec` from the observed XR; an absent spec reads as empty, so the
+    /// required-field rules report what is missing.
+    pub fn from_json(spec: &Value) -> Result<Self, SpecError> {
+        if spec.is_null() {
+            return Ok(PipelineSpec::default());
+        }
+        serde_path_to_error::deserialize(spec).map_err(|e| {
+            let path = e.path().to_string();
+            let path = if path == "." || path.is_empty() {
+                "spec".to_owned()
+            } else {
+                format!("spec.{path}")
+            };
+            SpecError {
+                path,
+                message: e.into_inner().to_string(),
+            }
+        })
+    }
+}
+
+/// What this function writes into an XReleasePipeline's `status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PipelineStatus {
+    /// A stable id of this pipeline: `<tenant>-<8 hex>` from namespace, name and tenant.
+    pub pipeline_id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn seed_spec_reads_into_typed_fields() {
+        let spec = PipelineSpec::from_json(&json!({
+            "tenant": "my-service",
+            "environments": ["dev", "staging", "production"],
+            "promotionRules": {"dev_to_staging": "manual", "staging_to_production": "manual"},
+            "artifactConfig": {"registry": "ghcr.io", "retention_days": 30},
+            "testing": {"validation_mode": "preview", "bootstrap_mode": "preview"},
+            "approvals": {"production": {"users": ["alice"], "teams": ["acme/sre"], "minApprovals": 2}},
+        }))
+        .unwrap();
+        assert_eq!(spec.tenant.as_deref(), Some("my-service"));
+        assert_eq!(spec.environments.as_ref().map(Vec::len), Some(3));
+        assert_eq!(spec.promotion_rules["staging_to_production"], "manual");
+        assert_eq!(spec.artifact_config.retention_days, Some(30));
+        assert_eq!(spec.testing.bootstrap_mode.as_deref(), Some("preview"));
+        assert_eq!(spec.approvals["production"].min_approvals, Some(2));
+    }
+
+    #[test]
+    fn crossplane_managed_fields_are_accepted() {
+        let spec = PipelineSpec::from_json(&json!({
+            "tenant": "t1",
+            "environments": ["dev"],
+            "crossplane": {"compositionRef": {"name": "c"}, "resourceRefs": []},
+            "compositionRef": {"name": "c"},
+            "resourceRefs": [],
+        }));
+        assert!(spec.is_ok(), "{spec:?}");
+    }
+
+    #[test]
+    fn unknown_nested_field_is_named_with_its_spec_path() {
+        let err =
+            PipelineSpec::from_json(&json!({"artifactConfig": {"retentionDays": 3}})).unwrap_err();
+        assert_eq!(err.path, "spec.artifactConfig.retentionDays");
+        assert!(
+            err.message.contains("unknown field `retentionDays`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn wrong_type_is_named_with_its_spec_path() {
+        let err = PipelineSpec::from_json(&json!({"environments": "dev"})).unwrap_err();
+        assert_eq!(err.path, "spec.environments");
+    }
+
+    #[test]
+    fn absent_spec_reads_as_empty() {
+        assert_eq!(
+            PipelineSpec::from_json(&Value::Null),
+            Ok(PipelineSpec::default())
+        );
+    }
+}
