@@ -61,6 +61,7 @@ pub struct Promotion {
 
 /// Test settings of the pipeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Testing {
     /// `preview`.
     pub validation_mode: String,

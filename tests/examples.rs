@@ -162,6 +162,10 @@ fn example_dirs() -> Vec<PathBuf> {
         .filter(|p| p.join("xr.yaml").exists() && p.join("composition.yaml").exists())
         .collect();
     dirs.sort();
+    assert!(
+        !dirs.is_empty(),
+        "no example folder holds xr.yaml and composition.yaml"
+    );
     dirs
 }
 
