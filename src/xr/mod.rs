@@ -3,6 +3,8 @@
 //!
 //! Pure: no I/O, no gRPC types beyond reading the observed Struct.
 
+pub mod gate;
+
 use std::collections::BTreeMap;
 
 use serde_json::Value;
