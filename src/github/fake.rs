@@ -60,6 +60,7 @@ struct State {
     permissions: BTreeMap<String, Permission>,
     calls: Vec<Call>,
     fail_with: Option<GitHubError>,
+    opened: Vec<NewIssue>,
 }
 
 /// The in-memory GitHub. Clones share state.
@@ -123,9 +124,19 @@ impl FakeGitHub {
         self.lock().calls.clone()
     }
 
+    /// Every issue the function opened, as requested (labels and assignees included).
+    pub fn opened(&self) -> Vec<NewIssue> {
+        self.lock().opened.clone()
+    }
+
     /// Forgets the recorded calls.
     pub fn clear_calls(&self) {
         self.lock().calls.clear();
+    }
+
+    /// Forgets the issues recorded by [`FakeGitHub::opened`].
+    pub fn clear_opened(&self) {
+        self.lock().opened.clear();
     }
 
     /// Every issue, by number.
@@ -258,6 +269,7 @@ impl GitHub for FakeGitHub {
 
     async fn open_issue(&self, issue: &NewIssue) -> Result<Issue> {
         let mut s = self.enter(Call::OpenIssue(issue.title.clone()))?;
+        s.opened.push(issue.clone());
         let author = s.identity.clone();
         Ok(Self::insert_issue(&mut s, &author, issue))
     }
