@@ -418,3 +418,45 @@ async fn a_normal_result_is_emitted_only_when_the_state_changes() {
         .await;
     assert!(results(&second, Severity::Normal).is_empty());
 }
+
+#[tokio::test]
+async fn anyone_with_the_minimum_permission_counts_and_only_candidates_are_looked_up() {
+    use function_release_pipeline::input::Permission;
+    let world = World::new();
+    world.fake.set_permission("mia", Permission::Admin);
+    world.fake.set_permission("tom", Permission::Write);
+    let pipeline = pipeline_config_map("manual");
+    let now = at("2026-03-01T06:00:00Z");
+    let with_permission = |xr: &Value| {
+        let mut req = request(xr, Answer::Required, Some(&pipeline));
+        let mut input = input();
+        input["approvals"]["minPermission"] = json!("maintain");
+        req.input = Some(json_to_struct(input.as_object().unwrap()));
+        req
+    };
+    let first = world.run(&with_permission(&xr(None)), now).await;
+    world.fake.user_comments(1, "tom", "/approve");
+    world.fake.user_comments(1, "alice", "looks fine");
+    world.fake.clear_calls();
+    let rsp = world
+        .run(&with_permission(&xr(Some(status_of(&first)))), now)
+        .await;
+    assert_eq!(
+        status_of(&rsp)["gate_status"],
+        "pending",
+        "write is below maintain"
+    );
+    let lookups: Vec<Call> = world
+        .fake
+        .calls()
+        .into_iter()
+        .filter(|c| matches!(c, Call::Permission(_) | Call::TeamMember(..)))
+        .collect();
+    assert_eq!(lookups, vec![Call::Permission("tom".into())]);
+    world.fake.user_comments(1, "mia", "/approve");
+    let rsp = world
+        .run(&with_permission(&xr(Some(status_of(&rsp)))), now)
+        .await;
+    assert_eq!(status_of(&rsp)["gate_status"], "approved");
+    assert_eq!(status_of(&rsp)["approver"], "mia");
+}

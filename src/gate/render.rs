@@ -429,7 +429,9 @@ pub fn write(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome
             retry_after: Some(after),
             ..
         } => (*after).max(Duration::from_secs(1)),
-        Sync::Failed { .. } => pending_ttl(input.github.poll_interval.0, d.deadline - now),
+        // Past the deadline the time left is zero; a fault must not turn into a retry
+        // every second.
+        Sync::Failed { .. } => input.github.poll_interval.0,
         _ if d.state.is_terminal() => TERMINAL_TTL,
         _ => pending_ttl(input.github.poll_interval.0, d.deadline - now),
     };
@@ -459,4 +461,140 @@ fn put(rsp: &mut RunFunctionResponse, name: &str, object: &Value, ready: bool) {
     let composed = response::desired_composed(rsp, name);
     resource::update(composed, object).expect("a Kubernetes object is a JSON object");
     resource::set_ready(composed, if ready { Ready::True } else { Ready::False });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::EnvVar as InputEnvVar;
+    use crate::xr::gate::GateSpec;
+    use serde_json::json;
+
+    fn spec(tenant: &str) -> GateSpec {
+        GateSpec::from_json(
+            &json!({"tenant": tenant, "artifact_id": "ghcr.io/org/app:v1",
+                    "source_environment": "dev", "target_environment": "staging"}),
+            false,
+        )
+        .unwrap()
+    }
+
+    fn decision() -> Decision {
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        Decision {
+            state: GateState::Approved,
+            approvals: vec![
+                crate::xr::gate::Approval {
+                    login: "alice".into(),
+                    at: t("2026-03-01T07:00:00Z"),
+                    via: crate::xr::gate::Via::Comment,
+                },
+                crate::xr::gate::Approval {
+                    login: "bob".into(),
+                    at: t("2026-03-01T08:00:00Z"),
+                    via: crate::xr::gate::Via::Close,
+                },
+            ],
+            rejection: None,
+            decided_at: Some(t("2026-03-01T08:00:00Z")),
+            start: t("2026-03-01T06:00:00Z"),
+            deadline: t("2026-03-02T06:00:00Z"),
+            issue: Some(crate::xr::gate::IssueRef {
+                number: 4,
+                url: "https://github.com/acme/approvals/issues/4".into(),
+            }),
+            automatic: false,
+            actions: Vec::new(),
+        }
+    }
+
+    fn promotion() -> PromotionInput {
+        PromotionInput {
+            image: "ghcr.io/acme/promoter:v1".into(),
+            command: vec!["promote".into()],
+            args: vec![],
+            env: vec![
+                InputEnvVar {
+                    name: "GITOPS_REPO".into(),
+                    value: "acme/gitops".into(),
+                },
+                InputEnvVar {
+                    name: "ARTIFACT_ID".into(),
+                    value: "ghcr.io/evil/app:v6".into(),
+                },
+            ],
+            backoff_limit: 3,
+        }
+    }
+
+    #[test]
+    fn approved_gate_renders_job_under_tenant_service_account_without_ttl() {
+        let spec = spec("my-service");
+        let gate = Gate {
+            spec: &spec,
+            key: "0123456789ab",
+            namespace: "team-a",
+            name: "g",
+            requester: None,
+        };
+        let job = serde_json::to_value(job(&gate, &promotion(), &decision())).unwrap();
+        assert_eq!(job["metadata"]["name"], "my-service-promote-0123456789ab");
+        assert_eq!(job["metadata"]["namespace"], "team-a");
+        assert!(job["spec"].get("ttlSecondsAfterFinished").is_none());
+        assert_eq!(job["spec"]["backoffLimit"], 3);
+        let pod = &job["spec"]["template"]["spec"];
+        assert_eq!(pod["serviceAccountName"], "my-service-release-pipeline");
+        assert_eq!(pod["restartPolicy"], "Never");
+        let env: Vec<(String, String)> = pod["containers"][0]["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["name"].as_str().unwrap().into(),
+                    e["value"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        let get = |k: &str| {
+            env.iter()
+                .filter(|(n, _)| n == k)
+                .map(|(_, v)| v.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(get("APPROVED_BY"), vec!["alice,bob"]);
+        assert_eq!(
+            get("ISSUE_URL"),
+            vec!["https://github.com/acme/approvals/issues/4"]
+        );
+        assert_eq!(
+            get("ARTIFACT_ID"),
+            vec!["ghcr.io/org/app:v1"],
+            "the Input cannot override it"
+        );
+        assert_eq!(get("GITOPS_REPO"), vec!["acme/gitops"]);
+    }
+
+    #[test]
+    fn job_name_stays_a_dns_label_for_the_longest_tenant() {
+        let name = job_name(&"a".repeat(46), "0123456789ab");
+        assert!(name.len() <= 63, "{name}");
+        assert!(name.ends_with("-promote-0123456789ab"));
+        let name = job_name(&format!("{}-b", "a".repeat(41)), "0123456789ab");
+        assert!(!name.contains("--"), "{name}");
+    }
+
+    #[test]
+    fn pending_ttl_is_never_below_one_second() {
+        let poll = Duration::from_secs(30);
+        assert_eq!(
+            pending_ttl(poll, chrono::Duration::seconds(10)),
+            Duration::from_secs(10)
+        );
+        assert_eq!(pending_ttl(poll, chrono::Duration::hours(2)), poll);
+        assert_eq!(
+            pending_ttl(poll, chrono::Duration::seconds(-5)),
+            Duration::from_secs(1)
+        );
+    }
 }
