@@ -61,6 +61,7 @@ struct State {
     calls: Vec<Call>,
     fail_with: Option<GitHubError>,
     opened: Vec<NewIssue>,
+    last_issue_number: u64,
 }
 
 /// The in-memory GitHub. Clones share state.
@@ -203,7 +204,9 @@ impl FakeGitHub {
     }
 
     fn insert_issue(s: &mut State, author: &str, new: &NewIssue) -> Issue {
-        let number = s.issues.keys().next_back().copied().unwrap_or(0) + 1;
+        // GitHub never reuses a number, not even after a deletion.
+        s.last_issue_number += 1;
+        let number = s.last_issue_number;
         let issue = Issue {
             number,
             html_url: format!("https://github.com/acme/release-approvals/issues/{number}"),
