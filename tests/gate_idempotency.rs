@@ -460,3 +460,26 @@ async fn anyone_with_the_minimum_permission_counts_and_only_candidates_are_looke
     assert_eq!(status_of(&rsp)["gate_status"], "approved");
     assert_eq!(status_of(&rsp)["approver"], "mia");
 }
+
+#[tokio::test]
+async fn a_deleted_approval_issue_is_replaced_and_the_deadline_kept() {
+    let world = World::new();
+    let pipeline = pipeline_config_map("manual");
+    let first = world
+        .reconcile(&xr(None), &pipeline, at("2026-03-01T06:00:00Z"))
+        .await;
+    world.fake.delete_issue(1);
+    let rsp = world
+        .reconcile(
+            &xr(Some(status_of(&first))),
+            &pipeline,
+            at("2026-03-01T09:00:00Z"),
+        )
+        .await;
+    let status = status_of(&rsp);
+    assert_eq!(status["gate_status"], "pending");
+    assert_eq!(status["issue"]["number"], 2.0);
+    assert_eq!(status["created_timestamp"], "2026-03-01T06:00:00Z");
+    assert_eq!(status["timeout_at"], "2026-03-02T06:00:00Z");
+    assert_eq!(world.opened(), 2);
+}
