@@ -60,6 +60,8 @@ struct State {
     permissions: BTreeMap<String, Permission>,
     calls: Vec<Call>,
     fail_with: Option<GitHubError>,
+    opened: Vec<NewIssue>,
+    last_issue_number: u64,
 }
 
 /// The in-memory GitHub. Clones share state.
@@ -123,9 +125,19 @@ impl FakeGitHub {
         self.lock().calls.clone()
     }
 
+    /// Every issue the function opened, as requested (labels and assignees included).
+    pub fn opened(&self) -> Vec<NewIssue> {
+        self.lock().opened.clone()
+    }
+
     /// Forgets the recorded calls.
     pub fn clear_calls(&self) {
         self.lock().calls.clear();
+    }
+
+    /// Forgets the issues recorded by [`FakeGitHub::opened`].
+    pub fn clear_opened(&self) {
+        self.lock().opened.clear();
     }
 
     /// Every issue, by number.
@@ -192,7 +204,9 @@ impl FakeGitHub {
     }
 
     fn insert_issue(s: &mut State, author: &str, new: &NewIssue) -> Issue {
-        let number = s.issues.keys().next_back().copied().unwrap_or(0) + 1;
+        // GitHub never reuses a number, not even after a deletion.
+        s.last_issue_number += 1;
+        let number = s.last_issue_number;
         let issue = Issue {
             number,
             html_url: format!("https://github.com/acme/release-approvals/issues/{number}"),
@@ -258,6 +272,7 @@ impl GitHub for FakeGitHub {
 
     async fn open_issue(&self, issue: &NewIssue) -> Result<Issue> {
         let mut s = self.enter(Call::OpenIssue(issue.title.clone()))?;
+        s.opened.push(issue.clone());
         let author = s.identity.clone();
         Ok(Self::insert_issue(&mut s, &author, issue))
     }

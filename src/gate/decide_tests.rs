@@ -1,0 +1,525 @@
+//! The decision table: each row is a situation on GitHub and the verdict and actions
+//! it must produce.
+
+use super::*;
+use crate::xr::gate::IssueRef;
+use serde_json::json;
+
+const BOT: &str = "release-bot";
+const KEY: &str = "0123456789ab";
+
+fn at(hour: u32, minute: u32) -> DateTime<Utc> {
+    format!("2026-03-01T{hour:02}:{minute:02}:00Z")
+        .parse()
+        .unwrap()
+}
+
+fn day2(hour: u32) -> DateTime<Utc> {
+    format!("2026-03-02T{hour:02}:00:00Z").parse().unwrap()
+}
+
+fn spec() -> GateSpec {
+    GateSpec::from_json(
+        &json!({"tenant": "my-service", "artifact_id": "ghcr.io/org/my-service:main-abc123",
+                "source_environment": "dev", "target_environment": "staging",
+                "timeout_hours": 24}),
+        false,
+    )
+    .unwrap()
+}
+
+fn policy(min: u32) -> Policy {
+    Policy {
+        rule: Rule::Manual,
+        users: vec!["alice".into(), "bob".into(), BOT.into(), "dave".into()],
+        teams: vec!["acme/release-managers".into()],
+        min_approvals: min,
+        min_permission: None,
+        allow_self_approval: false,
+    }
+}
+
+fn issue(number: u64, key: &str) -> Issue {
+    Issue {
+        number,
+        html_url: format!("https://github.com/acme/release-approvals/issues/{number}"),
+        title: "Promote".into(),
+        body: format!("<!-- release-gate:key={key} xr=platform-system/gate -->"),
+        state: IssueState::Open,
+        state_reason: None,
+        closed_by: None,
+        closed_at: None,
+        created_at: at(0, 0),
+        author: BOT.into(),
+        labels: vec!["release-gate".into()],
+    }
+}
+
+fn closed(mut issue: Issue, by: &str, reason: CloseReason, when: DateTime<Utc>) -> Issue {
+    issue.state = IssueState::Closed;
+    issue.state_reason = Some(reason);
+    issue.closed_by = Some(by.into());
+    issue.closed_at = Some(when);
+    issue
+}
+
+fn comment(id: u64, author: &str, body: &str, when: DateTime<Utc>) -> Comment {
+    Comment {
+        id,
+        author: author.into(),
+        body: body.into(),
+        created_at: when,
+        updated_at: when,
+    }
+}
+
+/// One row: the world, and what must come out.
+struct Row {
+    name: &'static str,
+    policy: Policy,
+    requester: Option<&'static str>,
+    recorded: GateStatus,
+    issue: Option<Issue>,
+    comments: Vec<Comment>,
+    superseded: Vec<Issue>,
+    duplicates: Vec<Issue>,
+    team_members: Vec<&'static str>,
+    now: DateTime<Utc>,
+    state: GateState,
+    approvers: Vec<&'static str>,
+    actions: Vec<&'static str>,
+}
+
+fn row(name: &'static str) -> Row {
+    Row {
+        name,
+        policy: policy(1),
+        requester: Some("rita"),
+        recorded: GateStatus::default(),
+        issue: Some(issue(1, KEY)),
+        comments: Vec::new(),
+        superseded: Vec::new(),
+        duplicates: Vec::new(),
+        team_members: Vec::new(),
+        now: at(6, 0),
+        state: GateState::Pending,
+        approvers: Vec::new(),
+        actions: Vec::new(),
+    }
+}
+
+fn describe(action: &Action) -> String {
+    match action {
+        Action::Open(_) => "open".into(),
+        Action::Comment { number, .. } => format!("comment #{number}"),
+        Action::Close { number, reason } => format!("close #{number} {}", reason.as_api_str()),
+        Action::Reopen { number } => format!("reopen #{number}"),
+    }
+}
+
+fn run(row: &Row) -> Decision {
+    let spec = spec();
+    let gate = Gate {
+        spec: &spec,
+        key: KEY,
+        namespace: "platform-system",
+        name: "gate",
+        requester: row.requester,
+    };
+    let authorized: BTreeSet<String> = row.team_members.iter().map(|s| s.to_string()).collect();
+    let observed = Observed {
+        identity: BOT,
+        issue: row.issue.as_ref(),
+        comments: &row.comments,
+        duplicates: &row.duplicates,
+        superseded: &row.superseded,
+        authorized: &authorized,
+    };
+    decide(
+        &gate,
+        &row.recorded,
+        &row.policy,
+        &observed,
+        &["release-gate".to_string()],
+        row.now,
+    )
+}
+
+fn table() -> Vec<Row> {
+    vec![
+        Row {
+            issue: None,
+            actions: vec!["open"],
+            ..row("no issue yet: one is opened")
+        },
+        Row {
+            state: GateState::Pending,
+            ..row("open issue without answers stays pending with no action")
+        },
+        Row {
+            issue: Some(closed(
+                issue(1, KEY),
+                "alice",
+                CloseReason::Completed,
+                at(2, 0),
+            )),
+            state: GateState::Approved,
+            approvers: vec!["alice"],
+            actions: vec!["comment #1"],
+            ..row("close as completed by an authorized user approves")
+        },
+        Row {
+            issue: Some(closed(
+                issue(1, KEY),
+                "mallory",
+                CloseReason::Completed,
+                at(2, 0),
+            )),
+            actions: vec!["comment #1", "reopen #1"],
+            ..row("close by an unauthorized user is undone and stays pending")
+        },
+        Row {
+            issue: Some(closed(
+                issue(1, KEY),
+                "mallory",
+                CloseReason::Completed,
+                at(2, 0),
+            )),
+            comments: vec![comment(
+                9,
+                BOT,
+                &issue::undone_comment(KEY, "mallory", at(2, 0), "x"),
+                at(2, 1),
+            )],
+            actions: vec!["reopen #1"],
+            ..row("an undone close already explained is only reopened")
+        },
+        Row {
+            issue: Some(closed(
+                issue(1, KEY),
+                "rita",
+                CloseReason::Completed,
+                at(2, 0),
+            )),
+            actions: vec!["comment #1", "reopen #1"],
+            ..row("close by the requester is undone")
+        },
+        Row {
+            issue: Some(closed(
+                issue(1, KEY),
+                "alice",
+                CloseReason::NotPlanned,
+                at(2, 0),
+            )),
+            state: GateState::Rejected,
+            actions: vec!["comment #1"],
+            ..row("close as not planned by an authorized user rejects")
+        },
+        Row {
+            policy: policy(2),
+            comments: vec![
+                comment(1, "alice", "/approve", at(1, 0)),
+                comment(2, "bob", "Looks good\n/Approve", at(2, 0)),
+            ],
+            state: GateState::Approved,
+            approvers: vec!["alice", "bob"],
+            actions: vec!["comment #1", "close #1 completed"],
+            ..row("two approve comments reach a quorum of two")
+        },
+        Row {
+            policy: policy(2),
+            comments: vec![
+                comment(1, "alice", "/approve", at(1, 0)),
+                comment(2, "alice", "/approve", at(2, 0)),
+            ],
+            approvers: vec!["alice"],
+            ..row("the same approver twice is one approval")
+        },
+        Row {
+            policy: policy(2),
+            comments: vec![
+                comment(1, "alice", "/approve", at(1, 0)),
+                comment(2, "bob", "/reject", at(2, 0)),
+                comment(3, "dave", "/approve", at(3, 0)),
+            ],
+            state: GateState::Rejected,
+            approvers: vec!["alice", "dave"],
+            actions: vec!["comment #1", "close #1 not_planned"],
+            ..row("one reject vetoes a reached quorum")
+        },
+        Row {
+            comments: vec![comment(1, BOT, "/approve", at(1, 0))],
+            ..row("the function's own identity is never counted, even when listed")
+        },
+        Row {
+            policy: Policy {
+                users: vec!["rita".into()],
+                ..policy(1)
+            },
+            comments: vec![comment(1, "rita", "/approve", at(1, 0))],
+            ..row("the requester is never counted")
+        },
+        Row {
+            policy: Policy {
+                users: vec!["rita".into()],
+                allow_self_approval: true,
+                ..policy(1)
+            },
+            comments: vec![comment(1, "rita", "/approve", at(1, 0))],
+            state: GateState::Approved,
+            approvers: vec!["rita"],
+            actions: vec!["comment #1", "close #1 completed"],
+            ..row("the requester counts when self-approval is allowed")
+        },
+        Row {
+            comments: vec![comment(1, "carol", "/approve", at(1, 0))],
+            ..row("an unlisted user outside the teams is not counted")
+        },
+        Row {
+            comments: vec![comment(1, "carol", "/approve", at(1, 0))],
+            team_members: vec!["carol"],
+            state: GateState::Approved,
+            approvers: vec!["carol"],
+            actions: vec!["comment #1", "close #1 completed"],
+            ..row("a team member is counted")
+        },
+        Row {
+            now: day2(1),
+            state: GateState::Timeout,
+            actions: vec!["comment #1", "close #1 not_planned"],
+            ..row("no verdict by the deadline times out")
+        },
+        Row {
+            comments: vec![Comment {
+                updated_at: day2(0) + Duration::minutes(1),
+                ..comment(1, "alice", "/approve", at(1, 0))
+            }],
+            now: day2(1),
+            state: GateState::Timeout,
+            actions: vec!["comment #1", "close #1 not_planned"],
+            ..row("a comment edited after the deadline does not count")
+        },
+        Row {
+            issue: Some(closed(
+                issue(1, KEY),
+                "alice",
+                CloseReason::Completed,
+                day2(0) + Duration::minutes(5),
+            )),
+            now: day2(1),
+            state: GateState::Timeout,
+            actions: vec!["comment #1", "close #1 not_planned"],
+            ..row("a close after the deadline does not count")
+        },
+        Row {
+            recorded: GateStatus {
+                gate_status: Some(GateState::Approved),
+                gate_key: Some(KEY.into()),
+                created_timestamp: Some(at(0, 0)),
+                issue: Some(IssueRef {
+                    number: 1,
+                    url: "u".into(),
+                }),
+                ..GateStatus::default()
+            },
+            issue: None,
+            now: day2(5),
+            state: GateState::Approved,
+            ..row("a recorded terminal state for the same key is kept with no action")
+        },
+        Row {
+            policy: policy(2),
+            issue: Some(closed(
+                issue(1, KEY),
+                "alice",
+                CloseReason::Completed,
+                at(2, 0),
+            )),
+            approvers: vec!["alice"],
+            actions: vec!["comment #1", "reopen #1"],
+            ..row("a close by an approver below quorum counts once and reopens")
+        },
+        Row {
+            policy: policy(2),
+            comments: vec![
+                comment(
+                    1,
+                    BOT,
+                    &issue::counted_comment(
+                        KEY,
+                        &Approval {
+                            login: "alice".into(),
+                            at: at(2, 0),
+                            via: Via::Close,
+                        },
+                        1,
+                        2,
+                    ),
+                    at(2, 1),
+                ),
+                comment(2, "bob", "/approve", at(3, 0)),
+            ],
+            state: GateState::Approved,
+            approvers: vec!["alice", "bob"],
+            actions: vec!["comment #1", "close #1 completed"],
+            ..row("a counted close plus a later approve reaches the quorum")
+        },
+        Row {
+            issue: Some(closed(issue(1, KEY), BOT, CloseReason::Completed, at(3, 0))),
+            comments: vec![comment(
+                1,
+                BOT,
+                &issue::verdict_comment(
+                    KEY,
+                    GateState::Approved,
+                    &[Approval {
+                        login: "alice".into(),
+                        at: at(2, 0),
+                        via: Via::Comment,
+                    }],
+                    None,
+                    day2(0),
+                    1,
+                ),
+                at(3, 0),
+            )],
+            state: GateState::Approved,
+            approvers: vec!["alice"],
+            ..row("a verdict written on GitHub is read back when the status was lost")
+        },
+        Row {
+            recorded: GateStatus {
+                gate_status: Some(GateState::Pending),
+                gate_key: Some("oldoldoldold".into()),
+                created_timestamp: Some(at(0, 0)),
+                issue: Some(IssueRef {
+                    number: 1,
+                    url: "u".into(),
+                }),
+                ..GateStatus::default()
+            },
+            issue: None,
+            superseded: vec![issue(1, "oldoldoldold")],
+            actions: vec!["open"],
+            ..row("a new artifact opens a new issue first")
+        },
+        Row {
+            recorded: GateStatus {
+                gate_status: Some(GateState::Approved),
+                gate_key: Some("oldoldoldold".into()),
+                created_timestamp: Some(at(0, 0)),
+                issue: Some(IssueRef {
+                    number: 1,
+                    url: "u".into(),
+                }),
+                ..GateStatus::default()
+            },
+            issue: Some(issue(2, KEY)),
+            superseded: vec![issue(1, "oldoldoldold")],
+            actions: vec!["comment #1", "close #1 not_planned"],
+            ..row(
+                "a new artifact's issue supersedes the old open one; an old approval does not carry over",
+            )
+        },
+        Row {
+            duplicates: vec![issue(3, KEY)],
+            actions: vec!["comment #3", "close #3 duplicate"],
+            ..row("a second issue for the key is closed as a duplicate")
+        },
+    ]
+}
+
+#[test]
+fn decision_table() {
+    let mut failures = Vec::new();
+    for row in table() {
+        let d = run(&row);
+        let actions: Vec<String> = d.actions.iter().map(describe).collect();
+        let approvers: Vec<&str> = d.approvals.iter().map(|a| a.login.as_str()).collect();
+        if d.state != row.state || actions != row.actions || approvers != row.approvers {
+            failures.push(format!(
+                "{}: got {:?} {approvers:?} {actions:?}, want {:?} {:?} {:?}",
+                row.name, d.state, row.state, row.approvers, row.actions
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn automatic_rule_without_approval_required_is_settled_without_github() {
+    let mut spec = spec();
+    spec.approval_required = false;
+    let gate = Gate {
+        spec: &spec,
+        key: KEY,
+        namespace: "ns",
+        name: "gate",
+        requester: None,
+    };
+    let automatic = Policy {
+        rule: Rule::Automatic,
+        ..policy(1)
+    };
+    let d = settled(&gate, &GateStatus::default(), &automatic, at(1, 0)).unwrap();
+    assert_eq!((d.state, d.automatic), (GateState::Approved, true));
+    assert!(settled(&gate, &GateStatus::default(), &policy(1), at(1, 0)).is_none());
+}
+
+#[test]
+fn new_issue_escapes_the_requester_and_assigns_listed_approvers_but_not_the_requester() {
+    let spec = spec();
+    let gate = Gate {
+        spec: &spec,
+        key: KEY,
+        namespace: "platform-system",
+        name: "gate",
+        requester: Some("alice"),
+    };
+    let mut p = policy(2);
+    p.users = (0..12).map(|i| format!("user{i}")).collect();
+    p.users.insert(0, "alice".into());
+    let new = issue::new_issue(&gate, &p, day2(0), &["release-gate".to_string()]);
+    assert!(!new.assignees.contains(&"alice".to_string()));
+    assert_eq!(new.assignees.len(), 10);
+    assert!(new.body.contains(&format!(
+        "<!-- release-gate:key={KEY} xr=platform-system/gate -->"
+    )));
+    assert!(new.body.contains("2 distinct approvals are needed"));
+    assert!(new.body.contains("2026-03-02T00:00:00Z"));
+    assert!(!new.body.contains("@alice"));
+    assert_eq!(
+        new.title,
+        "Promote my-service ghcr.io/org/my-service:main-abc123 from dev to staging"
+    );
+}
+
+#[test]
+fn candidates_are_unlisted_answerers_and_the_closer_only() {
+    let spec = spec();
+    let gate = Gate {
+        spec: &spec,
+        key: KEY,
+        namespace: "ns",
+        name: "gate",
+        requester: Some("rita"),
+    };
+    let issue = closed(issue(1, KEY), "erin", CloseReason::Completed, at(2, 0));
+    let comments = vec![
+        comment(1, "carol", "/approve", at(1, 0)),
+        comment(2, "alice", "/approve", at(1, 0)),
+        comment(3, "frank", "nice", at(1, 0)),
+        comment(4, "rita", "/approve", at(1, 0)),
+        comment(5, BOT, "/approve", at(1, 0)),
+    ];
+    let got = candidates(&gate, &policy(1), BOT, Some(&issue), &comments);
+    assert_eq!(
+        got.into_iter().collect::<Vec<_>>(),
+        vec!["carol".to_string(), "erin".to_string()]
+    );
+    let no_rules = Policy {
+        teams: vec![],
+        ..policy(1)
+    };
+    assert!(candidates(&gate, &no_rules, BOT, Some(&issue), &comments).is_empty());
+}

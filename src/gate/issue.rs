@@ -1,0 +1,549 @@
+//! The approval issue's text: title, body, the function's comments, the hidden markers
+//! that make the verdict re-derivable from GitHub alone, escaping of user content, and
+//! parsing of `/approve` and `/reject` comments.
+//!
+//! Pure: string building and parsing only; never a secret, never a spec dump.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::github::{Comment, Issue, NewIssue};
+use crate::xr::gate::{Approval, GateState, Via, rfc3339};
+
+use super::decide::{Gate, Policy};
+
+const MARKER_OPEN: &str = "<!-- release-gate:";
+const MARKER_CLOSE: &str = "-->";
+
+/// An answer found in a comment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// `/approve`.
+    Approve,
+    /// `/reject`.
+    Reject,
+}
+
+/// The command in a comment: `/approve` or `/reject` alone on a line (trimmed,
+/// case-insensitive). A comment holding both is a rejection, the stricter answer.
+pub fn parse_command(body: &str) -> Option<Command> {
+    let mut found = None;
+    for line in body.lines() {
+        match line.trim().to_ascii_lowercase().as_str() {
+            "/reject" => return Some(Command::Reject),
+            "/approve" => found = Some(Command::Approve),
+            _ => {}
+        }
+    }
+    found
+}
+
+/// Escapes user content for a markdown body: no HTML, no `@` mention pings (a
+/// zero-width joiner follows every `@`), no markdown breakout, one line.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '@' => out.push_str("@\u{200D}"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '~' | '!' | '(' | ')' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escapes user content for an issue title, which GitHub renders as plain text apart
+/// from mentions.
+fn escape_title(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control())
+        .flat_map(|c| match c {
+            '@' => vec!['@', '\u{200D}'],
+            c => vec![c],
+        })
+        .collect()
+}
+
+/// A hidden marker: `<!-- release-gate:<fields> -->`, fields as `name=value` or `name`.
+fn marker(fields: &[(&str, &str)]) -> String {
+    let fields: Vec<String> = fields
+        .iter()
+        .map(|(k, v)| {
+            if v.is_empty() {
+                (*k).to_owned()
+            } else {
+                format!("{k}={v}")
+            }
+        })
+        .collect();
+    format!("{MARKER_OPEN}{} {MARKER_CLOSE}", fields.join(" "))
+}
+
+/// Every marker in a text, as field maps.
+pub fn markers(text: &str) -> Vec<BTreeMap<String, String>> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(MARKER_OPEN) {
+        let after = &rest[start + MARKER_OPEN.len()..];
+        let Some(end) = after.find(MARKER_CLOSE) else {
+            break;
+        };
+        out.push(
+            after[..end]
+                .split_whitespace()
+                .map(|field| match field.split_once('=') {
+                    Some((k, v)) => (k.to_owned(), v.to_owned()),
+                    None => (field.to_owned(), String::new()),
+                })
+                .collect(),
+        );
+        rest = &after[end..];
+    }
+    out
+}
+
+/// The gate key in an issue body's marker.
+pub fn body_key(issue: &Issue) -> Option<String> {
+    markers(&issue.body)
+        .into_iter()
+        .find(|m| !m.contains_key("verdict"))
+        .and_then(|m| m.get("key").cloned())
+}
+
+/// The XR (`namespace/name`) in an issue body's marker.
+pub fn body_xr(issue: &Issue) -> Option<String> {
+    markers(&issue.body)
+        .into_iter()
+        .find_map(|m| m.get("xr").cloned())
+}
+
+fn approvals_field(approvals: &[Approval]) -> String {
+    approvals
+        .iter()
+        .map(|a| format!("{}@{}/{}", a.login, rfc3339(a.at), a.via.as_str()))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn parse_approvals(field: &str) -> Vec<Approval> {
+    field
+        .split(',')
+        .filter_map(|entry| {
+            let (login, rest) = entry.split_once('@')?;
+            let (at, via) = rest.rsplit_once('/')?;
+            Some(Approval {
+                login: login.to_owned(),
+                at: DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc),
+                via: Via::parse(via)?,
+            })
+        })
+        .collect()
+}
+
+/// A verdict the function wrote in its summary comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WrittenVerdict {
+    /// The gate reached a terminal state, with the approvals it counted.
+    Decided(GateState, Vec<Approval>),
+    /// The issue was replaced by a newer one (new artifact) or was a duplicate.
+    Retired,
+}
+
+/// The last verdict the function wrote on an issue for `key`, from its own comments.
+pub fn written_verdict(comments: &[Comment], identity: &str, key: &str) -> Option<WrittenVerdict> {
+    comments
+        .iter()
+        .filter(|c| c.author.eq_ignore_ascii_case(identity))
+        .flat_map(|c| markers(&c.body))
+        .filter(|m| m.get("key").map(String::as_str) == Some(key))
+        .filter_map(|m| match m.get("verdict").map(String::as_str) {
+            Some("superseded" | "duplicate") => Some(WrittenVerdict::Retired),
+            Some(state) => GateState::parse(state)
+                .filter(|s| s.is_terminal())
+                .map(|s| {
+                    WrittenVerdict::Decided(
+                        s,
+                        m.get("approvals")
+                            .map(|a| parse_approvals(a))
+                            .unwrap_or_default(),
+                    )
+                }),
+            None => None,
+        })
+        .next_back()
+}
+
+/// Approvals by close that the function counted (and reopened the issue after).
+pub fn counted_closes(comments: &[Comment], identity: &str, key: &str) -> Vec<Approval> {
+    comments
+        .iter()
+        .filter(|c| c.author.eq_ignore_ascii_case(identity))
+        .flat_map(|c| markers(&c.body))
+        .filter(|m| m.contains_key("counted") && m.get("key").map(String::as_str) == Some(key))
+        .flat_map(|m| {
+            m.get("approval")
+                .map(|a| parse_approvals(a))
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Whether the function already answered the close by `login` at `at` (counted or
+/// undone), so a retry does not comment twice.
+pub fn close_answered(
+    comments: &[Comment],
+    identity: &str,
+    login: &str,
+    at: DateTime<Utc>,
+) -> bool {
+    let wanted = format!("{login}@{}", rfc3339(at));
+    comments
+        .iter()
+        .filter(|c| c.author.eq_ignore_ascii_case(identity))
+        .flat_map(|c| markers(&c.body))
+        .any(|m| {
+            m.get("close").map(String::as_str) == Some(wanted.as_str())
+                || m.get("approval")
+                    .is_some_and(|a| a.starts_with(&format!("{wanted}/")))
+        })
+}
+
+/// The issue to open for a gate.
+pub fn new_issue(
+    gate: &Gate<'_>,
+    policy: &Policy,
+    deadline: DateTime<Utc>,
+    labels: &[String],
+) -> NewIssue {
+    let spec = gate.spec;
+    let title = escape_title(&format!(
+        "Promote {} {} from {} to {}",
+        spec.tenant, spec.artifact_id, spec.source_environment, spec.target_environment
+    ));
+    let mut assignees: Vec<String> = Vec::new();
+    for user in &policy.users {
+        let is_requester = gate.requester.is_some_and(|r| r.eq_ignore_ascii_case(user));
+        if !is_requester && !assignees.iter().any(|a| a.eq_ignore_ascii_case(user)) {
+            assignees.push(user.clone());
+        }
+    }
+    assignees.truncate(10);
+    NewIssue {
+        title,
+        body: body(gate, policy, deadline),
+        labels: labels.to_vec(),
+        assignees,
+    }
+}
+
+fn code(text: &str) -> String {
+    // A code span cannot be broken out of when it holds no backtick or newline.
+    let clean: String = text
+        .chars()
+        .filter(|c| *c != '`' && !c.is_control())
+        .collect();
+    format!("`{clean}`")
+}
+
+fn list(items: &[String]) -> String {
+    items.iter().map(|i| code(i)).collect::<Vec<_>>().join(", ")
+}
+
+fn body(gate: &Gate<'_>, policy: &Policy, deadline: DateTime<Utc>) -> String {
+    let spec = gate.spec;
+    let mut who = Vec::new();
+    if !policy.users.is_empty() {
+        who.push(format!("- users: {}", list(&policy.users)));
+    }
+    if !policy.teams.is_empty() {
+        who.push(format!("- members of the teams: {}", list(&policy.teams)));
+    }
+    if let Some(p) = policy.min_permission {
+        who.push(format!(
+            "- anyone with at least {} permission on this repository",
+            code(&format!("{p:?}").to_ascii_lowercase())
+        ));
+    }
+    if who.is_empty() {
+        who.push("- nobody is configured as an approver yet: ask the platform team".into());
+    }
+    let requester = match gate.requester {
+        Some(r) => format!("{} (who ", escape(r)),
+        None => "the requester (who ".into(),
+    };
+    let self_approval = if policy.allow_self_approval {
+        format!("{requester}may approve it too)")
+    } else {
+        format!("{requester}may not approve it)")
+    };
+    let needed = policy.min_approvals;
+    format!(
+        "{marker}\n\
+         ## Promotion approval requested\n\
+         \n\
+         - **Tenant:** {tenant}\n\
+         - **Artifact:** {artifact}\n\
+         - **From** {source} **to** {target}\n\
+         - **Gate:** {xr}\n\
+         - **Requested by:** {self_approval}\n\
+         - **Deadline:** {deadline} ({hours} hours after the request)\n\
+         \n\
+         ### Who may approve\n\
+         \n\
+         {who}\n\
+         \n\
+         {needed} distinct approval{plural} needed.\n\
+         \n\
+         ### How to answer\n\
+         \n\
+         - Comment `/approve` or `/reject` on a line of its own, or\n\
+         - close this issue as **completed** to approve, or as **not planned** to reject.\n\
+         \n\
+         One rejection from an approver rejects the promotion. Answers after the deadline, \
+         and closes by anyone who may not approve, do not count.\n",
+        marker = marker(&[
+            ("key", gate.key),
+            ("xr", &format!("{}/{}", gate.namespace, gate.name))
+        ]),
+        tenant = code(&spec.tenant),
+        artifact = code(&spec.artifact_id),
+        source = code(&spec.source_environment),
+        target = code(&spec.target_environment),
+        xr = code(&format!("XPromotionGate {}/{}", gate.namespace, gate.name)),
+        deadline = rfc3339(deadline),
+        hours = spec.timeout_hours,
+        who = who.join("\n"),
+        plural = if needed == 1 { " is" } else { "s are" },
+    )
+}
+
+fn names(approvals: &[Approval]) -> String {
+    approvals
+        .iter()
+        .map(|a| {
+            format!(
+                "{} ({} at {})",
+                escape(&a.login),
+                a.via.as_str(),
+                rfc3339(a.at)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The summary comment posted once on a verdict, carrying the verdict marker.
+pub fn verdict_comment(
+    key: &str,
+    state: GateState,
+    approvals: &[Approval],
+    rejected_by: Option<&Approval>,
+    deadline: DateTime<Utc>,
+    needed: u32,
+) -> String {
+    let text = match state {
+        GateState::Approved => format!(
+            "**Approved** by {}. The promotion may proceed.",
+            names(approvals)
+        ),
+        GateState::Rejected => match rejected_by {
+            Some(r) => format!(
+                "**Rejected** by {} ({} at {}). The promotion will not run.",
+                escape(&r.login),
+                if r.via == Via::Close {
+                    "close"
+                } else {
+                    "comment"
+                },
+                rfc3339(r.at)
+            ),
+            None => "**Rejected.** The promotion will not run.".into(),
+        },
+        GateState::Timeout => format!(
+            "**Timed out:** no verdict before the deadline {} ({} of {needed} approvals). The promotion will not run.",
+            rfc3339(deadline),
+            approvals.len()
+        ),
+        GateState::Pending => String::new(),
+    };
+    format!(
+        "{text}\n\n{}",
+        marker(&[
+            ("verdict", state.as_str()),
+            ("key", key),
+            ("approvals", &approvals_field(approvals)),
+        ])
+    )
+}
+
+/// The comment closing an older issue of the same gate when the artifact changed.
+pub fn superseded_comment(old_key: &str, new_issue: u64) -> String {
+    format!(
+        "Superseded by #{new_issue}: the gate now promotes a different artifact, so this request is closed.\n\n{}",
+        marker(&[
+            ("verdict", "superseded"),
+            ("key", old_key),
+            ("by", &new_issue.to_string())
+        ])
+    )
+}
+
+/// The comment closing a second issue opened for the same key.
+pub fn duplicate_comment(key: &str, canonical: u64) -> String {
+    format!(
+        "Duplicate of #{canonical}, the approval request for this gate. Please answer there.\n\n{}",
+        marker(&[
+            ("verdict", "duplicate"),
+            ("key", key),
+            ("of", &canonical.to_string())
+        ])
+    )
+}
+
+/// The comment explaining why a close did not count (the issue is reopened).
+pub fn undone_comment(key: &str, closer: &str, at: DateTime<Utc>, why: &str) -> String {
+    format!(
+        "Reopened: the close by {} did not count because {why}.\n\n{}",
+        escape(closer),
+        marker(&[
+            ("undone", ""),
+            ("key", key),
+            ("close", &format!("{closer}@{}", rfc3339(at)))
+        ])
+    )
+}
+
+/// The comment counting a close as one approval below the quorum (the issue is
+/// reopened for the rest).
+pub fn counted_comment(key: &str, approval: &Approval, have: usize, needed: u32) -> String {
+    let more = (needed as usize).saturating_sub(have);
+    format!(
+        "Counted the close by {} as an approval ({have} of {needed}). Reopened: {more} more approval{} needed.\n\n{}",
+        escape(&approval.login),
+        if more == 1 { " is" } else { "s are" },
+        marker(&[
+            ("counted", ""),
+            ("key", key),
+            ("approval", &approvals_field(std::slice::from_ref(approval)))
+        ])
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn commands_must_stand_alone_on_a_line() {
+        assert_eq!(parse_command("/approve"), Some(Command::Approve));
+        assert_eq!(
+            parse_command("LGTM\n  /APPROVE  \n"),
+            Some(Command::Approve)
+        );
+        assert_eq!(parse_command("/reject\nbecause"), Some(Command::Reject));
+        assert_eq!(parse_command("/approve\n/reject"), Some(Command::Reject));
+        assert_eq!(parse_command("I /approve this"), None);
+        assert_eq!(parse_command("> /approve"), None);
+        assert_eq!(parse_command("/approved"), None);
+    }
+
+    #[test]
+    fn escaping_stops_mentions_html_and_markdown_breakout() {
+        let escaped = escape("@alice <b>x</b> & [link](http://e) `code` | *a* _b_ #1\nnext");
+        assert!(!escaped.contains("@a"), "{escaped}");
+        assert!(!escaped.contains('<') && !escaped.contains('>') && !escaped.contains('\n'));
+        assert!(escaped.contains("&lt;b&gt;") && escaped.contains("&amp;"));
+        for c in ['`', '[', ']', '|', '*', '_', '#', '(', ')'] {
+            assert!(escaped.contains(&format!("\\{c}")), "{c} in {escaped}");
+        }
+    }
+
+    #[test]
+    fn verdict_marker_reads_back_with_its_approvals() {
+        let approvals = vec![
+            Approval {
+                login: "alice".into(),
+                at: at("2026-01-01T01:00:00Z"),
+                via: Via::Comment,
+            },
+            Approval {
+                login: "bob".into(),
+                at: at("2026-01-01T02:00:00Z"),
+                via: Via::Close,
+            },
+        ];
+        let body = verdict_comment(
+            "k1",
+            GateState::Approved,
+            &approvals,
+            None,
+            at("2026-01-02T00:00:00Z"),
+            2,
+        );
+        let comment = |author: &str| Comment {
+            id: 1,
+            author: author.into(),
+            body: body.clone(),
+            created_at: at("2026-01-01T02:00:00Z"),
+            updated_at: at("2026-01-01T02:00:00Z"),
+        };
+        assert_eq!(
+            written_verdict(&[comment("release-bot")], "release-bot", "k1"),
+            Some(WrittenVerdict::Decided(GateState::Approved, approvals))
+        );
+        assert_eq!(
+            written_verdict(&[comment("mallory")], "release-bot", "k1"),
+            None
+        );
+        assert_eq!(
+            written_verdict(&[comment("release-bot")], "release-bot", "k2"),
+            None
+        );
+    }
+
+    #[test]
+    fn counted_close_marker_reads_back() {
+        let approval = Approval {
+            login: "alice".into(),
+            at: at("2026-01-01T01:00:00Z"),
+            via: Via::Close,
+        };
+        let comment = Comment {
+            id: 1,
+            author: "release-bot".into(),
+            body: counted_comment("k1", &approval, 1, 2),
+            created_at: at("2026-01-01T01:00:00Z"),
+            updated_at: at("2026-01-01T01:00:00Z"),
+        };
+        let comments = [comment];
+        assert_eq!(
+            counted_closes(&comments, "release-bot", "k1"),
+            vec![approval]
+        );
+        assert!(close_answered(
+            &comments,
+            "release-bot",
+            "alice",
+            at("2026-01-01T01:00:00Z")
+        ));
+        assert!(!close_answered(
+            &comments,
+            "release-bot",
+            "alice",
+            at("2026-01-01T03:00:00Z")
+        ));
+    }
+}

@@ -1,0 +1,366 @@
+//! XPromotionGate, orchestrated: validate the spec, look the tenant's pipeline up as a
+//! required resource, then — unless the gate is already decided for this artifact or
+//! approved by policy — read the approval issue from GitHub, [`decide::decide`], carry
+//! out the decision's GitHub actions, and [`render::write`] status, conditions, the gate
+//! ConfigMap and the promotion Job.
+//!
+//! The only async part of the gate. Reading GitHub is idempotent and every write is
+//! guarded by what was read, because Crossplane may call up to six times per reconcile
+//! and the status write may be lost. A GitHub failure never approves and is never
+//! Fatal: the recorded status is kept and `ApprovalSynced` turns False.
+
+pub mod decide;
+pub mod issue;
+pub mod key;
+pub mod lookup;
+pub mod render;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use function_sdk_rust::proto::v1::RunFunctionResponse;
+use function_sdk_rust::request;
+
+use crate::function::{Call, Fatal};
+use crate::github::{
+    Comment, Connector, Credentials, GitHub, GitHubError, Issue, IssueState, Secret, Target,
+};
+use crate::xr::gate::{GateSpec, GateStatus, REQUESTED_BY_ANNOTATION};
+
+use decide::{Action, Decision, Gate, Observed, Policy};
+use lookup::Lookup;
+use render::{Outcome, Sync};
+
+/// Composes an XPromotionGate.
+pub async fn compose(
+    call: &Call<'_>,
+    github: &dyn Connector,
+    env_token: Option<&Secret>,
+    rsp: &mut RunFunctionResponse,
+) -> Result<(), Fatal> {
+    let spec = GateSpec::from_json(&call.composite.spec, call.input.allow_mutable_tags)
+        .map_err(|e| Fatal(e.to_string()))?;
+    let namespace = match (&call.composite.namespace, &call.input.namespace) {
+        (Some(ns), _) | (None, Some(ns)) => ns.clone(),
+        (None, None) => {
+            return Err(Fatal(
+                "input.namespace: is required for a cluster-scoped XPromotionGate (where its ConfigMap and Job go)".into(),
+            ));
+        }
+    };
+    // The same requirement on every call, so Crossplane's requirement loop settles.
+    lookup::require_pipeline(rsp, &spec.tenant, &namespace);
+
+    let requester = call
+        .composite
+        .annotations
+        .get(REQUESTED_BY_ANNOTATION)
+        .map(|r| r.trim())
+        .filter(|r| !r.is_empty());
+    let key = key::gate_key(key::KeyParts {
+        namespace: &namespace,
+        name: &call.composite.name,
+        tenant: &spec.tenant,
+        source: &spec.source_environment,
+        target: &spec.target_environment,
+        artifact_id: &spec.artifact_id,
+    });
+    let gate = Gate {
+        spec: &spec,
+        key: &key,
+        namespace: &namespace,
+        name: &call.composite.name,
+        requester,
+    };
+    let recorded = GateStatus::from_json(&call.composite.status);
+
+    let pipeline = match lookup::find_pipeline(call.request, &spec.tenant)? {
+        Lookup::Unanswered => {
+            // No GitHub work until Crossplane answers; this response is replaced by the
+            // next call's, but keeps what was recorded meanwhile.
+            let policy = lookup::policy(&spec, None, &call.input.approvals)?;
+            let outcome = Outcome {
+                decision: decide::from_recorded(&gate, &recorded, call.now),
+                sync: Sync::Waiting,
+            };
+            let scene = render::Scene {
+                req: call.request,
+                input: call.input,
+                gate: &gate,
+                policy: &policy,
+                observed_status: &call.composite.status,
+                now: call.now,
+            };
+            render::write(rsp, &scene, &outcome);
+            return Ok(());
+        }
+        Lookup::Absent => None,
+        Lookup::Found(pipeline) => Some(pipeline),
+    };
+    let policy = lookup::policy(&spec, pipeline.as_deref(), &call.input.approvals)?;
+
+    let outcome = match decide::settled(&gate, &recorded, &policy, call.now) {
+        Some(decision) => Outcome {
+            sync: Sync::Synced {
+                reason: if decision.automatic {
+                    "NotRequired"
+                } else {
+                    "Decided"
+                },
+                message: if decision.automatic {
+                    "approval is not required for this promotion; GitHub is not used".into()
+                } else {
+                    "the gate is decided for this artifact; GitHub is no longer read".into()
+                },
+            },
+            decision,
+        },
+        None => match sync(call, github, env_token, &gate, &recorded, &policy).await {
+            Ok(decision) => Outcome {
+                sync: Sync::Synced {
+                    reason: "Synced",
+                    message: match &decision.issue {
+                        Some(i) => format!("read approval issue #{}", i.number),
+                        None => "no approval issue could be opened before the deadline".into(),
+                    },
+                },
+                decision,
+            },
+            Err(e) => Outcome {
+                decision: decide::from_recorded(&gate, &recorded, call.now),
+                sync: Sync::Failed {
+                    reason: e.reason(),
+                    message: e.to_string(),
+                    retry_after: e.retry_after(),
+                },
+            },
+        },
+    };
+    let scene = render::Scene {
+        req: call.request,
+        input: call.input,
+        gate: &gate,
+        policy: &policy,
+        observed_status: &call.composite.status,
+        now: call.now,
+    };
+    render::write(rsp, &scene, &outcome);
+    Ok(())
+}
+
+/// Why GitHub could not be synced.
+#[derive(Debug, thiserror::Error)]
+enum SyncError {
+    // Not Fatal: a Fatal result stops the whole pipeline and applies nothing, while a
+    // gate without a repository only has to stay pending (gates approved by policy
+    // need no repository), and the fix is one Input field.
+    #[error("input.github.repository: is required for gates that need approval")]
+    MissingRepository,
+    #[error("{0}")]
+    GitHub(#[from] GitHubError),
+}
+
+impl SyncError {
+    fn reason(&self) -> &'static str {
+        match self {
+            SyncError::MissingRepository => "MissingRepository",
+            SyncError::GitHub(e) => e.reason(),
+        }
+    }
+
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            SyncError::MissingRepository => None,
+            SyncError::GitHub(e) => e.retry_after(),
+        }
+    }
+}
+
+/// Reads the approval issue, decides, and carries the decision's actions out.
+async fn sync(
+    call: &Call<'_>,
+    connector: &dyn Connector,
+    env_token: Option<&Secret>,
+    gate: &Gate<'_>,
+    recorded: &GateStatus,
+    policy: &Policy,
+) -> Result<Decision, SyncError> {
+    let github_input = &call.input.github;
+    let repository = github_input
+        .repository
+        .as_deref()
+        .ok_or(SyncError::MissingRepository)?;
+    let (owner, repo) = repository
+        .split_once('/')
+        .ok_or(SyncError::MissingRepository)?;
+    let name = &github_input.credentials_name;
+    let data: Option<BTreeMap<String, Vec<u8>>> = request::get_credential_data(call.request, name)
+        .map(|d| d.data.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+    let credentials = Credentials::from_data(
+        name,
+        data.as_ref(),
+        env_token.map(|t| t.expose().to_owned()),
+    )?;
+    let target = Target {
+        api_url: github_input.api_url.clone(),
+        owner: owner.to_owned(),
+        repo: repo.to_owned(),
+    };
+    let gh = connector.connect(&target, &credentials).await?;
+    let identity = gh.identity().await?;
+    let label = github_input
+        .labels
+        .first()
+        .map(String::as_str)
+        .unwrap_or("release-gate");
+    let found = find_issues(gh.as_ref(), gate, recorded, &identity, label).await?;
+    let candidates = decide::candidates(
+        gate,
+        policy,
+        &identity,
+        found.issue.as_ref(),
+        &found.comments,
+    );
+    let authorized = authorize(gh.as_ref(), policy, candidates).await?;
+    let observed = Observed {
+        identity: &identity,
+        issue: found.issue.as_ref(),
+        comments: &found.comments,
+        duplicates: &found.duplicates,
+        superseded: &found.superseded,
+        authorized: &authorized,
+    };
+    let labels = &github_input.labels;
+    let decision = decide::decide(gate, recorded, policy, &observed, labels, call.now);
+    let Some(opened) = execute(gh.as_ref(), &decision.actions).await? else {
+        return Ok(decision);
+    };
+    // The issue exists now: decide again on it, which supersedes older issues.
+    let observed = Observed {
+        issue: Some(&opened),
+        comments: &[],
+        ..observed
+    };
+    let decision = decide::decide(gate, recorded, policy, &observed, labels, call.now);
+    execute(gh.as_ref(), &decision.actions).await?;
+    Ok(decision)
+}
+
+/// The issues read for a gate.
+struct Found {
+    issue: Option<Issue>,
+    comments: Vec<Comment>,
+    duplicates: Vec<Issue>,
+    superseded: Vec<Issue>,
+}
+
+fn is_own(issue: &Issue, identity: &str) -> bool {
+    issue.author.eq_ignore_ascii_case(identity)
+}
+
+/// Finds the approval issue: the one recorded in status when its marker holds this key,
+/// else the lowest-numbered live issue carrying the marker among the gate label's
+/// issues; the others are duplicates. Also finds open issues of this XR under an older
+/// key, to supersede.
+async fn find_issues(
+    gh: &dyn GitHub,
+    gate: &Gate<'_>,
+    recorded: &GateStatus,
+    identity: &str,
+    label: &str,
+) -> Result<Found, GitHubError> {
+    let mut superseded: Vec<Issue> = Vec::new();
+    let mut candidates: Vec<Issue> = Vec::new();
+    if let Some(number) = recorded.issue.as_ref().map(|i| i.number)
+        && let Some(issue) = gh.get_issue(number).await?
+        && is_own(&issue, identity)
+    {
+        match issue::body_key(&issue) {
+            Some(k) if k == gate.key => candidates.push(issue),
+            Some(_) if issue.state == IssueState::Open => superseded.push(issue),
+            _ => {}
+        }
+    }
+    let mut listed = false;
+    if candidates.is_empty() {
+        listed = true;
+        let xr = format!("{}/{}", gate.namespace, gate.name);
+        for issue in gh.list_labelled_issues(label).await? {
+            if !is_own(&issue, identity) {
+                continue;
+            }
+            match issue::body_key(&issue) {
+                Some(k) if k == gate.key => candidates.push(issue),
+                Some(_)
+                    if issue.state == IssueState::Open
+                        && issue::body_xr(&issue).as_deref() == Some(xr.as_str())
+                        && !superseded.iter().any(|s| s.number == issue.number) =>
+                {
+                    superseded.push(issue)
+                }
+                _ => {}
+            }
+        }
+        candidates.sort_by_key(|i| i.number);
+    }
+    let mut found = Found {
+        issue: None,
+        comments: Vec::new(),
+        duplicates: Vec::new(),
+        superseded,
+    };
+    let mut rest = candidates.into_iter();
+    for issue in rest.by_ref() {
+        let comments = gh.list_comments(issue.number).await?;
+        if issue::written_verdict(&comments, identity, gate.key)
+            == Some(issue::WrittenVerdict::Retired)
+        {
+            continue;
+        }
+        found.issue = Some(issue);
+        found.comments = comments;
+        break;
+    }
+    if listed {
+        found.duplicates = rest.filter(|i| i.state == IssueState::Open).collect();
+    }
+    Ok(found)
+}
+
+/// Resolves team membership and repository permission for the candidate logins.
+async fn authorize(
+    gh: &dyn GitHub,
+    policy: &Policy,
+    candidates: BTreeSet<String>,
+) -> Result<BTreeSet<String>, GitHubError> {
+    let mut authorized = BTreeSet::new();
+    'login: for login in candidates {
+        for team in &policy.teams {
+            if let Some((org, slug)) = team.split_once('/')
+                && gh.is_team_member(org, slug, &login).await?
+            {
+                authorized.insert(login);
+                continue 'login;
+            }
+        }
+        if let Some(min) = policy.min_permission
+            && gh.permission(&login).await?.is_some_and(|p| p >= min)
+        {
+            authorized.insert(login);
+        }
+    }
+    Ok(authorized)
+}
+
+/// Carries the actions out in order; returns the issue opened, if one was.
+async fn execute(gh: &dyn GitHub, actions: &[Action]) -> Result<Option<Issue>, GitHubError> {
+    let mut opened = None;
+    for action in actions {
+        match action {
+            Action::Open(new) => opened = Some(gh.open_issue(new).await?),
+            Action::Comment { number, body } => gh.add_comment(*number, body).await?,
+            Action::Close { number, reason } => gh.close_issue(*number, reason.clone()).await?,
+            Action::Reopen { number } => gh.reopen_issue(*number).await?,
+        }
+    }
+    Ok(opened)
+}

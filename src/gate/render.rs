@@ -1,0 +1,600 @@
+//! What a gate decision looks like to Kubernetes: the XR status, the `Approved` and
+//! `ApprovalSynced` conditions, results on transitions, the TTL, the gate ConfigMap and,
+//! once approved, the promotion Job.
+//!
+//! Pure: builds typed objects and writes them into the response; no GitHub, no clock.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use function_sdk_rust::proto::v1::{Ready, RunFunctionRequest, RunFunctionResponse};
+use function_sdk_rust::{request, resource, response};
+use k8s_openapi::api::batch::v1::{Job, JobSpec};
+use k8s_openapi::api::core::v1::{ConfigMap, Container, EnvVar, PodSpec, PodTemplateSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde_json::{Map, Value};
+
+use crate::input::{Input, PromotionInput};
+use crate::policy::{COMPONENT_LABEL, Rule, TENANT_LABEL};
+use crate::xr::gate::{GateState, GateStatus, rfc3339};
+
+use super::decide::{Decision, Gate, Policy};
+
+/// The composition resource name of the gate ConfigMap.
+pub const CONFIG_MAP_RESOURCE: &str = "gate-config";
+/// The composition resource name of the promotion Job.
+pub const JOB_RESOURCE: &str = "promotion-job";
+/// The component label value of the gate ConfigMap.
+pub const GATE_COMPONENT: &str = "gate";
+/// The component label value of the promotion Job.
+pub const PROMOTION_COMPONENT: &str = "promotion";
+/// Label carrying the gate key on the Job.
+pub const GATE_KEY_LABEL: &str = "release.zerotouch.dev/gate-key";
+
+/// The `Approved` condition type.
+pub const APPROVED: &str = "Approved";
+/// The `ApprovalSynced` condition type.
+pub const APPROVAL_SYNCED: &str = "ApprovalSynced";
+
+/// A decided gate re-runs after this long (Crossplane also re-runs on any change).
+const TERMINAL_TTL: Duration = Duration::from_secs(3600);
+
+/// Whether GitHub agrees with the decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sync {
+    /// GitHub was read (or did not need to be).
+    Synced {
+        /// PascalCase reason.
+        reason: &'static str,
+        /// What happened.
+        message: String,
+    },
+    /// GitHub could not be read; the recorded status is kept.
+    Failed {
+        /// PascalCase reason.
+        reason: &'static str,
+        /// Why.
+        message: String,
+        /// When to try again, when GitHub said.
+        retry_after: Option<Duration>,
+    },
+    /// Crossplane has not answered the pipeline lookup yet; nothing was decided.
+    Waiting,
+}
+
+/// Everything rendered for one call.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The decision for the current key.
+    pub decision: Decision,
+    /// Whether it came from GitHub.
+    pub sync: Sync,
+}
+
+/// The status this decision records.
+pub fn status(gate: &Gate<'_>, decision: &Decision) -> GateStatus {
+    let approved = decision.state == GateState::Approved;
+    let approver = approved.then(|| logins(decision)).filter(|s| !s.is_empty());
+    GateStatus {
+        gate_status: Some(decision.state),
+        approver,
+        approval_timestamp: decision.decided_at.filter(|_| approved),
+        created_timestamp: Some(decision.start),
+        gate_key: Some(gate.key.to_owned()),
+        issue: decision.issue.clone(),
+        timeout_at: Some(decision.deadline),
+        approvals: decision.approvals.clone(),
+    }
+}
+
+fn logins(decision: &Decision) -> String {
+    decision
+        .approvals
+        .iter()
+        .map(|a| a.login.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn labels(tenant: &str, component: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (TENANT_LABEL.to_owned(), tenant.to_owned()),
+        (COMPONENT_LABEL.to_owned(), component.to_owned()),
+    ])
+}
+
+/// The gate ConfigMap `<xr name>-gate`: what scripts need without calling GitHub.
+pub fn config_map(gate: &Gate<'_>, policy: &Policy, decision: &Decision) -> ConfigMap {
+    let spec = gate.spec;
+    let issue = decision.issue.as_ref();
+    let data = BTreeMap::from([
+        ("state".to_owned(), decision.state.as_str().to_owned()),
+        ("gate_key".to_owned(), gate.key.to_owned()),
+        ("tenant".to_owned(), spec.tenant.clone()),
+        ("artifact_id".to_owned(), spec.artifact_id.clone()),
+        (
+            "source_environment".to_owned(),
+            spec.source_environment.clone(),
+        ),
+        (
+            "target_environment".to_owned(),
+            spec.target_environment.clone(),
+        ),
+        (
+            "rule".to_owned(),
+            match policy.rule {
+                Rule::Manual => "manual",
+                Rule::Automatic => "automatic",
+            }
+            .to_owned(),
+        ),
+        (
+            "issue_url".to_owned(),
+            issue.map(|i| i.url.clone()).unwrap_or_default(),
+        ),
+        (
+            "issue_number".to_owned(),
+            issue.map(|i| i.number.to_string()).unwrap_or_default(),
+        ),
+        ("approvers".to_owned(), policy.users.join(",")),
+        ("approver_teams".to_owned(), policy.teams.join(",")),
+        ("min_approvals".to_owned(), policy.min_approvals.to_string()),
+        ("created".to_owned(), rfc3339(decision.start)),
+        ("deadline".to_owned(), rfc3339(decision.deadline)),
+        (
+            "approved_by".to_owned(),
+            if decision.state == GateState::Approved {
+                logins(decision)
+            } else {
+                String::new()
+            },
+        ),
+        (
+            "decided_at".to_owned(),
+            decision.decided_at.map(rfc3339).unwrap_or_default(),
+        ),
+    ]);
+    ConfigMap {
+        metadata: ObjectMeta {
+            name: Some(format!("{}-gate", gate.name)),
+            namespace: Some(gate.namespace.to_owned()),
+            labels: Some(labels(&spec.tenant, GATE_COMPONENT)),
+            ..ObjectMeta::default()
+        },
+        data: Some(data),
+        ..ConfigMap::default()
+    }
+}
+
+/// The Job's name: `<tenant>-promote-<key>`, the tenant shortened to stay within 63.
+pub fn job_name(tenant: &str, key: &str) -> String {
+    let room = 63 - "-promote-".len() - key.len();
+    let prefix: String = tenant.chars().take(room).collect();
+    format!("{}-promote-{key}", prefix.trim_end_matches('-'))
+}
+
+/// The promotion Job, named with the key so each approval runs exactly once. No
+/// `ttlSecondsAfterFinished`: Crossplane would recreate a collected Job and promote
+/// twice.
+pub fn job(gate: &Gate<'_>, promotion: &PromotionInput, decision: &Decision) -> Job {
+    let spec = gate.spec;
+    let mut job_labels = labels(&spec.tenant, PROMOTION_COMPONENT);
+    job_labels.insert(GATE_KEY_LABEL.to_owned(), gate.key.to_owned());
+    let var = |name: &str, value: String| EnvVar {
+        name: name.to_owned(),
+        value: Some(value),
+        ..EnvVar::default()
+    };
+    let mut env = vec![
+        var("TENANT", spec.tenant.clone()),
+        var("ARTIFACT_ID", spec.artifact_id.clone()),
+        var("SOURCE_ENVIRONMENT", spec.source_environment.clone()),
+        var("TARGET_ENVIRONMENT", spec.target_environment.clone()),
+        var("APPROVED_BY", logins(decision)),
+        var(
+            "ISSUE_URL",
+            decision
+                .issue
+                .as_ref()
+                .map(|i| i.url.clone())
+                .unwrap_or_default(),
+        ),
+    ];
+    env.extend(
+        promotion
+            .env
+            .iter()
+            .filter(|e| !env_is_reserved(&e.name))
+            .map(|e| var(&e.name, e.value.clone())),
+    );
+    let non_empty = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
+    Job {
+        metadata: ObjectMeta {
+            name: Some(job_name(&spec.tenant, gate.key)),
+            namespace: Some(gate.namespace.to_owned()),
+            labels: Some(job_labels.clone()),
+            ..ObjectMeta::default()
+        },
+        spec: Some(JobSpec {
+            backoff_limit: Some(promotion.backoff_limit as i32),
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(job_labels),
+                    ..ObjectMeta::default()
+                }),
+                spec: Some(PodSpec {
+                    service_account_name: Some(format!("{}-release-pipeline", spec.tenant)),
+                    restart_policy: Some("Never".into()),
+                    containers: vec![Container {
+                        name: "promote".into(),
+                        image: Some(promotion.image.clone()),
+                        command: non_empty(&promotion.command),
+                        args: non_empty(&promotion.args),
+                        env: Some(env),
+                        ..Container::default()
+                    }],
+                    ..PodSpec::default()
+                }),
+            },
+            ..JobSpec::default()
+        }),
+        ..Job::default()
+    }
+}
+
+/// The gate's own variables win over the Input's, so a promotion cannot be pointed
+/// at another artifact or environment by configuration.
+fn env_is_reserved(name: &str) -> bool {
+    matches!(
+        name,
+        "TENANT"
+            | "ARTIFACT_ID"
+            | "SOURCE_ENVIRONMENT"
+            | "TARGET_ENVIRONMENT"
+            | "APPROVED_BY"
+            | "ISSUE_URL"
+    )
+}
+
+fn approved_condition(gate: &Gate<'_>, policy: &Policy, d: &Decision) -> (&'static str, String) {
+    let on_issue = d
+        .issue
+        .as_ref()
+        .map(|i| format!(" on issue #{}", i.number))
+        .unwrap_or_default();
+    let pair = format!(
+        "{} -> {}",
+        gate.spec.source_environment, gate.spec.target_environment
+    );
+    match d.state {
+        GateState::Pending => (
+            "Pending",
+            format!(
+                "waiting for {} approval(s){on_issue} ({} counted{}); deadline {}",
+                policy.min_approvals,
+                d.approvals.len(),
+                if d.approvals.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", logins(d))
+                },
+                rfc3339(d.deadline)
+            ),
+        ),
+        GateState::Approved if d.automatic => (
+            "Approved",
+            format!(
+                "approved automatically: the pipeline rule for {pair} is automatic and approval_required is false"
+            ),
+        ),
+        GateState::Approved => ("Approved", format!("approved by {}{on_issue}", logins(d))),
+        GateState::Rejected => (
+            "Rejected",
+            match &d.rejection {
+                Some(r) => format!("rejected by {}{on_issue}", r.login),
+                None => format!("rejected{on_issue}"),
+            },
+        ),
+        GateState::Timeout => (
+            "TimedOut",
+            format!(
+                "no verdict before the deadline {}{on_issue}",
+                rfc3339(d.deadline)
+            ),
+        ),
+    }
+}
+
+/// What the outcome is rendered against.
+#[derive(Debug, Clone, Copy)]
+pub struct Scene<'a> {
+    /// The request, for observed composed resources and the XR's conditions.
+    pub req: &'a RunFunctionRequest,
+    /// The Input.
+    pub input: &'a Input,
+    /// The gate.
+    pub gate: &'a Gate<'a>,
+    /// Its approval policy.
+    pub policy: &'a Policy,
+    /// The observed XR's status, as recorded.
+    pub observed_status: &'a Value,
+    /// The time of this call.
+    pub now: DateTime<Utc>,
+}
+
+/// Writes the outcome into the response: XR status, composed resources with their
+/// readiness, conditions, results on transitions, and the TTL.
+pub fn write(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome) {
+    let Scene {
+        req,
+        input,
+        gate,
+        policy,
+        observed_status,
+        now,
+    } = *scene;
+    let recorded = GateStatus::from_json(observed_status);
+    let d = &outcome.decision;
+    let synced = matches!(outcome.sync, Sync::Synced { .. });
+
+    // Status: what was decided, or, when nothing could be decided, what was recorded.
+    let mut fields = match synced {
+        true => status(gate, d).to_json(),
+        false => {
+            let mut kept = observed_status.clone();
+            if let Some(map) = kept.as_object_mut() {
+                map.remove("conditions");
+            }
+            kept
+        }
+    };
+    let composite = response::desired_composite(rsp);
+    let mut merged: Map<String, Value> = composite
+        .resource
+        .as_ref()
+        .map(resource::struct_to_json)
+        .and_then(|v| v.get("status").cloned())
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default();
+    if let Some(map) = fields.as_object_mut() {
+        merged.append(map);
+    }
+    resource::update_status(composite, &Value::Object(merged))
+        .expect("a JSON object is always a valid status");
+
+    let cm = serde_json::to_value(config_map(gate, policy, d)).expect("a ConfigMap serializes");
+    let cm_ready = request::observed_composed(req, CONFIG_MAP_RESOURCE).is_some();
+    put(rsp, CONFIG_MAP_RESOURCE, &cm, cm_ready);
+    if d.state == GateState::Approved
+        && let Some(promotion) = &input.promotion
+    {
+        let job = serde_json::to_value(job(gate, promotion, d)).expect("a Job serializes");
+        let succeeded = request::observed_composed(req, JOB_RESOURCE)
+            .and_then(|r| r.resource.as_ref())
+            .map(resource::struct_to_json)
+            .and_then(|j| j.pointer("/status/succeeded").and_then(Value::as_f64))
+            .is_some_and(|n| n >= 1.0);
+        put(rsp, JOB_RESOURCE, &job, succeeded);
+    }
+
+    let (reason, message) = approved_condition(gate, policy, d);
+    let condition = match d.state {
+        GateState::Approved => response::condition_true(rsp, APPROVED, reason),
+        GateState::Pending => response::condition_unknown(rsp, APPROVED, reason),
+        _ => response::condition_false(rsp, APPROVED, reason),
+    };
+    condition.message = Some(message.clone());
+
+    let observed_synced =
+        resource::get_condition(request::observed_composite(req), APPROVAL_SYNCED);
+    match &outcome.sync {
+        Sync::Synced {
+            reason: sync_reason,
+            message: sync_message,
+        } => {
+            response::condition_true(rsp, APPROVAL_SYNCED, *sync_reason).message =
+                Some(sync_message.clone());
+            let transition = recorded.gate_status != Some(d.state)
+                || recorded.gate_key.as_deref() != Some(gate.key);
+            if transition {
+                let text = match (d.state, &d.issue) {
+                    (GateState::Pending, Some(issue)) => format!(
+                        "approval requested in issue #{}: {}",
+                        issue.number, issue.url
+                    ),
+                    _ => message,
+                };
+                response::normal(rsp, text).reason = Some(reason.to_owned());
+            }
+        }
+        Sync::Failed {
+            reason,
+            message: why,
+            ..
+        } => {
+            response::condition_false(rsp, APPROVAL_SYNCED, *reason).message = Some(why.clone());
+            if observed_synced.status != "False"
+                || observed_synced.reason.as_deref() != Some(*reason)
+            {
+                response::warning(rsp, format!("cannot sync the approval issue: {why}")).reason =
+                    Some((*reason).to_owned());
+            }
+        }
+        Sync::Waiting => {}
+    }
+
+    let ttl = match &outcome.sync {
+        Sync::Failed {
+            retry_after: Some(after),
+            ..
+        } => (*after).max(Duration::from_secs(1)),
+        // Past the deadline the time left is zero; a fault must not turn into a retry
+        // every second.
+        Sync::Failed { .. } => input.github.poll_interval.0,
+        _ if d.state.is_terminal() => TERMINAL_TTL,
+        _ => pending_ttl(input.github.poll_interval.0, d.deadline - now),
+    };
+    set_ttl(rsp, ttl);
+}
+
+/// The TTL while pending: the poll interval or the time to the deadline, whichever is
+/// sooner, at least a second.
+pub fn pending_ttl(poll: Duration, until_deadline: chrono::Duration) -> Duration {
+    let left = until_deadline
+        .to_std()
+        .unwrap_or(Duration::ZERO)
+        .max(Duration::from_secs(1));
+    poll.min(left)
+}
+
+fn set_ttl(rsp: &mut RunFunctionResponse, ttl: Duration) {
+    if let Some(meta) = rsp.meta.as_mut() {
+        meta.ttl = Some(pbjson_types::Duration {
+            seconds: ttl.as_secs() as i64,
+            nanos: ttl.subsec_nanos() as i32,
+        });
+    }
+}
+
+fn put(rsp: &mut RunFunctionResponse, name: &str, object: &Value, ready: bool) {
+    let composed = response::desired_composed(rsp, name);
+    resource::update(composed, object).expect("a Kubernetes object is a JSON object");
+    resource::set_ready(composed, if ready { Ready::True } else { Ready::False });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::EnvVar as InputEnvVar;
+    use crate::xr::gate::GateSpec;
+    use serde_json::json;
+
+    fn spec(tenant: &str) -> GateSpec {
+        GateSpec::from_json(
+            &json!({"tenant": tenant, "artifact_id": "ghcr.io/org/app:v1",
+                    "source_environment": "dev", "target_environment": "staging"}),
+            false,
+        )
+        .unwrap()
+    }
+
+    fn decision() -> Decision {
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        Decision {
+            state: GateState::Approved,
+            approvals: vec![
+                crate::xr::gate::Approval {
+                    login: "alice".into(),
+                    at: t("2026-03-01T07:00:00Z"),
+                    via: crate::xr::gate::Via::Comment,
+                },
+                crate::xr::gate::Approval {
+                    login: "bob".into(),
+                    at: t("2026-03-01T08:00:00Z"),
+                    via: crate::xr::gate::Via::Close,
+                },
+            ],
+            rejection: None,
+            decided_at: Some(t("2026-03-01T08:00:00Z")),
+            start: t("2026-03-01T06:00:00Z"),
+            deadline: t("2026-03-02T06:00:00Z"),
+            issue: Some(crate::xr::gate::IssueRef {
+                number: 4,
+                url: "https://github.com/acme/approvals/issues/4".into(),
+            }),
+            automatic: false,
+            actions: Vec::new(),
+        }
+    }
+
+    fn promotion() -> PromotionInput {
+        PromotionInput {
+            image: "ghcr.io/acme/promoter:v1".into(),
+            command: vec!["promote".into()],
+            args: vec![],
+            env: vec![
+                InputEnvVar {
+                    name: "GITOPS_REPO".into(),
+                    value: "acme/gitops".into(),
+                },
+                InputEnvVar {
+                    name: "ARTIFACT_ID".into(),
+                    value: "ghcr.io/evil/app:v6".into(),
+                },
+            ],
+            backoff_limit: 3,
+        }
+    }
+
+    #[test]
+    fn approved_gate_renders_job_under_tenant_service_account_without_ttl() {
+        let spec = spec("my-service");
+        let gate = Gate {
+            spec: &spec,
+            key: "0123456789ab",
+            namespace: "team-a",
+            name: "g",
+            requester: None,
+        };
+        let job = serde_json::to_value(job(&gate, &promotion(), &decision())).unwrap();
+        assert_eq!(job["metadata"]["name"], "my-service-promote-0123456789ab");
+        assert_eq!(job["metadata"]["namespace"], "team-a");
+        assert!(job["spec"].get("ttlSecondsAfterFinished").is_none());
+        assert_eq!(job["spec"]["backoffLimit"], 3);
+        let pod = &job["spec"]["template"]["spec"];
+        assert_eq!(pod["serviceAccountName"], "my-service-release-pipeline");
+        assert_eq!(pod["restartPolicy"], "Never");
+        let env: Vec<(String, String)> = pod["containers"][0]["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["name"].as_str().unwrap().into(),
+                    e["value"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        let get = |k: &str| {
+            env.iter()
+                .filter(|(n, _)| n == k)
+                .map(|(_, v)| v.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(get("APPROVED_BY"), vec!["alice,bob"]);
+        assert_eq!(
+            get("ISSUE_URL"),
+            vec!["https://github.com/acme/approvals/issues/4"]
+        );
+        assert_eq!(
+            get("ARTIFACT_ID"),
+            vec!["ghcr.io/org/app:v1"],
+            "the Input cannot override it"
+        );
+        assert_eq!(get("GITOPS_REPO"), vec!["acme/gitops"]);
+    }
+
+    #[test]
+    fn job_name_stays_a_dns_label_for_the_longest_tenant() {
+        let name = job_name(&"a".repeat(46), "0123456789ab");
+        assert!(name.len() <= 63, "{name}");
+        assert!(name.ends_with("-promote-0123456789ab"));
+        let name = job_name(&format!("{}-b", "a".repeat(41)), "0123456789ab");
+        assert!(!name.contains("--"), "{name}");
+    }
+
+    #[test]
+    fn pending_ttl_is_never_below_one_second() {
+        let poll = Duration::from_secs(30);
+        assert_eq!(
+            pending_ttl(poll, chrono::Duration::seconds(10)),
+            Duration::from_secs(10)
+        );
+        assert_eq!(pending_ttl(poll, chrono::Duration::hours(2)), poll);
+        assert_eq!(
+            pending_ttl(poll, chrono::Duration::seconds(-5)),
+            Duration::from_secs(1)
+        );
+    }
+}

@@ -1,0 +1,645 @@
+//! The XPromotionGate API: its spec read and validated from the observed XR (including
+//! the OCI artifact reference grammar), and its status as recorded and as written.
+//!
+//! Pure: reads JSON values it is given; no GitHub, no gRPC, no clock.
+
+use std::fmt;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Map, Value, json};
+
+/// Annotation naming the GitHub login that requested the promotion.
+pub const REQUESTED_BY_ANNOTATION: &str = "release.zerotouch.dev/requested-by";
+
+/// Bounds of `spec.timeout_hours`.
+pub const TIMEOUT_HOURS: std::ops::RangeInclusive<u32> = 1..=168;
+const DEFAULT_TIMEOUT_HOURS: u32 = 24;
+
+/// The longest tenant whose derived names (`<tenant>-release-pipeline`, the promotion
+/// Job's name, label values) all stay within 63 characters.
+pub const MAX_TENANT_LEN: usize = 46;
+
+/// A spec field that breaks a rule; shown as `<path>: <rule>`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {rule}")]
+pub struct SpecError {
+    /// The field path, e.g. `spec.artifact_id`.
+    pub path: String,
+    /// The rule it breaks.
+    pub rule: String,
+}
+
+fn error(path: &str, rule: impl Into<String>) -> SpecError {
+    SpecError {
+        path: path.to_owned(),
+        rule: rule.into(),
+    }
+}
+
+/// A validated XPromotionGate spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GateSpec {
+    /// The tenant whose pipeline this gate belongs to.
+    pub tenant: String,
+    /// The artifact being promoted, as written.
+    pub artifact_id: String,
+    /// The artifact reference, parsed.
+    pub artifact: Artifact,
+    /// The environment the artifact comes from.
+    pub source_environment: String,
+    /// The environment it goes to.
+    pub target_environment: String,
+    /// Whether the gate asks for approval (the pipeline's rule may still require it).
+    pub approval_required: bool,
+    /// Hours from the gate's start until it times out.
+    pub timeout_hours: u32,
+}
+
+/// An OCI artifact reference: `registry[:port]/path[:tag][@sha256:<hex>]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    /// The registry host, e.g. `ghcr.io` or `registry.local`.
+    pub registry: String,
+    /// The registry port, when given.
+    pub port: Option<u16>,
+    /// The repository path, e.g. `org/my-service`.
+    pub repository: String,
+    /// The tag, when given.
+    pub tag: Option<String>,
+    /// The digest (`sha256:<64 hex>`), when given.
+    pub digest: Option<String>,
+}
+
+impl GateSpec {
+    /// Reads and validates `spec`. `allow_mutable_tags` is the Input's permission to
+    /// promote a `latest` tag.
+    pub fn from_json(spec: &Value, allow_mutable_tags: bool) -> Result<Self, SpecError> {
+        let Some(spec) = spec.as_object() else {
+            return Err(error("spec", "is required"));
+        };
+        let tenant = required_string(spec, "tenant")?;
+        check_dns_label("spec.tenant", &tenant, MAX_TENANT_LEN)?;
+        let artifact_id = required_string(spec, "artifact_id")?;
+        let artifact = Artifact::parse(&artifact_id)
+            .map_err(|rule| error("spec.artifact_id", format!("{artifact_id:?} {rule}")))?;
+        if artifact.tag.as_deref() == Some("latest")
+            && artifact.digest.is_none()
+            && !allow_mutable_tags
+        {
+            return Err(error(
+                "spec.artifact_id",
+                format!(
+                    "{artifact_id:?} uses the mutable tag \"latest\"; pin a tag or digest (or set the input's allowMutableTags)"
+                ),
+            ));
+        }
+        let source_environment = required_string(spec, "source_environment")?;
+        check_dns_label("spec.source_environment", &source_environment, 63)?;
+        let target_environment = required_string(spec, "target_environment")?;
+        check_dns_label("spec.target_environment", &target_environment, 63)?;
+        if source_environment == target_environment {
+            return Err(error(
+                "spec.target_environment",
+                format!(
+                    "must differ from spec.source_environment (both are {source_environment:?})"
+                ),
+            ));
+        }
+        let approval_required = match spec.get("approval_required") {
+            None | Some(Value::Null) => true,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => {
+                return Err(error(
+                    "spec.approval_required",
+                    format!("must be true or false, got {other}"),
+                ));
+            }
+        };
+        let timeout_hours = match spec.get("timeout_hours") {
+            None | Some(Value::Null) => DEFAULT_TIMEOUT_HOURS,
+            Some(v) => whole_number(v)
+                .filter(|n| TIMEOUT_HOURS.contains(n))
+                .ok_or_else(|| {
+                    error(
+                        "spec.timeout_hours",
+                        format!(
+                            "must be a whole number from {} to {}, got {v}",
+                            TIMEOUT_HOURS.start(),
+                            TIMEOUT_HOURS.end()
+                        ),
+                    )
+                })?,
+        };
+        Ok(GateSpec {
+            tenant,
+            artifact_id,
+            artifact,
+            source_environment,
+            target_environment,
+            approval_required,
+            timeout_hours,
+        })
+    }
+}
+
+fn required_string(spec: &Map<String, Value>, field: &str) -> Result<String, SpecError> {
+    let path = format!("spec.{field}");
+    match spec.get(field) {
+        None | Some(Value::Null) => Err(error(&path, "is required")),
+        Some(Value::String(s)) if s.trim().is_empty() => Err(error(&path, "must not be empty")),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(other) => Err(error(&path, format!("must be a string, got {other}"))),
+    }
+}
+
+/// Structs carry numbers as doubles; accept only whole ones.
+fn whole_number(v: &Value) -> Option<u32> {
+    let n = v.as_f64()?;
+    (n.fract() == 0.0 && n >= 0.0 && n <= f64::from(u32::MAX)).then_some(n as u32)
+}
+
+fn check_dns_label(path: &str, value: &str, max: usize) -> Result<(), SpecError> {
+    let first_ok = value.starts_with(|c: char| c.is_ascii_lowercase());
+    let last_ok = value.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let chars_ok = value
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !(first_ok && last_ok && chars_ok) || value.len() < 2 {
+        return Err(error(
+            path,
+            format!("{value:?} must be a DNS label matching ^[a-z][a-z0-9-]*[a-z0-9]$"),
+        ));
+    }
+    if value.len() > max {
+        return Err(error(
+            path,
+            format!(
+                "{value:?} is {} characters; at most {max} keep every derived name valid",
+                value.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+impl Artifact {
+    /// Parses an OCI reference. The registry is required (a host with a dot, a port,
+    /// or `localhost`), then a repository path, then a tag and/or a sha256 digest.
+    pub fn parse(reference: &str) -> Result<Self, String> {
+        if reference
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err("must not contain whitespace".into());
+        }
+        let (rest, digest) = match reference.split_once('@') {
+            Some((rest, digest)) => {
+                let hex = digest
+                    .strip_prefix("sha256:")
+                    .ok_or("has a digest that is not sha256:<64 hex characters>".to_string())?;
+                if hex.len() != 64
+                    || !hex
+                        .chars()
+                        .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+                {
+                    return Err("has a digest that is not sha256:<64 hex characters>".into());
+                }
+                (rest, Some(digest.to_owned()))
+            }
+            None => (reference, None),
+        };
+        let (host, path) = rest.split_once('/').ok_or(
+            "must name a registry, a repository and a tag or digest, e.g. ghcr.io/org/app:v1"
+                .to_string(),
+        )?;
+        let (registry, port) = match host.split_once(':') {
+            Some((name, port)) => {
+                let port = port
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|p| *p > 0)
+                    .ok_or(format!("has an invalid registry port {port:?}"))?;
+                (name, Some(port))
+            }
+            None => (host, None),
+        };
+        let host_ok = !registry.is_empty()
+            && registry.split('.').all(|label| {
+                !label.is_empty()
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+            });
+        if !host_ok || !(registry.contains('.') || port.is_some() || registry == "localhost") {
+            return Err(format!(
+                "must start with a registry host (e.g. ghcr.io or registry.local:5000), got {host:?}"
+            ));
+        }
+        let (repository, tag) = match path.rsplit_once(':') {
+            Some((repository, tag)) => (repository, Some(tag)),
+            None => (path, None),
+        };
+        if repository.is_empty() || !repository.split('/').all(valid_path_component) {
+            return Err(format!(
+                "has an invalid repository path {repository:?}: lower-case components separated by /"
+            ));
+        }
+        if let Some(tag) = tag {
+            let ok = tag.len() <= 128
+                && tag.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+                && tag
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+            if !ok {
+                return Err(format!("has an invalid tag {tag:?}"));
+            }
+        }
+        if tag.is_none() && digest.is_none() {
+            return Err("must end with a tag or an @sha256: digest".into());
+        }
+        Ok(Artifact {
+            registry: registry.to_owned(),
+            port,
+            repository: repository.to_owned(),
+            tag: tag.map(str::to_owned),
+            digest,
+        })
+    }
+}
+
+/// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`, the OCI distribution path component.
+fn valid_path_component(component: &str) -> bool {
+    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    if !component.starts_with(alnum) || !component.ends_with(alnum) {
+        return false;
+    }
+    let mut separator = String::new();
+    for c in component.chars() {
+        if alnum(c) {
+            let ok = separator.is_empty()
+                || separator == "."
+                || separator == "_"
+                || separator == "__"
+                || separator.chars().all(|s| s == '-');
+            if !ok {
+                return false;
+            }
+            separator.clear();
+        } else if matches!(c, '.' | '_' | '-') {
+            separator.push(c);
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
+/// The gate's state (`status.gate_status`), the seed's enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum GateState {
+    /// Waiting for a verdict.
+    Pending,
+    /// Approved: the promotion may run.
+    Approved,
+    /// Rejected by an authorized approver.
+    Rejected,
+    /// No verdict before the deadline.
+    Timeout,
+}
+
+impl GateState {
+    /// The status value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GateState::Pending => "pending",
+            GateState::Approved => "approved",
+            GateState::Rejected => "rejected",
+            GateState::Timeout => "timeout",
+        }
+    }
+
+    /// Reads a status value.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(GateState::Pending),
+            "approved" => Some(GateState::Approved),
+            "rejected" => Some(GateState::Rejected),
+            "timeout" => Some(GateState::Timeout),
+            _ => None,
+        }
+    }
+
+    /// Whether the state is final.
+    pub fn is_terminal(self) -> bool {
+        self != GateState::Pending
+    }
+}
+
+impl fmt::Display for GateState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How an approval was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Via {
+    /// An `/approve` comment.
+    Comment,
+    /// Closing the issue as completed.
+    Close,
+}
+
+impl Via {
+    /// The status value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Comment => "comment",
+            Via::Close => "close",
+        }
+    }
+
+    /// Reads a status value.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "comment" => Some(Via::Comment),
+            "close" => Some(Via::Close),
+            _ => None,
+        }
+    }
+}
+
+/// One counted approval.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    /// The approver's GitHub login.
+    pub login: String,
+    /// When the approval was given.
+    pub at: DateTime<Utc>,
+    /// How.
+    pub via: Via,
+}
+
+/// The approval issue, as recorded in status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueRef {
+    /// The issue number.
+    pub number: u64,
+    /// Its web URL.
+    pub url: String,
+}
+
+/// The gate's status, as this function records it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GateStatus {
+    /// `gate_status`.
+    pub gate_status: Option<GateState>,
+    /// `approver`: the counted approvers' logins, comma-separated.
+    pub approver: Option<String>,
+    /// `approval_timestamp`: when the gate was approved.
+    pub approval_timestamp: Option<DateTime<Utc>>,
+    /// `created_timestamp`: the gate's start.
+    pub created_timestamp: Option<DateTime<Utc>>,
+    /// `gate_key`.
+    pub gate_key: Option<String>,
+    /// `issue`.
+    pub issue: Option<IssueRef>,
+    /// `timeout_at`: the deadline.
+    pub timeout_at: Option<DateTime<Utc>>,
+    /// `approvals`.
+    pub approvals: Vec<Approval>,
+}
+
+fn time(v: Option<&Value>) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(v?.as_str()?)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// RFC 3339 with seconds and `Z`, as status and ConfigMaps carry times.
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+impl GateStatus {
+    /// Reads the recorded status leniently: a field that cannot be read counts as
+    /// not recorded (it was written by someone else, or by an older version).
+    pub fn from_json(status: &Value) -> Self {
+        let text = |k: &str| status.get(k).and_then(Value::as_str).map(str::to_owned);
+        let issue = status.get("issue").and_then(|i| {
+            let number = i.get("number").and_then(Value::as_f64)?;
+            (number >= 1.0 && number.fract() == 0.0).then(|| IssueRef {
+                number: number as u64,
+                url: i
+                    .get("url")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+            })
+        });
+        let approvals = status
+            .get("approvals")
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|a| {
+                        Some(Approval {
+                            login: a.get("login")?.as_str()?.to_owned(),
+                            at: time(a.get("at"))?,
+                            via: Via::parse(a.get("via")?.as_str()?)?,
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        GateStatus {
+            gate_status: text("gate_status").as_deref().and_then(GateState::parse),
+            approver: text("approver").filter(|s| !s.is_empty()),
+            approval_timestamp: time(status.get("approval_timestamp")),
+            created_timestamp: time(status.get("created_timestamp")),
+            gate_key: text("gate_key").filter(|s| !s.is_empty()),
+            issue,
+            timeout_at: time(status.get("timeout_at")),
+            approvals,
+        }
+    }
+
+    /// The status as written to the XR; absent fields are left out.
+    pub fn to_json(&self) -> Value {
+        let mut out = Map::new();
+        let mut put = |k: &str, v: Option<Value>| {
+            if let Some(v) = v {
+                out.insert(k.to_owned(), v);
+            }
+        };
+        put("gate_status", self.gate_status.map(|s| json!(s.as_str())));
+        put("approver", self.approver.as_ref().map(|s| json!(s)));
+        put(
+            "approval_timestamp",
+            self.approval_timestamp.map(|t| json!(rfc3339(t))),
+        );
+        put(
+            "created_timestamp",
+            self.created_timestamp.map(|t| json!(rfc3339(t))),
+        );
+        put("gate_key", self.gate_key.as_ref().map(|s| json!(s)));
+        put(
+            "issue",
+            self.issue
+                .as_ref()
+                .map(|i| json!({"number": i.number, "url": i.url})),
+        );
+        put("timeout_at", self.timeout_at.map(|t| json!(rfc3339(t))));
+        put(
+            "approvals",
+            Some(Value::Array(
+                self.approvals
+                    .iter()
+                    .map(|a| json!({"login": a.login, "at": rfc3339(a.at), "via": a.via.as_str()}))
+                    .collect(),
+            )),
+        );
+        Value::Object(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> Value {
+        json!({
+            "tenant": "my-service",
+            "artifact_id": "ghcr.io/org/my-service:main-abc123",
+            "source_environment": "dev",
+            "target_environment": "staging",
+            "approval_required": true,
+            "timeout_hours": 24,
+        })
+    }
+
+    fn with(field: &str, value: Value) -> Value {
+        let mut s = spec();
+        s[field] = value;
+        s
+    }
+
+    fn rule_of(spec: Value) -> String {
+        GateSpec::from_json(&spec, false).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn seed_gate_is_valid_with_defaults_applied() {
+        let mut s = spec();
+        s.as_object_mut().unwrap().remove("timeout_hours");
+        s.as_object_mut().unwrap().remove("approval_required");
+        let gate = GateSpec::from_json(&s, false).unwrap();
+        assert_eq!(gate.timeout_hours, 24);
+        assert!(gate.approval_required);
+        assert_eq!(gate.artifact.registry, "ghcr.io");
+        assert_eq!(gate.artifact.repository, "org/my-service");
+        assert_eq!(gate.artifact.tag.as_deref(), Some("main-abc123"));
+    }
+
+    #[test]
+    fn artifact_with_registry_port_tag_and_digest_parses() {
+        let digest = format!("sha256:{}", "a1".repeat(32));
+        let a = Artifact::parse(&format!("registry.local:5000/team/app:v1.2@{digest}")).unwrap();
+        assert_eq!(a.registry, "registry.local");
+        assert_eq!(a.port, Some(5000));
+        assert_eq!(a.repository, "team/app");
+        assert_eq!(a.tag.as_deref(), Some("v1.2"));
+        assert_eq!(a.digest, Some(digest.clone()));
+        let a = Artifact::parse(&format!("localhost:5000/app@{digest}")).unwrap();
+        assert_eq!(a.tag, None);
+    }
+
+    #[test]
+    fn malformed_artifacts_are_refused_naming_the_field() {
+        for bad in [
+            "my-service:v1",
+            "ghcr.io/org/my-service",
+            "ghcr.io/Org/app:v1",
+            "ghcr.io:0/org/app:v1",
+            "ghcr.io:http/org/app:v1",
+            "ghcr.io/org/app:-v1",
+            "ghcr.io/org/app@sha256:abc",
+            "ghcr.io/org/app@md5:00",
+            "ghcr.io/org//app:v1",
+            "ghcr.io/org/app:v 1",
+        ] {
+            let message = rule_of(with("artifact_id", json!(bad)));
+            assert!(
+                message.starts_with("spec.artifact_id: "),
+                "{bad}: {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn latest_is_refused_unless_mutable_tags_are_allowed() {
+        let s = with("artifact_id", json!("ghcr.io/org/app:latest"));
+        assert!(rule_of(s.clone()).contains("mutable tag \"latest\""));
+        assert!(GateSpec::from_json(&s, true).is_ok());
+        let pinned = format!("ghcr.io/org/app:latest@sha256:{}", "0".repeat(64));
+        assert!(GateSpec::from_json(&with("artifact_id", json!(pinned)), false).is_ok());
+    }
+
+    #[test]
+    fn source_and_target_must_differ() {
+        let message = rule_of(with("target_environment", json!("dev")));
+        assert_eq!(
+            message,
+            "spec.target_environment: must differ from spec.source_environment (both are \"dev\")"
+        );
+    }
+
+    #[test]
+    fn timeout_hours_outside_bounds_is_refused() {
+        for bad in [json!(0), json!(169), json!(1.5), json!("24")] {
+            let message = rule_of(with("timeout_hours", bad.clone()));
+            assert!(
+                message.starts_with("spec.timeout_hours: must be a whole number from 1 to 168"),
+                "{bad}: {message}"
+            );
+        }
+        assert!(GateSpec::from_json(&with("timeout_hours", json!(168.0)), false).is_ok());
+    }
+
+    #[test]
+    fn required_fields_and_tenant_shape_are_checked() {
+        let mut s = spec();
+        s.as_object_mut().unwrap().remove("tenant");
+        assert_eq!(rule_of(s), "spec.tenant: is required");
+        assert!(rule_of(with("tenant", json!("My_Service"))).starts_with("spec.tenant: "));
+        assert!(rule_of(with("tenant", json!("a".repeat(47)))).contains("at most 46"));
+        assert!(
+            rule_of(with("approval_required", json!("yes"))).starts_with("spec.approval_required")
+        );
+    }
+
+    #[test]
+    fn status_round_trips_through_struct_numbers() {
+        let status = GateStatus {
+            gate_status: Some(GateState::Approved),
+            approver: Some("alice".into()),
+            approval_timestamp: Some("2026-01-01T01:00:00Z".parse().unwrap()),
+            created_timestamp: Some("2026-01-01T00:00:00Z".parse().unwrap()),
+            gate_key: Some("0123456789ab".into()),
+            issue: Some(IssueRef {
+                number: 7,
+                url: "https://github.com/a/b/issues/7".into(),
+            }),
+            timeout_at: Some("2026-01-02T00:00:00Z".parse().unwrap()),
+            approvals: vec![Approval {
+                login: "alice".into(),
+                at: "2026-01-01T01:00:00Z".parse().unwrap(),
+                via: Via::Comment,
+            }],
+        };
+        let mut value = status.to_json();
+        value["issue"]["number"] = json!(7.0);
+        assert_eq!(GateStatus::from_json(&value), status);
+    }
+}
