@@ -7,7 +7,7 @@ mod fake_github;
 
 use std::sync::Arc;
 
-use fake_github::{FakeApp, FakeGitHub, LOGIN, OWNER, REPO, Route, TOKEN, app_keys};
+use fake_github::{FakeApp, FakeGitHub, Fault, LOGIN, OWNER, REPO, Route, TOKEN, app_keys};
 use function_release_pipeline::github::octocrab::OctocrabConnector;
 use function_release_pipeline::github::{
     CloseReason, Connector, Credentials, GitHub, IssueState, NewIssue, Secret, Target,
@@ -328,6 +328,24 @@ async fn a_second_identical_poll_costs_only_not_modified_answers() {
 }
 
 #[tokio::test]
+async fn a_listing_that_grows_past_a_full_page_is_read_to_the_end() {
+    let fake = FakeGitHub::start().await;
+    for n in 0..100 {
+        fake.open_issue_as("bot", &format!("gate {n}"), "", &[LABEL]);
+    }
+    let github = connect(&fake).await;
+    assert_eq!(github.list_labelled_issues(LABEL).await.unwrap().len(), 100);
+
+    // A duplicate opened by a concurrent call lands alone on page 2, while page 1 is
+    // unchanged and answered 304 with its old (next-less) Link.
+    fake.open_issue_as("bot", "gate duplicate", "", &[LABEL]);
+    let issues = github.list_labelled_issues(LABEL).await.unwrap();
+
+    assert_eq!(issues.len(), 101);
+    assert_eq!(issues[100].title, "gate duplicate");
+}
+
+#[tokio::test]
 async fn enterprise_server_api_root_with_a_path_is_followed_across_pages() {
     let fake = FakeGitHub::start().await;
     for n in 0..105 {
@@ -418,6 +436,29 @@ async fn github_app_with_pkcs1_key_and_installation_id_skips_the_lookup() {
     assert!(github.list_labelled_issues(LABEL).await.unwrap().is_empty());
     assert_eq!(fake.count(Route::RepoInstallation), 0);
     assert_eq!(fake.count(Route::AccessToken), 1);
+}
+
+#[tokio::test]
+async fn a_refused_installation_token_is_replaced_on_the_next_connect() {
+    let fake = FakeGitHub::start().await;
+    fake.enable_app(app(chrono::TimeDelta::hours(1)));
+    let connector = OctocrabConnector::default();
+    let credentials = app_credentials(&app_keys().pkcs8, Some(77));
+    let github = connector
+        .connect(&target(fake.url()), &credentials)
+        .await
+        .unwrap();
+    fake.inject(Some(Route::ListIssues), Fault::Status(401), Some(1));
+
+    let err = github.list_labelled_issues(LABEL).await.unwrap_err();
+    assert_eq!(err.reason(), "BadCredentials");
+    let github = connector
+        .connect(&target(fake.url()), &credentials)
+        .await
+        .unwrap();
+
+    assert!(github.list_labelled_issues(LABEL).await.is_ok());
+    assert_eq!(fake.installation_tokens_issued(), 2);
 }
 
 #[tokio::test]

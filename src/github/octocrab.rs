@@ -42,6 +42,8 @@ const ETAG_CAPACITY: usize = 4096;
 const TOKEN_MARGIN: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 /// GitHub assigns at most this many users to an issue.
 const MAX_ASSIGNEES: usize = 10;
+/// Items asked for per page of a listing (GitHub's maximum).
+const PER_PAGE: usize = 100;
 /// A listing longer than this many pages is refused rather than followed forever.
 const MAX_PAGES: usize = 1000;
 
@@ -265,6 +267,7 @@ impl OctocrabConnector {
         app_identity: &str,
         installation: u64,
     ) -> Result<Secret> {
+        // The same key names the installation client's identity (see `failed`).
         let key = format!("{app_identity}/{installation}");
         if let Some(token) = lock(&self.caches.tokens)
             .get(&key)
@@ -535,6 +538,16 @@ struct RestGitHub {
 }
 
 impl RestGitHub {
+    /// The error for a failed answer. A refused installation token (revoked, or the
+    /// App's permissions changed) is dropped so that the next call gets a new one.
+    fn failed(&self, what: &str, reply: &Reply) -> GitHubError {
+        if reply.status == StatusCode::UNAUTHORIZED {
+            // Installation tokens are cached under the client's identity.
+            lock(&self.caches.tokens).remove(&self.identity);
+        }
+        self.wire.fail(what, reply)
+    }
+
     fn repo_path(&self) -> String {
         format!(
             "/repos/{}/{}",
@@ -571,7 +584,7 @@ impl RestGitHub {
             if matches!(reply.status.as_u16(), 404 | 410) {
                 self.etags.remove(&self.identity, path);
             }
-            return Err(self.wire.fail(what, &reply));
+            return Err(self.failed(what, &reply));
         }
         let link = reply.header("link");
         if let Some(etag) = reply.header("etag") {
@@ -591,7 +604,10 @@ impl RestGitHub {
         })
     }
 
-    /// Every page of a listing, following `Link: rel="next"` to the end.
+    /// Every page of a listing (`first` asks for [`PER_PAGE`] items), following
+    /// `Link: rel="next"` to the end. A full page without a next link is followed by
+    /// the next page number anyway: a 304 for an unchanged first page replays the
+    /// cached `Link`, which predates any page added since (an ETag covers the body).
     async fn get_all<T: serde::de::DeserializeOwned>(
         &self,
         what: &str,
@@ -599,7 +615,7 @@ impl RestGitHub {
     ) -> Result<Vec<T>> {
         let mut items = Vec::new();
         let mut seen = HashSet::new();
-        let mut next = Some(first);
+        let mut next = Some(first.clone());
         while let Some(path) = next.take() {
             if !seen.insert(path.clone()) {
                 break;
@@ -611,6 +627,7 @@ impl RestGitHub {
             }
             let page = self.get(what, &path).await?;
             let batch: Vec<T> = rest::parse(what, &page.body)?;
+            let full = batch.len() >= PER_PAGE;
             items.extend(batch);
             next = page
                 .link
@@ -619,6 +636,9 @@ impl RestGitHub {
                 .map(|url| relative(&url))
                 .transpose()
                 .map_err(|_| GitHubError::Malformed(format!("{what}: bad Link header")))?;
+            if next.is_none() && full {
+                next = Some(format!("{first}&page={}", seen.len() + 1));
+            }
         }
         Ok(items)
     }
@@ -638,7 +658,7 @@ impl RestGitHub {
         if reply.status.is_success() {
             Ok(reply)
         } else {
-            Err(self.wire.fail(what, &reply))
+            Err(self.failed(what, &reply))
         }
     }
 }
@@ -683,7 +703,7 @@ impl GitHub for RestGitHub {
 
     async fn list_labelled_issues(&self, label: &str) -> Result<Vec<Issue>> {
         let path = format!(
-            "{}/issues?labels={}&state=all&per_page=100&sort=created&direction=asc",
+            "{}/issues?labels={}&state=all&per_page={PER_PAGE}&sort=created&direction=asc",
             self.repo_path(),
             rest::encode(label)
         );
@@ -728,7 +748,10 @@ impl GitHub for RestGitHub {
     }
 
     async fn list_comments(&self, number: u64) -> Result<Vec<Comment>> {
-        let path = format!("{}/issues/{number}/comments?per_page=100", self.repo_path());
+        let path = format!(
+            "{}/issues/{number}/comments?per_page={PER_PAGE}",
+            self.repo_path()
+        );
         let wire: Vec<WireComment> = self.get_all("cannot list issue comments", path).await?;
         let mut seen = HashSet::new();
         let mut comments: Vec<Comment> = wire

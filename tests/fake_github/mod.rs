@@ -771,12 +771,8 @@ async fn handle(AxumState(shared): AxumState<Arc<Shared>>, request: Request) -> 
     let mut response_headers: Vec<(&'static str, String)> = answer.headers.clone();
     let mut send_body = text.clone();
     if method == Method::GET && status == StatusCode::OK && answer.raw.is_none() {
-        let link = response_headers
-            .iter()
-            .find(|(k, _)| *k == "link")
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
-        let digest = Sha256::digest(format!("{text}\n{link}").as_bytes());
+        // Like GitHub's, the ETag covers the body only, not the `Link` header.
+        let digest = Sha256::digest(text.as_bytes());
         let etag = format!(
             "W/\"{}\"",
             digest[..10]
