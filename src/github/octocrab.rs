@@ -420,12 +420,19 @@ impl Wire {
         };
         let deadline = self.timeouts.exchange();
         let reply = match tokio::time::timeout(deadline, exchange).await {
-            Ok(reply) => reply.map_err(|e| self.redact(e))?,
+            Ok(Ok(reply)) => reply,
+            Ok(Err(e)) => {
+                let err = self.redact(e);
+                tracing::info!(reason = err.reason(), error = %err, "github request failed");
+                return Err(err);
+            }
             Err(_) => {
-                return Err(GitHubError::Timeout(format!(
+                let err = GitHubError::Timeout(format!(
                     "{what}: no answer within {} ms",
                     deadline.as_millis()
-                )));
+                ));
+                tracing::info!(reason = err.reason(), error = %err, "github request failed");
+                return Err(err);
             }
         };
         tracing::debug!(
@@ -440,13 +447,15 @@ impl Wire {
 
     /// The error for a failed answer.
     fn fail(&self, what: &str, reply: &Reply) -> GitHubError {
-        self.redact(rest::classify(
+        let err = self.redact(rest::classify(
             what,
             reply.status,
             &reply.headers,
             &reply.body,
             Utc::now(),
-        ))
+        ));
+        tracing::info!(status = reply.status.as_u16(), reason = err.reason(), error = %err, "github answered with an error");
+        err
     }
 
     /// Removes every secret from the error's message.

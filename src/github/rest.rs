@@ -259,6 +259,9 @@ pub fn classify(
             None => GitHubError::Forbidden(message),
         },
         404 | 410 => GitHubError::NotFound(message),
+        // A transferred issue or renamed repository answers with a redirect: what was
+        // asked for is no longer here.
+        301 | 302 | 307 | 308 => GitHubError::NotFound(format!("{what}: moved elsewhere")),
         500..=599 => GitHubError::Server {
             status: status.as_u16(),
             message,
@@ -470,6 +473,8 @@ mod tests {
         assert_eq!(reason(500), "GitHubUnavailable");
         assert_eq!(reason(502), "GitHubUnavailable");
         assert_eq!(reason(429), "RateLimited");
+        assert_eq!(reason(301), "NotFound");
+        assert_eq!(reason(422), "Forbidden");
     }
 
     #[test]
