@@ -150,6 +150,22 @@ async fn every_fault_on_every_operation_maps_to_its_reason_within_the_deadline()
 }
 
 #[tokio::test]
+async fn a_slow_answer_inside_the_timeout_is_read() {
+    let fake = FakeGitHub::start().await;
+    let number = fake.open_issue_as("release-bot", "gate", "", &[LABEL]);
+    let github = connect(&fake).await;
+    fake.inject(
+        Some(Route::GetIssue),
+        Fault::Delay(Duration::from_millis(50)),
+        None,
+    );
+
+    let issue = github.get_issue(number).await.unwrap();
+
+    assert_eq!(issue.map(|i| i.number), Some(number));
+}
+
+#[tokio::test]
 async fn rate_limit_reports_the_time_until_the_quota_resets() {
     let fake = FakeGitHub::start().await;
     let github = connect(&fake).await;
