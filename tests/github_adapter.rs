@@ -375,6 +375,7 @@ fn app(token_ttl: chrono::TimeDelta) -> FakeApp {
         slug: "release-gates".into(),
         installation_id: 77,
         token_ttl,
+        public_key: app_keys().public.clone(),
     }
 }
 
@@ -493,6 +494,22 @@ async fn a_key_that_is_not_an_rsa_key_is_bad_credentials_without_a_request() {
     assert_eq!(err.reason(), "BadCredentials");
     assert!(!err.to_string().contains("bm90IGEga2V5"));
     assert!(fake.seen().is_empty());
+}
+
+#[tokio::test]
+async fn an_app_key_github_does_not_hold_is_bad_credentials() {
+    let fake = FakeGitHub::start().await;
+    fake.enable_app(app(chrono::TimeDelta::hours(1)));
+    let other = fake_github::generate_app_keys();
+
+    let err = OctocrabConnector::default()
+        .connect(&target(fake.url()), &app_credentials(&other.pkcs8, None))
+        .await
+        .err()
+        .unwrap();
+
+    assert_eq!(err.reason(), "BadCredentials");
+    assert_eq!(fake.count_status(401), 1);
 }
 
 #[tokio::test]

@@ -301,6 +301,7 @@ async fn tokens_and_keys_never_reach_a_log_line_or_an_error() {
         slug: "release-gates".into(),
         installation_id: 77,
         token_ttl: chrono::TimeDelta::hours(1),
+        public_key: app_keys().public.clone(),
     });
     let mut errors = Vec::new();
 

@@ -2,7 +2,9 @@
 //! (issues, labels, comments, close reasons, team membership, collaborator permissions,
 //! a token user, a GitHub App and its installation tokens) and serves the endpoints the
 //! function uses, with real pagination (`Link`, `per_page`) and ETags (304 on a
-//! matching `If-None-Match`). It checks the `Authorization` header, counts requests by
+//! matching `If-None-Match`; like GitHub's, an ETag covers the body only). It checks
+//! the `Authorization` header (tokens, installation tokens, and App JWTs verified with
+//! the App's public key), counts requests by
 //! route and status, and injects faults per route or globally (statuses, rate limits,
 //! malformed JSON, delays, an error after the work is done).
 //!
@@ -179,6 +181,8 @@ pub struct FakeApp {
     pub installation_id: u64,
     /// Lifetime of the installation tokens it issues.
     pub token_ttl: chrono::TimeDelta,
+    /// The App's public key (PKCS#1 `RSAPublicKey` DER) that JWTs must verify with.
+    pub public_key: Vec<u8>,
 }
 
 #[derive(Debug)]
@@ -625,23 +629,36 @@ fn caller(state: &State, headers: &HeaderMap) -> Caller {
         return Caller::Nobody;
     }
     if let Some(app) = &state.app
-        && jwt_issuer(token).is_some_and(|(iss, exp)| iss == app.id && exp > Utc::now().timestamp())
+        && jwt_issuer(token, &app.public_key)
+            .is_some_and(|(iss, exp)| iss == app.id && exp > Utc::now().timestamp())
     {
         return Caller::App;
     }
     Caller::Nobody
 }
 
-/// The `iss` and `exp` of a JWT, read without checking the signature.
-fn jwt_issuer(token: &str) -> Option<(u64, i64)> {
+/// The `iss` and `exp` of an RS256 JWT whose signature verifies with `public_key`.
+fn jwt_issuer(token: &str, public_key: &[u8]) -> Option<(u64, i64)> {
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let mut parts = token.split('.');
-    let (_header, payload, signature) = (parts.next()?, parts.next()?, parts.next()?);
-    if signature.is_empty() || parts.next().is_some() {
+    let (header, payload, signature) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
         return None;
     }
-    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()?;
+    let alg: Value = serde_json::from_slice(&b64.decode(header).ok()?).ok()?;
+    if alg["alg"] != "RS256" {
+        return None;
+    }
+    aws_lc_rs::signature::UnparsedPublicKey::new(
+        &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+        public_key,
+    )
+    .verify(
+        format!("{header}.{payload}").as_bytes(),
+        &b64.decode(signature).ok()?,
+    )
+    .ok()?;
+    let payload = b64.decode(payload).ok()?;
     let claims: Value = serde_json::from_slice(&payload).ok()?;
     let iss = match &claims["iss"] {
         Value::Number(n) => n.as_u64()?,
@@ -1107,21 +1124,27 @@ pub struct AppKeys {
     pub pkcs8: String,
     /// `-----BEGIN RSA PRIVATE KEY-----` (PKCS#1).
     pub pkcs1: String,
+    /// The public key (PKCS#1 `RSAPublicKey` DER), for [`FakeApp::public_key`].
+    pub public: Vec<u8>,
 }
 
 /// A 2048-bit RSA key generated once per test binary (aws-lc-rs through rcgen; no
 /// network, no openssl).
 pub fn app_keys() -> &'static AppKeys {
     static KEYS: std::sync::OnceLock<AppKeys> = std::sync::OnceLock::new();
-    KEYS.get_or_init(|| {
-        let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).expect("rsa key");
-        let pkcs8 = pair.serialize_der();
-        let pkcs1 = pkcs1_of(&pkcs8);
-        AppKeys {
-            pkcs8: pair.serialize_pem(),
-            pkcs1: pem("RSA PRIVATE KEY", &pkcs1),
-        }
-    })
+    KEYS.get_or_init(generate_app_keys)
+}
+
+/// A new 2048-bit RSA key.
+pub fn generate_app_keys() -> AppKeys {
+    let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).expect("rsa key");
+    let pkcs8 = pair.serialize_der();
+    let pkcs1 = pkcs1_of(&pkcs8);
+    AppKeys {
+        pkcs8: pair.serialize_pem(),
+        pkcs1: pem("RSA PRIVATE KEY", &pkcs1),
+        public: pair.public_key_raw().to_vec(),
+    }
 }
 
 /// The PKCS#1 `RSAPrivateKey` inside a PKCS#8 `PrivateKeyInfo`: the OCTET STRING that
