@@ -4,9 +4,9 @@
 //! function uses, with real pagination (`Link`, `per_page`) and ETags (304 on a
 //! matching `If-None-Match`; like GitHub's, an ETag covers the body only). It checks
 //! the `Authorization` header (tokens, installation tokens, and App JWTs verified with
-//! the App's public key), counts requests by
-//! route and status, and injects faults per route or globally (statuses, rate limits,
-//! malformed JSON, delays, an error after the work is done).
+//! the App's public key), counts requests by route and status, and injects faults per
+//! route or globally (statuses, rate limits, malformed JSON, delays, an error after the
+//! work is done).
 //!
 //! Tests act as people through its methods (comment, close, edit) without HTTP.
 //! Use it from a test file with `#[path = "fake_github/mod.rs"] mod fake_github;`.
