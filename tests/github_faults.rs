@@ -258,15 +258,20 @@ async fn unreachable_github_is_reported_as_unreachable() {
 
 #[tokio::test]
 async fn invalid_api_url_is_an_error_not_a_panic() {
-    let err = quick()
-        .connect(
-            &target("not a url at all".into()),
-            &Credentials::Token(Secret::new(TOKEN)),
-        )
-        .await
-        .err()
-        .unwrap();
-    assert_eq!(err.reason(), "GitHubUnreachable");
+    for url in [
+        "not a url at all",
+        "api.github.com",
+        "ftp://example.com",
+        "/api/v3",
+    ] {
+        let err = quick()
+            .connect(&target(url.into()), &Credentials::Token(Secret::new(TOKEN)))
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(err.reason(), "GitHubUnreachable", "{url}");
+        assert!(err.to_string().contains("apiUrl"), "{err}");
+    }
 }
 
 /// A `tracing` writer into a shared buffer.

@@ -155,9 +155,19 @@ impl OctocrabConnector {
             octocrab::NotLayerReady,
         >,
     > {
+        let invalid =
+            || GitHubError::Transport(format!("apiUrl {api_url:?} is not an http(s) URL"));
+        // octocrab panics on a base without scheme or host: refuse it first.
+        let uri: http::Uri = api_url
+            .trim_end_matches('/')
+            .parse()
+            .map_err(|_| invalid())?;
+        if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.authority().is_none() {
+            return Err(invalid());
+        }
         Octocrab::builder()
-            .base_uri(api_url.trim_end_matches('/'))
-            .map_err(|_| GitHubError::Transport(format!("apiUrl {api_url:?} is not a valid URL")))
+            .base_uri(uri)
+            .map_err(|_| invalid())
             .map(|b| {
                 b.set_connect_timeout(Some(self.timeouts.connect))
                     .set_read_timeout(Some(self.timeouts.read))
