@@ -464,17 +464,25 @@ impl Wire {
             &reply.body,
             Utc::now(),
         ));
-        tracing::info!(status = reply.status.as_u16(), reason = err.reason(), error = %err, "github answered with an error");
+        tracing::info!(
+            status = reply.status.as_u16(),
+            reason = err.reason(),
+            error = %err,
+            "github answered with an error"
+        );
         err
     }
 
     /// Removes every secret from the error's message.
     fn redact(&self, err: GitHubError) -> GitHubError {
         let scrub = |s: String| {
-            self.secrets
+            let s = self
+                .secrets
                 .iter()
                 .filter(|secret| !secret.expose().is_empty())
-                .fold(s, |s, secret| s.replace(secret.expose(), "[redacted]"))
+                .fold(s, |s, secret| s.replace(secret.expose(), "[redacted]"));
+            // An App's JWT is not among the secrets (it is made per request).
+            mask_bearer(&s)
         };
         match err {
             GitHubError::MissingCredentials(m) => GitHubError::MissingCredentials(scrub(m)),
@@ -490,6 +498,32 @@ impl Wire {
             GitHubError::Transport(m) => GitHubError::Transport(scrub(m)),
             limited @ GitHubError::RateLimited { .. } => limited,
         }
+    }
+}
+
+/// The text with whatever follows `Bearer ` or `token ` (an `Authorization` value a
+/// server repeated) replaced by `[redacted]`.
+fn mask_bearer(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let found = ["Bearer ", "bearer ", "token "]
+            .iter()
+            .filter_map(|p| rest.find(p).map(|i| (i, p.len())))
+            .min();
+        let Some((at, len)) = found else {
+            out.push_str(rest);
+            return out;
+        };
+        out.push_str(&rest[..at + len]);
+        let after = &rest[at + len..];
+        let end = after
+            .find(|c: char| c.is_whitespace() || c == '"' || c == ',')
+            .unwrap_or(after.len());
+        if end > 0 {
+            out.push_str("[redacted]");
+        }
+        rest = &after[end..];
     }
 }
 
@@ -846,5 +880,20 @@ impl GitHub for RestGitHub {
             Err(GitHubError::NotFound(_)) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_authorization_values_are_masked() {
+        assert_eq!(
+            mask_bearer("refused Authorization: Bearer eyJ.a.b, try a token abc123"),
+            "refused Authorization: Bearer [redacted], try a token [redacted]"
+        );
+        assert_eq!(mask_bearer("no secrets here"), "no secrets here");
+        assert_eq!(mask_bearer("ends with token "), "ends with token ");
     }
 }
