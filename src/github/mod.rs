@@ -4,7 +4,9 @@
 //! tests implement it. Domain types here never carry octocrab models.
 
 pub mod credentials;
+pub mod etag;
 pub mod fake;
+pub mod rest;
 
 use std::sync::Arc;
 use std::time::Duration;
