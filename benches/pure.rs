@@ -52,6 +52,7 @@ fn benchmarks(c: &mut Criterion) {
     let now = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
     let function = ReleaseFunction::new(Arc::new(FakeConnector::default()), Arc::new(move || now));
     let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .unwrap();
     for (name, workload) in workloads::all() {

@@ -140,6 +140,7 @@ fn function(fake: &FakeGitHub, now: DateTime<Utc>, token: bool) -> ReleaseFuncti
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .unwrap()
         .block_on(f)

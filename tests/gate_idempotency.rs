@@ -483,3 +483,28 @@ async fn a_deleted_approval_issue_is_replaced_and_the_deadline_kept() {
     assert_eq!(status["timeout_at"], "2026-03-02T06:00:00Z");
     assert_eq!(world.opened(), 2);
 }
+
+#[tokio::test]
+async fn a_close_by_an_approver_counts_when_the_issue_is_found_by_listing() {
+    // GitHub's issue listing does not say who closed an issue: with the status write
+    // lost, the gate must read the issue itself to see that an approver closed it.
+    let world = World::new();
+    let pipeline = pipeline_config_map("manual");
+    let now = at("2026-03-01T06:00:00Z");
+    world.reconcile(&xr(None), &pipeline, now).await;
+    world.fake.user_closes(1, "alice", CloseReason::Completed);
+    let rsp = world.reconcile(&xr(None), &pipeline, now).await;
+    assert_eq!(
+        status_of(&rsp)["gate_status"],
+        "approved",
+        "{:#?}",
+        world.fake.calls()
+    );
+    assert_eq!(status_of(&rsp)["approver"], "alice");
+    assert!(world.fake.calls().contains(&Call::GetIssue(1)));
+    assert_eq!(
+        world.fake.issue(1).unwrap().state,
+        IssueState::Closed,
+        "never reopened"
+    );
+}

@@ -76,6 +76,7 @@ fn request(dir: &Path) -> RunFunctionRequest {
 fn run(dir: &Path) -> RunFunctionResponse {
     let function = ReleaseFunction::new(Arc::new(FakeConnector::default()), Arc::new(now));
     tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .unwrap()
         .block_on(function.run(&request(dir)))
@@ -328,6 +329,7 @@ fn status_fields_desired_by_earlier_steps_are_kept() {
     });
     let function = ReleaseFunction::new(Arc::new(FakeConnector::default()), Arc::new(now));
     let rsp = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .unwrap()
         .block_on(function.run(&req));

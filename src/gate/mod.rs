@@ -16,6 +16,9 @@ pub mod lookup;
 pub mod render;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use tracing::Instrument;
 
 use function_sdk_rust::proto::v1::RunFunctionResponse;
 use function_sdk_rust::request;
@@ -29,6 +32,11 @@ use crate::xr::gate::{GateSpec, GateStatus, REQUESTED_BY_ANNOTATION};
 use decide::{Action, Decision, Gate, Observed, Policy};
 use lookup::Lookup;
 use render::{Outcome, Sync};
+
+/// The most one call spends on GitHub. Each request has its own timeouts; this bounds
+/// their sum, well inside Crossplane's two-minute budget for a whole reconcile (which
+/// syncs GitHub once: the first call of a reconcile only states the requirement).
+const GITHUB_BUDGET: Duration = Duration::from_secs(40);
 
 /// Composes an XPromotionGate.
 pub async fn compose(
@@ -72,6 +80,10 @@ pub async fn compose(
         requester,
     };
     let recorded = GateStatus::from_json(&call.composite.status);
+    // Every log line about this gate, the adapter's included, carries these fields.
+    let xr = format!("{namespace}/{}", call.composite.name);
+    let span =
+        tracing::info_span!("gate", xr = %xr, gate_key = %key, issue = tracing::field::Empty);
 
     let pipeline = match lookup::find_pipeline(call.request, &spec.tenant)? {
         Lookup::Unanswered => {
@@ -114,7 +126,17 @@ pub async fn compose(
             },
             decision,
         },
-        None => match sync(call, github, env_token, &gate, &recorded, &policy).await {
+        None => match tokio::time::timeout(
+            GITHUB_BUDGET,
+            sync(call, github, env_token, &gate, &recorded, &policy).instrument(span.clone()),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(SyncError::GitHub(GitHubError::Timeout(format!(
+                "GitHub calls took longer than {} s",
+                GITHUB_BUDGET.as_secs()
+            ))))
+        }) {
             Ok(decision) => Outcome {
                 sync: Sync::Synced {
                     reason: "Synced",
@@ -144,6 +166,24 @@ pub async fn compose(
         now: call.now,
     };
     render::write(rsp, &scene, &outcome);
+    if let Some(issue) = &outcome.decision.issue {
+        span.record("issue", issue.number);
+    }
+    let state = outcome.decision.state;
+    crate::metrics::observe_gate(&xr, state.as_str());
+    span.in_scope(|| {
+        if recorded.gate_status != Some(state) {
+            tracing::info!(state = state.as_str(), "gate state changed");
+        }
+        match &outcome.sync {
+            Sync::Failed {
+                reason, message, ..
+            } => {
+                tracing::warn!(reason = *reason, error = %message, "cannot sync the approval issue")
+            }
+            _ => tracing::debug!(state = state.as_str(), "gate reconciled"),
+        }
+    });
     Ok(())
 }
 
@@ -316,6 +356,12 @@ async fn find_issues(
         {
             continue;
         }
+        // Listings carry no `closed_by`: read a closed issue itself to learn its closer.
+        let issue = if listed && issue.state == IssueState::Closed && issue.closed_by.is_none() {
+            gh.get_issue(issue.number).await?.unwrap_or(issue)
+        } else {
+            issue
+        };
         found.issue = Some(issue);
         found.comments = comments;
         break;
@@ -356,7 +402,10 @@ async fn execute(gh: &dyn GitHub, actions: &[Action]) -> Result<Option<Issue>, G
     let mut opened = None;
     for action in actions {
         match action {
-            Action::Open(new) => opened = Some(gh.open_issue(new).await?),
+            Action::Open(new) => {
+                opened = Some(gh.open_issue(new).await?);
+                crate::metrics::record_issue_opened();
+            }
             Action::Comment { number, body } => gh.add_comment(*number, body).await?,
             Action::Close { number, reason } => gh.close_issue(*number, reason.clone()).await?,
             Action::Reopen { number } => gh.reopen_issue(*number).await?,

@@ -255,10 +255,14 @@ impl GitHub for FakeGitHub {
 
     async fn list_labelled_issues(&self, label: &str) -> Result<Vec<Issue>> {
         let s = self.enter(Call::ListIssues(label.to_owned()))?;
+        // Like GitHub's list endpoint, a listing does not say who closed an issue.
         Ok(s.issues
             .values()
             .filter(|i| i.labels.iter().any(|l| l == label))
-            .cloned()
+            .map(|i| Issue {
+                closed_by: None,
+                ..i.clone()
+            })
             .collect())
     }
 

@@ -432,11 +432,13 @@ impl Wire {
         let reply = match tokio::time::timeout(deadline, exchange).await {
             Ok(Ok(reply)) => reply,
             Ok(Err(e)) => {
+                crate::metrics::record_github_response(None);
                 let err = self.redact(e);
                 tracing::info!(reason = err.reason(), error = %err, "github request failed");
                 return Err(err);
             }
             Err(_) => {
+                crate::metrics::record_github_response(None);
                 let err = GitHubError::Timeout(format!(
                     "{what}: no answer within {} ms",
                     deadline.as_millis()
@@ -445,6 +447,13 @@ impl Wire {
                 return Err(err);
             }
         };
+        crate::metrics::record_github_response(Some(reply.status.as_u16()));
+        if let Some(remaining) = reply
+            .header("x-ratelimit-remaining")
+            .and_then(|v| v.trim().parse::<i64>().ok())
+        {
+            crate::metrics::set_rate_limit_remaining(remaining);
+        }
         tracing::debug!(
             method = %method,
             path,
