@@ -63,6 +63,9 @@ pub enum RenderError {
     /// The function's requirements did not settle within six calls.
     #[error("the function's requirements did not settle after {MAX_CALLS} calls")]
     Unsettled,
+    /// The function could not be called.
+    #[error("cannot run the function: {0}")]
+    Call(String),
     /// Writing the output failed.
     #[error("cannot write output: {0}")]
     Write(#[from] std::io::Error),
@@ -114,10 +117,40 @@ pub struct Rendered {
     pub response: RunFunctionResponse,
 }
 
-/// Runs the render and returns the documents without printing them.
+/// What runs the function for a render: in-process, or (in tests and tools) a server
+/// reached over gRPC, so both can be compared on the same files.
+#[async_trait::async_trait]
+pub trait Runner: Sync {
+    /// Runs the function on one request.
+    async fn run_function(
+        &self,
+        req: &RunFunctionRequest,
+    ) -> Result<RunFunctionResponse, RenderError>;
+}
+
+#[async_trait::async_trait]
+impl Runner for ReleaseFunction {
+    async fn run_function(
+        &self,
+        req: &RunFunctionRequest,
+    ) -> Result<RunFunctionResponse, RenderError> {
+        Ok(self.run(req).await)
+    }
+}
+
+/// Runs the render in-process and returns the documents without printing them.
 pub async fn render(
     args: &RenderArgs,
     function: &ReleaseFunction,
+    now: DateTime<Utc>,
+) -> Result<Rendered, RenderError> {
+    render_with(args, function, now).await
+}
+
+/// Runs the render with any [`Runner`] and returns the documents without printing them.
+pub async fn render_with(
+    args: &RenderArgs,
+    function: &dyn Runner,
     now: DateTime<Utc>,
 ) -> Result<Rendered, RenderError> {
     let xr = read_one(&args.xr)?;
@@ -180,7 +213,7 @@ pub async fn render(
     let mut last_requirements = None;
     let mut response = None;
     for _ in 0..MAX_CALLS {
-        let rsp = function.run(&req).await;
+        let rsp = function.run_function(&req).await?;
         let requirements = rsp.requirements.clone().unwrap_or_default();
         let fatal = rsp
             .results
