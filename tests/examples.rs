@@ -13,17 +13,6 @@ use function_release_pipeline::function::ReleaseFunction;
 use function_release_pipeline::github::fake::FakeConnector;
 use serde_json::Value;
 
-fn schema(file: &str) -> Value {
-    let path = common::repo_path("../shared/schemas").join(file);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "the shared schemas must sit beside the repository ({}): {e}",
-            path.display()
-        )
-    });
-    serde_json::from_str(&text).unwrap()
-}
-
 fn schema_for(doc: &Value) -> Option<&'static str> {
     let api_version = doc["apiVersion"].as_str()?;
     match (api_version, doc["kind"].as_str()?) {
@@ -59,13 +48,6 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
-}
-
-fn errors(validator: &jsonschema::Validator, doc: &Value) -> Vec<String> {
-    validator
-        .iter_errors(doc)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect()
 }
 
 /// Reads a core Kubernetes object through its k8s-openapi type and back: a field the
@@ -138,8 +120,8 @@ fn every_example_manifest_validates_against_its_schema() {
             let Some(schema_file) = schema_for(&doc) else {
                 continue;
             };
-            let validator = jsonschema::validator_for(&schema(schema_file)).unwrap();
-            for e in errors(&validator, &doc) {
+            let validator = common::shared_schema(schema_file);
+            for e in common::schema_errors(&validator, &doc) {
                 failures.push(format!(
                     "{}: {} {}: {e}",
                     file.display(),
@@ -203,7 +185,7 @@ fn every_example_xr_validates_against_its_xrd() {
             .entry("metadata")
             .or_insert(serde_json::json!({"type": "object"}));
         let validator = jsonschema::validator_for(&schema).unwrap();
-        let errs = errors(&validator, &xr);
+        let errs = common::schema_errors(&validator, &xr);
         assert!(errs.is_empty(), "{}: {}", dir.display(), errs.join("\n"));
     }
 }

@@ -4,6 +4,9 @@
 //! result — without credentials as a gate waiting for them, with them as a gate whose
 //! approval issue is open.
 
+mod common;
+
+use common::{read_one, schema_errors, shared_schema};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -12,36 +15,12 @@ use function_release_pipeline::cli::RenderArgs;
 use function_release_pipeline::function::ReleaseFunction;
 use function_release_pipeline::github::fake::{FakeConnector, FakeGitHub};
 use function_release_pipeline::render_cli;
-use function_release_pipeline::yaml;
 use function_sdk_rust::proto::v1::{Ready, Status};
-use serde_json::Value;
 
 fn example(file: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("examples/promotion-gate")
         .join(file)
-}
-
-fn read_one(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    let mut docs = yaml::from_str_multi(&text).unwrap();
-    assert_eq!(docs.len(), 1, "{path:?}");
-    docs.remove(0)
-}
-
-fn shared_schema(file: &str) -> jsonschema::Validator {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/schemas")
-        .join(file);
-    let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    jsonschema::validator_for(&schema).unwrap()
-}
-
-fn errors(validator: &jsonschema::Validator, value: &Value) -> Vec<String> {
-    validator
-        .iter_errors(value)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect()
 }
 
 /// The XRD's `openAPIV3Schema` as a JSON-schema validator (CEL rules are not checked).
@@ -83,7 +62,7 @@ fn xrd_validates_against_the_crossplane_v2_xrd_schema() {
     assert_eq!(xrd["apiVersion"], "apiextensions.crossplane.io/v2");
     assert_eq!(xrd["spec"]["scope"], "Namespaced");
     assert_eq!(xrd["spec"]["names"]["kind"], "XPromotionGate");
-    let e = errors(
+    let e = schema_errors(
         &shared_schema("apiextensions.crossplane.io_compositeresourcedefinition_v2.json"),
         &xrd,
     );
@@ -99,7 +78,7 @@ fn composition_validates_against_the_crossplane_composition_schema() {
         steps[0]["input"]["github"]["repository"],
         "acme/release-approvals"
     );
-    let e = errors(
+    let e = schema_errors(
         &shared_schema("apiextensions.crossplane.io_composition_v1.json"),
         &composition,
     );
@@ -120,7 +99,7 @@ fn credentials_secret_is_the_one_the_composition_names() {
 #[test]
 fn xrd_schema_agrees_with_the_function_on_the_gate_fixtures() {
     let schema = xrd_schema();
-    assert!(errors(&schema, &read_one(&example("xr.yaml"))).is_empty());
+    assert!(schema_errors(&schema, &read_one(&example("xr.yaml"))).is_empty());
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gate");
     // Rules the schema can express without CEL; the rest need the pipeline or CEL.
     for case in [
@@ -133,7 +112,7 @@ fn xrd_schema_agrees_with_the_function_on_the_gate_fixtures() {
     ] {
         let xr = read_one(&fixtures.join(case).join("xr.yaml"));
         assert!(
-            !errors(&schema, &xr).is_empty(),
+            !schema_errors(&schema, &xr).is_empty(),
             "{case}: the XRD schema should refuse it too"
         );
     }
@@ -143,7 +122,7 @@ fn xrd_schema_agrees_with_the_function_on_the_gate_fixtures() {
         if let Some(map) = xr.as_object_mut() {
             map.remove("status");
         }
-        let e = errors(&schema, &xr);
+        let e = schema_errors(&schema, &xr);
         assert!(e.is_empty(), "{case}: {e:?}");
     }
 }

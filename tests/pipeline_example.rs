@@ -2,6 +2,9 @@
 //! CRD schemas, the XRD's schema agrees with the function's validation on the pipeline
 //! fixtures, and the example XR renders through the function with every resource ready.
 
+mod common;
+
+use common::{read_one, schema_errors, shared_schema};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -10,36 +13,12 @@ use function_release_pipeline::cli::RenderArgs;
 use function_release_pipeline::function::ReleaseFunction;
 use function_release_pipeline::github::fake::FakeConnector;
 use function_release_pipeline::render_cli;
-use function_release_pipeline::yaml;
 use function_sdk_rust::proto::v1::Ready;
-use serde_json::Value;
 
 fn example(file: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("examples/release-pipeline")
         .join(file)
-}
-
-fn read_one(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    let mut docs = yaml::from_str_multi(&text).unwrap();
-    assert_eq!(docs.len(), 1, "{path:?}");
-    docs.remove(0)
-}
-
-fn shared_schema(file: &str) -> jsonschema::Validator {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/schemas")
-        .join(file);
-    let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    jsonschema::validator_for(&schema).unwrap()
-}
-
-fn errors(validator: &jsonschema::Validator, value: &Value) -> Vec<String> {
-    validator
-        .iter_errors(value)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect()
 }
 
 /// The XRD's `openAPIV3Schema` as a JSON-schema validator (CEL rules are not checked).
@@ -53,7 +32,7 @@ fn xrd_validates_against_the_crossplane_v2_xrd_schema() {
     let xrd = read_one(&example("xrd.yaml"));
     assert_eq!(xrd["apiVersion"], "apiextensions.crossplane.io/v2");
     assert_eq!(xrd["spec"]["scope"], "Namespaced");
-    let e = errors(
+    let e = schema_errors(
         &shared_schema("apiextensions.crossplane.io_compositeresourcedefinition_v2.json"),
         &xrd,
     );
@@ -66,7 +45,7 @@ fn composition_validates_against_the_crossplane_composition_schema() {
     let steps = composition["spec"]["pipeline"].as_array().unwrap();
     assert_eq!(steps.len(), 1, "the function alone, no auto-ready step");
     assert_eq!(steps[0]["functionRef"]["name"], "function-release-pipeline");
-    let e = errors(
+    let e = schema_errors(
         &shared_schema("apiextensions.crossplane.io_composition_v1.json"),
         &composition,
     );
@@ -76,7 +55,7 @@ fn composition_validates_against_the_crossplane_composition_schema() {
 #[test]
 fn example_xr_is_accepted_by_its_xrd() {
     let xr = read_one(&example("xr.yaml"));
-    let e = errors(&xrd_schema(), &xr);
+    let e = schema_errors(&xrd_schema(), &xr);
     assert!(e.is_empty(), "{e:?}");
 }
 
@@ -108,7 +87,7 @@ fn xrd_schema_agrees_with_the_function_on_the_fixtures() {
         let case_dir = entry.unwrap().path();
         let case = case_dir.file_name().unwrap().to_str().unwrap().to_owned();
         let xr = read_one(&case_dir.join("xr.yaml"));
-        let e = errors(&schema, &xr);
+        let e = schema_errors(&schema, &xr);
         if !case.starts_with("invalid-") || cel_only.contains(&case.as_str()) {
             assert!(e.is_empty(), "{case}: the XRD refuses it: {e:?}");
         } else {

@@ -85,77 +85,26 @@ pub async fn compose(
     let span =
         tracing::info_span!("gate", xr = %xr, gate_key = %key, issue = tracing::field::Empty);
 
-    let pipeline = match lookup::find_pipeline(call.request, &spec.tenant)? {
-        Lookup::Unanswered => {
-            // No GitHub work until Crossplane answers; this response is replaced by the
-            // next call's, but keeps what was recorded meanwhile.
-            let policy = lookup::policy(&spec, None, &call.input.approvals)?;
-            let outcome = Outcome {
+    let (policy, outcome) = match lookup::find_pipeline(call.request, &spec.tenant)? {
+        // No GitHub work until Crossplane answers; this response is replaced by the next
+        // call's, but keeps what was recorded meanwhile.
+        Lookup::Unanswered => (
+            lookup::policy(&spec, None, &call.input.approvals)?,
+            Outcome {
                 decision: decide::from_recorded(&gate, &recorded, call.now),
                 sync: Sync::Waiting,
+            },
+        ),
+        found => {
+            let pipeline = match found {
+                Lookup::Found(pipeline) => Some(pipeline),
+                _ => None,
             };
-            let scene = render::Scene {
-                req: call.request,
-                input: call.input,
-                gate: &gate,
-                policy: &policy,
-                observed_status: &call.composite.status,
-                now: call.now,
-            };
-            render::write(rsp, &scene, &outcome);
-            return Ok(());
+            let policy = lookup::policy(&spec, pipeline.as_deref(), &call.input.approvals)?;
+            let outcome =
+                decide_with_github(call, github, env_token, &gate, &recorded, &policy, &span).await;
+            (policy, outcome)
         }
-        Lookup::Absent => None,
-        Lookup::Found(pipeline) => Some(pipeline),
-    };
-    let policy = lookup::policy(&spec, pipeline.as_deref(), &call.input.approvals)?;
-
-    let outcome = match decide::settled(&gate, &recorded, &policy, call.now) {
-        Some(decision) => Outcome {
-            sync: Sync::Synced {
-                reason: if decision.automatic {
-                    "NotRequired"
-                } else {
-                    "Decided"
-                },
-                message: if decision.automatic {
-                    "approval is not required for this promotion; GitHub is not used".into()
-                } else {
-                    "the gate is decided for this artifact; GitHub is no longer read".into()
-                },
-            },
-            decision,
-        },
-        None => match tokio::time::timeout(
-            GITHUB_BUDGET,
-            sync(call, github, env_token, &gate, &recorded, &policy).instrument(span.clone()),
-        )
-        .await
-        .unwrap_or_else(|_| {
-            Err(SyncError::GitHub(GitHubError::Timeout(format!(
-                "GitHub calls took longer than {} s",
-                GITHUB_BUDGET.as_secs()
-            ))))
-        }) {
-            Ok(decision) => Outcome {
-                sync: Sync::Synced {
-                    reason: "Synced",
-                    message: match &decision.issue {
-                        Some(i) => format!("read approval issue #{}", i.number),
-                        None => "no approval issue could be opened before the deadline".into(),
-                    },
-                },
-                decision,
-            },
-            Err(e) => Outcome {
-                decision: decide::from_recorded(&gate, &recorded, call.now),
-                sync: Sync::Failed {
-                    reason: e.reason(),
-                    message: e.to_string(),
-                    retry_after: e.retry_after(),
-                },
-            },
-        },
     };
     let scene = render::Scene {
         req: call.request,
@@ -185,6 +134,66 @@ pub async fn compose(
         }
     });
     Ok(())
+}
+
+/// The decision for a gate whose pipeline lookup was answered: settled without GitHub
+/// when decided or approved by policy, else read from GitHub within [`GITHUB_BUDGET`].
+async fn decide_with_github(
+    call: &Call<'_>,
+    github: &dyn Connector,
+    env_token: Option<&Secret>,
+    gate: &Gate<'_>,
+    recorded: &GateStatus,
+    policy: &Policy,
+    span: &tracing::Span,
+) -> Outcome {
+    match decide::settled(gate, recorded, policy, call.now) {
+        Some(decision) => Outcome {
+            sync: Sync::Synced {
+                reason: if decision.automatic {
+                    "NotRequired"
+                } else {
+                    "Decided"
+                },
+                message: if decision.automatic {
+                    "approval is not required for this promotion; GitHub is not used".into()
+                } else {
+                    "the gate is decided for this artifact; GitHub is no longer read".into()
+                },
+            },
+            decision,
+        },
+        None => match tokio::time::timeout(
+            GITHUB_BUDGET,
+            sync(call, github, env_token, gate, recorded, policy).instrument(span.clone()),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(SyncError::GitHub(GitHubError::Timeout(format!(
+                "GitHub calls took longer than {} s",
+                GITHUB_BUDGET.as_secs()
+            ))))
+        }) {
+            Ok(decision) => Outcome {
+                sync: Sync::Synced {
+                    reason: "Synced",
+                    message: match &decision.issue {
+                        Some(i) => format!("read approval issue #{}", i.number),
+                        None => "no approval issue could be opened before the deadline".into(),
+                    },
+                },
+                decision,
+            },
+            Err(e) => Outcome {
+                decision: decide::from_recorded(gate, recorded, call.now),
+                sync: Sync::Failed {
+                    reason: e.reason(),
+                    message: e.to_string(),
+                    retry_after: e.retry_after(),
+                },
+            },
+        },
+    }
 }
 
 /// Why GitHub could not be synced.

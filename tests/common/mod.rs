@@ -160,3 +160,30 @@ pub fn read_yaml(path: impl AsRef<Path>) -> Vec<Value> {
 pub fn repo_path(relative: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
+
+/// The single YAML document of a file.
+pub fn read_one(path: &Path) -> Value {
+    let mut docs = read_yaml(path);
+    assert_eq!(docs.len(), 1, "{path:?} holds one document");
+    docs.remove(0)
+}
+
+/// A validator for one of the shared schemas in `../shared/schemas/`.
+pub fn shared_schema(file: &str) -> jsonschema::Validator {
+    let path = repo_path("../shared/schemas").join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "the shared schemas must sit beside the repository ({}): {e}",
+            path.display()
+        )
+    });
+    jsonschema::validator_for(&serde_json::from_str::<Value>(&text).unwrap()).unwrap()
+}
+
+/// Every way `value` breaks the schema, with where.
+pub fn schema_errors(validator: &jsonschema::Validator, value: &Value) -> Vec<String> {
+    validator
+        .iter_errors(value)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
