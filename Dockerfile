@@ -7,6 +7,8 @@ WORKDIR /src
 # Dependencies first, so source edits don't rebuild them.
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY proto proto
+# Cargo.toml names the bench targets; their sources must exist for the manifest to load.
+COPY benches benches
 RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
     && cargo build --release --locked --bin function-release-pipeline \
     && rm -rf src
