@@ -508,3 +508,37 @@ async fn a_close_by_an_approver_counts_when_the_issue_is_found_by_listing() {
         "never reopened"
     );
 }
+
+#[tokio::test]
+async fn a_running_promotion_job_survives_a_lost_status_write_and_a_github_fault() {
+    // Dropping the Job from desired state would make Crossplane delete it, and a later
+    // call would create it again: the promotion would run twice.
+    let world = World::new();
+    let pipeline = pipeline_config_map("manual");
+    let now = at("2026-03-01T06:00:00Z");
+    world.reconcile(&xr(None), &pipeline, now).await;
+    world.fake.user_comments(1, "alice", "/approve");
+    let approved = world.reconcile(&xr(None), &pipeline, now).await;
+    assert!(has_job(&approved));
+    let job = approved.desired.as_ref().unwrap().resources["promotion-job"].clone();
+
+    // The status write was lost, the Job exists, and GitHub is rate limited.
+    world
+        .fake
+        .fail_with(Some(GitHubError::RateLimited { retry_after: None }));
+    let mut req = request(&xr(None), Answer::Required, Some(&pipeline));
+    let mut observed_job = struct_to_json(job.resource.as_ref().unwrap());
+    observed_job["status"] = json!({"active": 1});
+    req.observed
+        .as_mut()
+        .unwrap()
+        .resources
+        .insert("promotion-job".into(), resource(&observed_job));
+    let rsp = world.run(&req, at("2026-03-01T06:05:00Z")).await;
+    assert_eq!(condition(&rsp, "ApprovalSynced").1, "RateLimited");
+    let kept = &rsp.desired.as_ref().unwrap().resources["promotion-job"];
+    assert_eq!(
+        kept.resource, job.resource,
+        "the Job is kept exactly as rendered"
+    );
+}

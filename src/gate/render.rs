@@ -178,6 +178,21 @@ pub fn job_name(tenant: &str, key: &str) -> String {
 /// `ttlSecondsAfterFinished`: Crossplane would recreate a collected Job and promote
 /// twice.
 pub fn job(gate: &Gate<'_>, promotion: &PromotionInput, decision: &Decision) -> Job {
+    let issue_url = decision
+        .issue
+        .as_ref()
+        .map(|i| i.url.clone())
+        .unwrap_or_default();
+    job_for(gate, promotion, logins(decision), issue_url)
+}
+
+/// The promotion Job with the approvers and issue it names.
+fn job_for(
+    gate: &Gate<'_>,
+    promotion: &PromotionInput,
+    approved_by: String,
+    issue_url: String,
+) -> Job {
     let spec = gate.spec;
     let mut job_labels = labels(&spec.tenant, PROMOTION_COMPONENT);
     job_labels.insert(GATE_KEY_LABEL.to_owned(), gate.key.to_owned());
@@ -191,15 +206,8 @@ pub fn job(gate: &Gate<'_>, promotion: &PromotionInput, decision: &Decision) -> 
         var("ARTIFACT_ID", spec.artifact_id.clone()),
         var("SOURCE_ENVIRONMENT", spec.source_environment.clone()),
         var("TARGET_ENVIRONMENT", spec.target_environment.clone()),
-        var("APPROVED_BY", logins(decision)),
-        var(
-            "ISSUE_URL",
-            decision
-                .issue
-                .as_ref()
-                .map(|i| i.url.clone())
-                .unwrap_or_default(),
-        ),
+        var("APPROVED_BY", approved_by),
+        var("ISSUE_URL", issue_url),
     ];
     env.extend(
         promotion
@@ -366,16 +374,44 @@ pub fn write(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome
     let cm = serde_json::to_value(config_map(gate, policy, d)).expect("a ConfigMap serializes");
     let cm_ready = request::observed_composed(req, CONFIG_MAP_RESOURCE).is_some();
     put(rsp, CONFIG_MAP_RESOURCE, &cm, cm_ready);
-    if d.state == GateState::Approved
-        && let Some(promotion) = &input.promotion
-    {
-        let job = serde_json::to_value(job(gate, promotion, d)).expect("a Job serializes");
-        let succeeded = request::observed_composed(req, JOB_RESOURCE)
-            .and_then(|r| r.resource.as_ref())
-            .map(resource::struct_to_json)
-            .and_then(|j| j.pointer("/status/succeeded").and_then(Value::as_f64))
-            .is_some_and(|n| n >= 1.0);
-        put(rsp, JOB_RESOURCE, &job, succeeded);
+    let observed_job = request::observed_composed(req, JOB_RESOURCE)
+        .and_then(|r| r.resource.as_ref())
+        .map(resource::struct_to_json)
+        // The Job is named with the key: one of an earlier artifact is not this one.
+        .filter(|j| {
+            j.pointer("/metadata/name").and_then(Value::as_str)
+                == Some(job_name(&gate.spec.tenant, gate.key).as_str())
+        });
+    if let Some(promotion) = &input.promotion {
+        let job = if d.state == GateState::Approved {
+            Some(job(gate, promotion, d))
+        } else {
+            // A Job exists only once this key was approved, and an approval is final. If
+            // this call could not re-derive it (the status write was lost and GitHub
+            // failed), keep the Job exactly as it was rendered: dropping it would make
+            // Crossplane delete it, and a later call would create it again and promote
+            // twice.
+            observed_job.as_ref().map(|observed| {
+                let env = |name: &str| {
+                    observed
+                        .pointer("/spec/template/spec/containers/0/env")
+                        .and_then(Value::as_array)
+                        .and_then(|vars| vars.iter().find(|v| v["name"] == name))
+                        .and_then(|v| v["value"].as_str())
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                job_for(gate, promotion, env("APPROVED_BY"), env("ISSUE_URL"))
+            })
+        };
+        if let Some(job) = job {
+            let job = serde_json::to_value(job).expect("a Job serializes");
+            let succeeded = observed_job
+                .as_ref()
+                .and_then(|j| j.pointer("/status/succeeded").and_then(Value::as_f64))
+                .is_some_and(|n| n >= 1.0);
+            put(rsp, JOB_RESOURCE, &job, succeeded);
+        }
     }
 
     let (reason, message) = approved_condition(gate, policy, d);
