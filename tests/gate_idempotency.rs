@@ -542,3 +542,61 @@ async fn a_running_promotion_job_survives_a_lost_status_write_and_a_github_fault
         "the Job is kept exactly as rendered"
     );
 }
+
+#[tokio::test]
+async fn a_verdict_written_on_a_duplicate_issue_is_final_and_the_other_issue_is_closed() {
+    use function_release_pipeline::github::NewIssue;
+    let world = World::new();
+    let pipeline = pipeline_config_map("manual");
+    let now = at("2026-03-01T06:00:00Z");
+    world.reconcile(&xr(None), &pipeline, now).await;
+    // A second issue for the same key (an earlier run's duplicate) already carries the
+    // function's rejection; the status write that recorded it was lost.
+    let first = world.fake.issue(1).unwrap();
+    let second = world.fake.user_opens(
+        "release-bot",
+        &NewIssue {
+            title: first.title.clone(),
+            body: first.body.clone(),
+            labels: first.labels.clone(),
+            assignees: vec![],
+        },
+    );
+    let status = {
+        let rsp = world.reconcile(&xr(None), &pipeline, now).await;
+        status_of(&rsp)
+    };
+    assert_eq!(status["issue"]["number"], 1.0, "the lowest number wins");
+    assert_eq!(
+        world.fake.issue(second.number).unwrap().state,
+        IssueState::Closed,
+        "the other issue is closed as a duplicate"
+    );
+    assert_eq!(
+        world.fake.issue(second.number).unwrap().state_reason,
+        Some(CloseReason::Duplicate)
+    );
+    // Bob rejects on the winning issue; the verdict is written there. Status is lost
+    // again and Alice approves on the duplicate: nothing flips.
+    world.fake.user_comments(1, "bob", "/reject");
+    let rsp = world.reconcile(&xr(None), &pipeline, now).await;
+    assert_eq!(status_of(&rsp)["gate_status"], "rejected");
+    world.fake.user_comments(second.number, "alice", "/approve");
+    let rsp = world
+        .reconcile(&xr(None), &pipeline, at("2026-03-01T07:00:00Z"))
+        .await;
+    assert_eq!(
+        status_of(&rsp)["gate_status"],
+        "rejected",
+        "{:#?}",
+        world.fake.calls()
+    );
+    let duplicate_notes = world
+        .fake
+        .comments(second.number)
+        .iter()
+        .filter(|c| c.author == "release-bot")
+        .count();
+    assert_eq!(duplicate_notes, 1, "one duplicate note, however many calls");
+    assert_eq!(world.fake.issues().len(), 2, "no third issue");
+}

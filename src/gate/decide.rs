@@ -72,6 +72,9 @@ pub struct Observed<'a> {
     pub duplicates: &'a [Issue],
     /// Open issues of this XR under an older key (an earlier artifact).
     pub superseded: &'a [Issue],
+    /// Issues (duplicates or superseded) that already carry the function's retirement
+    /// comment: a retry after a failed close only closes them.
+    pub retired: &'a BTreeSet<u64>,
     /// Logins (lower-case) found authorized through a team or their permission.
     pub authorized: &'a BTreeSet<String>,
 }
@@ -260,9 +263,18 @@ pub fn decide(
         return decision;
     }
     let same_key = recorded.gate_key.as_deref() == Some(gate.key);
+    // The gate's start: recorded, else the one its issue was opened with (a replacement
+    // issue carries the original deadline), else the issue's creation, else now.
+    let timeout = Duration::hours(i64::from(gate.spec.timeout_hours));
     let start = recorded
         .created_timestamp
         .filter(|_| same_key)
+        .or_else(|| {
+            observed
+                .issue
+                .and_then(issue::body_deadline)
+                .map(|d| d - timeout)
+        })
         .or(observed.issue.map(|i| i.created_at))
         .unwrap_or(now);
     let deadline = deadline(gate.spec, start);
@@ -295,10 +307,12 @@ pub fn decide(
         if old.state == IssueState::Open
             && let Some(old_key) = issue::body_key(old)
         {
-            decision.actions.push(Action::Comment {
-                number: old.number,
-                body: issue::superseded_comment(&old_key, issue.number),
-            });
+            if !observed.retired.contains(&old.number) {
+                decision.actions.push(Action::Comment {
+                    number: old.number,
+                    body: issue::superseded_comment(&old_key, issue.number),
+                });
+            }
             decision.actions.push(Action::Close {
                 number: old.number,
                 reason: CloseReason::NotPlanned,
@@ -307,10 +321,12 @@ pub fn decide(
     }
     for dup in observed.duplicates {
         if dup.state == IssueState::Open {
-            decision.actions.push(Action::Comment {
-                number: dup.number,
-                body: issue::duplicate_comment(gate.key, issue.number),
-            });
+            if !observed.retired.contains(&dup.number) {
+                decision.actions.push(Action::Comment {
+                    number: dup.number,
+                    body: issue::duplicate_comment(gate.key, issue.number),
+                });
+            }
             decision.actions.push(Action::Close {
                 number: dup.number,
                 reason: CloseReason::Duplicate,
@@ -377,13 +393,18 @@ pub fn decide(
     // A close by a person: an answer when authorized and in time, else undone.
     let mut undo: Option<(String, DateTime<Utc>, String)> = None;
     let mut close_approval: Option<Approval> = None;
+    // An unknown closer is never authorized; the placeholder cannot be a GitHub login
+    // (logins have no spaces), so no listed user can match it.
+    const UNKNOWN_CLOSER: &str = "an unknown user";
     let human_close = (issue.state == IssueState::Closed)
-        .then(|| issue.closed_by.as_deref().unwrap_or("someone"))
+        .then(|| issue.closed_by.as_deref().unwrap_or(UNKNOWN_CLOSER))
         .filter(|closer| !closer.eq_ignore_ascii_case(identity));
     if let Some(closer) = human_close {
         let at = issue.closed_at.unwrap_or(now);
         if at <= deadline {
-            let why = if excluded(gate, policy, identity, closer) {
+            let why = if closer == UNKNOWN_CLOSER {
+                Some("GitHub does not say who closed it".to_owned())
+            } else if excluded(gate, policy, identity, closer) {
                 Some("the requester cannot approve their own promotion".to_owned())
             } else if !authorized(closer) {
                 Some(format!(

@@ -83,6 +83,7 @@ struct Row {
     comments: Vec<Comment>,
     superseded: Vec<Issue>,
     duplicates: Vec<Issue>,
+    retired: BTreeSet<u64>,
     team_members: Vec<&'static str>,
     now: DateTime<Utc>,
     state: GateState,
@@ -100,6 +101,7 @@ fn row(name: &'static str) -> Row {
         comments: Vec::new(),
         superseded: Vec::new(),
         duplicates: Vec::new(),
+        retired: BTreeSet::new(),
         team_members: Vec::new(),
         now: at(6, 0),
         state: GateState::Pending,
@@ -133,6 +135,7 @@ fn run(row: &Row) -> Decision {
         comments: &row.comments,
         duplicates: &row.duplicates,
         superseded: &row.superseded,
+        retired: &row.retired,
         authorized: &authorized,
     };
     decide(
@@ -422,6 +425,25 @@ fn table() -> Vec<Row> {
             )
         },
         Row {
+            recorded: GateStatus {
+                gate_status: Some(GateState::Approved),
+                gate_key: Some("oldoldoldold".into()),
+                created_timestamp: Some(at(0, 0)),
+                ..GateStatus::default()
+            },
+            issue: Some(issue(2, KEY)),
+            superseded: vec![issue(1, "oldoldoldold")],
+            retired: BTreeSet::from([1]),
+            actions: vec!["close #1 not_planned"],
+            ..row("a superseded issue already commented on is only closed, after a failed close")
+        },
+        Row {
+            duplicates: vec![issue(3, KEY)],
+            retired: BTreeSet::from([3]),
+            actions: vec!["close #3 duplicate"],
+            ..row("a duplicate already commented on is only closed, after a failed close")
+        },
+        Row {
             duplicates: vec![issue(3, KEY)],
             actions: vec!["comment #3", "close #3 duplicate"],
             ..row("a second issue for the key is closed as a duplicate")
@@ -483,7 +505,7 @@ fn new_issue_escapes_the_requester_and_assigns_listed_approvers_but_not_the_requ
     assert!(!new.assignees.contains(&"alice".to_string()));
     assert_eq!(new.assignees.len(), 10);
     assert!(new.body.contains(&format!(
-        "<!-- release-gate:key={KEY} xr=platform-system/gate -->"
+        "<!-- release-gate:key={KEY} xr=platform-system/gate deadline=2026-03-02T00:00:00Z -->"
     )));
     assert!(new.body.contains("2 distinct approvals are needed"));
     assert!(new.body.contains("2026-03-02T00:00:00Z"));
@@ -522,4 +544,29 @@ fn candidates_are_unlisted_answerers_and_the_closer_only() {
         ..policy(1)
     };
     assert!(candidates(&gate, &no_rules, BOT, Some(&issue), &comments).is_empty());
+}
+
+#[test]
+fn a_replacement_issue_keeps_the_original_deadline_when_the_status_is_lost() {
+    // Issue #1 was deleted; #2 was opened the next day with the original deadline in its
+    // marker. With the status lost, the deadline must not move to #2's creation + 24 h.
+    let mut replacement = issue(2, KEY);
+    replacement.body = format!(
+        "<!-- release-gate:key={KEY} xr=platform-system/gate deadline=2026-03-02T00:00:00Z -->"
+    );
+    replacement.created_at = day2(0) - Duration::minutes(30);
+    let late = comment(7, "alice", "/approve", day2(1));
+    let decision = run(&Row {
+        issue: Some(replacement),
+        comments: vec![late],
+        now: day2(2),
+        state: GateState::Timeout,
+        ..row("replacement keeps the deadline")
+    });
+    assert_eq!(decision.deadline, day2(0));
+    assert_eq!(
+        decision.state,
+        GateState::Timeout,
+        "an answer after the real deadline does not count"
+    );
 }

@@ -119,7 +119,18 @@ pub fn body_key(issue: &Issue) -> Option<String> {
         .and_then(|m| m.get("key").cloned())
 }
 
-/// The XR (`namespace/name`) in an issue body's marker.
+/// The deadline the issue was opened with, from its body marker: it survives the issue
+/// being replaced (a deleted issue) and the status write being lost.
+pub fn body_deadline(issue: &Issue) -> Option<DateTime<Utc>> {
+    markers(&issue.body)
+        .into_iter()
+        .find(|m| !m.contains_key("verdict"))
+        .and_then(|m| m.get("deadline").cloned())
+        .and_then(|d| DateTime::parse_from_rfc3339(&d).ok())
+        .map(|d| d.with_timezone(&Utc))
+}
+
+/// The namespace/name of the XR an issue was opened for, from its body marker.
 pub fn body_xr(issue: &Issue) -> Option<String> {
     markers(&issue.body)
         .into_iter()
@@ -312,7 +323,8 @@ fn body(gate: &Gate<'_>, policy: &Policy, deadline: DateTime<Utc>) -> String {
          and closes by anyone who may not approve, do not count.\n",
         marker = marker(&[
             ("key", gate.key),
-            ("xr", &format!("{}/{}", gate.namespace, gate.name))
+            ("xr", &format!("{}/{}", gate.namespace, gate.name)),
+            ("deadline", &rfc3339(deadline)),
         ]),
         tenant = code(&spec.tenant),
         artifact = code(&spec.artifact_id),

@@ -62,7 +62,7 @@ pub async fn compose(
         .composite
         .annotations
         .get(REQUESTED_BY_ANNOTATION)
-        .map(|r| r.trim())
+        .map(|r| r.trim().trim_start_matches('@'))
         .filter(|r| !r.is_empty());
     let key = key::gate_key(key::KeyParts {
         namespace: &namespace,
@@ -276,6 +276,7 @@ async fn sync(
         comments: &found.comments,
         duplicates: &found.duplicates,
         superseded: &found.superseded,
+        retired: &found.retired,
         authorized: &authorized,
     };
     let labels = &github_input.labels;
@@ -300,16 +301,19 @@ struct Found {
     comments: Vec<Comment>,
     duplicates: Vec<Issue>,
     superseded: Vec<Issue>,
+    retired: BTreeSet<u64>,
 }
 
 fn is_own(issue: &Issue, identity: &str) -> bool {
     issue.author.eq_ignore_ascii_case(identity)
 }
 
-/// Finds the approval issue: the one recorded in status when its marker holds this key,
-/// else the lowest-numbered live issue carrying the marker among the gate label's
-/// issues; the others are duplicates. Also finds open issues of this XR under an older
-/// key, to supersede.
+/// Finds the approval issue among the function's own issues carrying this key's marker:
+/// the gate label's issues (always listed: a conditional request, free while nothing
+/// changed) plus the issue recorded in status. A verdict the function wrote on any of
+/// them is final; otherwise the lowest-numbered one not retired wins, and the other open
+/// ones are duplicates, whatever the status recorded. Also finds open issues of this XR
+/// under an older key, to supersede.
 async fn find_issues(
     gh: &dyn GitHub,
     gate: &Gate<'_>,
@@ -317,67 +321,93 @@ async fn find_issues(
     identity: &str,
     label: &str,
 ) -> Result<Found, GitHubError> {
-    let mut superseded: Vec<Issue> = Vec::new();
+    let xr = format!("{}/{}", gate.namespace, gate.name);
     let mut candidates: Vec<Issue> = Vec::new();
-    if let Some(number) = recorded.issue.as_ref().map(|i| i.number)
-        && let Some(issue) = gh.get_issue(number).await?
-        && is_own(&issue, identity)
-    {
+    let mut superseded: Vec<Issue> = Vec::new();
+    let sort = |issue: Issue, candidates: &mut Vec<Issue>, superseded: &mut Vec<Issue>| {
+        if !is_own(&issue, identity)
+            || candidates
+                .iter()
+                .chain(superseded.iter())
+                .any(|i| i.number == issue.number)
+        {
+            return;
+        }
         match issue::body_key(&issue) {
             Some(k) if k == gate.key => candidates.push(issue),
-            Some(_) if issue.state == IssueState::Open => superseded.push(issue),
+            Some(_)
+                if issue.state == IssueState::Open
+                    && issue::body_xr(&issue).as_deref() == Some(xr.as_str()) =>
+            {
+                superseded.push(issue)
+            }
             _ => {}
         }
+    };
+    for issue in gh.list_labelled_issues(label).await? {
+        sort(issue, &mut candidates, &mut superseded);
     }
-    let mut listed = false;
-    if candidates.is_empty() {
-        listed = true;
-        let xr = format!("{}/{}", gate.namespace, gate.name);
-        for issue in gh.list_labelled_issues(label).await? {
-            if !is_own(&issue, identity) {
-                continue;
-            }
-            match issue::body_key(&issue) {
-                Some(k) if k == gate.key => candidates.push(issue),
-                Some(_)
-                    if issue.state == IssueState::Open
-                        && issue::body_xr(&issue).as_deref() == Some(xr.as_str())
-                        && !superseded.iter().any(|s| s.number == issue.number) =>
-                {
-                    superseded.push(issue)
-                }
-                _ => {}
-            }
-        }
-        candidates.sort_by_key(|i| i.number);
+    // The recorded issue may have lost the label; read it by number too.
+    if let Some(number) = recorded.issue.as_ref().map(|i| i.number)
+        && !candidates
+            .iter()
+            .chain(superseded.iter())
+            .any(|i| i.number == number)
+        && let Some(issue) = gh.get_issue(number).await?
+    {
+        sort(issue, &mut candidates, &mut superseded);
     }
+    candidates.sort_by_key(|i| i.number);
+
+    let mut read: Vec<(Issue, Vec<Comment>, Option<issue::WrittenVerdict>)> = Vec::new();
+    for issue in candidates {
+        let comments = gh.list_comments(issue.number).await?;
+        let verdict = issue::written_verdict(&comments, identity, gate.key);
+        read.push((issue, comments, verdict));
+    }
+    let chosen = read
+        .iter()
+        .position(|(_, _, v)| matches!(v, Some(issue::WrittenVerdict::Decided(..))))
+        .or_else(|| {
+            read.iter()
+                .position(|(_, _, v)| *v != Some(issue::WrittenVerdict::Retired))
+        });
     let mut found = Found {
         issue: None,
         comments: Vec::new(),
         duplicates: Vec::new(),
-        superseded,
+        superseded: Vec::new(),
+        retired: BTreeSet::new(),
     };
-    let mut rest = candidates.into_iter();
-    for issue in rest.by_ref() {
-        let comments = gh.list_comments(issue.number).await?;
-        if issue::written_verdict(&comments, identity, gate.key)
+    for (index, (issue, comments, verdict)) in read.into_iter().enumerate() {
+        if Some(index) == chosen {
+            // Listings carry no `closed_by`: read a closed issue itself to learn its closer.
+            let issue = if issue.state == IssueState::Closed && issue.closed_by.is_none() {
+                gh.get_issue(issue.number).await?.unwrap_or(issue)
+            } else {
+                issue
+            };
+            found.issue = Some(issue);
+            found.comments = comments;
+        } else if issue.state == IssueState::Open {
+            if verdict == Some(issue::WrittenVerdict::Retired) {
+                found.retired.insert(issue.number);
+            }
+            found.duplicates.push(issue);
+        }
+    }
+    for old in &superseded {
+        let Some(old_key) = issue::body_key(old) else {
+            continue;
+        };
+        let comments = gh.list_comments(old.number).await?;
+        if issue::written_verdict(&comments, identity, &old_key)
             == Some(issue::WrittenVerdict::Retired)
         {
-            continue;
+            found.retired.insert(old.number);
         }
-        // Listings carry no `closed_by`: read a closed issue itself to learn its closer.
-        let issue = if listed && issue.state == IssueState::Closed && issue.closed_by.is_none() {
-            gh.get_issue(issue.number).await?.unwrap_or(issue)
-        } else {
-            issue
-        };
-        found.issue = Some(issue);
-        found.comments = comments;
-        break;
     }
-    if listed {
-        found.duplicates = rest.filter(|i| i.state == IssueState::Open).collect();
-    }
+    found.superseded = superseded;
     Ok(found)
 }
 
