@@ -308,6 +308,11 @@ impl FakeGitHub {
         self.state().now += by;
     }
 
+    /// Sets the fake's clock, e.g. to the wall clock for a server that reads it.
+    pub fn set_now(&self, at: DateTime<Utc>) {
+        self.state().now = at;
+    }
+
     /// The fake's clock.
     pub fn now(&self) -> DateTime<Utc> {
         self.state().now
@@ -378,6 +383,15 @@ impl FakeGitHub {
             .get_mut(&number)
             .expect("issue exists")
             .deleted = true;
+    }
+
+    /// Removes an issue and its comments: it answers 404 (as a transferred issue or
+    /// one in a repository the token no longer sees) and leaves listings. Its number
+    /// is not reused.
+    pub fn remove_issue(&self, number: u64) {
+        let mut s = self.state();
+        s.issues.remove(&number).expect("issue exists");
+        s.comments.retain(|_, c| c.issue != number);
     }
 
     // ----- inspection -----
