@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -94,20 +95,50 @@ pub fn approvers(users: &[&str], min_approvals: u32) -> Approvers {
 
 /// What the server wrote on stderr, read as it comes.
 #[derive(Clone, Default)]
-pub struct Captured(Arc<Mutex<Vec<u8>>>);
+pub struct Captured {
+    bytes: Arc<Mutex<Vec<u8>>>,
+    closed: Arc<AtomicBool>,
+}
 
 impl Captured {
-    /// Everything captured so far.
+    /// Everything captured so far, without terminal colour sequences.
     pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+        let raw = String::from_utf8_lossy(&self.bytes.lock().unwrap()).into_owned();
+        let mut out = String::with_capacity(raw.len());
+        let mut chars = raw.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                // CSI: ESC [ parameters, ended by a letter.
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// Waits until the server closed its stderr (it exited), at most ten seconds.
+    pub async fn wait_closed(&self) {
+        for _ in 0..200 {
+            if self.closed.load(Ordering::SeqCst) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the server's stderr stays open");
     }
 }
 
 /// Starts the real binary like [`start_server`], but keeps its stderr (the log).
-pub fn start_server_capturing_stderr(args: &[&str]) -> (Server, Captured) {
+pub fn start_server_capturing_stderr(args: &[&str], envs: &[(&str, &str)]) -> (Server, Captured) {
     let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_function-release-pipeline"))
         .args(args)
+        .envs(envs.iter().copied())
         .arg("--address")
         .arg(format!("127.0.0.1:{port}"))
         .arg("--metrics-address")
@@ -127,8 +158,9 @@ pub fn start_server_capturing_stderr(args: &[&str]) -> (Server, Captured) {
             if n == 0 {
                 break;
             }
-            sink.0.lock().unwrap().extend_from_slice(&buf[..n]);
+            sink.bytes.lock().unwrap().extend_from_slice(&buf[..n]);
         }
+        sink.closed.store(true, Ordering::SeqCst);
     });
     (Server { child, port }, captured)
 }
@@ -263,9 +295,11 @@ impl Crossplane {
         Self::with_server(server, None).await
     }
 
-    /// Like [`Crossplane::start`], the server logging at debug level into [`Self::log`].
-    pub async fn start_logging() -> Crossplane {
-        let (server, log) = start_server_capturing_stderr(&["--insecure", "--debug"]);
+    /// Like [`Crossplane::start`], the server started with `args` (after `--insecure`)
+    /// and `envs`, its log captured into [`Self::log`].
+    pub async fn start_logging(args: &[&str], envs: &[(&str, &str)]) -> Crossplane {
+        let args: Vec<&str> = ["--insecure"].iter().chain(args).copied().collect();
+        let (server, log) = start_server_capturing_stderr(&args, envs);
         Self::with_server(server, Some(log)).await
     }
 
