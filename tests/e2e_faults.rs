@@ -80,7 +80,8 @@ fn assert_kept(cp: &Crossplane, recorded: &Value, reply: &Reply, reason: &str) {
 
 /// Injects `fault` (on `route`, or every route) for `times` requests (for ever when
 /// `None`), reconciles, checks what must hold, clears the fault and checks that the
-/// next reconcile approves. Returns the faulty reply.
+/// next reconcile approves (or, after a rate limit, still waits without a request).
+/// Returns the faulty reply.
 async fn fault_is_survived(
     fault: Fault,
     route: Option<Route>,
@@ -117,6 +118,14 @@ async fn fault_is_survived(
     }
 
     cp.fake.clear_faults();
+    if reason == "RateLimited" {
+        // GitHub asked to wait: nothing is sent before then, fault or not.
+        cp.fake.clear_seen();
+        let held = cp.reconcile().await;
+        assert_kept(&cp, &recorded, &held, reason);
+        assert_eq!(cp.fake.seen(), vec![], "nothing sent before the limit ends");
+        return faulty;
+    }
     let recovered = cp.reconcile().await;
     assert_eq!(recovered.status()["gate_status"], "approved", "{fault:?}");
     let synced = recovered.condition("ApprovalSynced").unwrap();
@@ -323,4 +332,44 @@ async fn token_never_reaches_a_trace_log_of_every_crate() {
         text.contains("cannot sync the approval issue") && text.contains("\"target\":\"octocrab\""),
         "the trace log of the HTTP stack was captured:\n{text}"
     );
+}
+
+#[tokio::test]
+async fn rate_limit_holds_back_every_gate_using_the_same_credentials() {
+    let mut cp = Crossplane::start().await;
+    cp.reconcile().await;
+    let first_gate = std::mem::replace(&mut cp.xr, e2e::example_gate());
+    cp.xr["metadata"]["name"] = json!("my-service-staging-to-production");
+    cp.xr["spec"]["source_environment"] = json!("staging");
+    cp.xr["spec"]["target_environment"] = json!("production");
+    let opened = cp.reconcile().await;
+    assert_eq!(opened.status()["issue"]["number"], 2.0);
+    cp.fake
+        .inject(None, Fault::TooManyRequests { retry_after: 45 }, Some(1));
+    let limited = cp.reconcile().await;
+    assert_eq!(
+        limited.condition("ApprovalSynced").unwrap().reason,
+        "RateLimited"
+    );
+
+    // The other gate's poll, and this gate's next reconcile, come before the time
+    // GitHub asked for: neither sends a request.
+    cp.fake.clear_seen();
+    let second_gate = std::mem::replace(&mut cp.xr, first_gate);
+    let other = cp.reconcile().await;
+    cp.xr = second_gate;
+    let again = cp.reconcile().await;
+
+    assert_eq!(cp.fake.seen(), vec![], "no request before Retry-After");
+    for reply in [&other, &again] {
+        let synced = reply.condition("ApprovalSynced").unwrap();
+        assert_eq!(
+            (synced.status.as_str(), synced.reason.as_str()),
+            ("False", "RateLimited")
+        );
+        assert!(reply.fatal().is_empty());
+        let ttl = reply.ttl().as_secs();
+        assert!((1..=45).contains(&ttl), "TTL {ttl} s");
+        assert_eq!(reply.status()["gate_status"], "pending");
+    }
 }
