@@ -361,3 +361,39 @@ async fn unchanged_pending_gate_polls_cost_only_not_modified_answers() {
     );
     assert!(cp.fake.rate_limited_requests() >= 1);
 }
+
+#[tokio::test]
+async fn answers_from_non_approvers_cost_no_rate_limit_on_later_polls() {
+    // The example Input: alice, bob and the team acme/release-managers approve.
+    let mut cp = Crossplane::start().await;
+    cp.fake
+        .add_team_member("acme", "release-managers", "dave", "active");
+    cp.reconcile().await;
+    cp.fake.comment_as(1, "eve", "/approve");
+    cp.fake.close_as(1, "mallory", "completed");
+    let first = cp.reconcile().await;
+    assert_eq!(first.status()["gate_status"], "pending");
+    assert_eq!(
+        cp.fake.issue(1).unwrap().state,
+        "open",
+        "mallory's close undone"
+    );
+    cp.reconcile().await;
+    cp.fake.clear_seen();
+
+    for _ in 0..3 {
+        let poll = cp.reconcile().await;
+        assert_eq!(poll.status()["gate_status"], "pending");
+    }
+
+    let seen = cp.fake.seen();
+    assert!(!seen.is_empty());
+    assert_eq!(cp.fake.rate_limited_requests(), 0, "{seen:#?}");
+    assert_eq!(cp.fake.count(Route::TeamMembership), 0);
+
+    // A member of the team approves: looked up, counted.
+    cp.fake.comment_as(1, "dave", "/approve");
+    let approved = cp.reconcile().await;
+    assert_eq!(approved.status()["gate_status"], "approved");
+    assert_eq!(approved.status()["approver"], "dave");
+}

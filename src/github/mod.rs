@@ -3,7 +3,7 @@
 //! (`octocrab.rs`, the one file that imports octocrab) and the in-memory fake used by
 //! tests implement it. Domain types here never carry octocrab models.
 
-pub mod backoff;
+pub mod budget;
 pub mod credentials;
 pub mod etag;
 pub mod fake;
@@ -248,10 +248,10 @@ pub trait Connector: Send + Sync {
 
 pub mod octocrab;
 
-/// The connector the server uses: GitHub's REST API through octocrab, holding back
-/// credentials that GitHub rate-limited until the time it asked for.
+/// The connector the server uses: GitHub's REST API through octocrab, sparing the
+/// rate limit ([`budget`]).
 pub fn default_connector() -> Arc<dyn Connector> {
-    Arc::new(backoff::BackoffConnector::new(Arc::new(
+    Arc::new(budget::BudgetConnector::new(Arc::new(
         octocrab::OctocrabConnector::default(),
     )))
 }

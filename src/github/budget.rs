@@ -1,13 +1,19 @@
-//! Rate limits honoured across calls and gates. Once GitHub answers a set of
-//! credentials with a rate limit and a time to wait (`Retry-After`, or the reset of an
-//! exhausted quota), nothing is sent with those credentials before that time: every
-//! operation answers [`GitHubError::RateLimited`] with the time left, and each gate
-//! backs off through its TTL. Limits belong to the credentials, not to a gate, and
-//! Crossplane calls again on any change of the XR, so a per-call TTL alone would keep
-//! asking; a request sent during a secondary rate limit only prolongs it.
+//! GitHub's rate limit, spent as little as possible across calls and gates.
 //!
-//! Wraps any [`Connector`]. Keeps one deadline per credentials, keyed by a hash (never
-//! the secret itself); does no I/O of its own and never sleeps.
+//! - Rate limits are waited out: once GitHub answers a set of credentials with a rate
+//!   limit and a time to wait (`Retry-After`, or the reset of an exhausted quota),
+//!   nothing is sent with those credentials before that time; every operation answers
+//!   [`GitHubError::RateLimited`] with the time left, and each gate backs off through
+//!   its TTL. Limits belong to the credentials, not to a gate, and Crossplane calls
+//!   again on any change of the XR, so a per-call TTL alone would keep asking; a
+//!   request sent during a secondary rate limit only prolongs it.
+//! - A "no" about an approver is remembered for [`NEGATIVE_TTL`]: GitHub answers a
+//!   non-member's team membership (and a non-collaborator's permission) with a 404,
+//!   which carries no ETag, so without this every poll of a pending gate on which
+//!   someone who may not approve wrote `/approve` would cost rate limit.
+//!
+//! Wraps any [`Connector`]. Keys by a hash of the credentials (never the secret
+//! itself); does no I/O of its own and never sleeps.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -22,22 +28,35 @@ use super::{
 };
 use crate::input::Permission;
 
+/// How long a negative answer about an approver (not a team member, no permission)
+/// is believed. Someone added to a team meanwhile counts at most this much later.
+pub const NEGATIVE_TTL: Duration = Duration::from_secs(600);
+
 type Deadlines = Arc<Mutex<HashMap<String, Instant>>>;
 
-/// A [`Connector`] that stops sending while GitHub asked the credentials to wait.
-pub struct BackoffConnector {
+/// A [`Connector`] that waits out rate limits and remembers negative approver answers.
+pub struct BudgetConnector {
     inner: Arc<dyn Connector>,
     until: Deadlines,
+    negatives: Deadlines,
 }
 
-impl BackoffConnector {
+impl BudgetConnector {
     /// Wraps `inner`.
     pub fn new(inner: Arc<dyn Connector>) -> Self {
-        BackoffConnector {
+        BudgetConnector {
             inner,
             until: Deadlines::default(),
+            negatives: Deadlines::default(),
         }
     }
+}
+
+fn lock(
+    m: &Mutex<HashMap<String, Instant>>,
+) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
+    // A panic while holding the lock leaves only deadlines behind: keep using them.
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// What a rate limit applies to: the credentials at an API root (for an App, per
@@ -75,14 +94,9 @@ struct Limit {
 }
 
 impl Limit {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
-        // A panic while holding the lock leaves only deadlines behind: keep using them.
-        self.until.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// `RateLimited` with the time left, while the deadline lasts.
     fn check(&self) -> Result<()> {
-        let mut until = self.lock();
+        let mut until = lock(&self.until);
         let Some(deadline) = until.get(&self.key).copied() else {
             return Ok(());
         };
@@ -104,14 +118,14 @@ impl Limit {
         if let Err(e) = &result
             && let Some(wait) = e.retry_after()
         {
-            self.lock().insert(self.key.clone(), Instant::now() + wait);
+            lock(&self.until).insert(self.key.clone(), Instant::now() + wait);
         }
         result
     }
 }
 
 #[async_trait]
-impl Connector for BackoffConnector {
+impl Connector for BudgetConnector {
     async fn connect(&self, target: &Target, credentials: &Credentials) -> Result<Arc<dyn GitHub>> {
         let limit = Limit {
             key: key(target, credentials),
@@ -120,7 +134,53 @@ impl Connector for BackoffConnector {
         // Connecting an App asks GitHub for an installation token.
         limit.check()?;
         let inner = limit.note(self.inner.connect(target, credentials).await)?;
-        Ok(Arc::new(HeldBack { inner, limit }))
+        Ok(Arc::new(HeldBack {
+            inner,
+            negatives: Negatives {
+                prefix: format!("{}/{}/{}", limit.key, target.owner, target.repo),
+                seen: self.negatives.clone(),
+            },
+            limit,
+        }))
+    }
+}
+
+/// Negative approver answers of one set of credentials on one repository.
+struct Negatives {
+    prefix: String,
+    seen: Deadlines,
+}
+
+impl Negatives {
+    fn key(&self, question: &[&str]) -> String {
+        let mut key = self.prefix.clone();
+        for part in question {
+            key.push('\0');
+            key.push_str(&part.to_ascii_lowercase());
+        }
+        key
+    }
+
+    /// Whether this question was answered "no" less than [`NEGATIVE_TTL`] ago.
+    fn known(&self, question: &[&str]) -> bool {
+        let key = self.key(question);
+        let mut seen = lock(&self.seen);
+        match seen.get(&key) {
+            Some(until) if *until > Instant::now() => true,
+            Some(_) => {
+                seen.remove(&key);
+                false
+            }
+            None => false,
+        }
+    }
+
+    fn remember(&self, question: &[&str]) {
+        let now = Instant::now();
+        let mut seen = lock(&self.seen);
+        // Forget what has expired, so the map stays as small as the live answers.
+        seen.retain(|_, until| *until > now);
+        seen.insert(self.key(question), now + NEGATIVE_TTL);
     }
 }
 
@@ -128,6 +188,7 @@ impl Connector for BackoffConnector {
 struct HeldBack {
     inner: Arc<dyn GitHub>,
     limit: Limit,
+    negatives: Negatives,
 }
 
 #[async_trait]
@@ -175,14 +236,31 @@ impl GitHub for HeldBack {
     }
 
     async fn is_team_member(&self, org: &str, team_slug: &str, login: &str) -> Result<bool> {
+        let question = ["team", org, team_slug, login];
+        if self.negatives.known(&question) {
+            return Ok(false);
+        }
         self.limit.check()?;
-        self.limit
-            .note(self.inner.is_team_member(org, team_slug, login).await)
+        let member = self
+            .limit
+            .note(self.inner.is_team_member(org, team_slug, login).await)?;
+        if !member {
+            self.negatives.remember(&question);
+        }
+        Ok(member)
     }
 
     async fn permission(&self, login: &str) -> Result<Option<Permission>> {
+        let question = ["permission", login];
+        if self.negatives.known(&question) {
+            return Ok(None);
+        }
         self.limit.check()?;
-        self.limit.note(self.inner.permission(login).await)
+        let permission = self.limit.note(self.inner.permission(login).await)?;
+        if permission.is_none() {
+            self.negatives.remember(&question);
+        }
+        Ok(permission)
     }
 }
 
@@ -213,7 +291,7 @@ mod tests {
     #[tokio::test]
     async fn nothing_is_sent_with_rate_limited_credentials_until_github_said() {
         let fake = FakeGitHub::default();
-        let connector = BackoffConnector::new(Arc::new(FakeConnector::new(fake.clone())));
+        let connector = BudgetConnector::new(Arc::new(FakeConnector::new(fake.clone())));
         let first = connector.connect(&target(), &token("a")).await.unwrap();
         fake.fail_with(Some(limited(45)));
         assert_eq!(first.get_issue(1).await.unwrap_err(), limited(45));
@@ -233,7 +311,7 @@ mod tests {
     #[tokio::test]
     async fn other_credentials_are_not_held_back() {
         let fake = FakeGitHub::default();
-        let connector = BackoffConnector::new(Arc::new(FakeConnector::new(fake.clone())));
+        let connector = BudgetConnector::new(Arc::new(FakeConnector::new(fake.clone())));
         let first = connector.connect(&target(), &token("a")).await.unwrap();
         fake.fail_with(Some(limited(45)));
         first.identity().await.unwrap_err();
@@ -249,7 +327,7 @@ mod tests {
     #[tokio::test]
     async fn a_rate_limit_without_a_wait_or_a_wait_that_ended_holds_nothing_back() {
         let fake = FakeGitHub::default();
-        let connector = BackoffConnector::new(Arc::new(FakeConnector::new(fake.clone())));
+        let connector = BudgetConnector::new(Arc::new(FakeConnector::new(fake.clone())));
         let github = connector.connect(&target(), &token("a")).await.unwrap();
         for error in [GitHubError::RateLimited { retry_after: None }, limited(0)] {
             fake.fail_with(Some(error));
@@ -263,9 +341,53 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_negative_approver_answer_is_asked_once() {
+        let fake = FakeGitHub::default();
+        fake.add_team_member("acme/release-managers", "dave");
+        let connector = BudgetConnector::new(Arc::new(FakeConnector::new(fake.clone())));
+        for _ in 0..3 {
+            let github = connector.connect(&target(), &token("a")).await.unwrap();
+            assert!(
+                !github
+                    .is_team_member("acme", "release-managers", "eve")
+                    .await
+                    .unwrap()
+            );
+            assert!(
+                github
+                    .is_team_member("acme", "release-managers", "dave")
+                    .await
+                    .unwrap()
+            );
+            assert_eq!(github.permission("eve").await.unwrap(), None);
+        }
+
+        let asked: Vec<Call> = fake.calls();
+        let eve = |c: &&Call| match c {
+            Call::TeamMember(_, login) | Call::Permission(login) => login == "eve",
+            _ => false,
+        };
+        assert_eq!(asked.iter().filter(eve).count(), 2, "{asked:?}");
+        assert_eq!(
+            asked.len(),
+            5,
+            "dave's positive answer is asked each time: {asked:?}"
+        );
+        // Other credentials ask for themselves.
+        let other = connector.connect(&target(), &token("b")).await.unwrap();
+        assert!(
+            !other
+                .is_team_member("acme", "release-managers", "eve")
+                .await
+                .unwrap()
+        );
+        assert_eq!(fake.calls().len(), 6);
+    }
+
+    #[tokio::test]
     async fn other_faults_hold_nothing_back() {
         let fake = FakeGitHub::default();
-        let connector = BackoffConnector::new(Arc::new(FakeConnector::new(fake.clone())));
+        let connector = BudgetConnector::new(Arc::new(FakeConnector::new(fake.clone())));
         let github = connector.connect(&target(), &token("a")).await.unwrap();
         fake.fail_with(Some(GitHubError::Server {
             status: 502,
