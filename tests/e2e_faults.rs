@@ -373,3 +373,28 @@ async fn rate_limit_holds_back_every_gate_using_the_same_credentials() {
         assert_eq!(reply.status()["gate_status"], "pending");
     }
 }
+
+#[tokio::test]
+async fn issue_opened_behind_an_error_is_found_by_its_marker_not_opened_twice() {
+    let mut cp = Crossplane::start().await;
+    cp.fake
+        .inject(Some(Route::CreateIssue), Fault::AfterEffect(502), Some(1));
+
+    let failed = cp.reconcile().await;
+
+    assert!(failed.fatal().is_empty(), "{:?}", failed.rsp.results);
+    let synced = failed.condition("ApprovalSynced").unwrap();
+    assert_eq!(
+        (synced.status.as_str(), synced.reason.as_str()),
+        ("False", "GitHubUnavailable")
+    );
+    assert!(failed.status().get("issue").is_none());
+    assert_eq!(cp.fake.issues().len(), 1, "GitHub made it anyway");
+
+    let found = cp.reconcile().await;
+
+    assert_eq!(found.status()["issue"]["number"], 1.0);
+    assert_eq!(found.condition("ApprovalSynced").unwrap().status, "True");
+    assert_eq!(cp.fake.count(Route::CreateIssue), 1);
+    assert_eq!(cp.fake.issues().len(), 1);
+}

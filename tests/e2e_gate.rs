@@ -397,3 +397,73 @@ async fn answers_from_non_approvers_cost_no_rate_limit_on_later_polls() {
     assert_eq!(approved.status()["gate_status"], "approved");
     assert_eq!(approved.status()["approver"], "dave");
 }
+
+#[tokio::test]
+async fn new_artifact_opens_a_new_issue_and_closes_the_old_one_as_superseded() {
+    let mut cp = gate_with_quorum_of_two().await;
+    let opened = cp.reconcile().await;
+    let old_key = opened.status()["gate_key"].clone();
+    cp.fake.comment_as(1, "alice", "/approve");
+    cp.xr["spec"]["artifact_id"] = json!("ghcr.io/org/my-service:main-def456");
+
+    let renewed = cp.reconcile().await;
+
+    assert!(renewed.fatal().is_empty(), "{:?}", renewed.rsp.results);
+    let status = renewed.status();
+    assert_ne!(status["gate_key"], old_key);
+    assert_eq!(status["gate_status"], "pending");
+    assert_eq!(status["issue"]["number"], 2.0);
+    assert_eq!(
+        status["approvals"],
+        json!([]),
+        "the approval was for the old artifact"
+    );
+    let old = cp.fake.issue(1).unwrap();
+    assert_eq!(old.state, "closed");
+    assert_eq!(old.state_reason.as_deref(), Some("not_planned"));
+    let last = cp.fake.comments(1).pop().unwrap();
+    assert!(last.body.starts_with("Superseded by #2"), "{}", last.body);
+    let new = cp.fake.issue(2).unwrap();
+    assert!(new.title.contains("main-def456"));
+    assert_eq!(new.state, "open");
+
+    // The old issue is never reopened or opened again.
+    cp.reconcile_lost_write().await;
+    cp.reconcile().await;
+    assert_eq!(cp.fake.issues().len(), 2);
+    assert_eq!(cp.fake.issue(1).unwrap().state, "closed");
+}
+
+#[tokio::test]
+async fn github_app_credentials_open_and_read_the_issue_as_the_app() {
+    let mut cp = gate_with_quorum_of_two().await;
+    let keys = fake_github::app_keys();
+    cp.fake.enable_app(fake_github::FakeApp {
+        id: 4242,
+        slug: "release-gates".into(),
+        installation_id: 77,
+        token_ttl: chrono::TimeDelta::hours(1),
+        public_key: keys.public.clone(),
+    });
+    cp.credentials = Some(std::collections::BTreeMap::from([
+        ("app_id".to_owned(), b"4242".to_vec()),
+        ("private_key".to_owned(), keys.pkcs8.as_bytes().to_vec()),
+    ]));
+
+    let opened = cp.reconcile().await;
+    cp.fake.comment_as(1, "alice", "/approve");
+    cp.fake.comment_as(1, "bob", "/approve");
+    let approved = cp.reconcile().await;
+
+    assert!(opened.fatal().is_empty(), "{:?}", opened.rsp.results);
+    assert_eq!(cp.fake.issue(1).unwrap().user, "release-gates[bot]");
+    assert_eq!(approved.status()["gate_status"], "approved");
+    let issue = cp.fake.issue(1).unwrap();
+    assert_eq!(issue.closed_by.as_deref(), Some("release-gates[bot]"));
+    assert_eq!(
+        cp.fake.installation_tokens_issued(),
+        1,
+        "the token is reused"
+    );
+    assert_eq!(cp.fake.count(Route::RepoInstallation), 1);
+}
