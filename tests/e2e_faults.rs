@@ -398,3 +398,27 @@ async fn issue_opened_behind_an_error_is_found_by_its_marker_not_opened_twice() 
     assert_eq!(cp.fake.count(Route::CreateIssue), 1);
     assert_eq!(cp.fake.issues().len(), 1);
 }
+
+#[tokio::test]
+async fn hung_github_is_reported_before_the_call_deadline_crossplane_set() {
+    let mut cp = approved_since_last_poll().await;
+    let recorded = without_conditions(&cp.xr["status"]);
+    // Crossplane v1.17 and v1.18 give each call 10 s; a shorter one keeps this quick.
+    cp.grpc_timeout = Some(Duration::from_secs(3));
+    let delay = Duration::from_secs(6);
+    cp.fake
+        .inject(Some(Route::GetIssue), Fault::Delay(delay), Some(1));
+
+    let faulty = cp.reconcile().await;
+
+    assert_kept(&cp, &recorded, &faulty, "Timeout");
+    assert!(
+        faulty.elapsed < Duration::from_secs(3),
+        "{:?}",
+        faulty.elapsed
+    );
+    tokio::time::sleep(delay.saturating_sub(faulty.elapsed)).await;
+    cp.fake.clear_faults();
+    let recovered = cp.reconcile().await;
+    assert_eq!(recovered.status()["gate_status"], "approved");
+}

@@ -38,6 +38,14 @@ use render::{Outcome, Sync};
 /// syncs GitHub once: the first call of a reconcile only states the requirement).
 const GITHUB_BUDGET: Duration = Duration::from_secs(40);
 
+/// The time this call may spend on GitHub: [`GITHUB_BUDGET`], or less when the
+/// caller's deadline is nearer (an answer after it is lost, and Crossplane fails the
+/// whole reconcile).
+fn budget(call: &Call<'_>) -> Duration {
+    call.time_left
+        .map_or(GITHUB_BUDGET, |left| left.min(GITHUB_BUDGET))
+}
+
 /// Composes an XPromotionGate.
 pub async fn compose(
     call: &Call<'_>,
@@ -127,14 +135,14 @@ pub async fn compose(
             decision,
         },
         None => match tokio::time::timeout(
-            GITHUB_BUDGET,
+            budget(call),
             sync(call, github, env_token, &gate, &recorded, &policy).instrument(span.clone()),
         )
         .await
         .unwrap_or_else(|_| {
             Err(SyncError::GitHub(GitHubError::Timeout(format!(
-                "GitHub calls took longer than {} s",
-                GITHUB_BUDGET.as_secs()
+                "GitHub calls took longer than the {} ms this call allows",
+                budget(call).as_millis()
             ))))
         }) {
             Ok(decision) => Outcome {

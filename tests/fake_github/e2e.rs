@@ -284,6 +284,9 @@ pub struct Crossplane {
     pub credentials: Option<BTreeMap<String, Vec<u8>>>,
     /// Composed resources as Crossplane observes them.
     pub observed: BTreeMap<String, Value>,
+    /// The deadline each call carries (`grpc-timeout`), as Crossplane v1.17 and v1.18
+    /// set 10 s per call and later versions the time left of a reconcile.
+    pub grpc_timeout: Option<Duration>,
     calls: u64,
 }
 
@@ -321,6 +324,7 @@ impl Crossplane {
                 TOKEN.as_bytes().to_vec(),
             )])),
             observed: BTreeMap::new(),
+            grpc_timeout: None,
             calls: 0,
         }
     }
@@ -368,6 +372,10 @@ impl Crossplane {
     /// One RunFunction call, timed.
     pub async fn call(&mut self, req: RunFunctionRequest) -> Reply {
         self.calls += 1;
+        let mut req = tonic::Request::new(req);
+        if let Some(timeout) = self.grpc_timeout {
+            req.set_timeout(timeout);
+        }
         let started = Instant::now();
         let rsp = self
             .client
