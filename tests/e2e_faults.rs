@@ -275,9 +275,31 @@ async fn removed_issue_answering_not_found_is_replaced_keeping_the_deadline() {
 }
 
 /// Runs a gate through echoed `Authorization` headers with the server started with
-/// `args` and `envs`; returns what it logged.
-async fn exchange_with_echoing_proxy(args: &[&str], envs: &[(&str, &str)]) -> String {
+/// `args` and `envs`, with the fake's token or (`app`) as a GitHub App; checks that no
+/// credential it sent, nor the App's key, is in a response or the log; returns the log.
+async fn exchange_with_echoing_proxy(args: &[&str], envs: &[(&str, &str)], app: bool) -> String {
     let mut cp = Crossplane::start_logging(args, envs).await;
+    let mut secrets = vec![TOKEN.to_owned()];
+    if app {
+        let keys = fake_github::app_keys();
+        cp.fake.enable_app(fake_github::FakeApp {
+            id: 4242,
+            slug: "release-gates".into(),
+            installation_id: 77,
+            token_ttl: chrono::TimeDelta::hours(1),
+            public_key: keys.public.clone(),
+        });
+        cp.credentials = Some(std::collections::BTreeMap::from([
+            ("app_id".to_owned(), b"4242".to_vec()),
+            ("private_key".to_owned(), keys.pkcs8.as_bytes().to_vec()),
+        ]));
+        secrets.extend(
+            keys.pkcs8
+                .lines()
+                .filter(|l| !l.starts_with("-----"))
+                .map(str::to_owned),
+        );
+    }
     let mut replies = vec![cp.reconcile().await];
     cp.fake.comment_as(1, "alice", "/approve");
     // A careless proxy repeats the Authorization header in its error bodies.
@@ -291,8 +313,31 @@ async fn exchange_with_echoing_proxy(args: &[&str], envs: &[(&str, &str)]) -> St
     let log = cp.log.take().expect("a captured log");
     log.wait_closed().await;
 
-    let echoed = cp.fake.seen().iter().filter(|r| r.status >= 400).count();
-    assert_eq!(echoed, 4, "each echo was answered");
+    let seen = cp.fake.seen();
+    assert_eq!(
+        seen.iter().filter(|r| r.status >= 400).count(),
+        4,
+        "each echo was answered"
+    );
+    // Every credential sent: the token, installation tokens, App JWTs.
+    for authorization in seen.iter().filter_map(|r| r.authorization.as_deref()) {
+        let credential = authorization
+            .split_once(' ')
+            .map_or(authorization, |(_, c)| c);
+        if !secrets.iter().any(|s| s == credential) {
+            secrets.push(credential.to_owned());
+        }
+    }
+    if app {
+        assert!(
+            secrets.iter().any(|s| s.starts_with("ghs_")),
+            "installation tokens sent"
+        );
+        assert!(
+            secrets.iter().any(|s| s.starts_with("eyJ")),
+            "App JWTs sent"
+        );
+    }
     let messages: Vec<String> = replies.iter().flat_map(Reply::messages).collect();
     assert!(
         messages.iter().any(|m| m.contains("[redacted]")),
@@ -300,7 +345,10 @@ async fn exchange_with_echoing_proxy(args: &[&str], envs: &[(&str, &str)]) -> St
     );
     for reply in &replies {
         assert!(reply.fatal().is_empty(), "{:?}", reply.rsp.results);
-        assert!(!format!("{:?}", reply.rsp).contains(TOKEN));
+        let all = format!("{:?}", reply.rsp);
+        for secret in &secrets {
+            assert!(!all.contains(secret.as_str()), "{secret} in {all}");
+        }
     }
     // Once the proxy behaves, alice's approval is read.
     assert_eq!(
@@ -308,7 +356,12 @@ async fn exchange_with_echoing_proxy(args: &[&str], envs: &[(&str, &str)]) -> St
         json!("approved")
     );
     let text = log.text();
-    assert!(!text.contains(TOKEN), "the token is in the log:\n{text}");
+    for secret in &secrets {
+        assert!(
+            !text.contains(secret.as_str()),
+            "a credential ({secret}) is in the log:\n{text}"
+        );
+    }
     assert!(
         !text.contains(&TOKEN[4..]),
         "part of the token is in the log:\n{text}"
@@ -318,7 +371,7 @@ async fn exchange_with_echoing_proxy(args: &[&str], envs: &[(&str, &str)]) -> St
 
 #[tokio::test]
 async fn token_never_reaches_the_debug_log_nor_a_result() {
-    let text = exchange_with_echoing_proxy(&["--debug"], &[]).await;
+    let text = exchange_with_echoing_proxy(&["--debug"], &[], false).await;
     assert!(
         text.contains("github request") && text.contains("cannot sync the approval issue"),
         "the debug log was captured:\n{text}"
@@ -327,10 +380,19 @@ async fn token_never_reaches_the_debug_log_nor_a_result() {
 
 #[tokio::test]
 async fn token_never_reaches_a_trace_log_of_every_crate() {
-    let text = exchange_with_echoing_proxy(&[], &[("RUST_LOG", "trace")]).await;
+    let text = exchange_with_echoing_proxy(&[], &[("RUST_LOG", "trace")], false).await;
     assert!(
         text.contains("cannot sync the approval issue") && text.contains("\"target\":\"octocrab\""),
         "the trace log of the HTTP stack was captured:\n{text}"
+    );
+}
+
+#[tokio::test]
+async fn app_key_and_tokens_never_reach_a_trace_log_nor_a_result() {
+    let text = exchange_with_echoing_proxy(&[], &[("RUST_LOG", "trace")], true).await;
+    assert!(
+        text.contains("cannot sync the approval issue"),
+        "the log was captured:\n{text}"
     );
 }
 
