@@ -467,3 +467,47 @@ async fn github_app_credentials_open_and_read_the_issue_as_the_app() {
     );
     assert_eq!(cp.fake.count(Route::RepoInstallation), 1);
 }
+
+#[tokio::test]
+async fn closes_by_approvers_count_as_approvals_until_the_quorum() {
+    let mut cp = gate_with_quorum_of_two().await;
+    cp.reconcile().await;
+
+    cp.fake.close_as(1, "alice", "completed");
+    let one = cp.reconcile().await;
+
+    assert_eq!(one.status()["gate_status"], "pending");
+    assert_eq!(one.status()["approvals"][0]["via"], "close");
+    let issue = cp.fake.issue(1).unwrap();
+    assert_eq!(issue.state, "open", "reopened for the second approval");
+    let counted = cp.fake.comments(1).pop().unwrap();
+    assert!(
+        counted
+            .body
+            .starts_with("Counted the close by alice as an approval (1 of 2)"),
+        "{}",
+        counted.body
+    );
+    // Read again (a lost write): the close is counted once, not commented twice.
+    cp.reconcile_lost_write().await;
+    assert_eq!(cp.fake.comments(1).len(), 1);
+
+    cp.fake.close_as(1, "bob", "completed");
+    let done = cp.reconcile().await;
+
+    let status = done.status();
+    assert_eq!(status["gate_status"], "approved");
+    assert_eq!(status["approver"], "alice,bob");
+    let issue = cp.fake.issue(1).unwrap();
+    assert_eq!(
+        (issue.state.as_str(), issue.state_reason.as_deref()),
+        ("closed", Some("completed"))
+    );
+    let summary = cp.fake.comments(1).pop().unwrap();
+    assert!(
+        summary.body.contains("verdict=approved"),
+        "{}",
+        summary.body
+    );
+    assert!(done.composed("promotion-job").is_some());
+}
