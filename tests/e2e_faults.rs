@@ -484,3 +484,18 @@ async fn hung_github_is_reported_before_the_call_deadline_crossplane_set() {
     let recovered = cp.reconcile().await;
     assert_eq!(recovered.status()["gate_status"], "approved");
 }
+
+#[tokio::test]
+async fn unreachable_github_keeps_the_status_and_says_so() {
+    let mut cp = approved_since_last_poll().await;
+    let recorded = without_conditions(&cp.xr["status"]);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    cp.input["github"]["apiUrl"] = json!(url);
+
+    let faulty = cp.reconcile().await;
+
+    assert_kept(&cp, &recorded, &faulty, "GitHubUnreachable");
+    assert_eq!(faulty.results(Severity::Warning).len(), 1);
+}
