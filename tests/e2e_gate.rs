@@ -77,6 +77,15 @@ async fn gate_lives_from_request_to_promotion_job_through_the_real_server() {
         deadline - time(&status["created_timestamp"]),
         chrono::Duration::hours(24)
     );
+    assert!(
+        issue.body.contains(&format!(
+            "**Deadline:** {}",
+            status["timeout_at"].as_str().unwrap()
+        )),
+        "the issue states the deadline the gate keeps: {}\n{}",
+        status["timeout_at"],
+        issue.body
+    );
     let approved = opened.condition("Approved").unwrap();
     assert_eq!(
         (approved.status.as_str(), approved.reason.as_str()),

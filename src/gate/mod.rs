@@ -282,13 +282,24 @@ async fn sync(
     let Some(opened) = execute(gh.as_ref(), &decision.actions).await? else {
         return Ok(decision);
     };
-    // The issue exists now: decide again on it, which supersedes older issues.
+    // The issue exists now: decide again on it, which supersedes older issues. Its body
+    // states the deadline decided before it was opened: keep that start rather than
+    // re-deriving it from GitHub's clock (the issue's `created_at`).
     let observed = Observed {
         issue: Some(&opened),
         comments: &[],
         ..observed
     };
-    let decision = decide::decide(gate, recorded, policy, &observed, labels, call.now);
+    let started = GateStatus {
+        created_timestamp: Some(decision.start),
+        gate_key: Some(gate.key.to_owned()),
+        ..if recorded.gate_key.as_deref() == Some(gate.key) {
+            recorded.clone()
+        } else {
+            GateStatus::default()
+        }
+    };
+    let decision = decide::decide(gate, &started, policy, &observed, labels, call.now);
     execute(gh.as_ref(), &decision.actions).await?;
     Ok(decision)
 }
