@@ -499,3 +499,45 @@ async fn unreachable_github_keeps_the_status_and_says_so() {
     assert_kept(&cp, &recorded, &faulty, "GitHubUnreachable");
     assert_eq!(faulty.results(Severity::Warning).len(), 1);
 }
+
+#[tokio::test]
+async fn fault_after_a_new_artifact_never_shows_the_old_approval() {
+    let mut cp = approved_since_last_poll().await;
+    let approved = cp.reconcile().await;
+    assert_eq!(approved.status()["gate_status"], "approved");
+    let old_key = approved.status()["gate_key"].clone();
+    cp.xr["spec"]["artifact_id"] = json!("ghcr.io/org/my-service:main-def456");
+    cp.fake.inject(None, Fault::Status(502), None);
+
+    let faulty = cp.reconcile().await;
+
+    let status = faulty.status();
+    assert_eq!(status["gate_status"], "pending", "{status:#}");
+    assert_ne!(status["gate_key"], old_key);
+    for field in [
+        "approver",
+        "approval_timestamp",
+        "issue",
+        "created_timestamp",
+    ] {
+        assert!(
+            status.get(field).is_none(),
+            "{field} of the old artifact: {status:#}"
+        );
+    }
+    assert_eq!(status["approvals"], json!([]));
+    assert!(faulty.composed("promotion-job").is_none());
+    assert_eq!(
+        faulty.condition("ApprovalSynced").unwrap().reason,
+        "GitHubUnavailable"
+    );
+    assert!(faulty.fatal().is_empty());
+
+    // GitHub back: the new artifact gets its own issue; the old one is superseded.
+    cp.fake.clear_faults();
+    let renewed = cp.reconcile().await;
+    assert_eq!(renewed.status()["gate_status"], "pending");
+    assert_eq!(renewed.status()["issue"]["number"], 2.0);
+    let deadline = renewed.status()["timeout_at"].as_str().unwrap().to_owned();
+    assert!(cp.fake.issue(2).unwrap().body.contains(&deadline));
+}
