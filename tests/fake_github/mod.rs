@@ -79,6 +79,8 @@ pub enum Fault {
         /// Seconds until the quota resets.
         reset_in: u64,
     },
+    /// 403 naming a secondary rate limit, without `Retry-After` or quota headers.
+    SecondaryRateLimit,
     /// 429 with `Retry-After`.
     TooManyRequests {
         /// The `Retry-After` seconds.
@@ -752,6 +754,10 @@ async fn handle(AxumState(shared): AxumState<Arc<Shared>>, request: Request) -> 
             ];
             Some(a)
         }
+        Some(Fault::SecondaryRateLimit) => Some(Answer::message(
+            StatusCode::FORBIDDEN,
+            "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+        )),
         Some(Fault::TooManyRequests { retry_after }) => {
             let mut a = Answer::message(
                 StatusCode::TOO_MANY_REQUESTS,
