@@ -189,6 +189,12 @@ async fn secondary_rate_limit_backs_off_for_retry_after() {
 }
 
 #[tokio::test]
+async fn secondary_rate_limit_naming_no_wait_backs_off_a_minute() {
+    let faulty = fault_is_survived(Fault::SecondaryRateLimit, None, Some(1), "RateLimited").await;
+    assert_eq!(faulty.ttl(), Duration::from_secs(60));
+}
+
+#[tokio::test]
 async fn refused_credentials_are_bad_credentials() {
     fault_is_survived(Fault::Status(401), None, None, "BadCredentials").await;
 }

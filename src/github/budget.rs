@@ -1,8 +1,9 @@
 //! GitHub's rate limit, spent as little as possible across calls and gates.
 //!
 //! - Rate limits are waited out: once GitHub answers a set of credentials with a rate
-//!   limit and a time to wait (`Retry-After`, or the reset of an exhausted quota),
-//!   nothing is sent with those credentials before that time; every operation answers
+//!   limit and a time to wait (`Retry-After`, the reset of an exhausted quota, or a
+//!   minute for a secondary limit that names none, as GitHub asks), nothing is sent
+//!   with those credentials before that time; every operation answers
 //!   [`GitHubError::RateLimited`] with the time left, and each gate backs off through
 //!   its TTL. Limits belong to the credentials, not to a gate, and Crossplane calls
 //!   again on any change of the XR, so a per-call TTL alone would keep asking; a
@@ -27,6 +28,10 @@ use super::{
     Target,
 };
 use crate::input::Permission;
+
+/// The wait after a rate limit that names no time: GitHub asks for at least a minute
+/// after a secondary rate limit without `Retry-After`.
+pub const UNTIMED_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
 
 /// How long a negative answer about an approver (not a team member, no permission)
 /// is believed. Someone added to a team meanwhile counts at most this much later.
@@ -113,8 +118,15 @@ impl Limit {
         })
     }
 
-    /// Records the wait a rate limit asked for.
+    /// Records the wait a rate limit asked for; one that names no wait asks for
+    /// [`UNTIMED_RATE_LIMIT_WAIT`].
     fn note<T>(&self, result: Result<T>) -> Result<T> {
+        let result = match result {
+            Err(GitHubError::RateLimited { retry_after: None }) => Err(GitHubError::RateLimited {
+                retry_after: Some(UNTIMED_RATE_LIMIT_WAIT),
+            }),
+            other => other,
+        };
         if let Err(e) = &result
             && let Some(wait) = e.retry_after()
         {
@@ -325,19 +337,35 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_rate_limit_without_a_wait_or_a_wait_that_ended_holds_nothing_back() {
+    async fn a_wait_that_ended_holds_nothing_back() {
         let fake = FakeGitHub::default();
         let connector = BudgetConnector::new(Arc::new(FakeConnector::new(fake.clone())));
         let github = connector.connect(&target(), &token("a")).await.unwrap();
-        for error in [GitHubError::RateLimited { retry_after: None }, limited(0)] {
-            fake.fail_with(Some(error));
-            github.identity().await.unwrap_err();
-            fake.fail_with(None);
-            fake.clear_calls();
+        fake.fail_with(Some(limited(0)));
+        github.identity().await.unwrap_err();
+        fake.fail_with(None);
+        fake.clear_calls();
 
-            assert!(github.identity().await.is_ok());
-            assert_eq!(fake.calls(), vec![Call::Identity]);
-        }
+        assert!(github.identity().await.is_ok());
+        assert_eq!(fake.calls(), vec![Call::Identity]);
+    }
+
+    #[tokio::test]
+    async fn a_rate_limit_naming_no_wait_waits_a_minute() {
+        let fake = FakeGitHub::default();
+        let connector = BudgetConnector::new(Arc::new(FakeConnector::new(fake.clone())));
+        let github = connector.connect(&target(), &token("a")).await.unwrap();
+        fake.fail_with(Some(GitHubError::RateLimited { retry_after: None }));
+
+        let err = github.identity().await.unwrap_err();
+        fake.fail_with(None);
+        fake.clear_calls();
+        let again = github.identity().await.unwrap_err();
+
+        assert_eq!(err, limited(60));
+        let left = again.retry_after().unwrap().as_secs();
+        assert!((59..=60).contains(&left), "{left}");
+        assert_eq!(fake.calls(), vec![]);
     }
 
     #[tokio::test]
