@@ -520,3 +520,24 @@ async fn closes_by_approvers_count_as_approvals_until_the_quorum() {
     );
     assert!(done.composed("promotion-job").is_some());
 }
+
+#[tokio::test]
+async fn crossplane_before_v2_answering_in_extra_resources_gets_the_same_gate() {
+    let mut cp = gate_with_quorum_of_two().await;
+    cp.legacy_requirements = true;
+    cp.reconcile().await;
+    cp.fake.comment_as(1, "alice", "/approve");
+
+    let one = cp.reconcile().await;
+
+    // The pipeline's quorum of two applies: the ConfigMap was read from extra_resources.
+    assert_eq!(one.status()["gate_status"], "pending");
+    assert!(
+        one.condition("Approved")
+            .unwrap()
+            .message
+            .contains("waiting for 2")
+    );
+    cp.fake.comment_as(1, "bob", "/approve");
+    assert_eq!(cp.reconcile().await.status()["gate_status"], "approved");
+}

@@ -284,6 +284,8 @@ pub struct Crossplane {
     pub credentials: Option<BTreeMap<String, Vec<u8>>>,
     /// Composed resources as Crossplane observes them.
     pub observed: BTreeMap<String, Value>,
+    /// Answer the requirement as Crossplane before v2 does: in `extra_resources`.
+    pub legacy_requirements: bool,
     /// The deadline each call carries (`grpc-timeout`), as Crossplane v1.17 and v1.18
     /// set 10 s per call and later versions the time left of a reconcile.
     pub grpc_timeout: Option<Duration>,
@@ -324,6 +326,7 @@ impl Crossplane {
                 TOKEN.as_bytes().to_vec(),
             )])),
             observed: BTreeMap::new(),
+            legacy_requirements: false,
             grpc_timeout: None,
             calls: 0,
         }
@@ -359,12 +362,14 @@ impl Crossplane {
             );
         }
         if answered {
-            req.required_resources.insert(
-                REQUIREMENT.into(),
-                Resources {
-                    items: self.pipeline.iter().map(resource).collect(),
-                },
-            );
+            let answer = Resources {
+                items: self.pipeline.iter().map(resource).collect(),
+            };
+            if self.legacy_requirements {
+                req.extra_resources.insert(REQUIREMENT.into(), answer);
+            } else {
+                req.required_resources.insert(REQUIREMENT.into(), answer);
+            }
         }
         req
     }
@@ -421,11 +426,13 @@ impl Crossplane {
     pub async fn reconcile_lost_write(&mut self) -> Reply {
         let before = self.fake.seen().len();
         let first = self.call(self.request(false)).await;
-        let requirement = first
-            .rsp
-            .requirements
-            .as_ref()
-            .and_then(|r| r.resources.get(REQUIREMENT));
+        let requirement = first.rsp.requirements.as_ref().and_then(|r| {
+            if self.legacy_requirements {
+                r.extra_resources.get(REQUIREMENT)
+            } else {
+                r.resources.get(REQUIREMENT)
+            }
+        });
         assert!(
             requirement.is_some(),
             "the first call asks for the pipeline: {:?}",
