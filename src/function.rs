@@ -4,6 +4,7 @@
 //! is reserved for a request that cannot be decoded (functions spec).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use function_sdk_rust::proto::v1::function_runner_service_server::FunctionRunnerService;
@@ -28,6 +29,32 @@ pub struct Call<'a> {
     pub composite: &'a Composite,
     /// The time of this call.
     pub now: DateTime<Utc>,
+    /// How long this call may still take, when the caller set a deadline (Crossplane
+    /// v1.17 and v1.18 give each call 10 s; later versions pass what is left of the
+    /// reconcile's two minutes). A margin to send the response is already taken off.
+    pub time_left: Option<Duration>,
+}
+
+/// Kept back from a caller's deadline to render and send the response.
+const RESPONSE_MARGIN: Duration = Duration::from_secs(1);
+
+/// The deadline a gRPC caller set: `grpc-timeout`, up to eight digits and a unit.
+fn grpc_timeout(metadata: &tonic::metadata::MetadataMap) -> Option<Duration> {
+    let value = metadata.get("grpc-timeout")?.to_str().ok()?;
+    let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
+    if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(n * 3600),
+        "M" => Duration::from_secs(n * 60),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    })
 }
 
 /// A failure that stops the pipeline: a Fatal result with this message.
@@ -68,6 +95,15 @@ impl ReleaseFunction {
 
     /// Runs the function on one request.
     pub async fn run(&self, req: &RunFunctionRequest) -> RunFunctionResponse {
+        self.run_within(req, None).await
+    }
+
+    /// Runs the function on one request that must be answered within `deadline`.
+    pub async fn run_within(
+        &self,
+        req: &RunFunctionRequest,
+        deadline: Option<Duration>,
+    ) -> RunFunctionResponse {
         let mut rsp = response::to(req, response::DEFAULT_TTL);
         let input =
             match Input::from_json(req.input.as_ref().map(resource::struct_to_json).as_ref()) {
@@ -104,6 +140,7 @@ impl ReleaseFunction {
             input: &input,
             composite: &composite,
             now: (self.clock)(),
+            time_left: deadline.map(|d| d.saturating_sub(RESPONSE_MARGIN)),
         };
         let outcome = match kind {
             XrKind::XReleasePipeline => crate::pipeline::compose(&call, &mut rsp),
@@ -131,8 +168,38 @@ impl FunctionRunnerService for ReleaseFunction {
         &self,
         request: Request<RunFunctionRequest>,
     ) -> Result<Response<RunFunctionResponse>, Status> {
+        let deadline = grpc_timeout(request.metadata());
         let req = request.into_inner();
-        let rsp = self.run(&req).await;
+        let rsp = self.run_within(&req, deadline).await;
         Ok(Response::new(rsp))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timeout(value: &str) -> Option<Duration> {
+        let mut metadata = tonic::metadata::MetadataMap::new();
+        metadata.insert("grpc-timeout", value.parse().unwrap());
+        grpc_timeout(&metadata)
+    }
+
+    #[test]
+    fn grpc_timeout_is_read_in_every_unit() {
+        assert_eq!(timeout("10S"), Some(Duration::from_secs(10)));
+        assert_eq!(timeout("2M"), Some(Duration::from_secs(120)));
+        assert_eq!(timeout("1H"), Some(Duration::from_secs(3600)));
+        assert_eq!(timeout("119999m"), Some(Duration::from_millis(119_999)));
+        assert_eq!(timeout("9999999u"), Some(Duration::from_micros(9_999_999)));
+        assert_eq!(timeout("5n"), Some(Duration::from_nanos(5)));
+    }
+
+    #[test]
+    fn malformed_grpc_timeout_is_no_deadline() {
+        for bad in ["", "S", "10", "10s", "123456789S", "-1S", "1.5S"] {
+            assert_eq!(timeout(bad), None, "{bad:?}");
+        }
+        assert_eq!(grpc_timeout(&tonic::metadata::MetadataMap::new()), None);
     }
 }

@@ -38,6 +38,14 @@ use render::{Outcome, Sync};
 /// syncs GitHub once: the first call of a reconcile only states the requirement).
 const GITHUB_BUDGET: Duration = Duration::from_secs(40);
 
+/// The time this call may spend on GitHub: [`GITHUB_BUDGET`], or less when the
+/// caller's deadline is nearer (an answer after it is lost, and Crossplane fails the
+/// whole reconcile).
+fn budget(call: &Call<'_>) -> Duration {
+    call.time_left
+        .map_or(GITHUB_BUDGET, |left| left.min(GITHUB_BUDGET))
+}
+
 /// Composes an XPromotionGate.
 pub async fn compose(
     call: &Call<'_>,
@@ -137,7 +145,7 @@ pub async fn compose(
 }
 
 /// The decision for a gate whose pipeline lookup was answered: settled without GitHub
-/// when decided or approved by policy, else read from GitHub within [`GITHUB_BUDGET`].
+/// when decided or approved by policy, else read from GitHub within [`budget`].
 async fn decide_with_github(
     call: &Call<'_>,
     github: &dyn Connector,
@@ -164,14 +172,14 @@ async fn decide_with_github(
             decision,
         },
         None => match tokio::time::timeout(
-            GITHUB_BUDGET,
+            budget(call),
             sync(call, github, env_token, gate, recorded, policy).instrument(span.clone()),
         )
         .await
         .unwrap_or_else(|_| {
             Err(SyncError::GitHub(GitHubError::Timeout(format!(
-                "GitHub calls took longer than {} s",
-                GITHUB_BUDGET.as_secs()
+                "GitHub calls took longer than the {} ms this call allows",
+                budget(call).as_millis()
             ))))
         }) {
             Ok(decision) => Outcome {
@@ -284,13 +292,24 @@ async fn sync(
     let Some(opened) = execute(gh.as_ref(), &decision.actions).await? else {
         return Ok(decision);
     };
-    // The issue exists now: decide again on it, which supersedes older issues.
+    // The issue exists now: decide again on it, which supersedes older issues. Its body
+    // states the deadline decided before it was opened: keep that start rather than
+    // re-deriving it from GitHub's clock (the issue's `created_at`).
     let observed = Observed {
         issue: Some(&opened),
         comments: &[],
         ..observed
     };
-    let decision = decide::decide(gate, recorded, policy, &observed, labels, call.now);
+    let started = GateStatus {
+        created_timestamp: Some(decision.start),
+        gate_key: Some(gate.key.to_owned()),
+        ..if recorded.gate_key.as_deref() == Some(gate.key) {
+            recorded.clone()
+        } else {
+            GateStatus::default()
+        }
+    };
+    let decision = decide::decide(gate, &started, policy, &observed, labels, call.now);
     execute(gh.as_ref(), &decision.actions).await?;
     Ok(decision)
 }

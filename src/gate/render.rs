@@ -353,6 +353,27 @@ pub fn write(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome
             let mut kept = observed_status.clone();
             if let Some(map) = kept.as_object_mut() {
                 map.remove("conditions");
+                // Recorded for another artifact: never shown as this one's decision (a
+                // script waiting on gate_status must not read an old approval).
+                if recorded.gate_key.as_deref().is_some_and(|k| k != gate.key) {
+                    for field in [
+                        "approver",
+                        "approval_timestamp",
+                        "created_timestamp",
+                        "issue",
+                        "timeout_at",
+                    ] {
+                        map.remove(field);
+                    }
+                    let pending = GateStatus {
+                        gate_status: Some(GateState::Pending),
+                        gate_key: Some(gate.key.to_owned()),
+                        ..GateStatus::default()
+                    };
+                    if let Value::Object(fields) = pending.to_json() {
+                        map.extend(fields);
+                    }
+                }
             }
             kept
         }

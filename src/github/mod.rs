@@ -3,6 +3,7 @@
 //! (`octocrab.rs`, the one file that imports octocrab) and the in-memory fake used by
 //! tests implement it. Domain types here never carry octocrab models.
 
+pub mod budget;
 pub mod credentials;
 pub mod etag;
 pub mod fake;
@@ -247,7 +248,10 @@ pub trait Connector: Send + Sync {
 
 pub mod octocrab;
 
-/// The connector the server uses: GitHub's REST API through octocrab.
+/// The connector the server uses: GitHub's REST API through octocrab, sparing the
+/// rate limit ([`budget`]).
 pub fn default_connector() -> Arc<dyn Connector> {
-    Arc::new(octocrab::OctocrabConnector::default())
+    Arc::new(budget::BudgetConnector::new(Arc::new(
+        octocrab::OctocrabConnector::default(),
+    )))
 }

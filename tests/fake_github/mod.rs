@@ -79,6 +79,8 @@ pub enum Fault {
         /// Seconds until the quota resets.
         reset_in: u64,
     },
+    /// 403 naming a secondary rate limit, without `Retry-After` or quota headers.
+    SecondaryRateLimit,
     /// 429 with `Retry-After`.
     TooManyRequests {
         /// The `Retry-After` seconds.
@@ -308,6 +310,11 @@ impl FakeGitHub {
         self.state().now += by;
     }
 
+    /// Sets the fake's clock, e.g. to the wall clock for a server that reads it.
+    pub fn set_now(&self, at: DateTime<Utc>) {
+        self.state().now = at;
+    }
+
     /// The fake's clock.
     pub fn now(&self) -> DateTime<Utc> {
         self.state().now
@@ -378,6 +385,15 @@ impl FakeGitHub {
             .get_mut(&number)
             .expect("issue exists")
             .deleted = true;
+    }
+
+    /// Removes an issue and its comments: it answers 404 (as a transferred issue or
+    /// one in a repository the token no longer sees) and leaves listings. Its number
+    /// is not reused.
+    pub fn remove_issue(&self, number: u64) {
+        let mut s = self.state();
+        s.issues.remove(&number).expect("issue exists");
+        s.comments.retain(|_, c| c.issue != number);
     }
 
     // ----- inspection -----
@@ -738,6 +754,10 @@ async fn handle(AxumState(shared): AxumState<Arc<Shared>>, request: Request) -> 
             ];
             Some(a)
         }
+        Some(Fault::SecondaryRateLimit) => Some(Answer::message(
+            StatusCode::FORBIDDEN,
+            "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+        )),
         Some(Fault::TooManyRequests { retry_after }) => {
             let mut a = Answer::message(
                 StatusCode::TOO_MANY_REQUESTS,

@@ -1,0 +1,448 @@
+//! Crossplane, simulated around the real server binary: an XPromotionGate reconciled
+//! over gRPC (the client generated from `proto/`) against the fake GitHub HTTP server.
+//!
+//! Each reconcile calls RunFunction as Crossplane does: first without the pipeline
+//! requirement answered, then with `required_resources["pipeline-config"]` holding the
+//! tenant's pipeline ConfigMap; credentials go in `credentials["github"]` as a
+//! Secret's data. Crossplane's writes are simulated: the desired XR status, with the
+//! response's conditions, becomes the next observed status (or is dropped, as a lost
+//! write), and the desired composed resources become the observed ones.
+//!
+//! Use it from a test file that also declares `mod common;` and
+//! `#[path = "fake_github/mod.rs"] mod fake_github;`, with
+//! `#[path = "fake_github/e2e.rs"] mod e2e;`.
+
+// Each test binary uses only part of the harness.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use serde_json::{Value, json};
+use tonic::transport::Channel;
+
+use crate::common::wire::{
+    self, CredentialData, Credentials, RequestMeta, Resources, RunFunctionRequest,
+    RunFunctionResponse, Severity, State, credentials,
+};
+use crate::common::{
+    FunctionRunnerServiceClient, Server, connect_insecure, free_port, from_struct, read_yaml,
+    repo_path, resource, start_server, to_struct,
+};
+use crate::fake_github::{FakeGitHub, TOKEN};
+
+use function_release_pipeline::policy::{Approvers, PIPELINE_YAML_KEY, PipelineConfig};
+
+/// The requirement name the gate asks the pipeline ConfigMap under.
+pub const REQUIREMENT: &str = "pipeline-config";
+/// The most one call spends on GitHub (the gate's budget, `GITHUB_BUDGET`).
+pub const GITHUB_BUDGET: Duration = Duration::from_secs(40);
+
+/// The example gate, `examples/promotion-gate/xr.yaml` (requested by `rita`).
+pub fn example_gate() -> Value {
+    read_yaml(repo_path("examples/promotion-gate/xr.yaml")).remove(0)
+}
+
+/// The example Composition step's Input, pointed at `api_url`.
+pub fn example_input(api_url: &str) -> Value {
+    let composition = read_yaml(repo_path("examples/promotion-gate/composition.yaml")).remove(0);
+    let mut input = composition["spec"]["pipeline"][0]["input"].clone();
+    input["github"]["apiUrl"] = json!(api_url);
+    input
+}
+
+/// The example pipeline ConfigMap (`examples/promotion-gate/required.yaml`), with
+/// `approvers` for the promotion from dev to staging when given.
+pub fn example_pipeline(approvers: Option<Approvers>) -> Value {
+    let mut config_map = read_yaml(repo_path("examples/promotion-gate/required.yaml")).remove(0);
+    if let Some(approvers) = approvers {
+        let text = config_map["data"][PIPELINE_YAML_KEY]
+            .as_str()
+            .expect("pipeline.yaml")
+            .to_owned();
+        let mut pipeline: PipelineConfig = serde_json::from_value(
+            function_release_pipeline::yaml::from_str_multi(&text)
+                .unwrap()
+                .remove(0),
+        )
+        .expect("a pipeline");
+        let promotion = pipeline
+            .promotions
+            .iter_mut()
+            .find(|p| p.from == "dev" && p.to == "staging")
+            .expect("dev to staging");
+        promotion.approvals = Some(approvers);
+        config_map["data"][PIPELINE_YAML_KEY] = json!(function_release_pipeline::yaml::to_yaml(
+            &serde_json::to_value(&pipeline).unwrap()
+        ));
+    }
+    config_map
+}
+
+/// Approvers `users` with a quorum of `min_approvals`.
+pub fn approvers(users: &[&str], min_approvals: u32) -> Approvers {
+    Approvers {
+        users: users.iter().map(|u| u.to_string()).collect(),
+        teams: Vec::new(),
+        min_approvals,
+    }
+}
+
+/// What the server wrote on stderr, read as it comes.
+#[derive(Clone, Default)]
+pub struct Captured {
+    bytes: Arc<Mutex<Vec<u8>>>,
+    closed: Arc<AtomicBool>,
+}
+
+impl Captured {
+    /// Everything captured so far, without terminal colour sequences.
+    pub fn text(&self) -> String {
+        let raw = String::from_utf8_lossy(&self.bytes.lock().unwrap()).into_owned();
+        let mut out = String::with_capacity(raw.len());
+        let mut chars = raw.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                // CSI: ESC [ parameters, ended by a letter.
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// Waits until the server closed its stderr (it exited), at most ten seconds.
+    pub async fn wait_closed(&self) {
+        for _ in 0..200 {
+            if self.closed.load(Ordering::SeqCst) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the server's stderr stays open");
+    }
+}
+
+/// Starts the real binary like [`start_server`], but keeps its stderr (the log).
+pub fn start_server_capturing_stderr(args: &[&str], envs: &[(&str, &str)]) -> (Server, Captured) {
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_function-release-pipeline"))
+        .args(args)
+        .envs(envs.iter().copied())
+        .arg("--address")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--metrics-address")
+        .arg("")
+        .env_remove("TLS_SERVER_CERTS_DIR")
+        .env_remove("GITHUB_TOKEN")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the server binary");
+    let captured = Captured::default();
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let sink = captured.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stderr.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.bytes.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+        sink.closed.store(true, Ordering::SeqCst);
+    });
+    (Server { child, port }, captured)
+}
+
+/// A condition as the response set it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cond {
+    /// `True`, `False` or `Unknown`.
+    pub status: String,
+    /// The reason.
+    pub reason: String,
+    /// The message.
+    pub message: String,
+}
+
+/// One RunFunction answer and how long it took.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// The response.
+    pub rsp: RunFunctionResponse,
+    /// The time the call took.
+    pub elapsed: Duration,
+}
+
+fn condition_status(status: i32) -> &'static str {
+    match wire::Status::try_from(status).map(|s| s.as_str_name()) {
+        Ok("STATUS_CONDITION_TRUE") => "True",
+        Ok("STATUS_CONDITION_FALSE") => "False",
+        _ => "Unknown",
+    }
+}
+
+impl Reply {
+    /// The desired XR status.
+    pub fn status(&self) -> Value {
+        self.rsp
+            .desired
+            .as_ref()
+            .and_then(|d| d.composite.as_ref())
+            .and_then(|c| c.resource.as_ref())
+            .map(from_struct)
+            .and_then(|xr| xr.get("status").cloned())
+            .unwrap_or(Value::Null)
+    }
+
+    /// The condition of this type.
+    pub fn condition(&self, kind: &str) -> Option<Cond> {
+        self.rsp
+            .conditions
+            .iter()
+            .find(|c| c.r#type == kind)
+            .map(|c| Cond {
+                status: condition_status(c.status).into(),
+                reason: c.reason.clone(),
+                message: c.message.clone().unwrap_or_default(),
+            })
+    }
+
+    /// Results of a severity, as (reason, message).
+    pub fn results(&self, severity: Severity) -> Vec<(String, String)> {
+        self.rsp
+            .results
+            .iter()
+            .filter(|r| r.severity == severity as i32)
+            .map(|r| (r.reason.clone().unwrap_or_default(), r.message.clone()))
+            .collect()
+    }
+
+    /// Fatal result messages.
+    pub fn fatal(&self) -> Vec<String> {
+        self.results(Severity::Fatal)
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect()
+    }
+
+    /// The TTL.
+    pub fn ttl(&self) -> Duration {
+        let ttl = self.rsp.meta.as_ref().and_then(|m| m.ttl).expect("a TTL");
+        Duration::new(ttl.seconds as u64, ttl.nanos as u32)
+    }
+
+    /// A desired composed resource.
+    pub fn composed(&self, name: &str) -> Option<Value> {
+        self.rsp
+            .desired
+            .as_ref()
+            .and_then(|d| d.resources.get(name))
+            .and_then(|r| r.resource.as_ref())
+            .map(from_struct)
+    }
+
+    /// Every message the response carries (results and conditions).
+    pub fn messages(&self) -> Vec<String> {
+        let results = self.rsp.results.iter().map(|r| r.message.clone());
+        let conditions = self
+            .rsp
+            .conditions
+            .iter()
+            .map(|c| c.message.clone().unwrap_or_default());
+        results.chain(conditions).collect()
+    }
+}
+
+/// Crossplane, the server binary and the fake GitHub, reconciling one gate.
+pub struct Crossplane {
+    /// The fake GitHub.
+    pub fake: FakeGitHub,
+    /// The server binary.
+    pub server: Server,
+    /// What the server logs, when started with [`Crossplane::start_logging`].
+    pub log: Option<Captured>,
+    client: FunctionRunnerServiceClient<Channel>,
+    /// The XR as Crossplane observes it.
+    pub xr: Value,
+    /// The step's Input.
+    pub input: Value,
+    /// The tenant's pipeline ConfigMap, answering the requirement (none: absent).
+    pub pipeline: Option<Value>,
+    /// The step's credentials data (none: the step has no credentials).
+    pub credentials: Option<BTreeMap<String, Vec<u8>>>,
+    /// Composed resources as Crossplane observes them.
+    pub observed: BTreeMap<String, Value>,
+    /// Answer the requirement as Crossplane before v2 does: in `extra_resources`.
+    pub legacy_requirements: bool,
+    /// The deadline each call carries (`grpc-timeout`), as Crossplane v1.17 and v1.18
+    /// set 10 s per call and later versions the time left of a reconcile.
+    pub grpc_timeout: Option<Duration>,
+    calls: u64,
+}
+
+impl Crossplane {
+    /// The example gate, Input and pipeline against a fresh fake whose clock is the
+    /// wall clock (the server reads the wall clock), the fake's token as credentials.
+    pub async fn start() -> Crossplane {
+        let server = start_server(&["--insecure"], &[]);
+        Self::with_server(server, None).await
+    }
+
+    /// Like [`Crossplane::start`], the server started with `args` (after `--insecure`)
+    /// and `envs`, its log captured into [`Self::log`].
+    pub async fn start_logging(args: &[&str], envs: &[(&str, &str)]) -> Crossplane {
+        let args: Vec<&str> = ["--insecure"].iter().chain(args).copied().collect();
+        let (server, log) = start_server_capturing_stderr(&args, envs);
+        Self::with_server(server, Some(log)).await
+    }
+
+    async fn with_server(server: Server, log: Option<Captured>) -> Crossplane {
+        let fake = FakeGitHub::start().await;
+        fake.set_now(Utc::now());
+        let client = connect_insecure(server.port).await;
+        let input = example_input(&fake.url());
+        Crossplane {
+            fake,
+            server,
+            log,
+            client,
+            xr: example_gate(),
+            input,
+            pipeline: Some(example_pipeline(None)),
+            credentials: Some(BTreeMap::from([(
+                "token".to_owned(),
+                TOKEN.as_bytes().to_vec(),
+            )])),
+            observed: BTreeMap::new(),
+            legacy_requirements: false,
+            grpc_timeout: None,
+            calls: 0,
+        }
+    }
+
+    /// The request Crossplane sends, with or without the requirement answered.
+    pub fn request(&self, answered: bool) -> RunFunctionRequest {
+        let mut observed = State {
+            composite: Some(resource(&self.xr)),
+            ..Default::default()
+        };
+        for (name, object) in &self.observed {
+            observed.resources.insert(name.clone(), resource(object));
+        }
+        let mut req = RunFunctionRequest {
+            meta: Some(RequestMeta {
+                tag: format!("call-{}", self.calls),
+                ..Default::default()
+            }),
+            observed: Some(observed),
+            desired: Some(State::default()),
+            input: Some(to_struct(&self.input)),
+            ..Default::default()
+        };
+        if let Some(data) = &self.credentials {
+            req.credentials.insert(
+                "github".into(),
+                Credentials {
+                    source: Some(credentials::Source::CredentialData(CredentialData {
+                        data: data.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                    })),
+                },
+            );
+        }
+        if answered {
+            let answer = Resources {
+                items: self.pipeline.iter().map(resource).collect(),
+            };
+            if self.legacy_requirements {
+                req.extra_resources.insert(REQUIREMENT.into(), answer);
+            } else {
+                req.required_resources.insert(REQUIREMENT.into(), answer);
+            }
+        }
+        req
+    }
+
+    /// One RunFunction call, timed.
+    pub async fn call(&mut self, req: RunFunctionRequest) -> Reply {
+        self.calls += 1;
+        let mut req = tonic::Request::new(req);
+        if let Some(timeout) = self.grpc_timeout {
+            req.set_timeout(timeout);
+        }
+        let started = Instant::now();
+        let rsp = self
+            .client
+            .run_function(req)
+            .await
+            .expect("a response, not a gRPC error")
+            .into_inner();
+        Reply {
+            rsp,
+            elapsed: started.elapsed(),
+        }
+    }
+
+    /// One reconcile whose status write lands: the desired status and conditions
+    /// become the observed XR's, the desired composed resources the observed ones.
+    pub async fn reconcile(&mut self) -> Reply {
+        let reply = self.reconcile_lost_write().await;
+        let mut status = reply.status();
+        let conditions: Vec<Value> = reply
+            .rsp
+            .conditions
+            .iter()
+            .map(|c| {
+                json!({"type": c.r#type, "status": condition_status(c.status),
+                       "reason": c.reason, "message": c.message.clone().unwrap_or_default()})
+            })
+            .collect();
+        status["conditions"] = Value::Array(conditions);
+        self.xr["status"] = status;
+        self.observed = reply
+            .rsp
+            .desired
+            .iter()
+            .flat_map(|d| d.resources.iter())
+            .filter_map(|(name, r)| r.resource.as_ref().map(|s| (name.clone(), from_struct(s))))
+            .collect();
+        reply
+    }
+
+    /// One reconcile whose status write is lost: the observed XR stays as it was.
+    /// The first call, without the requirement answered, must ask for the pipeline
+    /// and touch no GitHub.
+    pub async fn reconcile_lost_write(&mut self) -> Reply {
+        let before = self.fake.seen().len();
+        let first = self.call(self.request(false)).await;
+        let requirement = first.rsp.requirements.as_ref().and_then(|r| {
+            if self.legacy_requirements {
+                r.extra_resources.get(REQUIREMENT)
+            } else {
+                r.resources.get(REQUIREMENT)
+            }
+        });
+        assert!(
+            requirement.is_some(),
+            "the first call asks for the pipeline: {:?}",
+            first.rsp.requirements
+        );
+        assert_eq!(
+            self.fake.seen().len(),
+            before,
+            "no GitHub request before the requirement is answered"
+        );
+        self.call(self.request(true)).await
+    }
+}
