@@ -58,8 +58,35 @@ fn near_reference() -> impl Strategy<Value = String> {
         .prop_map(|(host, port, path, tag, digest)| format!("{host}{port}/{path}{tag}{digest}"))
 }
 
+/// References the grammar accepts.
+fn valid_reference() -> impl Strategy<Value = String> {
+    let host = prop_oneof![
+        Just("ghcr.io".to_string()),
+        Just("localhost".to_string()),
+        "[a-z][a-z0-9-]{0,5}[a-z0-9]\\.[a-z]{2,4}",
+    ];
+    let port =
+        prop::option::of(1u16..).prop_map(|p| p.map(|p| format!(":{p}")).unwrap_or_default());
+    let path = "[a-z0-9]{1,5}([._-][a-z0-9]{1,4})?(/[a-z0-9]{1,5}(__[a-z0-9]{1,3})?){0,2}";
+    let tag = prop::option::of("[A-Za-z0-9_][A-Za-z0-9_.-]{0,20}");
+    let digest = prop::option::of("[0-9a-f]{64}");
+    (host, port, path, tag, digest).prop_map(|(host, port, path, tag, digest)| {
+        let tag = match (&tag, &digest) {
+            (None, None) => ":v1".to_string(),
+            _ => tag.map(|t| format!(":{t}")).unwrap_or_default(),
+        };
+        let digest = digest.map(|d| format!("@sha256:{d}")).unwrap_or_default();
+        format!("{host}{port}/{path}{tag}{digest}")
+    })
+}
+
 fn reference() -> impl Strategy<Value = String> {
-    prop_oneof![near_reference(), any::<String>(), "[ -~]{0,40}"]
+    prop_oneof![
+        3 => valid_reference(),
+        3 => near_reference(),
+        1 => any::<String>(),
+        1 => "[ -~]{0,40}",
+    ]
 }
 
 /// An accepted reference written back from its parts.
@@ -557,4 +584,24 @@ proptest! {
             prop_assert!(rendered.title[i + 1..].starts_with('\u{200D}'), "{:?}", rendered.title);
         }
     }
+}
+
+/// The reference strategy must reach accepted references often, or the read-back
+/// property above would hold vacuously.
+#[test]
+fn generated_references_are_often_accepted_and_often_refused() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let strategy = reference();
+    let accepted = (0..1000)
+        .filter(|_| {
+            let reference = strategy.new_tree(&mut runner).unwrap().current();
+            Artifact::parse(&reference).is_ok()
+        })
+        .count();
+    assert!(
+        (100..900).contains(&accepted),
+        "{accepted} of 1000 accepted"
+    );
 }
