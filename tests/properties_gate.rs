@@ -142,7 +142,11 @@ proptest! {
     #[test]
     fn accepted_artifact_references_read_back_to_the_same_parts(reference in reference()) {
         if let Ok(artifact) = Artifact::parse(&reference) {
-            prop_assert_eq!(written(&artifact), reference.clone());
+            // A port may be written with leading zeros; it reads back as its number.
+            let host = reference.split('/').next().unwrap_or_default();
+            if !host.split_once(':').is_some_and(|(_, port)| port.starts_with('0')) {
+                prop_assert_eq!(written(&artifact), reference.clone());
+            }
             prop_assert_eq!(Artifact::parse(&written(&artifact)), Ok(artifact.clone()));
             prop_assert!(artifact.tag.is_some() || artifact.digest.is_some());
             prop_assert!(!reference.chars().any(char::is_whitespace));
