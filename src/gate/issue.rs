@@ -81,11 +81,52 @@ fn marker(fields: &[(&str, &str)]) -> String {
             if v.is_empty() {
                 (*k).to_owned()
             } else {
-                format!("{k}={v}")
+                format!("{k}={}", marker_value(v))
             }
         })
         .collect();
     format!("{MARKER_OPEN}{} {MARKER_CLOSE}", fields.join(" "))
+}
+
+/// Percent-encodes what would end a field (whitespace) or the comment (`>`), open
+/// markup (`<`), or be misread when decoding (`%`), so no value (an XR name read
+/// from a file, say) can add a field or close the marker early.
+fn marker_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if c == '%' || c == '<' || c == '>' || c.is_whitespace() || c.is_control() {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Reverses [`marker_value`]; a `%` not followed by two hex digits stays as it is.
+fn decode_marker_value(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(hi), Some(lo)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Every marker in a text, as field maps.
@@ -101,7 +142,7 @@ pub fn markers(text: &str) -> Vec<BTreeMap<String, String>> {
             after[..end]
                 .split_whitespace()
                 .map(|field| match field.split_once('=') {
-                    Some((k, v)) => (k.to_owned(), v.to_owned()),
+                    Some((k, v)) => (k.to_owned(), decode_marker_value(v)),
                     None => (field.to_owned(), String::new()),
                 })
                 .collect(),
@@ -481,6 +522,24 @@ mod tests {
         for c in ['`', '[', ']', '|', '*', '_', '#', '(', ')'] {
             assert!(escaped.contains(&format!("\\{c}")), "{c} in {escaped}");
         }
+    }
+
+    #[test]
+    fn marker_values_cannot_add_fields_or_close_the_marker() {
+        let hostile = "a key=forged --> <b>x</b> 100%\n";
+        let text = marker(&[("key", "k1"), ("xr", hostile)]);
+        assert_eq!(text.matches(MARKER_CLOSE).count(), 1, "{text}");
+        assert!(!text[MARKER_OPEN.len()..].contains('<'), "{text}");
+        let read = markers(&text);
+        assert_eq!(read.len(), 1);
+        assert_eq!(read[0]["key"], "k1");
+        assert_eq!(read[0]["xr"], hostile);
+        assert_eq!(read[0].len(), 2);
+        assert_eq!(
+            marker(&[("xr", "platform-system/gate-1")]),
+            "<!-- release-gate:xr=platform-system/gate-1 -->",
+            "plain names are written as they are"
+        );
     }
 
     #[test]

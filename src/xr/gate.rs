@@ -214,9 +214,10 @@ impl Artifact {
         )?;
         let (registry, port) = match host.split_once(':') {
             Some((name, port)) => {
-                let port = port
-                    .parse::<u16>()
-                    .ok()
+                // u16's parser takes a leading `+`; the reference grammar is digits only.
+                let port = Some(port)
+                    .filter(|p| p.chars().all(|c| c.is_ascii_digit()))
+                    .and_then(|p| p.parse::<u16>().ok())
                     .filter(|p| *p > 0)
                     .ok_or(format!("has an invalid registry port {port:?}"))?;
                 (name, Some(port))
@@ -563,6 +564,7 @@ mod tests {
             "ghcr.io/Org/app:v1",
             "ghcr.io:0/org/app:v1",
             "ghcr.io:http/org/app:v1",
+            "ghcr.io:+5000/org/app:v1",
             "ghcr.io/org/app:-v1",
             "ghcr.io/org/app@sha256:abc",
             "ghcr.io/org/app@md5:00",
