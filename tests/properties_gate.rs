@@ -573,10 +573,14 @@ proptest! {
         // The first marker is the genuine one, whole; text that looks like a marker
         // can only sit inside a code span further down, where it shows as text.
         let markers = issue::markers(&rendered.body);
-        let genuine = [("key", key.to_string()), ("xr", format!("{namespace}/{name}"))]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
+        let genuine: std::collections::BTreeMap<String, String> = [
+            ("key", key.to_string()),
+            ("xr", format!("{namespace}/{name}")),
+            ("deadline", "2026-01-02T00:00:00Z".to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
         prop_assert_eq!(&markers[0], &genuine);
         prop_assert_eq!(issue::markers(marker_line), vec![genuine]);
         let issue = as_issue(&rendered.body);

@@ -419,7 +419,9 @@ fn inject_faults(fake: &FakeGitHub, rng: &mut Rng, timeouts_left: &mut u64, tall
         let mut times = 1 + rng.below(8) as usize;
         let (route, fault) = match rng.below(10) {
             0 | 1 => (*rng.pick(&all), Fault::Status(*rng.pick(&[500, 502, 503]))),
-            2 => (*rng.pick(&all), Fault::RateLimit403 { reset_in: 60 }),
+            // Rate limits hold every gate on these credentials until they lift: keep
+            // them short so rounds still exchange with GitHub.
+            2 => (*rng.pick(&all), Fault::RateLimit403 { reset_in: 1 }),
             3 => (*rng.pick(&all), Fault::TooManyRequests { retry_after: 1 }),
             4 | 5 => (
                 *rng.pick(&WRITES),
@@ -531,8 +533,10 @@ async fn hundreds_of_gates_under_random_faults_reach_exactly_the_verdicts_people
         rss.push(rss_kib(pid));
     }
 
-    // Faults stop; a few clean reconciles let every gate catch up with GitHub.
+    // Faults stop; once the last rate limit has lifted (the function waits it out for
+    // every gate on these credentials), a few clean reconciles let every gate catch up.
     fake.clear_faults();
+    tokio::time::sleep(Duration::from_secs(3)).await;
     for _ in 0..3 {
         let plan = vec![(1, false); gates];
         tally.calls += 2 * gates as u64;
