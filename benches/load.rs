@@ -308,6 +308,14 @@ fn to_wire(value: &workloads::Request) -> wire::RunFunctionRequest {
         }),
         desired: Some(wire::State::default()),
         input: value.input.as_ref().map(to_struct),
+        required_resources: value
+            .required
+            .iter()
+            .map(|(k, items)| {
+                let items = items.iter().map(resource).collect();
+                (k.clone(), wire::Resources { items })
+            })
+            .collect(),
         ..Default::default()
     }
 }
