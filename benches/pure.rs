@@ -19,52 +19,13 @@ use function_release_pipeline::github::fake::FakeConnector;
 use function_release_pipeline::github::{Comment, Issue, IssueState};
 use function_release_pipeline::input::Input;
 use function_release_pipeline::xr::gate::{GateSpec, GateStatus};
-use function_sdk_rust::proto::v1::{RequestMeta, Resource, Resources, RunFunctionRequest, State};
+use function_sdk_rust::proto::v1::RunFunctionRequest;
 use function_sdk_rust::resource::{json_to_struct, struct_to_json};
 use function_sdk_rust::response;
 use serde_json::Value;
 
 #[path = "../tests/common/workloads.rs"]
 mod workloads;
-
-fn resource(value: &Value) -> Resource {
-    Resource {
-        resource: value.as_object().map(json_to_struct),
-        ..Default::default()
-    }
-}
-
-fn request(w: &workloads::Request) -> RunFunctionRequest {
-    RunFunctionRequest {
-        meta: Some(RequestMeta {
-            tag: "bench".into(),
-            ..Default::default()
-        }),
-        observed: Some(State {
-            composite: Some(resource(&w.composite)),
-            resources: w
-                .observed
-                .iter()
-                .map(|(k, v)| (k.clone(), resource(v)))
-                .collect(),
-        }),
-        desired: Some(State::default()),
-        input: w
-            .input
-            .as_ref()
-            .and_then(Value::as_object)
-            .map(json_to_struct),
-        required_resources: w
-            .required
-            .iter()
-            .map(|(k, items)| {
-                let items = items.iter().map(resource).collect();
-                (k.clone(), Resources { items })
-            })
-            .collect(),
-        ..Default::default()
-    }
-}
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
@@ -77,7 +38,7 @@ fn run_function_and_conversion(c: &mut Criterion) {
         .build()
         .unwrap();
     for (name, workload) in workloads::all() {
-        let req = request(&workload);
+        let req = workload.to_request("bench");
         let rsp = runtime.block_on(function.run(&req));
         assert!(
             rsp.results.iter().all(|r| r.severity != 1),
@@ -121,7 +82,7 @@ struct GateScene {
 fn gate_scene(w: &workloads::Request) -> GateScene {
     let input = Input::from_json(w.input.as_ref()).unwrap();
     let spec = GateSpec::from_json(&w.composite["spec"], false).unwrap();
-    let req = request(w);
+    let req = w.to_request("bench");
     let pipeline = match lookup::find_pipeline(&req, &spec.tenant).unwrap() {
         lookup::Lookup::Found(p) => Some(p),
         _ => None,

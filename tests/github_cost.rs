@@ -19,8 +19,7 @@ use fake_github::{FakeGitHub, LOGIN, Seen, TOKEN};
 use function_release_pipeline::function::ReleaseFunction;
 use function_release_pipeline::github::octocrab::OctocrabConnector;
 use function_sdk_rust::proto::v1::{
-    CredentialData, Credentials, RequestMeta, Resource, Resources, RunFunctionRequest,
-    RunFunctionResponse, State, credentials,
+    CredentialData, Credentials, RunFunctionRequest, RunFunctionResponse, credentials,
 };
 use function_sdk_rust::resource::{json_to_struct, struct_to_json};
 use serde_json::{Value, json};
@@ -32,13 +31,6 @@ const POLLS_PER_HOUR: usize = 120;
 /// Requests one token may make per hour.
 const HOURLY_QUOTA: usize = 5000;
 
-fn resource(value: &Value) -> Resource {
-    Resource {
-        resource: value.as_object().map(json_to_struct),
-        ..Default::default()
-    }
-}
-
 /// The promotion-gate example, pending (no status), with the pipeline ConfigMap answered,
 /// a token in the step's credentials and the Input pointed at the fake.
 fn pending_gate(fake: &FakeGitHub) -> RunFunctionRequest {
@@ -47,40 +39,18 @@ fn pending_gate(fake: &FakeGitHub) -> RunFunctionRequest {
     w.observed.remove("promotion-job");
     let mut input = w.input.clone().unwrap();
     input["github"]["apiUrl"] = json!(fake.url());
-    RunFunctionRequest {
-        meta: Some(RequestMeta {
-            tag: "cost".into(),
-            ..Default::default()
-        }),
-        observed: Some(State {
-            composite: Some(resource(&w.composite)),
-            resources: w
-                .observed
-                .iter()
-                .map(|(k, v)| (k.clone(), resource(v)))
-                .collect(),
-        }),
-        desired: Some(State::default()),
-        input: input.as_object().map(json_to_struct),
-        credentials: [(
-            "github".to_owned(),
-            Credentials {
-                source: Some(credentials::Source::CredentialData(CredentialData {
-                    data: [("token".to_owned(), TOKEN.as_bytes().to_vec())].into(),
-                })),
-            },
-        )]
-        .into(),
-        required_resources: w
-            .required
-            .iter()
-            .map(|(k, items)| {
-                let items = items.iter().map(resource).collect();
-                (k.clone(), Resources { items })
-            })
-            .collect(),
-        ..Default::default()
-    }
+    w.input = Some(input);
+    let mut req = w.to_request("cost");
+    req.credentials = [(
+        "github".to_owned(),
+        Credentials {
+            source: Some(credentials::Source::CredentialData(CredentialData {
+                data: [("token".to_owned(), TOKEN.as_bytes().to_vec())].into(),
+            })),
+        },
+    )]
+    .into();
+    req
 }
 
 /// The XR status a response desires.

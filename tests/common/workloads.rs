@@ -9,6 +9,8 @@ use std::path::Path;
 use function_release_pipeline::gate::key::{KeyParts, gate_key};
 use function_release_pipeline::gate::lookup::REQUIREMENT;
 use function_release_pipeline::gate::render::{JOB_RESOURCE, job_name};
+use function_sdk_rust::proto::v1::{RequestMeta, Resource, Resources, RunFunctionRequest, State};
+use function_sdk_rust::resource::json_to_struct;
 use serde_json::{Value, json};
 
 /// One request's content, as JSON.
@@ -21,6 +23,49 @@ pub struct Request {
     pub required: BTreeMap<String, Vec<Value>>,
     /// The step's input.
     pub input: Option<Value>,
+}
+
+impl Request {
+    /// The RunFunction request carrying this content, tagged `tag`.
+    pub fn to_request(&self, tag: &str) -> RunFunctionRequest {
+        RunFunctionRequest {
+            meta: Some(RequestMeta {
+                tag: tag.into(),
+                ..Default::default()
+            }),
+            observed: Some(State {
+                composite: Some(resource(&self.composite)),
+                resources: self
+                    .observed
+                    .iter()
+                    .map(|(k, v)| (k.clone(), resource(v)))
+                    .collect(),
+            }),
+            desired: Some(State::default()),
+            input: self
+                .input
+                .as_ref()
+                .and_then(Value::as_object)
+                .map(json_to_struct),
+            required_resources: self
+                .required
+                .iter()
+                .map(|(k, items)| {
+                    let items = items.iter().map(resource).collect();
+                    (k.clone(), Resources { items })
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+}
+
+/// A JSON object as a protobuf resource.
+pub fn resource(value: &Value) -> Resource {
+    Resource {
+        resource: value.as_object().map(json_to_struct),
+        ..Default::default()
+    }
 }
 
 fn read(path: &Path) -> Vec<Value> {
