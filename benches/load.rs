@@ -1,7 +1,8 @@
 //! Load generator: drives the release server and a baseline server (same SDK, RunFunction
 //! returns the request's desired state untouched) over loopback gRPC with N concurrent
 //! callers, using the client generated from `proto/`. Reports requests per second,
-//! p50/p90/p99 latency, the ratio to the baseline, resident memory idle / steady / peak,
+//! p50/p90/p99 latency, the ratio to the baseline, the server's CPU time per request,
+//! resident memory idle / steady / peak,
 //! and time from start to serving.
 //!
 //! `cargo bench --bench load -- [--concurrency 16] [--seconds 10] [--warmup 2]`
@@ -115,6 +116,24 @@ fn spawn(program: &Path, extra: &[&str]) -> Server {
     }
 }
 
+/// CPU time the process has used (user + system), from /proc.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at the state, field 3.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i - 3)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime and stime are fields 14 and 15, in clock ticks (USER_HZ, 100 on Linux).
+    Duration::from_millis((ticks(14) + ticks(15)) * 10)
+}
+
 /// Resident set size now and at its peak, in KiB, from /proc.
 fn memory_kib(pid: u32) -> (u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -146,10 +165,13 @@ async fn connect(
 }
 
 struct Measured {
+    requests: usize,
     rps: f64,
     p50: Duration,
     p90: Duration,
     p99: Duration,
+    /// The server's CPU time (user + system) per request.
+    cpu_per_request: Duration,
 }
 
 async fn drive(server: &Server, request: &wire::RunFunctionRequest, o: &Options) -> Measured {
@@ -196,16 +218,20 @@ async fn drive(server: &Server, request: &wire::RunFunctionRequest, o: &Options)
         }
     };
     run(o.warmup).await;
+    let cpu_before = cpu_time(server.child.id());
     let started = Instant::now();
     let mut latencies = run(o.seconds).await;
     let elapsed = started.elapsed();
+    let cpu = cpu_time(server.child.id()) - cpu_before;
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     Measured {
+        requests: latencies.len(),
         rps: latencies.len() as f64 / elapsed.as_secs_f64(),
         p50: pct(0.50),
         p90: pct(0.90),
         p99: pct(0.99),
+        cpu_per_request: cpu / latencies.len().max(1) as u32,
     }
 }
 
@@ -243,8 +269,10 @@ fn main() {
                 .map(|n| n.get())
                 .unwrap_or(1)
         );
-        println!("| workload | server | req/s | p50 | p90 | p99 | p50 ratio | p99 ratio |");
-        println!("|---|---|---|---|---|---|---|---|");
+        println!(
+            "| workload | server | requests | req/s | p50 | p90 | p99 | p50 ratio | p99 ratio | server CPU/request |"
+        );
+        println!("|---|---|---|---|---|---|---|---|---|---|");
         let mut memory = Vec::new();
         for (name, request) in &workloads {
             let baseline = spawn(&self_bin, &["--serve-baseline"]);
@@ -260,13 +288,15 @@ fn main() {
             for (server, m) in [("baseline", &base), ("release", &ours)] {
                 let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
                 println!(
-                    "| {name} | {server} | {:.0} | {} | {} | {} | {:.2} | {:.2} |",
+                    "| {name} | {server} | {} | {:.0} | {} | {} | {} | {:.2} | {:.2} | {} |",
+                    m.requests,
                     m.rps,
                     micros(m.p50),
                     micros(m.p90),
                     micros(m.p99),
                     ratio(m.p50, base.p50),
-                    ratio(m.p99, base.p99)
+                    ratio(m.p99, base.p99),
+                    micros(m.cpu_per_request)
                 );
             }
         }
@@ -308,6 +338,14 @@ fn to_wire(value: &workloads::Request) -> wire::RunFunctionRequest {
         }),
         desired: Some(wire::State::default()),
         input: value.input.as_ref().map(to_struct),
+        required_resources: value
+            .required
+            .iter()
+            .map(|(k, items)| {
+                let items = items.iter().map(resource).collect();
+                (k.clone(), wire::Resources { items })
+            })
+            .collect(),
         ..Default::default()
     }
 }

@@ -1,62 +1,50 @@
 //! Criterion benchmarks of the in-process paths on realistic inputs (the examples' XRs
-//! with their observed resources and Composition input): a whole pipeline RunFunction,
-//! a decided gate's RunFunction (no GitHub call), and protobuf Struct <-> JSON conversion.
+//! with their observed and required resources and Composition input): a whole pipeline
+//! RunFunction, a decided gate's RunFunction (no GitHub call), the gate's pure decision
+//! on an approval issue as read, the gate's render, and protobuf Struct <-> JSON
+//! conversion.
 //!
 //! `cargo bench --bench pure`
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use function_release_pipeline::function::ReleaseFunction;
+use function_release_pipeline::gate::decide::{self, Gate, Observed, Policy};
+use function_release_pipeline::gate::render::{self, Outcome, Scene, Sync};
+use function_release_pipeline::gate::{issue, lookup};
 use function_release_pipeline::github::fake::FakeConnector;
-use function_sdk_rust::proto::v1::{RequestMeta, Resource, RunFunctionRequest, State};
+use function_release_pipeline::github::{Comment, Issue, IssueState};
+use function_release_pipeline::input::Input;
+use function_release_pipeline::xr::gate::{GateSpec, GateStatus};
+use function_sdk_rust::proto::v1::RunFunctionRequest;
 use function_sdk_rust::resource::{json_to_struct, struct_to_json};
+use function_sdk_rust::response;
 use serde_json::Value;
 
 #[path = "../tests/common/workloads.rs"]
 mod workloads;
 
-fn resource(value: &Value) -> Resource {
-    Resource {
-        resource: value.as_object().map(json_to_struct),
-        ..Default::default()
-    }
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
 }
 
-fn request(w: &workloads::Request) -> RunFunctionRequest {
-    RunFunctionRequest {
-        meta: Some(RequestMeta {
-            tag: "bench".into(),
-            ..Default::default()
-        }),
-        observed: Some(State {
-            composite: Some(resource(&w.composite)),
-            resources: w
-                .observed
-                .iter()
-                .map(|(k, v)| (k.clone(), resource(v)))
-                .collect(),
-        }),
-        desired: Some(State::default()),
-        input: w
-            .input
-            .as_ref()
-            .and_then(Value::as_object)
-            .map(json_to_struct),
-        ..Default::default()
-    }
-}
-
-fn benchmarks(c: &mut Criterion) {
-    let now = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
-    let function = ReleaseFunction::new(Arc::new(FakeConnector::default()), Arc::new(move || now));
+fn run_function_and_conversion(c: &mut Criterion) {
+    let function = ReleaseFunction::new(Arc::new(FakeConnector::default()), Arc::new(now));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     for (name, workload) in workloads::all() {
-        let req = request(&workload);
+        let req = workload.to_request("bench");
+        let rsp = runtime.block_on(function.run(&req));
+        assert!(
+            rsp.results.iter().all(|r| r.severity != 1),
+            "{name} must not be fatal: {:?}",
+            rsp.results
+        );
         c.bench_function(&format!("run_function/{name}"), |b| {
             b.iter(|| runtime.block_on(function.run(std::hint::black_box(&req))))
         });
@@ -81,5 +69,146 @@ fn benchmarks(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, benchmarks);
+/// The promotion-gate example as the gate module sees it once GitHub has been read.
+struct GateScene {
+    req: RunFunctionRequest,
+    input: Input,
+    spec: GateSpec,
+    key: String,
+    policy: Policy,
+    status: Value,
+}
+
+fn gate_scene(w: &workloads::Request) -> GateScene {
+    let input = Input::from_json(w.input.as_ref()).unwrap();
+    let spec = GateSpec::from_json(&w.composite["spec"], false).unwrap();
+    let req = w.to_request("bench");
+    let pipeline = match lookup::find_pipeline(&req, &spec.tenant).unwrap() {
+        lookup::Lookup::Found(p) => Some(p),
+        _ => None,
+    };
+    let policy = lookup::policy(&spec, pipeline.as_deref(), &input.approvals).unwrap();
+    GateScene {
+        key: workloads::example_gate_key(&w.composite),
+        status: w.composite["status"].clone(),
+        req,
+        input,
+        spec,
+        policy,
+    }
+}
+
+fn gate_decision_and_render(c: &mut Criterion) {
+    // A pending gate: the decided workload with its status taken away.
+    let mut pending = workloads::decided_gate();
+    pending.composite["status"] = Value::Null;
+    pending.observed.remove("promotion-job");
+    let scene = gate_scene(&pending);
+    let gate = Gate {
+        spec: &scene.spec,
+        key: &scene.key,
+        namespace: "platform-system",
+        name: "my-service-dev-to-staging",
+        requester: Some("rita"),
+    };
+    let recorded = GateStatus::from_json(&scene.status);
+    let labels = scene.input.github.labels.clone();
+    let opened = now() - Duration::hours(3);
+    let new = issue::new_issue(&gate, &scene.policy, opened + Duration::hours(24), &labels);
+    let issue = Issue {
+        number: 42,
+        html_url: "https://github.com/acme/release-approvals/issues/42".into(),
+        title: new.title,
+        body: new.body,
+        state: IssueState::Open,
+        state_reason: None,
+        closed_by: None,
+        closed_at: None,
+        created_at: opened,
+        author: "release-bot".into(),
+        labels,
+    };
+    let comment = |id: u64, author: &str, body: &str, minutes: i64| Comment {
+        id,
+        author: author.into(),
+        body: body.into(),
+        created_at: opened + Duration::minutes(minutes),
+        updated_at: opened + Duration::minutes(minutes),
+    };
+    let chatter = vec![
+        comment(1, "rita", "Release notes: https://example.com/notes", 5),
+        comment(2, "carol", "Smoke tests on dev are green.", 30),
+        comment(3, "rita", "/approve", 40),
+        comment(4, "dave", "LGTM from the SRE side.", 60),
+    ];
+    let mut approving = chatter.clone();
+    approving.push(comment(5, "alice", "Checked the changelog.\n/approve", 90));
+    let authorized = BTreeSet::new();
+    for (case, comments) in [("pending", &chatter), ("approve_comment", &approving)] {
+        let observed = Observed {
+            identity: "release-bot",
+            issue: Some(&issue),
+            comments,
+            duplicates: &[],
+            superseded: &[],
+            authorized: &authorized,
+        };
+        let decision = decide::decide(
+            &gate,
+            &recorded,
+            &scene.policy,
+            &observed,
+            &scene.input.github.labels,
+            now(),
+        );
+        assert_eq!(
+            decision.state.as_str(),
+            if case == "pending" {
+                "pending"
+            } else {
+                "approved"
+            }
+        );
+        c.bench_function(&format!("gate_decide/{case}"), |b| {
+            b.iter(|| {
+                decide::decide(
+                    &gate,
+                    &recorded,
+                    &scene.policy,
+                    std::hint::black_box(&observed),
+                    &scene.input.github.labels,
+                    now(),
+                )
+            })
+        });
+        let outcome = Outcome {
+            decision,
+            sync: Sync::Synced {
+                reason: "Synced",
+                message: "read approval issue #42".into(),
+            },
+        };
+        let render_scene = Scene {
+            req: &scene.req,
+            input: &scene.input,
+            gate: &gate,
+            policy: &scene.policy,
+            observed_status: &scene.status,
+            now: now(),
+        };
+        c.bench_function(&format!("gate_render/{case}"), |b| {
+            b.iter(|| {
+                let mut rsp = response::to(&scene.req, response::DEFAULT_TTL);
+                render::write(&mut rsp, std::hint::black_box(&render_scene), &outcome);
+                rsp
+            })
+        });
+    }
+}
+
+criterion_group!(
+    benches,
+    run_function_and_conversion,
+    gate_decision_and_render
+);
 criterion_main!(benches);

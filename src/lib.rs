@@ -17,6 +17,7 @@
 //! on YAML files.
 
 pub mod cli;
+pub mod desired;
 pub mod function;
 pub mod gate;
 pub mod github;

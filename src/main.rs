@@ -4,6 +4,11 @@
 use clap::Parser;
 use function_release_pipeline::{cli, function::ReleaseFunction};
 
+// Every call builds and drops many small JSON and protobuf values; under glibc's malloc
+// the allocator was over a quarter of the server's CPU (perf, under load).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = cli::Cli::parse();

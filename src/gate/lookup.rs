@@ -2,9 +2,11 @@
 //! (the v2 `resources` requirement and the deprecated `extra_resources` one, identical
 //! on every call), reading whichever answered, and the approval policy it yields.
 //!
-//! Pure: reads the request it is given and writes requirements into the response.
+//! Pure: reads the request it is given and writes requirements into the response. The
+//! only state is a memo of parsed `pipeline.yaml` texts, which changes no answer.
 
 use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 
 use function_sdk_rust::proto::v1::{
     MatchLabels, ResourceSelector, RunFunctionRequest, RunFunctionResponse, resource_selector,
@@ -64,6 +66,12 @@ pub fn require_pipeline(rsp: &mut RunFunctionResponse, tenant: &str, namespace: 
         );
 }
 
+/// `pipeline.yaml` texts already parsed, with their pipeline. Every call for a gate
+/// carries the same text, and parsing it was a quarter of a decided gate's call.
+static PARSED: LazyLock<Mutex<HashMap<String, PipelineConfig>>> = LazyLock::new(Mutex::default);
+/// Texts remembered at most; the memo starts over when full (one text per tenant).
+const PARSED_CAPACITY: usize = 256;
+
 /// What the lookup found.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Lookup {
@@ -111,6 +119,10 @@ pub fn find_pipeline(req: &RunFunctionRequest, tenant: &str) -> Result<Lookup, F
         .pointer(&format!("/data/{}", PIPELINE_YAML_KEY.replace('/', "~1")))
         .and_then(Value::as_str)
         .ok_or_else(|| invalid("is missing".into()))?;
+    let parsed = || PARSED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(pipeline) = parsed().get(text) {
+        return Ok(Lookup::Found(Box::new(pipeline.clone())));
+    }
     let docs = yaml::from_str_multi(text).map_err(|e| invalid(format!("is not YAML: {e}")))?;
     let doc = docs
         .into_iter()
@@ -118,6 +130,11 @@ pub fn find_pipeline(req: &RunFunctionRequest, tenant: &str) -> Result<Lookup, F
         .ok_or_else(|| invalid("is empty".into()))?;
     let pipeline: PipelineConfig =
         serde_json::from_value(doc).map_err(|e| invalid(format!("is not a pipeline: {e}")))?;
+    let mut memo = parsed();
+    if memo.len() >= PARSED_CAPACITY {
+        memo.clear();
+    }
+    memo.insert(text.to_owned(), pipeline.clone());
     Ok(Lookup::Found(Box::new(pipeline)))
 }
 
@@ -213,6 +230,45 @@ mod tests {
                 bootstrap_mode: "preview".into(),
             },
         }
+    }
+
+    fn answered(config: &PipelineConfig) -> RunFunctionRequest {
+        use function_sdk_rust::proto::v1::{Resource, Resources};
+        let config_map = json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "my-service-release-pipeline-config"},
+            "data": {PIPELINE_YAML_KEY: yaml::to_yaml(&serde_json::to_value(config).unwrap())},
+        });
+        RunFunctionRequest {
+            required_resources: [(
+                REQUIREMENT.to_owned(),
+                Resources {
+                    items: vec![Resource {
+                        resource: config_map
+                            .as_object()
+                            .map(function_sdk_rust::resource::json_to_struct),
+                        ..Default::default()
+                    }],
+                },
+            )]
+            .into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_pipeline_read_again_is_the_same_and_a_changed_one_is_read_anew() {
+        let manual = pipeline(Rule::Manual, None);
+        let automatic = pipeline(Rule::Automatic, None);
+        let found = |p: &PipelineConfig| find_pipeline(&answered(p), "my-service").unwrap();
+        assert_eq!(found(&manual), Lookup::Found(Box::new(manual.clone())));
+        assert_eq!(found(&manual), Lookup::Found(Box::new(manual.clone())));
+        assert_eq!(
+            found(&automatic),
+            Lookup::Found(Box::new(automatic.clone()))
+        );
+        assert_eq!(found(&manual), Lookup::Found(Box::new(manual)));
     }
 
     #[test]

@@ -389,8 +389,7 @@ pub fn write(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome
     if let Some(map) = fields.as_object_mut() {
         merged.append(map);
     }
-    resource::update_status(composite, &Value::Object(merged))
-        .expect("a JSON object is always a valid status");
+    crate::desired::update_status(composite, &Value::Object(merged));
 
     let cm = serde_json::to_value(config_map(gate, policy, d)).expect("a ConfigMap serializes");
     let cm_ready = request::observed_composed(req, CONFIG_MAP_RESOURCE).is_some();
@@ -516,7 +515,10 @@ fn set_ttl(rsp: &mut RunFunctionResponse, ttl: Duration) {
 
 fn put(rsp: &mut RunFunctionResponse, name: &str, object: &Value, ready: bool) {
     let composed = response::desired_composed(rsp, name);
-    resource::update(composed, object).expect("a Kubernetes object is a JSON object");
+    let object = object
+        .as_object()
+        .expect("a Kubernetes object is a JSON object");
+    crate::desired::update(composed, object);
     resource::set_ready(composed, if ready { Ready::True } else { Ready::False });
 }
 

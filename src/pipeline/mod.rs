@@ -117,9 +117,14 @@ pub fn compose(call: &Call<'_>, rsp: &mut RunFunctionResponse) -> Result<(), Fat
         if !ready && observed.is_none() {
             unready.push(format!("{} (not yet observed)", composed.name));
         }
+        let Value::Object(object) = &object else {
+            return Err(Fatal(format!(
+                "cannot compose the {}: it is not a JSON object",
+                composed.kind
+            )));
+        };
         let target = response::desired_composed(rsp, composed.name);
-        resource::update(target, &object)
-            .map_err(|e| Fatal(format!("cannot compose the {}: {e}", composed.kind)))?;
+        crate::desired::update(target, object);
         resource::set_ready(target, if ready { Ready::True } else { Ready::False });
     }
 
@@ -207,6 +212,6 @@ fn write_status(rsp: &mut RunFunctionResponse, status: &PipelineStatus) -> Resul
     if let Value::Object(ours) = ours {
         merged.extend(ours);
     }
-    resource::update_status(composite, &merged)
-        .map_err(|e| Fatal(format!("cannot write the pipeline status: {e}")))
+    crate::desired::update_status(composite, &Value::Object(merged));
+    Ok(())
 }

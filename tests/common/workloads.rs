@@ -1,12 +1,17 @@
 //! Realistic RunFunction inputs for benchmarks: the example XRs with their observed
-//! resources and Composition input, read from `examples/`.
+//! resources, required resources and Composition input, read from `examples/`.
 
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde_json::Value;
+use function_release_pipeline::gate::key::{KeyParts, gate_key};
+use function_release_pipeline::gate::lookup::REQUIREMENT;
+use function_release_pipeline::gate::render::{JOB_RESOURCE, job_name};
+use function_sdk_rust::proto::v1::{RequestMeta, Resource, Resources, RunFunctionRequest, State};
+use function_sdk_rust::resource::json_to_struct;
+use serde_json::{Value, json};
 
 /// One request's content, as JSON.
 pub struct Request {
@@ -14,8 +19,53 @@ pub struct Request {
     pub composite: Value,
     /// Observed composed resources by composition resource name.
     pub observed: BTreeMap<String, Value>,
+    /// Required resources by requirement name.
+    pub required: BTreeMap<String, Vec<Value>>,
     /// The step's input.
     pub input: Option<Value>,
+}
+
+impl Request {
+    /// The RunFunction request carrying this content, tagged `tag`.
+    pub fn to_request(&self, tag: &str) -> RunFunctionRequest {
+        RunFunctionRequest {
+            meta: Some(RequestMeta {
+                tag: tag.into(),
+                ..Default::default()
+            }),
+            observed: Some(State {
+                composite: Some(resource(&self.composite)),
+                resources: self
+                    .observed
+                    .iter()
+                    .map(|(k, v)| (k.clone(), resource(v)))
+                    .collect(),
+            }),
+            desired: Some(State::default()),
+            input: self
+                .input
+                .as_ref()
+                .and_then(Value::as_object)
+                .map(json_to_struct),
+            required_resources: self
+                .required
+                .iter()
+                .map(|(k, items)| {
+                    let items = items.iter().map(resource).collect();
+                    (k.clone(), Resources { items })
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+}
+
+/// A JSON object as a protobuf resource.
+pub fn resource(value: &Value) -> Resource {
+    Resource {
+        resource: value.as_object().map(json_to_struct),
+        ..Default::default()
+    }
 }
 
 fn read(path: &Path) -> Vec<Value> {
@@ -24,11 +74,15 @@ fn read(path: &Path) -> Vec<Value> {
     function_release_pipeline::yaml::from_str_multi(&text).unwrap()
 }
 
+fn root(dir: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(dir)
+}
+
 /// The example in `examples/<dir>`: its XR, observed resources and Composition input.
 pub fn example(dir: &str) -> Request {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(dir);
+    let root = root(dir);
     let composite = read(&root.join("xr.yaml")).remove(0);
     let composition = read(&root.join("composition.yaml")).remove(0);
     let input = composition["spec"]["pipeline"]
@@ -56,11 +110,75 @@ pub fn example(dir: &str) -> Request {
     Request {
         composite,
         observed,
+        required: BTreeMap::new(),
         input,
     }
 }
 
-/// Every workload the load generator drives, by name.
+/// The gate key of the promotion-gate example's XR, computed as the function does.
+pub fn example_gate_key(composite: &Value) -> String {
+    let text = |p: &str| composite.pointer(p).and_then(Value::as_str).unwrap();
+    gate_key(KeyParts {
+        namespace: text("/metadata/namespace"),
+        name: text("/metadata/name"),
+        tenant: text("/spec/tenant"),
+        source: text("/spec/source_environment"),
+        target: text("/spec/target_environment"),
+        artifact_id: text("/spec/artifact_id"),
+    })
+}
+
+/// The promotion-gate example once approved: its observed status records `approved` for
+/// its own gate key (so the function makes no GitHub call), the pipeline ConfigMap is
+/// answered in `required_resources`, and the gate ConfigMap and a succeeded promotion
+/// Job are observed.
+pub fn decided_gate() -> Request {
+    let mut w = example("promotion-gate");
+    let key = example_gate_key(&w.composite);
+    w.composite["status"] = json!({
+        "gate_status": "approved",
+        "approver": "alice",
+        "approval_timestamp": "2026-03-01T09:12:00Z",
+        "created_timestamp": "2026-03-01T08:00:00Z",
+        "gate_key": key,
+        "issue": {"number": 42, "url": "https://github.com/acme/release-approvals/issues/42"},
+        "timeout_at": "2026-03-02T08:00:00Z",
+        "approvals": [{"login": "alice", "at": "2026-03-01T09:12:00Z", "via": "comment"}],
+        "conditions": [
+            {"type": "Approved", "status": "True", "reason": "Approved",
+             "lastTransitionTime": "2026-03-01T09:12:00Z"},
+            {"type": "ApprovalSynced", "status": "True", "reason": "Decided",
+             "lastTransitionTime": "2026-03-01T09:12:00Z"},
+            {"type": "Ready", "status": "True", "reason": "Available",
+             "lastTransitionTime": "2026-03-01T09:13:00Z"},
+        ],
+    });
+    let namespace = w.composite["metadata"]["namespace"].clone();
+    let job = job_name(w.composite["spec"]["tenant"].as_str().unwrap(), &key);
+    w.observed.insert(
+        JOB_RESOURCE.to_owned(),
+        json!({
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {
+                "name": job,
+                "namespace": namespace,
+                "annotations": {"crossplane.io/composition-resource-name": JOB_RESOURCE},
+            },
+            "status": {"succeeded": 1, "completionTime": "2026-03-01T09:14:00Z"},
+        }),
+    );
+    w.required.insert(
+        REQUIREMENT.to_owned(),
+        read(&root("promotion-gate").join("required.yaml")),
+    );
+    w
+}
+
+/// Every workload the benchmarks drive, by name.
 pub fn all() -> Vec<(&'static str, Request)> {
-    vec![("pipeline", example("release-pipeline"))]
+    vec![
+        ("pipeline", example("release-pipeline")),
+        ("decided_gate", decided_gate()),
+    ]
 }
