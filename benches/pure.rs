@@ -151,6 +151,7 @@ fn gate_decision_and_render(c: &mut Criterion) {
             comments,
             duplicates: &[],
             superseded: &[],
+            retired: &BTreeSet::new(),
             authorized: &authorized,
         };
         let decision = decide::decide(
