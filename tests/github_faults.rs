@@ -4,51 +4,18 @@
 //! slept on. (That no token or key reaches a log line is `github_secrets.rs`, a process
 //! of its own: it captures tracing output, which other tests' threads would disturb.)
 
+#[path = "fake_github/client.rs"]
+mod client;
 #[path = "fake_github/mod.rs"]
 mod fake_github;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fake_github::{FakeGitHub, Fault, OWNER, REPO, Route, TOKEN};
-use function_release_pipeline::github::octocrab::{OctocrabConnector, Timeouts};
+use client::{LABEL, connect, new_issue, quick, target};
+use fake_github::{FakeGitHub, Fault, Route, TOKEN};
 use function_release_pipeline::github::{
-    CloseReason, Connector, Credentials, GitHub, GitHubError, NewIssue, Secret, Target,
+    CloseReason, Connector, Credentials, GitHub, GitHubError, Secret,
 };
-
-const LABEL: &str = "release-gate";
-
-/// Short timeouts so a slow answer fails fast; the whole exchange gets 500 ms.
-fn quick() -> OctocrabConnector {
-    OctocrabConnector::with_timeouts(Timeouts {
-        connect: Duration::from_millis(200),
-        read: Duration::from_millis(300),
-    })
-}
-
-fn target(api_url: String) -> Target {
-    Target {
-        api_url,
-        owner: OWNER.into(),
-        repo: REPO.into(),
-    }
-}
-
-async fn connect(fake: &FakeGitHub) -> Arc<dyn GitHub> {
-    quick()
-        .connect(&target(fake.url()), &Credentials::Token(Secret::new(TOKEN)))
-        .await
-        .expect("connect")
-}
-
-fn new_issue() -> NewIssue {
-    NewIssue {
-        title: "Promote api".into(),
-        body: "<!-- gate-key: k1 -->".into(),
-        labels: vec![LABEL.into()],
-        assignees: vec!["alice".into()],
-    }
-}
 
 /// Each trait operation, with what it answered reduced to `Ok(())` or its error.
 const OPERATIONS: [&str; 10] = [

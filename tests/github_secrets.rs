@@ -3,49 +3,17 @@
 //! binary of its own: it captures tracing output with a scoped subscriber, which tests
 //! running on other threads of the same process could disturb.
 
+#[path = "fake_github/client.rs"]
+mod client;
 #[path = "fake_github/mod.rs"]
 mod fake_github;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use fake_github::{FakeApp, FakeGitHub, Fault, OWNER, REPO, TOKEN, app_keys};
-use function_release_pipeline::github::octocrab::{OctocrabConnector, Timeouts};
-use function_release_pipeline::github::{Connector, Credentials, GitHub, NewIssue, Secret, Target};
-
-const LABEL: &str = "release-gate";
-
-fn quick() -> OctocrabConnector {
-    OctocrabConnector::with_timeouts(Timeouts {
-        connect: Duration::from_millis(200),
-        read: Duration::from_millis(300),
-    })
-}
-
-fn target(api_url: String) -> Target {
-    Target {
-        api_url,
-        owner: OWNER.into(),
-        repo: REPO.into(),
-    }
-}
-
-async fn connect(fake: &FakeGitHub) -> Arc<dyn GitHub> {
-    quick()
-        .connect(&target(fake.url()), &Credentials::Token(Secret::new(TOKEN)))
-        .await
-        .expect("connect")
-}
-
-fn new_issue() -> NewIssue {
-    NewIssue {
-        title: "Promote api".into(),
-        body: "<!-- gate-key: k1 -->".into(),
-        labels: vec![LABEL.into()],
-        assignees: vec!["alice".into()],
-    }
-}
+use client::{LABEL, connect, new_issue, quick, target};
+use fake_github::{FakeApp, FakeGitHub, Fault, TOKEN, app_keys};
+use function_release_pipeline::github::{Connector, Credentials, Secret};
 
 /// A `tracing` writer into a shared buffer.
 #[derive(Clone, Default)]

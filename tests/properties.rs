@@ -156,30 +156,7 @@ fn emitted_yaml_reads_back_identically_through_a_yaml_11_reader() {
         })
         .collect();
     let text = yaml::to_yaml_stream(&docs);
-    let mut python = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import sys, json, yaml; print(json.dumps(list(yaml.safe_load_all(sys.stdin))))",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3 with PyYAML is required (pip install pyyaml)");
-    use std::io::Write as _;
-    python
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = python.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "PyYAML: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let theirs: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let theirs = common::read_with_pyyaml(&text);
     assert_eq!(theirs.len(), docs.len());
     for (i, (theirs, ours)) in theirs.iter().zip(&docs).enumerate() {
         // PyYAML reads integral floats back as ints only when they print without a dot.

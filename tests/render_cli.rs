@@ -107,29 +107,7 @@ fn render_output_reads_back_identically_through_a_yaml_11_reader() {
     assert_eq!(ours[0]["metadata"]["labels"]["enabled"], "yes");
 
     // PyYAML implements YAML 1.1, where plain yes/on/0777/1:20 are not strings.
-    let python = Command::new("python3")
-        .args(["-c", "import sys, json, yaml; print(json.dumps([d for d in yaml.safe_load_all(sys.stdin) if d is not None]))"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn();
-    let Ok(mut python) = python else {
-        panic!("python3 with PyYAML is required for this test (pip install pyyaml)");
-    };
-    use std::io::Write as _;
-    python
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let result = python.wait_with_output().unwrap();
-    assert!(
-        result.status.success(),
-        "PyYAML failed (pip install pyyaml): {}",
-        String::from_utf8_lossy(&result.stderr)
-    );
-    let theirs: Vec<Value> = serde_json::from_slice(&result.stdout).unwrap();
+    let theirs = common::read_with_pyyaml(&text);
     assert_eq!(theirs, ours);
 }
 
