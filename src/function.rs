@@ -116,7 +116,7 @@ impl ReleaseFunction {
         let composite = match request::observed_composite(req)
             .and_then(|r| r.resource.as_ref())
             .ok_or(crate::xr::CompositeError::Missing)
-            .and_then(|s| Composite::from_json(&resource::struct_to_json(s)))
+            .and_then(Composite::from_struct)
         {
             Ok(c) => c,
             Err(e) => {

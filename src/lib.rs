@@ -23,6 +23,7 @@ pub mod gate;
 pub mod github;
 pub mod input;
 pub mod metrics;
+pub mod pb;
 pub mod pipeline;
 pub mod policy;
 pub mod render_cli;

@@ -1,4 +1,5 @@
-//! Property tests over hostile input: protobuf Struct <-> JSON conversion, the YAML
+//! Property tests over hostile input: protobuf Struct <-> JSON conversion (and the
+//! serializer straight to protobuf against the JSON route), the YAML
 //! emitter (read back by our reader and by a YAML 1.1 reader), Input parsing, and whole
 //! RunFunction calls on arbitrary specs. Properties: no panic, integers survive, every
 //! rejection is a Fatal result with a message.
@@ -13,9 +14,9 @@ use chrono::{TimeZone, Utc};
 use function_release_pipeline::function::ReleaseFunction;
 use function_release_pipeline::github::fake::FakeConnector;
 use function_release_pipeline::input::Input;
-use function_release_pipeline::yaml;
+use function_release_pipeline::{pb, yaml};
 use function_sdk_rust::proto::v1::{Resource, RunFunctionRequest, Severity, State};
-use function_sdk_rust::resource::{json_to_struct, struct_to_json};
+use function_sdk_rust::resource::{json_to_pb, json_to_struct, struct_to_json};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
@@ -79,6 +80,15 @@ proptest! {
         let object: Map<String, Value> = value.into_iter().collect();
         let back = struct_to_json(&json_to_struct(&object));
         prop_assert_eq!(back, normalised(&Value::Object(object)));
+    }
+
+    #[test]
+    fn serializing_straight_to_protobuf_equals_the_json_route(value in json_value()) {
+        prop_assert_eq!(pb::to_value(&value).unwrap(), json_to_pb(&value));
+        if let Value::Object(object) = &value {
+            let s = pb::to_struct(&value).unwrap();
+            prop_assert_eq!(struct_to_json(&s), struct_to_json(&json_to_struct(object)));
+        }
     }
 
     #[test]

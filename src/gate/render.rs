@@ -13,9 +13,11 @@ use function_sdk_rust::{request, resource, response};
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{ConfigMap, Container, EnvVar, PodSpec, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::input::{Input, PromotionInput};
+use crate::pb;
 use crate::policy::{COMPONENT_LABEL, Rule, TENANT_LABEL};
 use crate::xr::gate::{GateState, GateStatus, rfc3339};
 
@@ -347,7 +349,7 @@ pub fn write(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome
     let synced = matches!(outcome.sync, Sync::Synced { .. });
 
     // Status: what was decided, or, when nothing could be decided, what was recorded.
-    let mut fields = match synced {
+    let fields = match synced {
         true => status(gate, d).to_json(),
         false => {
             let mut kept = observed_status.clone();
@@ -378,28 +380,25 @@ pub fn write(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome
             kept
         }
     };
-    let composite = response::desired_composite(rsp);
-    let mut merged: Map<String, Value> = composite
-        .resource
-        .as_ref()
-        .map(resource::struct_to_json)
-        .and_then(|v| v.get("status").cloned())
-        .and_then(|v| v.as_object().cloned())
-        .unwrap_or_default();
-    if let Some(map) = fields.as_object_mut() {
-        merged.append(map);
-    }
-    crate::desired::update_status(composite, &Value::Object(merged));
+    let fields = match fields {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    crate::desired::merge_status(response::desired_composite(rsp), &fields)
+        .expect("a JSON object is an object");
 
-    let cm = serde_json::to_value(config_map(gate, policy, d)).expect("a ConfigMap serializes");
     let cm_ready = request::observed_composed(req, CONFIG_MAP_RESOURCE).is_some();
-    put(rsp, CONFIG_MAP_RESOURCE, &cm, cm_ready);
+    put(
+        rsp,
+        CONFIG_MAP_RESOURCE,
+        &config_map(gate, policy, d),
+        cm_ready,
+    );
     let observed_job = request::observed_composed(req, JOB_RESOURCE)
         .and_then(|r| r.resource.as_ref())
-        .map(resource::struct_to_json)
         // The Job is named with the key: one of an earlier artifact is not this one.
         .filter(|j| {
-            j.pointer("/metadata/name").and_then(Value::as_str)
+            pb::pointer(j, "/metadata/name").and_then(pb::as_str)
                 == Some(job_name(&gate.spec.tenant, gate.key).as_str())
         });
     if let Some(promotion) = &input.promotion {
@@ -411,13 +410,17 @@ pub fn write(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome
             // failed), keep the Job exactly as it was rendered: dropping it would make
             // Crossplane delete it, and a later call would create it again and promote
             // twice.
-            observed_job.as_ref().map(|observed| {
+            observed_job.map(|observed| {
                 let env = |name: &str| {
-                    observed
-                        .pointer("/spec/template/spec/containers/0/env")
-                        .and_then(Value::as_array)
-                        .and_then(|vars| vars.iter().find(|v| v["name"] == name))
-                        .and_then(|v| v["value"].as_str())
+                    pb::pointer(observed, "/spec/template/spec/containers/0/env")
+                        .and_then(pb::as_list)
+                        .and_then(|vars| {
+                            vars.iter()
+                                .filter_map(pb::as_struct)
+                                .find(|v| v.fields.get("name").and_then(pb::as_str) == Some(name))
+                        })
+                        .and_then(|v| v.fields.get("value"))
+                        .and_then(pb::as_str)
                         .unwrap_or_default()
                         .to_owned()
                 };
@@ -425,10 +428,9 @@ pub fn write(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome
             })
         };
         if let Some(job) = job {
-            let job = serde_json::to_value(job).expect("a Job serializes");
             let succeeded = observed_job
-                .as_ref()
-                .and_then(|j| j.pointer("/status/succeeded").and_then(Value::as_f64))
+                .and_then(|j| pb::pointer(j, "/status/succeeded"))
+                .and_then(pb::as_f64)
                 .is_some_and(|n| n >= 1.0);
             put(rsp, JOB_RESOURCE, &job, succeeded);
         }
@@ -513,12 +515,9 @@ fn set_ttl(rsp: &mut RunFunctionResponse, ttl: Duration) {
     }
 }
 
-fn put(rsp: &mut RunFunctionResponse, name: &str, object: &Value, ready: bool) {
+fn put<T: Serialize>(rsp: &mut RunFunctionResponse, name: &str, object: &T, ready: bool) {
     let composed = response::desired_composed(rsp, name);
-    let object = object
-        .as_object()
-        .expect("a Kubernetes object is a JSON object");
-    crate::desired::update(composed, object);
+    crate::desired::update(composed, object).expect("a Kubernetes object is an object");
     resource::set_ready(composed, if ready { Ready::True } else { Ready::False });
 }
 

@@ -10,8 +10,8 @@ pub mod validate;
 
 use function_sdk_rust::proto::v1::{Ready, RunFunctionResponse};
 use function_sdk_rust::{request, resource, response};
+use pbjson_types::Struct;
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::function::{Call, Fatal};
 use crate::xr::pipeline::{PipelineSpec, PipelineStatus};
@@ -53,7 +53,7 @@ enum Readiness {
 struct Composed {
     name: &'static str,
     kind: &'static str,
-    object: Result<Value, serde_json::Error>,
+    object: Result<Struct, crate::pb::Error>,
     readiness: Readiness,
 }
 
@@ -67,7 +67,7 @@ impl Composed {
         Composed {
             name,
             kind,
-            object: serde_json::to_value(object),
+            object: crate::pb::to_struct(object),
             readiness,
         }
     }
@@ -117,14 +117,8 @@ pub fn compose(call: &Call<'_>, rsp: &mut RunFunctionResponse) -> Result<(), Fat
         if !ready && observed.is_none() {
             unready.push(format!("{} (not yet observed)", composed.name));
         }
-        let Value::Object(object) = &object else {
-            return Err(Fatal(format!(
-                "cannot compose the {}: it is not a JSON object",
-                composed.kind
-            )));
-        };
         let target = response::desired_composed(rsp, composed.name);
-        crate::desired::update(target, object);
+        crate::desired::update_from(target, object);
         resource::set_ready(target, if ready { Ready::True } else { Ready::False });
     }
 
@@ -200,18 +194,6 @@ fn objects(p: &Pipeline, call: &Call<'_>) -> Vec<Composed> {
 /// Merges `status` into the desired composite's status, keeping what earlier steps
 /// desired there (Crossplane removes desired status fields no step returns).
 fn write_status(rsp: &mut RunFunctionResponse, status: &PipelineStatus) -> Result<(), Fatal> {
-    let composite = response::desired_composite(rsp);
-    let mut merged = composite
-        .resource
-        .as_ref()
-        .map(resource::struct_to_json)
-        .and_then(|v| v.get("status").and_then(Value::as_object).cloned())
-        .unwrap_or_default();
-    let ours = serde_json::to_value(status)
-        .map_err(|e| Fatal(format!("cannot write the pipeline status: {e}")))?;
-    if let Value::Object(ours) = ours {
-        merged.extend(ours);
-    }
-    crate::desired::update_status(composite, &Value::Object(merged));
-    Ok(())
+    crate::desired::merge_status(response::desired_composite(rsp), status)
+        .map_err(|e| Fatal(format!("cannot write the pipeline status: {e}")))
 }

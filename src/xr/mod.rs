@@ -8,7 +8,11 @@ pub mod pipeline;
 
 use std::collections::BTreeMap;
 
+use function_sdk_rust::resource;
+use pbjson_types::Struct;
 use serde_json::Value;
+
+use crate::pb;
 
 /// The observed composite resource (XR), as this function reads it.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,31 +51,49 @@ pub enum CompositeError {
 impl Composite {
     /// Reads the XR from its JSON form.
     pub fn from_json(value: &Value) -> Result<Self, CompositeError> {
-        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
-        let metadata = value.get("metadata");
+        match value {
+            Value::Object(map) => Composite::from_struct(&resource::json_to_struct(map)),
+            _ => Err(CompositeError::Field("apiVersion")),
+        }
+    }
+
+    /// Reads the XR from the protobuf Struct Crossplane sends. Only `spec` and `status`
+    /// are converted to JSON; the rest of the object (managed fields among it) is read
+    /// in place.
+    pub fn from_struct(object: &Struct) -> Result<Self, CompositeError> {
+        let text = |v: Option<&pbjson_types::Value>| v.and_then(pb::as_str).map(str::to_owned);
+        let metadata = object.fields.get("metadata").and_then(pb::as_struct);
+        let field = |key: &str| metadata.and_then(|m| m.fields.get(key));
+        // Sorted, as every map read from the XR is.
         let map = |key: &str| -> BTreeMap<String, String> {
-            metadata
-                .and_then(|m| m.get(key))
-                .and_then(Value::as_object)
+            field(key)
+                .and_then(pb::as_struct)
                 .map(|o| {
-                    o.iter()
-                        .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned())))
+                    o.fields
+                        .iter()
+                        .filter_map(|(k, v)| pb::as_str(v).map(|s| (k.clone(), s.to_owned())))
                         .collect()
                 })
                 .unwrap_or_default()
         };
+        let json = |key: &str| {
+            object
+                .fields
+                .get(key)
+                .map(resource::pb_to_json)
+                .unwrap_or(Value::Null)
+        };
         Ok(Composite {
-            api_version: text(value.get("apiVersion"))
+            api_version: text(object.fields.get("apiVersion"))
                 .ok_or(CompositeError::Field("apiVersion"))?,
-            kind: text(value.get("kind")).ok_or(CompositeError::Field("kind"))?,
-            name: text(metadata.and_then(|m| m.get("name")))
-                .ok_or(CompositeError::Field("metadata.name"))?,
-            namespace: text(metadata.and_then(|m| m.get("namespace"))).filter(|n| !n.is_empty()),
-            uid: text(metadata.and_then(|m| m.get("uid"))),
+            kind: text(object.fields.get("kind")).ok_or(CompositeError::Field("kind"))?,
+            name: text(field("name")).ok_or(CompositeError::Field("metadata.name"))?,
+            namespace: text(field("namespace")).filter(|n| !n.is_empty()),
+            uid: text(field("uid")),
             labels: map("labels"),
             annotations: map("annotations"),
-            spec: value.get("spec").cloned().unwrap_or(Value::Null),
-            status: value.get("status").cloned().unwrap_or(Value::Null),
+            spec: json("spec"),
+            status: json("status"),
         })
     }
 }
