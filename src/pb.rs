@@ -52,15 +52,19 @@ pub fn to_struct<T: Serialize + ?Sized>(value: &T) -> Result<Struct, Error> {
 /// The value at a JSON pointer (`/spec/template/0/name`) inside `s`, as
 /// `serde_json::Value::pointer` finds it in the same object as JSON.
 pub fn pointer<'a>(s: &'a Struct, pointer: &str) -> Option<&'a Value> {
-    let rest = pointer.strip_prefix('/')?;
-    let mut tokens = rest
-        .split('/')
-        .map(|t| t.replace("~1", "/").replace("~0", "~"));
-    let first = tokens.next()?;
-    let mut current = s.fields.get(&first)?;
+    fn unescape(t: &str) -> std::borrow::Cow<'_, str> {
+        if t.contains('~') {
+            t.replace("~1", "/").replace("~0", "~").into()
+        } else {
+            t.into()
+        }
+    }
+    let mut tokens = pointer.strip_prefix('/')?.split('/');
+    let mut current = s.fields.get(unescape(tokens.next()?).as_ref())?;
     for token in tokens {
+        let token = unescape(token);
         current = match current.kind.as_ref()? {
-            Kind::StructValue(s) => s.fields.get(&token)?,
+            Kind::StructValue(s) => s.fields.get(token.as_ref())?,
             Kind::ListValue(l) => {
                 if token.starts_with('+') || (token.len() > 1 && token.starts_with('0')) {
                     return None;

@@ -11,12 +11,12 @@ use std::sync::{LazyLock, Mutex};
 use function_sdk_rust::proto::v1::{
     MatchLabels, ResourceSelector, RunFunctionRequest, RunFunctionResponse, resource_selector,
 };
-use function_sdk_rust::resource::struct_to_json;
 use function_sdk_rust::response::{self, ResourceMatch};
-use serde_json::Value;
+use pbjson_types::Struct;
 
 use crate::function::Fatal;
 use crate::input::ApprovalsInput;
+use crate::pb;
 use crate::policy::{
     COMPONENT_LABEL, PIPELINE_CONFIG_COMPONENT, PIPELINE_YAML_KEY, PipelineConfig, Rule,
     TENANT_LABEL,
@@ -94,30 +94,32 @@ pub fn find_pipeline(req: &RunFunctionRequest, tenant: &str) -> Result<Lookup, F
     else {
         return Ok(Lookup::Unanswered);
     };
-    let mut items: Vec<Value> = answer
-        .items
-        .iter()
-        .filter_map(|r| r.resource.as_ref())
-        .map(struct_to_json)
-        .collect();
+    // Read in place: a ConfigMap's managed fields are never converted.
+    fn name_of(o: &Struct) -> Option<&str> {
+        pb::pointer(o, "/metadata/name").and_then(pb::as_str)
+    }
+    let mut items = answer.items.iter().filter_map(|r| r.resource.as_ref());
     let expected = crate::policy::pipeline_config_name(tenant);
     // Prefer the ConfigMap the pipeline names; the label alone could match a copy.
-    items.sort_by_key(|o| o.pointer("/metadata/name").and_then(Value::as_str) != Some(&expected));
-    let Some(config_map) = items.first() else {
+    let Some(config_map) = items
+        .clone()
+        .find(|o| name_of(o) == Some(expected.as_str()))
+        .or_else(|| items.next())
+    else {
         return Ok(Lookup::Absent);
     };
-    let name = config_map
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let name = name_of(config_map).unwrap_or_default();
     let invalid = |why: String| {
         Fatal(format!(
             "required resource {REQUIREMENT}: ConfigMap {name:?} key {PIPELINE_YAML_KEY:?} {why}"
         ))
     };
     let text = config_map
-        .pointer(&format!("/data/{}", PIPELINE_YAML_KEY.replace('/', "~1")))
-        .and_then(Value::as_str)
+        .fields
+        .get("data")
+        .and_then(pb::as_struct)
+        .and_then(|data| data.fields.get(PIPELINE_YAML_KEY))
+        .and_then(pb::as_str)
         .ok_or_else(|| invalid("is missing".into()))?;
     let parsed = || PARSED.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(pipeline) = parsed().get(text) {

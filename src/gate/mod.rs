@@ -16,6 +16,7 @@ pub mod lookup;
 pub mod render;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use tracing::Instrument;
@@ -90,8 +91,11 @@ pub async fn compose(
     let recorded = GateStatus::from_json(&call.composite.status);
     // Every log line about this gate, the adapter's included, carries these fields.
     let xr = format!("{namespace}/{}", call.composite.name);
-    let span =
-        tracing::info_span!("gate", xr = %xr, gate_key = %key, issue = tracing::field::Empty);
+    let span = GateSpan {
+        xr: &xr,
+        key: &key,
+        span: OnceLock::new(),
+    };
 
     let (policy, outcome) = match lookup::find_pipeline(call.request, &spec.tenant)? {
         // No GitHub work until Crossplane answers; this response is replaced by the next
@@ -123,13 +127,19 @@ pub async fn compose(
         now: call.now,
     };
     render::write(rsp, &scene, &outcome);
+    let state = outcome.decision.state;
+    crate::metrics::observe_gate(&xr, state.as_str());
+    let changed = recorded.gate_status != Some(state);
+    let failed = matches!(outcome.sync, Sync::Failed { .. });
+    if !(changed || failed || tracing::enabled!(tracing::Level::DEBUG)) {
+        return Ok(());
+    }
+    let span = span.get();
     if let Some(issue) = &outcome.decision.issue {
         span.record("issue", issue.number);
     }
-    let state = outcome.decision.state;
-    crate::metrics::observe_gate(&xr, state.as_str());
     span.in_scope(|| {
-        if recorded.gate_status != Some(state) {
+        if changed {
             tracing::info!(state = state.as_str(), "gate state changed");
         }
         match &outcome.sync {
@@ -144,6 +154,23 @@ pub async fn compose(
     Ok(())
 }
 
+/// The span of every log line about a gate, created when something is logged or GitHub
+/// is called: most calls for a decided gate do neither, and a span's fields are
+/// formatted when it is created.
+struct GateSpan<'a> {
+    xr: &'a str,
+    key: &'a str,
+    span: OnceLock<tracing::Span>,
+}
+
+impl GateSpan<'_> {
+    fn get(&self) -> &tracing::Span {
+        self.span.get_or_init(|| {
+            tracing::info_span!("gate", xr = %self.xr, gate_key = %self.key, issue = tracing::field::Empty)
+        })
+    }
+}
+
 /// The decision for a gate whose pipeline lookup was answered: settled without GitHub
 /// when decided or approved by policy, else read from GitHub within [`budget`].
 async fn decide_with_github(
@@ -153,7 +180,7 @@ async fn decide_with_github(
     gate: &Gate<'_>,
     recorded: &GateStatus,
     policy: &Policy,
-    span: &tracing::Span,
+    span: &GateSpan<'_>,
 ) -> Outcome {
     match decide::settled(gate, recorded, policy, call.now) {
         Some(decision) => Outcome {
@@ -173,7 +200,7 @@ async fn decide_with_github(
         },
         None => match tokio::time::timeout(
             budget(call),
-            sync(call, github, env_token, gate, recorded, policy).instrument(span.clone()),
+            sync(call, github, env_token, gate, recorded, policy).instrument(span.get().clone()),
         )
         .await
         .unwrap_or_else(|_| {
