@@ -5,7 +5,16 @@
 //! resident memory idle / steady / peak,
 //! and time from start to serving.
 //!
-//! `cargo bench --bench load -- [--concurrency 16] [--seconds 10] [--warmup 2]`
+//! `cargo bench --bench load -- [--concurrency 16] [--seconds 10] [--warmup 2] [--decode summary|full]`
+//!
+//! The callers share the machine's cores with the server under test. With `--decode
+//! summary` (the default) each caller reads every response off the wire but decodes only
+//! its results and the names of its desired resources, which it checks against a fully
+//! decoded response taken before the run: what the callers spend then is the same for
+//! both servers, and the latency measures the server. `--decode full` decodes every
+//! response completely, as Crossplane does on its own cores; on a machine whose cores the
+//! callers share, that charges the callers' decoding of the composed objects to the
+//! server under test.
 //!
 //! Run against a release build: `cargo bench` builds the binary with the bench profile.
 
@@ -50,6 +59,48 @@ struct Options {
     concurrency: usize,
     seconds: u64,
     warmup: u64,
+    full_decode: bool,
+}
+
+/// What a caller decodes of a response in `--decode summary` mode: its results and the
+/// names of its desired composed resources; the rest (the composed objects, status,
+/// conditions, requirements) is skipped as unknown fields.
+#[derive(Clone, PartialEq, prost::Message)]
+struct ResponseSummary {
+    #[prost(message, optional, tag = "2")]
+    desired: Option<DesiredSummary>,
+    #[prost(message, repeated, tag = "3")]
+    results: Vec<wire::Result>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct DesiredSummary {
+    /// The `resources` map's entries, keys only.
+    #[prost(message, repeated, tag = "2")]
+    resources: Vec<EntryKey>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct EntryKey {
+    #[prost(string, tag = "1")]
+    key: String,
+}
+
+/// What every response of a run must show: no Fatal result, these desired resources.
+#[derive(Debug, Clone, PartialEq)]
+struct Expected {
+    resources: Vec<String>,
+}
+
+fn check(results: &[wire::Result], mut resources: Vec<String>, expected: &Expected) {
+    assert!(
+        results
+            .iter()
+            .all(|r| r.severity != wire::Severity::Fatal as i32),
+        "the workload must not be fatal: {results:?}"
+    );
+    resources.sort();
+    assert_eq!(resources, expected.resources, "desired resources");
 }
 
 fn options() -> Options {
@@ -57,6 +108,7 @@ fn options() -> Options {
         concurrency: 16,
         seconds: 10,
         warmup: 2,
+        full_decode: false,
     };
     let args: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -66,6 +118,13 @@ fn options() -> Options {
             "--concurrency" => o.concurrency = value().expect("--concurrency N") as usize,
             "--seconds" => o.seconds = value().expect("--seconds N"),
             "--warmup" => o.warmup = value().expect("--warmup N"),
+            "--decode" => {
+                o.full_decode = match args.get(i + 1).map(String::as_str) {
+                    Some("full") => true,
+                    Some("summary") => false,
+                    _ => panic!("--decode summary|full"),
+                }
+            }
             _ => {
                 i += 1;
                 continue;
@@ -172,40 +231,115 @@ struct Measured {
     p99: Duration,
     /// The server's CPU time (user + system) per request.
     cpu_per_request: Duration,
+    /// The callers' CPU time (this process) per request.
+    callers_cpu_per_request: Duration,
+}
+
+/// One caller's connection, decoding responses as the options say.
+enum Caller {
+    Full(FunctionRunnerServiceClient<tonic::transport::Channel>),
+    Summary(tonic::client::Grpc<tonic::transport::Channel>),
+}
+
+impl Caller {
+    async fn connect(port: u16, full: bool) -> Caller {
+        let channel = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        if full {
+            Caller::Full(FunctionRunnerServiceClient::new(channel))
+        } else {
+            Caller::Summary(tonic::client::Grpc::new(channel))
+        }
+    }
+
+    /// Calls RunFunction; the response's results and desired resource names.
+    async fn call(
+        &mut self,
+        request: wire::RunFunctionRequest,
+    ) -> (Vec<wire::Result>, Vec<String>) {
+        match self {
+            Caller::Full(client) => {
+                let rsp = client
+                    .run_function(request)
+                    .await
+                    .expect("RunFunction")
+                    .into_inner();
+                let names = rsp
+                    .desired
+                    .iter()
+                    .flat_map(|d| d.resources.keys().cloned())
+                    .collect();
+                (rsp.results, names)
+            }
+            Caller::Summary(grpc) => {
+                grpc.ready().await.expect("ready");
+                let codec =
+                    tonic_prost::ProstCodec::<wire::RunFunctionRequest, ResponseSummary>::default();
+                let path = http::uri::PathAndQuery::from_static(
+                    "/apiextensions.fn.proto.v1.FunctionRunnerService/RunFunction",
+                );
+                let rsp = grpc
+                    .unary(tonic::Request::new(request), path, codec)
+                    .await
+                    .expect("RunFunction")
+                    .into_inner();
+                let names = rsp
+                    .desired
+                    .into_iter()
+                    .flat_map(|d| d.resources.into_iter().map(|e| e.key))
+                    .collect();
+                (rsp.results, names)
+            }
+        }
+    }
+}
+
+/// The desired resources of one fully decoded response.
+async fn expected(server: &Server, request: &wire::RunFunctionRequest) -> Expected {
+    let (mut client, _) = connect(server).await;
+    let rsp = client
+        .run_function(request.clone())
+        .await
+        .expect("RunFunction")
+        .into_inner();
+    let mut resources: Vec<String> = rsp
+        .desired
+        .iter()
+        .flat_map(|d| d.resources.keys().cloned())
+        .collect();
+    resources.sort();
+    let expected = Expected { resources };
+    check(&rsp.results, expected.resources.clone(), &expected);
+    expected
 }
 
 async fn drive(server: &Server, request: &wire::RunFunctionRequest, o: &Options) -> Measured {
     let request = Arc::new(request.clone());
+    let expected = Arc::new(expected(server, &request).await);
     let run = |seconds: u64| {
         let request = request.clone();
+        let expected = expected.clone();
         let port = server.port;
         let concurrency = o.concurrency;
+        let full = o.full_decode;
         async move {
             let deadline = Instant::now() + Duration::from_secs(seconds);
             let mut tasks = Vec::new();
             for _ in 0..concurrency {
                 let request = request.clone();
+                let expected = expected.clone();
                 tasks.push(tokio::spawn(async move {
-                    let mut client =
-                        FunctionRunnerServiceClient::connect(format!("http://127.0.0.1:{port}"))
-                            .await
-                            .unwrap();
+                    let mut caller = Caller::connect(port, full).await;
                     let mut latencies = Vec::new();
                     while Instant::now() < deadline {
+                        let request = (*request).clone();
                         let start = Instant::now();
-                        let rsp = client
-                            .run_function((*request).clone())
-                            .await
-                            .expect("RunFunction");
+                        let (results, names) = caller.call(request).await;
                         latencies.push(start.elapsed());
-                        assert!(
-                            rsp.get_ref()
-                                .results
-                                .iter()
-                                .all(|r| r.severity != wire::Severity::Fatal as i32),
-                            "the workload must not be fatal: {:?}",
-                            rsp.get_ref().results
-                        );
+                        check(&results, names, &expected);
                     }
                     latencies
                 }));
@@ -219,10 +353,12 @@ async fn drive(server: &Server, request: &wire::RunFunctionRequest, o: &Options)
     };
     run(o.warmup).await;
     let cpu_before = cpu_time(server.child.id());
+    let callers_before = cpu_time(std::process::id());
     let started = Instant::now();
     let mut latencies = run(o.seconds).await;
     let elapsed = started.elapsed();
     let cpu = cpu_time(server.child.id()) - cpu_before;
+    let callers_cpu = cpu_time(std::process::id()) - callers_before;
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     Measured {
@@ -232,6 +368,7 @@ async fn drive(server: &Server, request: &wire::RunFunctionRequest, o: &Options)
         p90: pct(0.90),
         p99: pct(0.99),
         cpu_per_request: cpu / latencies.len().max(1) as u32,
+        callers_cpu_per_request: callers_cpu / latencies.len().max(1) as u32,
     }
 }
 
@@ -261,18 +398,23 @@ fn main() {
             .map(|(name, req)| (name, to_wire(&req)))
             .collect();
         println!(
-            "concurrency {}, {} s per run after {} s warm-up, {} cores",
+            "concurrency {}, {} s per run after {} s warm-up, callers decode {}, {} cores",
             o.concurrency,
             o.seconds,
             o.warmup,
+            if o.full_decode {
+                "every response in full"
+            } else {
+                "a summary of each response"
+            },
             std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(1)
         );
         println!(
-            "| workload | server | requests | req/s | p50 | p90 | p99 | p50 ratio | p99 ratio | server CPU/request |"
+            "| workload | server | requests | req/s | p50 | p90 | p99 | p50 ratio | p99 ratio | server CPU/request | callers CPU/request |"
         );
-        println!("|---|---|---|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|---|---|");
         let mut memory = Vec::new();
         for (name, request) in &workloads {
             let baseline = spawn(&self_bin, &["--serve-baseline"]);
@@ -288,7 +430,7 @@ fn main() {
             for (server, m) in [("baseline", &base), ("release", &ours)] {
                 let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
                 println!(
-                    "| {name} | {server} | {} | {:.0} | {} | {} | {} | {:.2} | {:.2} | {} |",
+                    "| {name} | {server} | {} | {:.0} | {} | {} | {} | {:.2} | {:.2} | {} | {} |",
                     m.requests,
                     m.rps,
                     micros(m.p50),
@@ -296,7 +438,8 @@ fn main() {
                     micros(m.p99),
                     ratio(m.p50, base.p50),
                     ratio(m.p99, base.p99),
-                    micros(m.cpu_per_request)
+                    micros(m.cpu_per_request),
+                    micros(m.callers_cpu_per_request)
                 );
             }
         }
