@@ -204,13 +204,21 @@ pub fn is_plain_safe(s: &str) -> bool {
     if !(first.is_ascii_alphabetic() || first == '/') || YAML11_KEYWORDS.contains(&s) {
         return false;
     }
-    if s.ends_with(':') || s.ends_with(' ') || s.contains(": ") || s.contains(" #") {
+    if s.ends_with(':') || s.ends_with(' ') {
         return false;
     }
-    s.chars().all(|c| {
-        c.is_ascii_alphanumeric()
-            || matches!(c, '_' | '.' | '/' | '-' | ':' | '@' | '+' | '=' | ' ')
-    }) && !s.contains("  ")
+    // One pass over the bytes: only these ASCII characters (so no `#` to start a
+    // comment), and no `: ` (a mapping) or two spaces in a row.
+    let bytes = s.as_bytes();
+    bytes.iter().all(|&b| {
+        b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'_' | b'.' | b'/' | b'-' | b':' | b'@' | b'+' | b'=' | b' '
+            )
+    }) && !bytes
+        .windows(2)
+        .any(|w| w[1] == b' ' && matches!(w[0], b':' | b' '))
 }
 
 /// A multi-line string prints as a literal block when that keeps it exact: printable,
@@ -229,6 +237,18 @@ fn is_literal_block_safe(s: &str) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn plain_scalars_are_exactly_the_safe_ones() {
+        for plain in ["a", "a:b", "a b", "ghcr.io/org/x:v1", "x=y+z@w", "/path/to"] {
+            assert!(is_plain_safe(plain), "{plain:?}");
+        }
+        for quoted in [
+            "a: b", "a:", "a ", "a  b", "a #b", "a#b", "a\tb", "é", "-a", "1a", "", "a\nb",
+        ] {
+            assert!(!is_plain_safe(quoted), "{quoted:?}");
+        }
+    }
 
     #[test]
     fn yaml_11_ambiguous_strings_are_quoted() {
