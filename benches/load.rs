@@ -1,6 +1,8 @@
 //! Load generator: drives the release server and a baseline server (same SDK, RunFunction
 //! returns the request's desired state untouched) over loopback gRPC with N concurrent
-//! callers, using the client generated from `proto/`. Reports requests per second,
+//! callers, using the client generated from `proto/`. A third server on the same SDK,
+//! "canned", answers with a copy of the release server's response to the workload: what
+//! carrying a response of that size costs without computing it. Reports requests per second,
 //! p50/p90/p99 latency, the ratio to the baseline, the server's CPU time per request,
 //! resident memory idle / steady / peak,
 //! and time from start to serving.
@@ -53,6 +55,41 @@ impl function_sdk_rust::proto::v1::function_runner_service_server::FunctionRunne
             function_sdk_rust::response::DEFAULT_TTL,
         )))
     }
+}
+
+/// A server that answers every call with one prepared response (the release server's
+/// response to the workload), copied: the cost of carrying a response of that size and
+/// shape through the SDK, gRPC and protobuf, without computing it.
+struct Canned(function_sdk_rust::proto::v1::RunFunctionResponse);
+
+#[tonic::async_trait]
+impl function_sdk_rust::proto::v1::function_runner_service_server::FunctionRunnerService
+    for Canned
+{
+    async fn run_function(
+        &self,
+        request: tonic::Request<function_sdk_rust::proto::v1::RunFunctionRequest>,
+    ) -> Result<tonic::Response<function_sdk_rust::proto::v1::RunFunctionResponse>, tonic::Status>
+    {
+        let mut rsp = self.0.clone();
+        if let (Some(meta), Some(req)) = (rsp.meta.as_mut(), request.get_ref().meta.as_ref()) {
+            meta.tag = req.tag.clone();
+        }
+        Ok(tonic::Response::new(rsp))
+    }
+}
+
+/// Serves `function` with the SDK on the server flags in `args` (this binary's own
+/// `--serve-*` flags removed).
+fn serve_with_sdk<F>(function: F, args: &[String])
+where
+    F: function_sdk_rust::proto::v1::function_runner_service_server::FunctionRunnerService,
+{
+    let server_args = <function_sdk_rust::Args as clap::Parser>::parse_from(args);
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(function_sdk_rust::serve(function, &server_args))
+        .unwrap();
 }
 
 struct Options {
@@ -297,6 +334,17 @@ impl Caller {
     }
 }
 
+/// The protobuf bytes of `server`'s response to `request`.
+async fn response_bytes(server: &Server, request: &wire::RunFunctionRequest) -> Vec<u8> {
+    let (mut client, _) = connect(server).await;
+    let rsp = client
+        .run_function(request.clone())
+        .await
+        .expect("RunFunction")
+        .into_inner();
+    prost::Message::encode_to_vec(&rsp)
+}
+
 /// The desired resources of one fully decoded response.
 async fn expected(server: &Server, request: &wire::RunFunctionRequest) -> Expected {
     let (mut client, _) = connect(server).await;
@@ -377,15 +425,23 @@ fn micros(d: Duration) -> String {
 }
 
 fn main() {
-    // `cargo bench` passes --bench; a second invocation of this binary serves the baseline.
-    let args: Vec<String> = std::env::args().collect();
-    if args.iter().any(|a| a == "--serve-baseline") {
-        let filtered: Vec<&String> = args.iter().filter(|a| *a != "--serve-baseline").collect();
-        let server_args = <function_sdk_rust::Args as clap::Parser>::parse_from(filtered);
-        tokio::runtime::Runtime::new()
-            .unwrap()
-            .block_on(function_sdk_rust::serve(Baseline, &server_args))
-            .unwrap();
+    // `cargo bench` passes --bench; further invocations of this binary serve the
+    // baseline (`--serve-baseline`) or a prepared response (`--serve-canned FILE`).
+    let mut args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--serve-baseline") {
+        args.remove(i);
+        serve_with_sdk(Baseline, &args);
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--serve-canned") {
+        let path = args.remove(i + 1);
+        args.remove(i);
+        let bytes = std::fs::read(&path).expect("read the prepared response");
+        let rsp = <function_sdk_rust::proto::v1::RunFunctionResponse as prost::Message>::decode(
+            &bytes[..],
+        )
+        .expect("decode the prepared response");
+        serve_with_sdk(Canned(rsp), &args);
         return;
     }
     let o = options();
@@ -427,7 +483,25 @@ fn main() {
             let ours = drive(&release, request, &o).await;
             let (steady, peak) = memory_kib(release.child.id());
             memory.push((name.to_string(), ready_after, idle.0, steady, peak));
-            for (server, m) in [("baseline", &base), ("release", &ours)] {
+            let prepared = std::env::temp_dir().join(format!(
+                "load-{}-{name}-response.pb",
+                std::process::id()
+            ));
+            std::fs::write(&prepared, response_bytes(&release, request).await).unwrap();
+            drop(release);
+            let canned = spawn(
+                &self_bin,
+                &["--serve-canned", prepared.to_str().expect("a UTF-8 temporary path")],
+            );
+            connect(&canned).await;
+            let copied = drive(&canned, request, &o).await;
+            drop(canned);
+            let _ = std::fs::remove_file(&prepared);
+            for (server, m) in [
+                ("baseline", &base),
+                ("canned", &copied),
+                ("release", &ours),
+            ] {
                 let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
                 println!(
                     "| {name} | {server} | {} | {:.0} | {} | {} | {} | {:.2} | {:.2} | {} | {} |",
