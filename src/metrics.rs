@@ -47,22 +47,54 @@ const GATE_FORGET_AFTER: Duration = Duration::from_secs(6 * 3600);
 
 static SEEN_GATES: LazyLock<Mutex<GateStates>> = LazyLock::new(Mutex::default);
 
-/// The latest state of each gate this replica saw, forgetting gates not seen for
-/// [`GATE_FORGET_AFTER`].
+/// Stale gates are looked for at most this often: between sweeps a call costs the same
+/// however many gates the replica knows.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// The gate states the by-state gauge reports.
+const STATES: [&str; 4] = ["pending", "approved", "rejected", "timeout"];
+
+/// The latest state of each gate this replica saw, with the number of gates in each
+/// state kept up to date as gates change, forgetting gates not seen for
+/// [`GATE_FORGET_AFTER`] (checked every [`SWEEP_EVERY`]).
 #[derive(Debug, Default)]
-struct GateStates(HashMap<String, (String, Instant)>);
+struct GateStates {
+    gates: HashMap<String, (usize, Instant)>,
+    counts: [i64; STATES.len()],
+    swept: Option<Instant>,
+}
 
 impl GateStates {
-    /// Records `gate`'s state and returns the number of gates in each state.
-    fn observe(&mut self, gate: &str, state: &str, now: Instant) -> HashMap<String, i64> {
-        self.0.insert(gate.to_owned(), (state.to_owned(), now));
-        self.0
-            .retain(|_, (_, at)| now.duration_since(*at) < GATE_FORGET_AFTER);
-        let mut counts = HashMap::new();
-        for (state, _) in self.0.values() {
-            *counts.entry(state.clone()).or_default() += 1;
+    /// Records `gate`'s state and returns the number of gates in each state, in the
+    /// order of [`STATES`]. A state not in [`STATES`] is not recorded.
+    fn observe(&mut self, gate: &str, state: &str, now: Instant) -> [i64; STATES.len()] {
+        if let Some(index) = STATES.iter().position(|s| *s == state) {
+            match self.gates.get_mut(gate) {
+                Some(seen) => {
+                    self.counts[seen.0] -= 1;
+                    *seen = (index, now);
+                }
+                None => {
+                    self.gates.insert(gate.to_owned(), (index, now));
+                }
+            }
+            self.counts[index] += 1;
         }
-        counts
+        if self
+            .swept
+            .is_none_or(|at| now.saturating_duration_since(at) >= SWEEP_EVERY)
+        {
+            self.swept = Some(now);
+            let counts = &mut self.counts;
+            self.gates.retain(|_, (index, at)| {
+                let keep = now.saturating_duration_since(*at) < GATE_FORGET_AFTER;
+                if !keep {
+                    counts[*index] -= 1;
+                }
+                keep
+            });
+        }
+        self.counts
     }
 }
 
@@ -82,12 +114,12 @@ pub fn observe_gate(gate: &str, state: &str) {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .observe(gate, state, Instant::now());
-    for state in ["pending", "approved", "rejected", "timeout"] {
+    for (state, count) in STATES.iter().zip(counts) {
         GATES
             .get_or_create(&StateLabels {
-                state: state.to_owned(),
+                state: (*state).to_owned(),
             })
-            .set(counts.get(state).copied().unwrap_or(0));
+            .set(count);
     }
 }
 
@@ -157,17 +189,47 @@ mod tests {
         let mut states = GateStates::default();
         let start = Instant::now();
         states.observe("ns/a", "pending", start);
-        let counts = states.observe("ns/b", "pending", start);
-        assert_eq!(counts["pending"], 2);
-        let counts = states.observe("ns/a", "approved", start);
-        assert_eq!((counts["pending"], counts["approved"]), (1, 1));
+        assert_eq!(states.observe("ns/b", "pending", start), [2, 0, 0, 0]);
+        assert_eq!(states.observe("ns/a", "approved", start), [1, 1, 0, 0]);
+        assert_eq!(states.observe("ns/a", "approved", start), [1, 1, 0, 0]);
         let later = start + GATE_FORGET_AFTER + Duration::from_secs(1);
-        let counts = states.observe("ns/c", "rejected", later);
         assert_eq!(
-            counts.len(),
-            1,
-            "gates not seen for hours are forgotten: {counts:?}"
+            states.observe("ns/c", "rejected", later),
+            [0, 0, 1, 0],
+            "gates not seen for hours are forgotten"
         );
+        assert_eq!(states.gates.len(), 1);
+    }
+
+    #[test]
+    fn stale_gates_are_swept_once_a_minute_and_a_returning_gate_counts_once() {
+        let mut states = GateStates::default();
+        let start = Instant::now();
+        states.observe("ns/old", "pending", start);
+        let stale = start + GATE_FORGET_AFTER;
+        // Swept at `stale`: "ns/old" was seen exactly GATE_FORGET_AFTER ago.
+        assert_eq!(states.observe("ns/new", "timeout", stale), [0, 0, 0, 1]);
+        // Seen again after being forgotten: counted once.
+        assert_eq!(
+            states.observe("ns/old", "pending", stale + Duration::from_secs(1)),
+            [1, 0, 0, 1]
+        );
+        // Within a minute of the last sweep, nothing is swept even if stale.
+        let much_later = stale + GATE_FORGET_AFTER;
+        states.swept = Some(much_later);
+        assert_eq!(states.observe("ns/x", "approved", much_later), [1, 1, 0, 1]);
+        assert_eq!(
+            states.observe("ns/x", "approved", much_later + SWEEP_EVERY),
+            [0, 1, 0, 0]
+        );
+    }
+
+    #[test]
+    fn an_unknown_state_is_not_counted() {
+        let mut states = GateStates::default();
+        let now = Instant::now();
+        assert_eq!(states.observe("ns/a", "unknown", now), [0, 0, 0, 0]);
+        assert!(states.gates.is_empty());
     }
 
     #[test]
