@@ -1,8 +1,9 @@
 //! Criterion benchmarks of the in-process paths on realistic inputs (the examples' XRs
 //! with their observed and required resources and Composition input): a whole pipeline
 //! RunFunction, a decided gate's RunFunction (no GitHub call), the gate's pure decision
-//! on an approval issue as read, the gate's render, and protobuf Struct <-> JSON
-//! conversion.
+//! on an approval issue as read, the gate's render, protobuf Struct <-> JSON conversion,
+//! and a typed Kubernetes object (the promotion Job) into a protobuf Struct, straight
+//! (`pb::to_struct`) and through JSON.
 //!
 //! `cargo bench --bench pure`
 
@@ -207,9 +208,30 @@ fn gate_decision_and_render(c: &mut Criterion) {
     }
 }
 
+/// The promotion Job as the gate renders it, into a protobuf Struct: straight, and
+/// through `serde_json::Value` as the SDK's `resource::update` does.
+fn object_to_struct(c: &mut Criterion) {
+    let observed = workloads::decided_gate().observed["promotion-job"].clone();
+    let job: k8s_openapi::api::batch::v1::Job = serde_json::from_value(observed).unwrap();
+    assert_eq!(
+        function_release_pipeline::pb::to_struct(&job).unwrap(),
+        json_to_struct(serde_json::to_value(&job).unwrap().as_object().unwrap())
+    );
+    c.bench_function("object_to_struct/job_straight", |b| {
+        b.iter(|| function_release_pipeline::pb::to_struct(std::hint::black_box(&job)))
+    });
+    c.bench_function("object_to_struct/job_through_json", |b| {
+        b.iter(|| {
+            let json = serde_json::to_value(std::hint::black_box(&job)).unwrap();
+            json_to_struct(json.as_object().unwrap())
+        })
+    });
+}
+
 criterion_group!(
     benches,
     run_function_and_conversion,
-    gate_decision_and_render
+    gate_decision_and_render,
+    object_to_struct
 );
 criterion_main!(benches);
