@@ -200,6 +200,8 @@ fn play(case: &Case) -> (RunFunctionResponse, FakeGitHub) {
                 c["by"].as_str().unwrap(),
                 reason(c["reason"].as_str().unwrap()),
             );
+        } else if let Some(c) = step.get("delete") {
+            fake.delete_issue(issue(c));
         } else if let Some(c) = step.get("open_copy") {
             let of = fake.issue(c["of"].as_u64().unwrap()).unwrap();
             fake.user_opens(

@@ -316,6 +316,9 @@ fn approved_condition(gate: &Gate<'_>, policy: &Policy, d: &Decision) -> (&'stat
     }
 }
 
+/// The reason of the Warning result when a gate's recorded issue is replaced.
+pub const ISSUE_REPLACED: &str = "IssueReplaced";
+
 /// What the outcome is rendered against.
 #[derive(Debug, Clone, Copy)]
 pub struct Scene<'a> {
@@ -464,6 +467,23 @@ pub fn write(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome
                     _ => message,
                 };
                 response::normal(rsp, text).reason = Some(reason.to_owned());
+            }
+            // The recorded issue of this key is no longer the one the gate follows: it was
+            // deleted, its marker was edited away, or it was a duplicate of a lower one.
+            // Said once, on the call that changes it; answers on the old issue no longer
+            // count.
+            if let (Some(old), Some(new)) = (&recorded.issue, &d.issue)
+                && recorded.gate_key.as_deref() == Some(gate.key)
+                && old.number != new.number
+            {
+                response::warning(
+                    rsp,
+                    format!(
+                        "approval issue #{} no longer holds this gate (deleted, edited or a duplicate); the gate now follows issue #{}: {}",
+                        old.number, new.number, new.url
+                    ),
+                )
+                .reason = Some(ISSUE_REPLACED.to_owned());
             }
         }
         Sync::Failed {
