@@ -181,6 +181,9 @@ fn play(case: &Case) -> (RunFunctionResponse, FakeGitHub) {
             if let Some(artifact) = run.get("artifact_id") {
                 xr["spec"]["artifact_id"] = artifact.clone();
             }
+            for (field, value) in run["spec"].as_object().cloned().unwrap_or_default() {
+                xr["spec"][field] = value;
+            }
             if !carried.is_null() {
                 xr["status"] = carried.clone();
             }

@@ -450,6 +450,15 @@ pub fn superseded_comment(old_key: &str, new_issue: u64) -> String {
     )
 }
 
+/// The comment closing an issue whose gate was then approved by policy: approval is no
+/// longer required (the spec or the pipeline changed, or a new artifact needs none).
+pub fn not_required_comment(key: &str) -> String {
+    format!(
+        "Approval is no longer required for this gate: it was approved by policy, so this request is closed.\n\n{}",
+        marker(&[("verdict", "superseded"), ("key", key)])
+    )
+}
+
 /// The comment closing a second issue opened for the same key.
 pub fn duplicate_comment(key: &str, canonical: u64) -> String {
     format!(

@@ -183,18 +183,52 @@ async fn decide_with_github(
     span: &GateSpan<'_>,
 ) -> Outcome {
     match decide::settled(gate, recorded, policy, call.now) {
+        Some(decision) if decision.automatic => {
+            let mut message =
+                "approval is not required for this promotion; GitHub is not used".to_owned();
+            // On the call that approves by policy a gate that had an approval issue.
+            if let Some(old) = &recorded.issue {
+                let closing = close_unneeded_issues(call, github, env_token, gate, recorded)
+                    .instrument(span.get().clone());
+                message = match tokio::time::timeout(budget(call), closing).await {
+                    Ok(Ok(closed)) if closed.is_empty() => {
+                        "approval is not required for this promotion".to_owned()
+                    }
+                    Ok(Ok(closed)) => format!(
+                        "approval is not required for this promotion; closed approval issue(s) {}",
+                        closed
+                            .iter()
+                            .map(|n| format!("#{n}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    failed => {
+                        let why = match failed {
+                            Ok(Err(e)) => e.to_string(),
+                            _ => "GitHub took too long".to_owned(),
+                        };
+                        span.get().in_scope(|| {
+                            tracing::warn!(issue = old.number, error = %why, "cannot close the approval issue that is no longer needed")
+                        });
+                        format!(
+                            "approval is not required for this promotion; approval issue #{} could not be closed ({why}): close it by hand",
+                            old.number
+                        )
+                    }
+                };
+            }
+            Outcome {
+                sync: Sync::Synced {
+                    reason: "NotRequired",
+                    message,
+                },
+                decision,
+            }
+        }
         Some(decision) => Outcome {
             sync: Sync::Synced {
-                reason: if decision.automatic {
-                    "NotRequired"
-                } else {
-                    "Decided"
-                },
-                message: if decision.automatic {
-                    "approval is not required for this promotion; GitHub is not used".into()
-                } else {
-                    "the gate is decided for this artifact; GitHub is no longer read".into()
-                },
+                reason: "Decided",
+                message: "the gate is decided for this artifact; GitHub is no longer read".into(),
             },
             decision,
         },
@@ -259,15 +293,12 @@ impl SyncError {
     }
 }
 
-/// Reads the approval issue, decides, and carries the decision's actions out.
-async fn sync(
+/// The approvals repository with the step's credentials, and who the function is there.
+async fn open_repository(
     call: &Call<'_>,
     connector: &dyn Connector,
     env_token: Option<&Secret>,
-    gate: &Gate<'_>,
-    recorded: &GateStatus,
-    policy: &Policy,
-) -> Result<Decision, SyncError> {
+) -> Result<(std::sync::Arc<dyn GitHub>, String), SyncError> {
     let github_input = &call.input.github;
     let repository = github_input
         .repository
@@ -291,11 +322,72 @@ async fn sync(
     };
     let gh = connector.connect(&target, &credentials).await?;
     let identity = gh.identity().await?;
-    let label = github_input
+    Ok((gh, identity))
+}
+
+/// The label every approval issue carries, by which they are listed.
+fn gate_label<'a>(call: &'a Call<'_>) -> &'a str {
+    call.input
+        .github
         .labels
         .first()
         .map(String::as_str)
-        .unwrap_or("release-gate");
+        .unwrap_or("release-gate")
+}
+
+/// A gate approved by policy while an approval issue was recorded for it (approval
+/// stopped being required, or a new artifact needs none): closes the open approval
+/// issues of this XR, with a comment saying why, so nobody answers a request that no
+/// longer exists. Returns the issues closed. The approval does not wait on this.
+async fn close_unneeded_issues(
+    call: &Call<'_>,
+    connector: &dyn Connector,
+    env_token: Option<&Secret>,
+    gate: &Gate<'_>,
+    recorded: &GateStatus,
+) -> Result<Vec<u64>, SyncError> {
+    let (gh, identity) = open_repository(call, connector, env_token).await?;
+    let found = find_issues(gh.as_ref(), gate, recorded, &identity, gate_label(call)).await?;
+    let open = found
+        .issue
+        .iter()
+        .chain(&found.duplicates)
+        .chain(&found.superseded)
+        .filter(|i| i.state == IssueState::Open);
+    let mut actions = Vec::new();
+    let mut closed = Vec::new();
+    for old in open {
+        let Some(key) = issue::body_key(old) else {
+            continue;
+        };
+        if !found.retired.contains(&old.number) {
+            actions.push(Action::Comment {
+                number: old.number,
+                body: issue::not_required_comment(&key),
+            });
+        }
+        actions.push(Action::Close {
+            number: old.number,
+            reason: crate::github::CloseReason::NotPlanned,
+        });
+        closed.push(old.number);
+    }
+    execute(gh.as_ref(), &actions).await?;
+    Ok(closed)
+}
+
+/// Reads the approval issue, decides, and carries the decision's actions out.
+async fn sync(
+    call: &Call<'_>,
+    connector: &dyn Connector,
+    env_token: Option<&Secret>,
+    gate: &Gate<'_>,
+    recorded: &GateStatus,
+    policy: &Policy,
+) -> Result<Decision, SyncError> {
+    let (gh, identity) = open_repository(call, connector, env_token).await?;
+    let github_input = &call.input.github;
+    let label = gate_label(call);
     let found = find_issues(gh.as_ref(), gate, recorded, &identity, label).await?;
     let candidates = decide::candidates(
         gate,
