@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use function_sdk_rust::proto::v1::function_runner_service_server::FunctionRunnerService;
 use function_sdk_rust::proto::v1::{RunFunctionRequest, RunFunctionResponse};
-use function_sdk_rust::{request, resource, response};
+use function_sdk_rust::{request, response};
 use tonic::{Request, Response, Status};
 
 use crate::github::{Connector, Secret};
@@ -105,14 +105,13 @@ impl ReleaseFunction {
         deadline: Option<Duration>,
     ) -> RunFunctionResponse {
         let mut rsp = response::to(req, response::DEFAULT_TTL);
-        let input =
-            match Input::from_json(req.input.as_ref().map(resource::struct_to_json).as_ref()) {
-                Ok(input) => input,
-                Err(e) => {
-                    response::fatal(&mut rsp, e.to_string()).reason = Some("InvalidInput".into());
-                    return rsp;
-                }
-            };
+        let input = match Input::from_struct(req.input.as_ref()) {
+            Ok(input) => input,
+            Err(e) => {
+                response::fatal(&mut rsp, e.to_string()).reason = Some("InvalidInput".into());
+                return rsp;
+            }
+        };
         let composite = match request::observed_composite(req)
             .and_then(|r| r.resource.as_ref())
             .ok_or(crate::xr::CompositeError::Missing)
