@@ -347,7 +347,15 @@ async fn close_unneeded_issues(
     recorded: &GateStatus,
 ) -> Result<Vec<u64>, SyncError> {
     let (gh, identity) = open_repository(call, connector, env_token).await?;
-    let found = find_issues(gh.as_ref(), gate, recorded, &identity, gate_label(call)).await?;
+    let found = find_issues(
+        gh.as_ref(),
+        gate,
+        recorded,
+        &identity,
+        gate_label(call),
+        true,
+    )
+    .await?;
     let open = found
         .issue
         .iter()
@@ -388,7 +396,8 @@ async fn sync(
     let (gh, identity) = open_repository(call, connector, env_token).await?;
     let github_input = &call.input.github;
     let label = gate_label(call);
-    let found = find_issues(gh.as_ref(), gate, recorded, &identity, label).await?;
+    let list = must_list(gate, recorded, call.now, github_input.poll_interval.0);
+    let found = find_issues(gh.as_ref(), gate, recorded, &identity, label, list).await?;
     let candidates = decide::candidates(
         gate,
         policy,
@@ -446,18 +455,55 @@ fn is_own(issue: &Issue, identity: &str) -> bool {
     issue.author.eq_ignore_ascii_case(identity)
 }
 
+/// For how long after a gate starts every poll lists the gate label's issues: the time in
+/// which a duplicate can appear (two calls opening the issue at once, a status write
+/// lost right after opening it).
+const LIST_WINDOW: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+/// After [`LIST_WINDOW`], a gate still lists once in this period, at a phase taken from
+/// its key so that gates do not list together.
+const LIST_EVERY_SECS: i64 = 3600;
+
+/// Whether this poll lists every issue carrying the gate label, rather than reading the
+/// recorded issue by number. A listing costs one request per 100 approval issues in the
+/// repository (closed ones included), and every gate's listing goes to the same endpoint,
+/// which GitHub limits to 900 requests a minute: a pending gate lists only when it has no
+/// issue recorded for its key, in its first [`LIST_WINDOW`], and once an hour.
+fn must_list(
+    gate: &Gate<'_>,
+    recorded: &GateStatus,
+    now: chrono::DateTime<chrono::Utc>,
+    poll: Duration,
+) -> bool {
+    let same_key = recorded.gate_key.as_deref() == Some(gate.key);
+    let start = recorded.created_timestamp.filter(|_| same_key);
+    let (Some(_), Some(start)) = (recorded.issue.as_ref().filter(|_| same_key), start) else {
+        return true;
+    };
+    if now - start < LIST_WINDOW {
+        return true;
+    }
+    let phase = gate
+        .key
+        .bytes()
+        .fold(0i64, |h, b| (h * 31 + i64::from(b)) % LIST_EVERY_SECS);
+    let period = |t: i64| (t - phase).div_euclid(LIST_EVERY_SECS);
+    let poll = i64::try_from(poll.as_secs()).unwrap_or(i64::MAX).max(1);
+    period(now.timestamp()) != period(now.timestamp().saturating_sub(poll))
+}
+
 /// Finds the approval issue among the function's own issues carrying this key's marker:
-/// the gate label's issues (always listed: a conditional request, free while nothing
-/// changed) plus the issue recorded in status. A verdict the function wrote on any of
-/// them is final; otherwise the lowest-numbered one not retired wins, and the other open
-/// ones are duplicates, whatever the status recorded. Also finds open issues of this XR
-/// under an older key, to supersede.
+/// the gate label's issues (when `list`, else only if the recorded issue is gone or no
+/// longer carries the key) plus the issue recorded in status. A verdict the function
+/// wrote on any of them is final; otherwise the lowest-numbered one not retired wins, and
+/// the other open ones are duplicates, whatever the status recorded. Also finds open
+/// issues of this XR under an older key, to supersede.
 async fn find_issues(
     gh: &dyn GitHub,
     gate: &Gate<'_>,
     recorded: &GateStatus,
     identity: &str,
     label: &str,
+    list: bool,
 ) -> Result<Found, GitHubError> {
     let xr = format!("{}/{}", gate.namespace, gate.name);
     let mut candidates: Vec<Issue> = Vec::new();
@@ -482,8 +528,10 @@ async fn find_issues(
             _ => {}
         }
     };
-    for issue in gh.list_labelled_issues(label).await? {
-        sort(issue, &mut candidates, &mut superseded);
+    if list {
+        for issue in gh.list_labelled_issues(label).await? {
+            sort(issue, &mut candidates, &mut superseded);
+        }
     }
     // The recorded issue may have lost the label; read it by number too.
     if let Some(number) = recorded.issue.as_ref().map(|i| i.number)
@@ -494,6 +542,12 @@ async fn find_issues(
         && let Some(issue) = gh.get_issue(number).await?
     {
         sort(issue, &mut candidates, &mut superseded);
+    }
+    // Not listed, and the recorded issue is gone or no longer this key's: list after all.
+    if !list && candidates.is_empty() {
+        for issue in gh.list_labelled_issues(label).await? {
+            sort(issue, &mut candidates, &mut superseded);
+        }
     }
     candidates.sort_by_key(|i| i.number);
 
@@ -589,4 +643,94 @@ async fn execute(gh: &dyn GitHub, actions: &[Action]) -> Result<Option<Issue>, G
         }
     }
     Ok(opened)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xr::gate::IssueRef;
+    use chrono::{TimeDelta, TimeZone, Utc};
+    use serde_json::json;
+
+    const KEY: &str = "0123456789ab";
+
+    fn spec() -> GateSpec {
+        GateSpec::from_json(
+            &json!({"tenant": "my-service", "artifact_id": "ghcr.io/org/my-service:main-abc123",
+                    "source_environment": "dev", "target_environment": "staging"}),
+            false,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_pending_gate_lists_while_young_without_an_issue_and_once_an_hour() {
+        let spec = spec();
+        let gate = Gate {
+            spec: &spec,
+            key: KEY,
+            namespace: "platform-system",
+            name: "gate",
+            requester: None,
+        };
+        let start = Utc.with_ymd_and_hms(2026, 3, 1, 6, 0, 0).unwrap();
+        let poll = Duration::from_secs(30);
+        let recorded = GateStatus {
+            gate_key: Some(KEY.into()),
+            created_timestamp: Some(start),
+            issue: Some(IssueRef {
+                number: 1,
+                url: "https://github.com/acme/approvals/issues/1".into(),
+            }),
+            ..GateStatus::default()
+        };
+        assert!(must_list(&gate, &GateStatus::default(), start, poll));
+        let other_key = GateStatus {
+            gate_key: Some("ffffffffffff".into()),
+            ..recorded.clone()
+        };
+        assert!(must_list(
+            &gate,
+            &other_key,
+            start + TimeDelta::hours(5),
+            poll
+        ));
+        let no_issue = GateStatus {
+            issue: None,
+            ..recorded.clone()
+        };
+        assert!(must_list(
+            &gate,
+            &no_issue,
+            start + TimeDelta::hours(5),
+            poll
+        ));
+        assert!(must_list(
+            &gate,
+            &recorded,
+            start + TimeDelta::minutes(9),
+            poll
+        ));
+        // After the first ten minutes: once in every hour of polls, whichever hour.
+        for hour in [1, 7, 30] {
+            let from = start + TimeDelta::hours(hour);
+            let listings = (0..120)
+                .filter(|i| must_list(&gate, &recorded, from + TimeDelta::seconds(30 * i), poll))
+                .count();
+            assert_eq!(listings, 1, "hour {hour}");
+        }
+        // A longer poll interval still lists once an hour.
+        let slow = Duration::from_secs(300);
+        let listings = (0..12)
+            .filter(|i| {
+                must_list(
+                    &gate,
+                    &recorded,
+                    start + TimeDelta::hours(2) + TimeDelta::seconds(300 * i),
+                    slow,
+                )
+            })
+            .count();
+        assert_eq!(listings, 1);
+    }
 }
