@@ -347,18 +347,27 @@ async fn close_unneeded_issues(
     recorded: &GateStatus,
 ) -> Result<Vec<u64>, SyncError> {
     let (gh, identity) = open_repository(call, connector, env_token).await?;
+    let label = gate_label(call);
     let found = find_issues(
         gh.as_ref(),
         gate,
         recorded,
         &identity,
-        gate_label(call),
+        label,
         true,
+        call.now,
     )
     .await?;
+    // An issue that already carries a verdict for this key keeps it (the function wrote it,
+    // then could not close the issue): a retirement marker after it would erase it.
+    let decided = matches!(
+        issue::written_verdict(&found.comments, &identity, gate.key),
+        Some(issue::WrittenVerdict::Decided(..))
+    );
     let open = found
         .issue
         .iter()
+        .filter(|_| !decided)
         .chain(&found.duplicates)
         .chain(&found.superseded)
         .filter(|i| i.state == IssueState::Open);
@@ -397,7 +406,16 @@ async fn sync(
     let github_input = &call.input.github;
     let label = gate_label(call);
     let list = must_list(gate, recorded, call.now, github_input.poll_interval.0);
-    let found = find_issues(gh.as_ref(), gate, recorded, &identity, label, list).await?;
+    let found = find_issues(
+        gh.as_ref(),
+        gate,
+        recorded,
+        &identity,
+        label,
+        list,
+        call.now,
+    )
+    .await?;
     let candidates = decide::candidates(
         gate,
         policy,
@@ -463,23 +481,27 @@ const LIST_WINDOW: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
 /// its key so that gates do not list together.
 const LIST_EVERY_SECS: i64 = 3600;
 
-/// Whether this poll lists every issue carrying the gate label, rather than reading the
-/// recorded issue by number. A listing costs one request per 100 approval issues in the
-/// repository (closed ones included), and every gate's listing goes to the same endpoint,
-/// which GitHub limits to 900 requests a minute: a pending gate lists only when it has no
-/// issue recorded for its key, in its first [`LIST_WINDOW`], and once an hour.
+/// Whether this poll lists every issue carrying the gate label from the start, rather
+/// than first reading the recorded issue by number. A listing costs one request per 100
+/// approval issues in the repository (closed ones included), and every gate's listing
+/// goes to the same endpoint, which GitHub limits to 900 requests a minute: a pending gate
+/// lists when it has no issue recorded for its key, in its first [`LIST_WINDOW`], and once
+/// an hour (and, decided in [`find_issues`], when its issue is younger than
+/// [`LIST_WINDOW`], gone, re-keyed or retired).
 fn must_list(
     gate: &Gate<'_>,
     recorded: &GateStatus,
     now: chrono::DateTime<chrono::Utc>,
     poll: Duration,
 ) -> bool {
-    let same_key = recorded.gate_key.as_deref() == Some(gate.key);
-    let start = recorded.created_timestamp.filter(|_| same_key);
-    let (Some(_), Some(start)) = (recorded.issue.as_ref().filter(|_| same_key), start) else {
+    if recorded.gate_key.as_deref() != Some(gate.key) || recorded.issue.is_none() {
         return true;
-    };
-    if now - start < LIST_WINDOW {
+    }
+    // Young gate: its issue is young too, and find_issues would list after reading it.
+    if recorded
+        .created_timestamp
+        .is_none_or(|start| now - start < LIST_WINDOW)
+    {
         return true;
     }
     let phase = gate
@@ -492,8 +514,9 @@ fn must_list(
 }
 
 /// Finds the approval issue among the function's own issues carrying this key's marker:
-/// the gate label's issues (when `list`, else only if the recorded issue is gone or no
-/// longer carries the key) plus the issue recorded in status. A verdict the function
+/// the gate label's issues (when `list`, else only if the recorded issue is gone, no
+/// longer carries the key, is younger than [`LIST_WINDOW`] or leaves no issue to
+/// follow) plus the issue recorded in status. A verdict the function
 /// wrote on any of them is final; otherwise the lowest-numbered one not retired wins, and
 /// the other open ones are duplicates, whatever the status recorded. Also finds open
 /// issues of this XR under an older key, to supersede.
@@ -504,10 +527,9 @@ async fn find_issues(
     identity: &str,
     label: &str,
     list: bool,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Found, GitHubError> {
     let xr = format!("{}/{}", gate.namespace, gate.name);
-    let mut candidates: Vec<Issue> = Vec::new();
-    let mut superseded: Vec<Issue> = Vec::new();
     let sort = |issue: Issue, candidates: &mut Vec<Issue>, superseded: &mut Vec<Issue>| {
         if !is_own(&issue, identity)
             || candidates
@@ -528,42 +550,64 @@ async fn find_issues(
             _ => {}
         }
     };
-    if list {
-        for issue in gh.list_labelled_issues(label).await? {
-            sort(issue, &mut candidates, &mut superseded);
+    let mut list = list;
+    let mut by_number: Option<Option<Issue>> = None;
+    let (read, chosen, superseded) = loop {
+        let mut candidates: Vec<Issue> = Vec::new();
+        let mut superseded: Vec<Issue> = Vec::new();
+        if list {
+            for issue in gh.list_labelled_issues(label).await? {
+                sort(issue, &mut candidates, &mut superseded);
+            }
         }
-    }
-    // The recorded issue may have lost the label; read it by number too.
-    if let Some(number) = recorded.issue.as_ref().map(|i| i.number)
-        && !candidates
-            .iter()
-            .chain(superseded.iter())
-            .any(|i| i.number == number)
-        && let Some(issue) = gh.get_issue(number).await?
-    {
-        sort(issue, &mut candidates, &mut superseded);
-    }
-    // Not listed, and the recorded issue is gone or no longer this key's: list after all.
-    if !list && candidates.is_empty() {
-        for issue in gh.list_labelled_issues(label).await? {
-            sort(issue, &mut candidates, &mut superseded);
+        // The recorded issue may have lost the label; read it by number too (once).
+        if let Some(number) = recorded.issue.as_ref().map(|i| i.number)
+            && !candidates
+                .iter()
+                .chain(superseded.iter())
+                .any(|i| i.number == number)
+        {
+            let issue = match &by_number {
+                Some(known) => known.clone(),
+                None => by_number.insert(gh.get_issue(number).await?).clone(),
+            };
+            if let Some(issue) = issue {
+                sort(issue, &mut candidates, &mut superseded);
+            }
         }
-    }
-    candidates.sort_by_key(|i| i.number);
+        // Unlisted, the recorded issue alone is enough only once it is this key's and old
+        // enough that no duplicate of it is expected.
+        if !list
+            && candidates
+                .first()
+                .is_none_or(|i| now - i.created_at < LIST_WINDOW)
+        {
+            list = true;
+            continue;
+        }
+        candidates.sort_by_key(|i| i.number);
 
-    let mut read: Vec<(Issue, Vec<Comment>, Option<issue::WrittenVerdict>)> = Vec::new();
-    for issue in candidates {
-        let comments = gh.list_comments(issue.number).await?;
-        let verdict = issue::written_verdict(&comments, identity, gate.key);
-        read.push((issue, comments, verdict));
-    }
-    let chosen = read
-        .iter()
-        .position(|(_, _, v)| matches!(v, Some(issue::WrittenVerdict::Decided(..))))
-        .or_else(|| {
-            read.iter()
-                .position(|(_, _, v)| *v != Some(issue::WrittenVerdict::Retired))
-        });
+        let mut read: Vec<(Issue, Vec<Comment>, Option<issue::WrittenVerdict>)> = Vec::new();
+        for issue in candidates {
+            let comments = gh.list_comments(issue.number).await?;
+            let verdict = issue::written_verdict(&comments, identity, gate.key);
+            read.push((issue, comments, verdict));
+        }
+        let chosen = read
+            .iter()
+            .position(|(_, _, v)| matches!(v, Some(issue::WrittenVerdict::Decided(..))))
+            .or_else(|| {
+                read.iter()
+                    .position(|(_, _, v)| *v != Some(issue::WrittenVerdict::Retired))
+            });
+        // The recorded issue was retired (a duplicate, or superseded): the issue to follow,
+        // and any verdict on it, is among the others.
+        if chosen.is_none() && !list {
+            list = true;
+            continue;
+        }
+        break (read, chosen, superseded);
+    };
     let mut found = Found {
         issue: None,
         comments: Vec::new(),
@@ -664,7 +708,7 @@ mod tests {
     }
 
     #[test]
-    fn a_pending_gate_lists_while_young_without_an_issue_and_once_an_hour() {
+    fn a_pending_gate_lists_without_an_issue_for_its_key_and_once_an_hour() {
         let spec = spec();
         let gate = Gate {
             spec: &spec,
