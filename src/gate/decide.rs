@@ -250,6 +250,31 @@ fn excluded(gate: &Gate<'_>, policy: &Policy, identity: &str, login: &str) -> bo
                 .is_some_and(|r| r.eq_ignore_ascii_case(login)))
 }
 
+/// Closes `issue` if it is open, with `comment` first unless the function already wrote
+/// its retirement marker there (`retired`): a retry after a failed close never comments
+/// twice.
+pub fn retire(
+    actions: &mut Vec<Action>,
+    issue: &Issue,
+    retired: &BTreeSet<u64>,
+    comment: impl FnOnce() -> String,
+    reason: CloseReason,
+) {
+    if issue.state != IssueState::Open {
+        return;
+    }
+    if !retired.contains(&issue.number) {
+        actions.push(Action::Comment {
+            number: issue.number,
+            body: comment(),
+        });
+    }
+    actions.push(Action::Close {
+        number: issue.number,
+        reason,
+    });
+}
+
 /// Decides the gate. `recorded` is the observed XR's status; `labels` go on a new issue.
 pub fn decide(
     gate: &Gate<'_>,
@@ -304,34 +329,24 @@ pub fn decide(
         return decision;
     };
     for old in observed.superseded {
-        if old.state == IssueState::Open
-            && let Some(old_key) = issue::body_key(old)
-        {
-            if !observed.retired.contains(&old.number) {
-                decision.actions.push(Action::Comment {
-                    number: old.number,
-                    body: issue::superseded_comment(&old_key, issue.number),
-                });
-            }
-            decision.actions.push(Action::Close {
-                number: old.number,
-                reason: CloseReason::NotPlanned,
-            });
+        if let Some(old_key) = issue::body_key(old) {
+            retire(
+                &mut decision.actions,
+                old,
+                observed.retired,
+                || issue::superseded_comment(&old_key, issue.number),
+                CloseReason::NotPlanned,
+            );
         }
     }
     for dup in observed.duplicates {
-        if dup.state == IssueState::Open {
-            if !observed.retired.contains(&dup.number) {
-                decision.actions.push(Action::Comment {
-                    number: dup.number,
-                    body: issue::duplicate_comment(gate.key, issue.number),
-                });
-            }
-            decision.actions.push(Action::Close {
-                number: dup.number,
-                reason: CloseReason::Duplicate,
-            });
-        }
+        retire(
+            &mut decision.actions,
+            dup,
+            observed.retired,
+            || issue::duplicate_comment(gate.key, issue.number),
+            CloseReason::Duplicate,
+        );
     }
 
     let identity = observed.identity;
@@ -531,4 +546,4 @@ fn close_with(decision: &mut Decision, issue: &Issue, state: GateState) {
 
 #[cfg(test)]
 #[path = "decide_tests.rs"]
-mod tests;
+pub(crate) mod tests;

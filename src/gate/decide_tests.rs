@@ -6,7 +6,7 @@ use crate::xr::gate::IssueRef;
 use serde_json::json;
 
 const BOT: &str = "release-bot";
-const KEY: &str = "0123456789ab";
+pub(crate) const KEY: &str = "0123456789ab";
 
 fn at(hour: u32, minute: u32) -> DateTime<Utc> {
     format!("2026-03-01T{hour:02}:{minute:02}:00Z")
@@ -18,7 +18,8 @@ fn day2(hour: u32) -> DateTime<Utc> {
     format!("2026-03-02T{hour:02}:00:00Z").parse().unwrap()
 }
 
-fn spec() -> GateSpec {
+/// The gate spec the tests decide on (also used by the gate module's tests).
+pub(crate) fn spec() -> GateSpec {
     GateSpec::from_json(
         &json!({"tenant": "my-service", "artifact_id": "ghcr.io/org/my-service:main-abc123",
                 "source_environment": "dev", "target_environment": "staging",

@@ -364,6 +364,8 @@ async fn close_unneeded_issues(
         issue::written_verdict(&found.comments, &identity, gate.key),
         Some(issue::WrittenVerdict::Decided(..))
     );
+    let mut actions = Vec::new();
+    let mut closed = Vec::new();
     let open = found
         .issue
         .iter()
@@ -371,22 +373,17 @@ async fn close_unneeded_issues(
         .chain(&found.duplicates)
         .chain(&found.superseded)
         .filter(|i| i.state == IssueState::Open);
-    let mut actions = Vec::new();
-    let mut closed = Vec::new();
     for old in open {
         let Some(key) = issue::body_key(old) else {
             continue;
         };
-        if !found.retired.contains(&old.number) {
-            actions.push(Action::Comment {
-                number: old.number,
-                body: issue::not_required_comment(&key),
-            });
-        }
-        actions.push(Action::Close {
-            number: old.number,
-            reason: crate::github::CloseReason::NotPlanned,
-        });
+        decide::retire(
+            &mut actions,
+            old,
+            &found.retired,
+            || issue::not_required_comment(&key),
+            crate::github::CloseReason::NotPlanned,
+        );
         closed.push(old.number);
     }
     execute(gh.as_ref(), &actions).await?;
@@ -691,21 +688,10 @@ async fn execute(gh: &dyn GitHub, actions: &[Action]) -> Result<Option<Issue>, G
 
 #[cfg(test)]
 mod tests {
+    use super::decide::tests::{KEY, spec};
     use super::*;
     use crate::xr::gate::IssueRef;
     use chrono::{TimeDelta, TimeZone, Utc};
-    use serde_json::json;
-
-    const KEY: &str = "0123456789ab";
-
-    fn spec() -> GateSpec {
-        GateSpec::from_json(
-            &json!({"tenant": "my-service", "artifact_id": "ghcr.io/org/my-service:main-abc123",
-                    "source_environment": "dev", "target_environment": "staging"}),
-            false,
-        )
-        .unwrap()
-    }
 
     #[test]
     fn a_pending_gate_lists_without_an_issue_for_its_key_and_once_an_hour() {
