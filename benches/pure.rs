@@ -196,6 +196,7 @@ fn gate_decision_and_render(c: &mut Criterion) {
             gate: &gate,
             policy: &scene.policy,
             observed_status: &scene.status,
+            recorded: &recorded,
             now: now(),
         };
         c.bench_function(&format!("gate_render/{case}"), |b| {

@@ -6,7 +6,7 @@
 //! only state is a memo of parsed `pipeline.yaml` texts, which changes no answer.
 
 use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use function_sdk_rust::proto::v1::{
     MatchLabels, ResourceSelector, RunFunctionRequest, RunFunctionResponse, resource_selector,
@@ -68,7 +68,8 @@ pub fn require_pipeline(rsp: &mut RunFunctionResponse, tenant: &str, namespace: 
 
 /// `pipeline.yaml` texts already parsed, with their pipeline. Every call for a gate
 /// carries the same text, and parsing it was a quarter of a decided gate's call.
-static PARSED: LazyLock<Mutex<HashMap<String, PipelineConfig>>> = LazyLock::new(Mutex::default);
+static PARSED: LazyLock<Mutex<HashMap<String, Arc<PipelineConfig>>>> =
+    LazyLock::new(Mutex::default);
 /// Texts remembered at most; the memo starts over when full (one text per tenant).
 const PARSED_CAPACITY: usize = 256;
 
@@ -80,7 +81,7 @@ pub enum Lookup {
     /// Answered: the tenant has no pipeline ConfigMap.
     Absent,
     /// The tenant's pipeline.
-    Found(Box<PipelineConfig>),
+    Found(Arc<PipelineConfig>),
 }
 
 /// Reads the answer from `required_resources`, else `extra_resources`. A ConfigMap
@@ -123,21 +124,22 @@ pub fn find_pipeline(req: &RunFunctionRequest, tenant: &str) -> Result<Lookup, F
         .ok_or_else(|| invalid("is missing".into()))?;
     let parsed = || PARSED.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(pipeline) = parsed().get(text) {
-        return Ok(Lookup::Found(Box::new(pipeline.clone())));
+        return Ok(Lookup::Found(pipeline.clone()));
     }
     let docs = yaml::from_str_multi(text).map_err(|e| invalid(format!("is not YAML: {e}")))?;
     let doc = docs
         .into_iter()
         .next()
         .ok_or_else(|| invalid("is empty".into()))?;
-    let pipeline: PipelineConfig =
-        serde_json::from_value(doc).map_err(|e| invalid(format!("is not a pipeline: {e}")))?;
+    let pipeline: Arc<PipelineConfig> = serde_json::from_value::<PipelineConfig>(doc)
+        .map_err(|e| invalid(format!("is not a pipeline: {e}")))?
+        .into();
     let mut memo = parsed();
     if memo.len() >= PARSED_CAPACITY {
         memo.clear();
     }
     memo.insert(text.to_owned(), pipeline.clone());
-    Ok(Lookup::Found(Box::new(pipeline)))
+    Ok(Lookup::Found(pipeline))
 }
 
 /// The approval policy for the gate: the pipeline's rule and approvers for the pair
@@ -264,13 +266,13 @@ mod tests {
         let manual = pipeline(Rule::Manual, None);
         let automatic = pipeline(Rule::Automatic, None);
         let found = |p: &PipelineConfig| find_pipeline(&answered(p), "my-service").unwrap();
-        assert_eq!(found(&manual), Lookup::Found(Box::new(manual.clone())));
-        assert_eq!(found(&manual), Lookup::Found(Box::new(manual.clone())));
+        assert_eq!(found(&manual), Lookup::Found(Arc::new(manual.clone())));
+        assert_eq!(found(&manual), Lookup::Found(Arc::new(manual.clone())));
         assert_eq!(
             found(&automatic),
-            Lookup::Found(Box::new(automatic.clone()))
+            Lookup::Found(Arc::new(automatic.clone()))
         );
-        assert_eq!(found(&manual), Lookup::Found(Box::new(manual)));
+        assert_eq!(found(&manual), Lookup::Found(Arc::new(manual)));
     }
 
     #[test]

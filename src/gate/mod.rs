@@ -124,6 +124,7 @@ pub async fn compose(
         gate: &gate,
         policy: &policy,
         observed_status: &call.composite.status,
+        recorded: &recorded,
         now: call.now,
     };
     render::write(rsp, &scene, &outcome);

@@ -332,6 +332,8 @@ pub struct Scene<'a> {
     pub policy: &'a Policy,
     /// The observed XR's status, as recorded.
     pub observed_status: &'a Value,
+    /// The same, read (`GateStatus::from_json`).
+    pub recorded: &'a GateStatus,
     /// The time of this call.
     pub now: DateTime<Utc>,
 }
@@ -345,9 +347,9 @@ pub fn write(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome
         gate,
         policy,
         observed_status,
+        recorded,
         now,
     } = *scene;
-    let recorded = GateStatus::from_json(observed_status);
     let d = &outcome.decision;
     let synced = matches!(outcome.sync, Sync::Synced { .. });
 
