@@ -110,6 +110,7 @@ fn gate_decision_and_render(c: &mut Criterion) {
         key: &scene.key,
         namespace: "platform-system",
         name: "my-service-dev-to-staging",
+        uid: "",
         requester: Some("rita"),
     };
     let recorded = GateStatus::from_json(&scene.status);
@@ -145,11 +146,21 @@ fn gate_decision_and_render(c: &mut Criterion) {
     let mut approving = chatter.clone();
     approving.push(comment(5, "alice", "Checked the changelog.\n/approve", 90));
     let authorized = BTreeSet::new();
+    let binding = issue::Binding {
+        key: scene.key.clone(),
+        uid: String::new(),
+        start: opened,
+        deadline: opened + Duration::hours(24),
+    };
     for (case, comments) in [("pending", &chatter), ("approve_comment", &approving)] {
         let observed = Observed {
             identity: "release-bot",
             issue: Some(&issue),
+            binding: Some(&binding),
             comments,
+            events: &[],
+            tampering: &[],
+            blocked: false,
             duplicates: &[],
             superseded: &[],
             retired: &BTreeSet::new(),

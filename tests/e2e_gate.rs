@@ -113,12 +113,21 @@ async fn gate_lives_from_request_to_promotion_job_through_the_real_server() {
     let issue = cp.fake.issue(1).unwrap();
     assert_eq!(issue.state, "open");
     let comments = cp.fake.comments(1);
-    assert_eq!(comments.len(), 1);
-    assert_eq!(comments[0].user, LOGIN);
+    assert_eq!(
+        comments.len(),
+        2,
+        "the binding, then why the close did not count"
+    );
     assert!(
-        comments[0].body.contains("mallory is not an approver"),
+        comments[0].body.contains("release-gate:bind key="),
         "{}",
         comments[0].body
+    );
+    assert_eq!(comments[1].user, LOGIN);
+    assert!(
+        comments[1].body.contains("mallory is not an approver"),
+        "{}",
+        comments[1].body
     );
 
     // One approval of two: still pending, the approval counted.
@@ -179,7 +188,14 @@ async fn gate_lives_from_request_to_promotion_job_through_the_real_server() {
     assert_eq!(summaries.len(), 1, "{comments:#?}");
     assert!(summaries[0].body.starts_with("**Approved** by alice"));
     let job = done.composed("promotion-job").expect("the promotion Job");
-    assert_eq!(job["metadata"]["name"], format!("my-service-promote-{key}"));
+    assert_eq!(
+        job["metadata"]["name"],
+        format!("my-service-promote-{}", &key[..12])
+    );
+    assert_eq!(
+        job["metadata"]["annotations"]["release.zerotouch.dev/gate-key"],
+        key.as_str()
+    );
     assert_eq!(
         job["spec"]["template"]["spec"]["containers"][0]["image"],
         "ghcr.io/acme/promoter:v1"
@@ -356,7 +372,10 @@ async fn unchanged_pending_gate_polls_cost_only_not_modified_answers() {
         "{per_poll:?}"
     );
     let routes: Vec<Route> = seen.iter().take(per_poll[0]).map(|r| r.route).collect();
-    assert_eq!(routes, vec![Route::ListIssues, Route::ListComments]);
+    assert_eq!(
+        routes,
+        vec![Route::ListIssues, Route::ListComments, Route::ListEvents]
+    );
 
     // A change is seen on the next poll, at the cost of the answers that changed.
     cp.fake.comment_as(1, "alice", "/approve");
@@ -499,7 +518,11 @@ async fn closes_by_approvers_count_as_approvals_until_the_quorum() {
     );
     // Read again (a lost write): the close is counted once, not commented twice.
     cp.reconcile_lost_write().await;
-    assert_eq!(cp.fake.comments(1).len(), 1);
+    assert_eq!(
+        cp.fake.comments(1).len(),
+        2,
+        "the binding and the counted close"
+    );
 
     cp.fake.close_as(1, "bob", "completed");
     let done = cp.reconcile().await;

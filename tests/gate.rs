@@ -15,7 +15,7 @@
 //! - {at: ..., run: {record: true, artifact_id: ...}}   # the function ran
 //! - {at: ..., comment: {by: alice, body: /approve, issue: 1}}
 //! - {at: ..., close: {by: bob, reason: completed, issue: 1}}
-//! - {at: ..., open_copy: {by: release-bot, of: 1}}
+//! - {at: ..., open_copy: {by: release-bot, of: 1}}   # a second call's issue, bound
 //! fail: {server: 503}              # every GitHub call fails during the snapshotted call
 //! ```
 //!
@@ -206,9 +206,11 @@ fn play(case: &Case) -> (RunFunctionResponse, FakeGitHub) {
         } else if let Some(c) = step.get("delete") {
             fake.delete_issue(issue(c));
         } else if let Some(c) = step.get("open_copy") {
-            let of = fake.issue(c["of"].as_u64().unwrap()).unwrap();
-            fake.user_opens(
-                c["by"].as_str().unwrap(),
+            let number = c["of"].as_u64().unwrap();
+            let of = fake.issue(number).unwrap();
+            let by = c["by"].as_str().unwrap();
+            let copy = fake.user_opens(
+                by,
                 &NewIssue {
                     title: of.title,
                     body: of.body,
@@ -216,6 +218,14 @@ fn play(case: &Case) -> (RunFunctionResponse, FakeGitHub) {
                     assignees: Vec::new(),
                 },
             );
+            // The call that opened the copy bound it too, as the function does.
+            if let Some(binding) = fake
+                .comments(number)
+                .into_iter()
+                .find(|c| c.author == by && c.body.contains("release-gate:bind "))
+            {
+                fake.user_comments(copy.number, by, &binding.body);
+            }
         } else {
             panic!("unknown history step {step}");
         }

@@ -431,6 +431,7 @@ fn render(
         key,
         namespace,
         name,
+        uid: "6f1c2a4e-0000-4000-8000-000000000001",
         requester,
     };
     let deadline = Utc.with_ymd_and_hms(2026, 1, 2, 0, 0, 0).unwrap();
@@ -576,7 +577,7 @@ proptest! {
         let genuine: std::collections::BTreeMap<String, String> = [
             ("key", key.to_string()),
             ("xr", format!("{namespace}/{name}")),
-            ("deadline", "2026-01-02T00:00:00Z".to_string()),
+            ("uid", "6f1c2a4e-0000-4000-8000-000000000001".to_string()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
@@ -585,7 +586,10 @@ proptest! {
         prop_assert_eq!(issue::markers(marker_line), vec![genuine]);
         let issue = as_issue(&rendered.body);
         prop_assert_eq!(issue::body_key(&issue), Some(key.to_string()));
-        prop_assert_eq!(issue::body_xr(&issue), Some(format!("{namespace}/{name}")));
+        prop_assert_eq!(
+            issue::body_uid(&issue),
+            Some("6f1c2a4e-0000-4000-8000-000000000001".to_string())
+        );
         // The title is plain text: no mention, no control character.
         prop_assert!(!rendered.title.chars().any(char::is_control), "{:?}", rendered.title);
         for (i, _) in rendered.title.match_indices('@') {

@@ -26,6 +26,7 @@ const NAME: &str = "my-service-dev-to-staging";
 const ARTIFACT: &str = "ghcr.io/org/my-service:main-abc123";
 const BOT: &str = "release-bot";
 const REQUESTER: &str = "rita";
+const UID: &str = "6f1c2a4e-0000-4000-8000-000000000001";
 
 fn at(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text)
@@ -101,7 +102,7 @@ impl World {
         let mut xr = json!({
             "apiVersion": "platform.zerotouch.dev/v1alpha1",
             "kind": "XPromotionGate",
-            "metadata": {"name": NAME, "namespace": NAMESPACE,
+            "metadata": {"name": NAME, "namespace": NAMESPACE, "uid": UID,
                          "annotations": {"release.zerotouch.dev/requested-by": REQUESTER}},
             "spec": {"tenant": "my-service", "artifact_id": ARTIFACT,
                      "source_environment": "dev", "target_environment": "staging",
@@ -157,7 +158,22 @@ impl World {
             "{:?}",
             rsp.results
         );
-        self.status = Some(status_of(&rsp));
+        // Crossplane writes the conditions into the XR's status too.
+        let mut status = status_of(&rsp);
+        status["conditions"] = rsp
+            .conditions
+            .iter()
+            .map(|c| {
+                let state = match function_sdk_rust::proto::v1::Status::try_from(c.status) {
+                    Ok(function_sdk_rust::proto::v1::Status::ConditionTrue) => "True",
+                    Ok(function_sdk_rust::proto::v1::Status::ConditionFalse) => "False",
+                    _ => "Unknown",
+                };
+                json!({"type": c.r#type, "status": state, "reason": c.reason,
+                       "message": c.message.clone().unwrap_or_default()})
+            })
+            .collect();
+        self.status = Some(status);
         rsp
     }
 
@@ -368,6 +384,7 @@ async fn an_issue_someone_else_opened_with_the_gate_s_marker_is_never_read() {
     let key = gate_key(KeyParts {
         namespace: NAMESPACE,
         name: NAME,
+        uid: UID,
         tenant: "my-service",
         source: "dev",
         target: "staging",
@@ -454,14 +471,18 @@ async fn an_edit_after_the_deadline_makes_a_comment_count_no_more() {
 }
 
 #[tokio::test]
-async fn an_approval_edited_into_a_rejection_before_it_was_read_is_a_rejection() {
+async fn an_approval_edited_into_a_rejection_before_it_was_read_holds_the_gate() {
+    // Nobody can tell who edited it: it is no answer either way, and the gate waits for
+    // alice to answer again.
     let mut world = World::new(Rules::default());
     let issue = world.open().await;
     let id = world.comment(issue, "alice", "/approve", minutes(1));
     world.edit(id, "/reject", minutes(2));
     let rsp = world.reconcile(minutes(3)).await;
-    assert_eq!(status_of(&rsp)["gate_status"], "rejected");
+    assert_eq!(status_of(&rsp)["gate_status"], "pending");
     assert!(!has_job(&rsp));
+    world.comment(issue, "alice", "/reject", minutes(4));
+    assert_eq!(world.state_at(minutes(5)).await, "rejected");
 }
 
 #[tokio::test]
@@ -481,12 +502,49 @@ async fn an_approval_edited_into_a_rejection_after_the_verdict_changes_nothing()
 }
 
 #[tokio::test]
-async fn a_rejection_edited_into_an_approval_before_it_was_read_is_an_approval() {
+async fn a_rejection_edited_into_an_approval_before_it_was_read_approves_nothing() {
     let mut world = World::new(Rules::default());
     let issue = world.open().await;
     let id = world.comment(issue, "bob", "/reject", minutes(1));
     world.edit(id, "/approve", minutes(2));
-    assert_eq!(world.state_at(minutes(3)).await, "approved");
+    let rsp = world.reconcile(minutes(3)).await;
+    assert_eq!(status_of(&rsp)["gate_status"], "pending");
+    assert!(!has_job(&rsp));
+    let approved = rsp
+        .conditions
+        .iter()
+        .find(|c| c.r#type == "Approved")
+        .unwrap();
+    assert_eq!(approved.reason, "Pending");
+    let message = approved.message.clone().unwrap_or_default();
+    assert!(
+        message.contains(&format!("comment {id} by bob")),
+        "the condition names the edited comment: {message}"
+    );
+    let warnings: Vec<&str> = rsp
+        .results
+        .iter()
+        .filter(|r| r.severity == Severity::Warning as i32)
+        .map(|r| r.message.as_str())
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains(&format!("comment {id} by bob")),
+        "{warnings:?}"
+    );
+    // Said once: the next poll, with the condition recorded, warns no more.
+    let again = world.reconcile(minutes(4)).await;
+    assert!(
+        !again
+            .results
+            .iter()
+            .any(|r| r.severity == Severity::Warning as i32),
+        "{:?}",
+        again.results
+    );
+    // bob answers again, in a new comment: his answer counts as he posted it.
+    world.comment(issue, "bob", "/approve", minutes(5));
+    assert_eq!(world.state_at(minutes(6)).await, "approved");
 }
 
 // ----- RBAC -----

@@ -487,6 +487,7 @@ async fn hundreds_of_gates_under_random_faults_reach_exactly_the_verdicts_people
             let key = gate_key(KeyParts {
                 namespace: NAMESPACE,
                 name: &name,
+                uid: "",
                 tenant: TENANT,
                 source: "dev",
                 target: "staging",

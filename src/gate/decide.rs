@@ -8,12 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::github::{CloseReason, Comment, Issue, IssueState, NewIssue};
+use crate::github::{CloseReason, Comment, EventKind, Issue, IssueEvent, IssueState, NewIssue};
 use crate::input::Permission;
 use crate::policy::Rule;
 use crate::xr::gate::{Approval, GateSpec, GateState, GateStatus, IssueRef, Via};
 
-use super::issue::{self, Command, WrittenVerdict};
+use super::issue::{self, Binding, Command, WrittenVerdict};
 
 /// The gate being decided.
 #[derive(Debug, Clone, Copy)]
@@ -26,6 +26,8 @@ pub struct Gate<'a> {
     pub namespace: &'a str,
     /// The XR's name.
     pub name: &'a str,
+    /// The XR's uid (empty when the XR has none, as in a local render).
+    pub uid: &'a str,
     /// The requester's login, from the `requested-by` annotation.
     pub requester: Option<&'a str>,
 }
@@ -66,12 +68,23 @@ pub struct Observed<'a> {
     pub identity: &'a str,
     /// The approval issue for this key (the lowest-numbered live one), if any.
     pub issue: Option<&'a Issue>,
+    /// What binds it to this gate (its start and deadline).
+    pub binding: Option<&'a Binding>,
     /// Its comments, oldest first.
     pub comments: &'a [Comment],
+    /// Its events (closes and reopens with their actor), oldest first.
+    pub events: &'a [IssueEvent],
+    /// What someone changed that the function will not read, found while choosing the
+    /// issue ([`super::select`]).
+    pub tampering: &'a [String],
+    /// An issue of the function carries this key but lost its binding: no other issue is
+    /// opened for the key (answers given there may have been a veto).
+    pub blocked: bool,
     /// Other open issues for the same key.
     pub duplicates: &'a [Issue],
-    /// Open issues of this XR under an older key (an earlier artifact).
-    pub superseded: &'a [Issue],
+    /// Open issues of this XR under an older key (an earlier artifact), with that key
+    /// as their binding says.
+    pub superseded: &'a [(Issue, String)],
     /// Issues (duplicates or superseded) that already carry the function's retirement
     /// comment: a retry after a failed close only closes them.
     pub retired: &'a BTreeSet<u64>,
@@ -124,6 +137,12 @@ pub struct Decision {
     pub issue: Option<IssueRef>,
     /// Approved without a person: automatic rule and `approval_required: false`.
     pub automatic: bool,
+    /// Why approval is held back although the answers would approve: an approver's
+    /// answer was edited (or the issue lost its binding).
+    pub held: Option<String>,
+    /// What someone changed on GitHub that the function does not read, each said once
+    /// in a Warning.
+    pub tampering: Vec<String>,
     /// GitHub actions to take, in order.
     pub actions: Vec<Action>,
 }
@@ -159,6 +178,8 @@ pub fn settled(
             automatic: state == GateState::Approved
                 && recorded.issue.is_none()
                 && !policy.needs_approval(gate.spec),
+            held: None,
+            tampering: Vec::new(),
             actions: Vec::new(),
         });
     }
@@ -172,6 +193,8 @@ pub fn settled(
             deadline: deadline(gate.spec, start),
             issue: None,
             automatic: true,
+            held: None,
+            tampering: Vec::new(),
             actions: Vec::new(),
         });
     }
@@ -196,6 +219,8 @@ pub fn from_recorded(gate: &Gate<'_>, recorded: &GateStatus, now: DateTime<Utc>)
             deadline: deadline(gate.spec, start),
             issue: None,
             automatic: false,
+            held: None,
+            tampering: Vec::new(),
             actions: Vec::new(),
         };
     }
@@ -211,43 +236,50 @@ pub fn from_recorded(gate: &Gate<'_>, recorded: &GateStatus, now: DateTime<Utc>)
             .unwrap_or_else(|| deadline(gate.spec, start)),
         issue: recorded.issue.clone(),
         automatic: false,
+        held: None,
+        tampering: Vec::new(),
         actions: Vec::new(),
     }
 }
 
 /// Logins whose team membership or permission must be looked up before deciding: the
-/// authors of `/approve` and `/reject` comments and the closer, unless already listed,
-/// never counted, or the policy has no team or permission rule.
+/// authors of commands and of edited comments, and whoever closed the issue, unless
+/// already listed, never counted, or the policy has no team or permission rule.
 pub fn candidates(
     gate: &Gate<'_>,
     policy: &Policy,
     identity: &str,
-    issue: Option<&Issue>,
     comments: &[Comment],
+    events: &[IssueEvent],
 ) -> BTreeSet<String> {
     if policy.teams.is_empty() && policy.min_permission.is_none() {
         return BTreeSet::new();
     }
-    let closer = issue
-        .filter(|i| i.state == IssueState::Closed)
-        .and_then(|i| i.closed_by.as_deref());
+    let closers = events
+        .iter()
+        .filter(|e| e.kind == EventKind::Closed)
+        .filter_map(|e| e.actor.as_deref());
     comments
         .iter()
-        .filter(|c| issue::parse_command(&c.body).is_some())
+        .filter(|c| issue::edited(c) || issue::parse_command(&c.body).is_some())
         .map(|c| c.author.as_str())
-        .chain(closer)
+        .chain(closers)
         .filter(|login| !policy.lists(login) && !excluded(gate, policy, identity, login))
         .map(str::to_ascii_lowercase)
         .collect()
 }
 
-/// Never counted: the function itself, and the requester unless self-approval is on.
+/// Never counted as an approval: the function itself, and the requester unless
+/// self-approval is on.
 fn excluded(gate: &Gate<'_>, policy: &Policy, identity: &str, login: &str) -> bool {
     login.eq_ignore_ascii_case(identity)
-        || (!policy.allow_self_approval
-            && gate
-                .requester
-                .is_some_and(|r| r.eq_ignore_ascii_case(login)))
+        || (!policy.allow_self_approval && is_requester(gate, login))
+}
+
+/// Whether `login` requested this promotion: they may always withdraw it.
+fn is_requester(gate: &Gate<'_>, login: &str) -> bool {
+    gate.requester
+        .is_some_and(|r| r.eq_ignore_ascii_case(login))
 }
 
 /// Closes `issue` if it is open, with `comment` first unless the function already wrote
@@ -276,6 +308,12 @@ pub fn retire(
 }
 
 /// Decides the gate. `recorded` is the observed XR's status; `labels` go on a new issue.
+///
+/// The trust rules live here: only an authorized approver's comment as its author posted
+/// it is an answer (an edited one holds approval back until they answer again); closes
+/// count by the actor GitHub's events name, however the issue was reopened since; only
+/// answers between the gate's start and its deadline count; the function's own records
+/// count only as it wrote them.
 pub fn decide(
     gate: &Gate<'_>,
     recorded: &GateStatus,
@@ -288,19 +326,12 @@ pub fn decide(
         return decision;
     }
     let same_key = recorded.gate_key.as_deref() == Some(gate.key);
-    // The gate's start: recorded, else the one its issue was opened with (a replacement
-    // issue carries the original deadline), else the issue's creation, else now.
-    let timeout = Duration::hours(i64::from(gate.spec.timeout_hours));
+    // The gate's start: recorded, else the one the function bound its issue to (it
+    // survives a lost status write and a replaced issue), else now.
     let start = recorded
         .created_timestamp
         .filter(|_| same_key)
-        .or_else(|| {
-            observed
-                .issue
-                .and_then(issue::body_deadline)
-                .map(|d| d - timeout)
-        })
-        .or(observed.issue.map(|i| i.created_at))
+        .or(observed.binding.map(|b| b.start))
         .unwrap_or(now);
     let deadline = deadline(gate.spec, start);
     let mut decision = Decision {
@@ -315,12 +346,16 @@ pub fn decide(
             url: i.html_url.clone(),
         }),
         automatic: false,
+        held: None,
+        tampering: observed.tampering.to_vec(),
         actions: Vec::new(),
     };
     let Some(issue) = observed.issue else {
         if now >= deadline {
             decision.state = GateState::Timeout;
             decision.decided_at = Some(deadline);
+        } else if observed.blocked {
+            decision.held = Some(BLOCKED.into());
         } else {
             decision.actions.push(Action::Open(issue::new_issue(
                 gate, policy, deadline, labels,
@@ -328,16 +363,14 @@ pub fn decide(
         }
         return decision;
     };
-    for old in observed.superseded {
-        if let Some(old_key) = issue::body_key(old) {
-            retire(
-                &mut decision.actions,
-                old,
-                observed.retired,
-                || issue::superseded_comment(&old_key, issue.number),
-                CloseReason::NotPlanned,
-            );
-        }
+    for (old, old_key) in observed.superseded {
+        retire(
+            &mut decision.actions,
+            old,
+            observed.retired,
+            || issue::superseded_comment(old_key, issue.number),
+            CloseReason::NotPlanned,
+        );
     }
     for dup in observed.duplicates {
         retire(
@@ -350,6 +383,12 @@ pub fn decide(
     }
 
     let identity = observed.identity;
+    for c in issue::edited_records(observed.comments, identity) {
+        decision.tampering.push(format!(
+            "the function's comment {} on issue #{} was edited; it is no longer read",
+            c.id, issue.number
+        ));
+    }
     // A verdict the function already wrote is final: the status write may have been
     // lost, GitHub still holds it.
     if let Some(WrittenVerdict::Decided(state, approvals)) =
@@ -370,6 +409,11 @@ pub fn decide(
         !excluded(gate, policy, identity, login)
             && (policy.lists(login) || observed.authorized.contains(&login.to_ascii_lowercase()))
     };
+    // The requester may not approve (unless allowed) but may always withdraw.
+    let may_reject = |login: &str| {
+        !login.eq_ignore_ascii_case(identity) && (authorized(login) || is_requester(gate, login))
+    };
+    let in_window = |at: DateTime<Utc>| start <= at && at <= deadline;
     let mut approvals: BTreeMap<String, Approval> = BTreeMap::new();
     let mut add = |approval: Approval| {
         let entry = approvals
@@ -379,97 +423,139 @@ pub fn decide(
             *entry = approval;
         }
     };
-    for counted in issue::counted_closes(observed.comments, identity, gate.key) {
-        add(counted);
-    }
     let mut rejection: Option<Approval> = None;
     let mut reject = |r: Approval| {
         if rejection.as_ref().is_none_or(|old| r.at < old.at) {
             rejection = Some(r);
         }
     };
+
+    // Comments: only as their authors posted them.
+    let mut held: Option<&Comment> = None;
     for comment in observed.comments {
-        // An edit re-dates a comment: the body as it is now must predate the deadline.
-        if comment.updated_at > deadline || !authorized(&comment.author) {
+        if !in_window(comment.created_at) || comment.author.eq_ignore_ascii_case(identity) {
+            continue;
+        }
+        if issue::edited(comment) {
+            // Someone may have turned a veto into something else. It holds approval
+            // until its author answers again in a new comment.
+            let answered_again = observed.comments.iter().any(|later| {
+                later.author.eq_ignore_ascii_case(&comment.author)
+                    && later.created_at > comment.created_at
+                    && in_window(later.created_at)
+                    && !issue::edited(later)
+                    && issue::parse_command(&later.body).is_some()
+            });
+            if may_reject(&comment.author) && !answered_again {
+                held = held.or(Some(comment));
+                decision.tampering.push(format!(
+                    "comment {} by {} on issue #{} was edited after it was posted",
+                    comment.id, comment.author, issue.number
+                ));
+            }
             continue;
         }
         let answer = Approval {
             login: comment.author.clone(),
-            at: comment.updated_at,
+            at: comment.created_at,
             via: Via::Comment,
         };
         match issue::parse_command(&comment.body) {
-            Some(Command::Approve) => add(answer),
-            Some(Command::Reject) => reject(answer),
-            None => {}
+            Some(Command::Approve) if authorized(&comment.author) => add(answer),
+            Some(Command::Reject) if may_reject(&comment.author) => reject(answer),
+            _ => {}
         }
     }
 
-    // A close by a person: an answer when authorized and in time, else undone.
-    let mut undo: Option<(String, DateTime<Utc>, String)> = None;
-    let mut close_approval: Option<Approval> = None;
-    // An unknown closer is never authorized; the placeholder cannot be a GitHub login
-    // (logins have no spaces), so no listed user can match it.
-    const UNKNOWN_CLOSER: &str = "an unknown user";
-    let human_close = (issue.state == IssueState::Closed)
-        .then(|| issue.closed_by.as_deref().unwrap_or(UNKNOWN_CLOSER))
-        .filter(|closer| !closer.eq_ignore_ascii_case(identity));
-    if let Some(closer) = human_close {
-        let at = issue.closed_at.unwrap_or(now);
-        if at <= deadline {
-            let why = if closer == UNKNOWN_CLOSER {
-                Some("GitHub does not say who closed it".to_owned())
-            } else if excluded(gate, policy, identity, closer) {
-                Some("the requester cannot approve their own promotion".to_owned())
-            } else if !authorized(closer) {
-                Some(format!(
-                    "{} is not an approver for this promotion",
-                    issue::escape(closer)
-                ))
-            } else {
-                match issue.state_reason {
-                    Some(CloseReason::Completed) => {
-                        let a = Approval {
-                            login: closer.to_owned(),
-                            at,
-                            via: Via::Close,
-                        };
-                        close_approval = Some(a.clone());
-                        add(a);
-                        None
-                    }
-                    Some(CloseReason::NotPlanned) => {
-                        reject(Approval {
-                            login: closer.to_owned(),
-                            at,
-                            via: Via::Close,
-                        });
-                        None
-                    }
-                    _ => Some(
-                        "only a close as completed (approve) or as not planned (reject) is an answer"
-                            .to_owned(),
-                    ),
-                }
-            };
-            if let Some(why) = why {
-                undo = Some((closer.to_owned(), at, why));
-            }
+    // Closes: every close GitHub's events record, by whoever GitHub says did it, even
+    // if the issue was reopened since.
+    let mut last_close: Option<(&str, DateTime<Utc>, Option<String>)> = None;
+    for event in observed.events {
+        if event.kind != EventKind::Closed {
+            continue;
         }
+        let closer = event.actor.as_deref();
+        if closer.is_some_and(|c| c.eq_ignore_ascii_case(identity)) {
+            last_close = None;
+            continue;
+        }
+        let at = event.created_at;
+        let answer = |login: &str| Approval {
+            login: login.to_owned(),
+            at,
+            via: Via::Close,
+        };
+        let why = match closer {
+            _ if !in_window(at) => {
+                Some("it came outside the time this request was open".to_owned())
+            }
+            None => Some("GitHub does not say who closed it".to_owned()),
+            Some(_) if event.commit_id.is_some() => {
+                Some("a commit or pull request closed it, not a person".to_owned())
+            }
+            Some(login) => match event.state_reason {
+                Some(CloseReason::Completed) if authorized(login) => {
+                    add(answer(login));
+                    None
+                }
+                Some(CloseReason::NotPlanned) if may_reject(login) => {
+                    reject(answer(login));
+                    None
+                }
+                _ if excluded(gate, policy, identity, login) => {
+                    Some("the requester cannot approve their own promotion".to_owned())
+                }
+                _ if !authorized(login) => Some(format!(
+                    "{} is not an approver for this promotion",
+                    issue::escape(login)
+                )),
+                _ => Some(
+                    "only a close as completed (approve) or as not planned (reject) is an answer"
+                        .to_owned(),
+                ),
+            },
+        };
+        last_close = Some((closer.unwrap_or(UNKNOWN_CLOSER), at, why));
+    }
+    // Closed, and GitHub's events name no close after the function's own: nobody known.
+    if issue.state == IssueState::Closed
+        && last_close.is_none()
+        && !issue
+            .closed_by
+            .as_deref()
+            .is_some_and(|c| c.eq_ignore_ascii_case(identity))
+    {
+        let at = issue.closed_at.unwrap_or(now);
+        last_close = Some((
+            UNKNOWN_CLOSER,
+            at,
+            Some("GitHub does not say who closed it".to_owned()),
+        ));
     }
 
     let mut approvals: Vec<Approval> = approvals.into_values().collect();
     approvals.sort_by(|a, b| (a.at, &a.login).cmp(&(b.at, &b.login)));
     let needed = policy.min_approvals.max(1);
+    let quorum = approvals.len() >= needed as usize;
     decision.state = if rejection.is_some() {
         GateState::Rejected
-    } else if approvals.len() >= needed as usize {
+    } else if quorum && held.is_none() && !observed.blocked {
         GateState::Approved
     } else if now >= deadline {
         GateState::Timeout
     } else {
         GateState::Pending
     };
+    if decision.state == GateState::Pending {
+        decision.held = match held {
+            Some(c) => Some(format!(
+                "approval is held: comment {} by {} on issue #{} was edited after it was posted, so it is no answer and may have been one; {} must answer again in a new comment",
+                c.id, c.author, issue.number, c.author
+            )),
+            None if observed.blocked => Some(BLOCKED.into()),
+            None => None,
+        };
+    }
     decision.decided_at = match decision.state {
         GateState::Approved => quorum_time(&approvals, needed),
         GateState::Rejected => rejection.as_ref().map(|r| r.at),
@@ -495,21 +581,29 @@ pub fn decide(
         close_with(&mut decision, issue, state);
         return decision;
     }
-    if let Some((closer, at, why)) = undo {
-        if !issue::close_answered(observed.comments, identity, &closer, at) {
+    // Still closed by a person: reopen it, saying once why the close did or did not count.
+    if issue.state == IssueState::Closed
+        && let Some((closer, at, why)) = last_close
+        && at <= deadline
+    {
+        let answered = issue::close_answered(observed.comments, identity, closer, at);
+        if !answered {
+            let body = match &why {
+                Some(why) => issue::undone_comment(gate.key, closer, at, why),
+                None => issue::counted_comment(
+                    gate.key,
+                    &Approval {
+                        login: closer.to_owned(),
+                        at,
+                        via: Via::Close,
+                    },
+                    decision.approvals.len(),
+                    needed,
+                ),
+            };
             decision.actions.push(Action::Comment {
                 number: issue.number,
-                body: issue::undone_comment(gate.key, &closer, at, &why),
-            });
-        }
-        decision.actions.push(Action::Reopen {
-            number: issue.number,
-        });
-    } else if let Some(approval) = close_approval {
-        if !issue::close_answered(observed.comments, identity, &approval.login, approval.at) {
-            decision.actions.push(Action::Comment {
-                number: issue.number,
-                body: issue::counted_comment(gate.key, &approval, decision.approvals.len(), needed),
+                body,
             });
         }
         decision.actions.push(Action::Reopen {
@@ -518,6 +612,13 @@ pub fn decide(
     }
     decision
 }
+
+/// Why a gate whose issue lost its binding does not approve.
+const BLOCKED: &str = "approval is held: an approval issue of this gate lost the function's binding comment, so answers on it cannot be read; recreate the XR to ask again";
+
+/// The closer named when GitHub names none; it cannot be a GitHub login (logins have
+/// no spaces), so no listed user can match it.
+const UNKNOWN_CLOSER: &str = "an unknown user";
 
 /// When the quorum was reached: the time of the approval that completed it.
 fn quorum_time(approvals: &[Approval], needed: u32) -> Option<DateTime<Utc>> {

@@ -6,7 +6,9 @@ use crate::xr::gate::IssueRef;
 use serde_json::json;
 
 const BOT: &str = "release-bot";
-pub(crate) const KEY: &str = "0123456789ab";
+pub(crate) const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+const OLD_KEY: &str = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+const UID: &str = "6f1c2a4e-0000-4000-8000-000000000001";
 
 fn at(hour: u32, minute: u32) -> DateTime<Utc> {
     format!("2026-03-01T{hour:02}:{minute:02}:00Z")
@@ -64,6 +66,54 @@ fn closed(mut issue: Issue, by: &str, reason: CloseReason, when: DateTime<Utc>) 
     issue
 }
 
+fn event(
+    id: u64,
+    kind: EventKind,
+    by: &str,
+    reason: Option<CloseReason>,
+    when: DateTime<Utc>,
+) -> IssueEvent {
+    IssueEvent {
+        id,
+        kind,
+        actor: Some(by.into()),
+        created_at: when,
+        state_reason: reason,
+        commit_id: None,
+    }
+}
+
+fn close_event(id: u64, by: &str, reason: CloseReason, when: DateTime<Utc>) -> IssueEvent {
+    event(id, EventKind::Closed, by, Some(reason), when)
+}
+
+fn reopen_event(id: u64, by: &str, when: DateTime<Utc>) -> IssueEvent {
+    event(id, EventKind::Reopened, by, None, when)
+}
+
+/// A row whose issue `by` closed with `reason` at `when`, as the issue and its events say.
+fn closed_by(name: &'static str, by: &str, reason: CloseReason, when: DateTime<Utc>) -> Row {
+    Row {
+        issue: Some(closed(issue(1, KEY), by, reason.clone(), when)),
+        events: vec![close_event(1, by, reason, when)],
+        ..row(name)
+    }
+}
+
+fn edited(mut c: Comment, when: DateTime<Utc>) -> Comment {
+    c.updated_at = when;
+    c
+}
+
+fn binding() -> Binding {
+    Binding {
+        key: KEY.into(),
+        uid: UID.into(),
+        start: at(0, 0),
+        deadline: day2(0),
+    }
+}
+
 fn comment(id: u64, author: &str, body: &str, when: DateTime<Utc>) -> Comment {
     Comment {
         id,
@@ -81,8 +131,12 @@ struct Row {
     requester: Option<&'static str>,
     recorded: GateStatus,
     issue: Option<Issue>,
+    binding: Option<Binding>,
     comments: Vec<Comment>,
-    superseded: Vec<Issue>,
+    events: Vec<IssueEvent>,
+    tampering: Vec<String>,
+    blocked: bool,
+    superseded: Vec<(Issue, String)>,
     duplicates: Vec<Issue>,
     retired: BTreeSet<u64>,
     team_members: Vec<&'static str>,
@@ -90,6 +144,8 @@ struct Row {
     state: GateState,
     approvers: Vec<&'static str>,
     actions: Vec<&'static str>,
+    held: bool,
+    tampered: usize,
 }
 
 fn row(name: &'static str) -> Row {
@@ -99,7 +155,11 @@ fn row(name: &'static str) -> Row {
         requester: Some("rita"),
         recorded: GateStatus::default(),
         issue: Some(issue(1, KEY)),
+        binding: Some(binding()),
         comments: Vec::new(),
+        events: Vec::new(),
+        tampering: Vec::new(),
+        blocked: false,
         superseded: Vec::new(),
         duplicates: Vec::new(),
         retired: BTreeSet::new(),
@@ -108,6 +168,8 @@ fn row(name: &'static str) -> Row {
         state: GateState::Pending,
         approvers: Vec::new(),
         actions: Vec::new(),
+        held: false,
+        tampered: 0,
     }
 }
 
@@ -127,13 +189,18 @@ fn run(row: &Row) -> Decision {
         key: KEY,
         namespace: "platform-system",
         name: "gate",
+        uid: UID,
         requester: row.requester,
     };
     let authorized: BTreeSet<String> = row.team_members.iter().map(|s| s.to_string()).collect();
     let observed = Observed {
         identity: BOT,
         issue: row.issue.as_ref(),
+        binding: row.binding.as_ref(),
         comments: &row.comments,
+        events: &row.events,
+        tampering: &row.tampering,
+        blocked: row.blocked,
         duplicates: &row.duplicates,
         superseded: &row.superseded,
         retired: &row.retired,
@@ -161,34 +228,26 @@ fn table() -> Vec<Row> {
             ..row("open issue without answers stays pending with no action")
         },
         Row {
-            issue: Some(closed(
-                issue(1, KEY),
-                "alice",
-                CloseReason::Completed,
-                at(2, 0),
-            )),
             state: GateState::Approved,
             approvers: vec!["alice"],
             actions: vec!["comment #1"],
-            ..row("close as completed by an authorized user approves")
-        },
-        Row {
-            issue: Some(closed(
-                issue(1, KEY),
-                "mallory",
+            ..closed_by(
+                "close as completed by an authorized user approves",
+                "alice",
                 CloseReason::Completed,
                 at(2, 0),
-            )),
+            )
+        },
+        Row {
             actions: vec!["comment #1", "reopen #1"],
-            ..row("close by an unauthorized user is undone and stays pending")
-        },
-        Row {
-            issue: Some(closed(
-                issue(1, KEY),
+            ..closed_by(
+                "close by an unauthorized user is undone and stays pending",
                 "mallory",
                 CloseReason::Completed,
                 at(2, 0),
-            )),
+            )
+        },
+        Row {
             comments: vec![comment(
                 9,
                 BOT,
@@ -196,28 +255,31 @@ fn table() -> Vec<Row> {
                 at(2, 1),
             )],
             actions: vec!["reopen #1"],
-            ..row("an undone close already explained is only reopened")
+            ..closed_by(
+                "an undone close already explained is only reopened",
+                "mallory",
+                CloseReason::Completed,
+                at(2, 0),
+            )
         },
         Row {
-            issue: Some(closed(
-                issue(1, KEY),
+            actions: vec!["comment #1", "reopen #1"],
+            ..closed_by(
+                "close by the requester is undone",
                 "rita",
                 CloseReason::Completed,
                 at(2, 0),
-            )),
-            actions: vec!["comment #1", "reopen #1"],
-            ..row("close by the requester is undone")
+            )
         },
         Row {
-            issue: Some(closed(
-                issue(1, KEY),
+            state: GateState::Rejected,
+            actions: vec!["comment #1"],
+            ..closed_by(
+                "close as not planned by an authorized user rejects",
                 "alice",
                 CloseReason::NotPlanned,
                 at(2, 0),
-            )),
-            state: GateState::Rejected,
-            actions: vec!["comment #1"],
-            ..row("close as not planned by an authorized user rejects")
+            )
         },
         Row {
             policy: policy(2),
@@ -301,19 +363,19 @@ fn table() -> Vec<Row> {
             now: day2(1),
             state: GateState::Timeout,
             actions: vec!["comment #1", "close #1 not_planned"],
+            tampered: 1,
             ..row("a comment edited after the deadline does not count")
         },
         Row {
-            issue: Some(closed(
-                issue(1, KEY),
-                "alice",
-                CloseReason::Completed,
-                day2(0) + Duration::minutes(5),
-            )),
             now: day2(1),
             state: GateState::Timeout,
             actions: vec!["comment #1", "close #1 not_planned"],
-            ..row("a close after the deadline does not count")
+            ..closed_by(
+                "a close after the deadline does not count",
+                "alice",
+                CloseReason::Completed,
+                day2(0) + Duration::minutes(5),
+            )
         },
         Row {
             recorded: GateStatus {
@@ -333,18 +395,21 @@ fn table() -> Vec<Row> {
         },
         Row {
             policy: policy(2),
-            issue: Some(closed(
-                issue(1, KEY),
+            approvers: vec!["alice"],
+            actions: vec!["comment #1", "reopen #1"],
+            ..closed_by(
+                "a close by an approver below quorum counts once and reopens",
                 "alice",
                 CloseReason::Completed,
                 at(2, 0),
-            )),
-            approvers: vec!["alice"],
-            actions: vec!["comment #1", "reopen #1"],
-            ..row("a close by an approver below quorum counts once and reopens")
+            )
         },
         Row {
             policy: policy(2),
+            events: vec![
+                close_event(1, "alice", CloseReason::Completed, at(2, 0)),
+                reopen_event(2, BOT, at(2, 1)),
+            ],
             comments: vec![
                 comment(
                     1,
@@ -366,7 +431,7 @@ fn table() -> Vec<Row> {
             state: GateState::Approved,
             approvers: vec!["alice", "bob"],
             actions: vec!["comment #1", "close #1 completed"],
-            ..row("a counted close plus a later approve reaches the quorum")
+            ..row("a close the function reopened still counts with a later approve")
         },
         Row {
             issue: Some(closed(issue(1, KEY), BOT, CloseReason::Completed, at(3, 0))),
@@ -403,7 +468,7 @@ fn table() -> Vec<Row> {
                 ..GateStatus::default()
             },
             issue: None,
-            superseded: vec![issue(1, "oldoldoldold")],
+            superseded: vec![(issue(1, OLD_KEY), OLD_KEY.into())],
             actions: vec!["open"],
             ..row("a new artifact opens a new issue first")
         },
@@ -419,7 +484,7 @@ fn table() -> Vec<Row> {
                 ..GateStatus::default()
             },
             issue: Some(issue(2, KEY)),
-            superseded: vec![issue(1, "oldoldoldold")],
+            superseded: vec![(issue(1, OLD_KEY), OLD_KEY.into())],
             actions: vec!["comment #1", "close #1 not_planned"],
             ..row(
                 "a new artifact's issue supersedes the old open one; an old approval does not carry over",
@@ -433,7 +498,7 @@ fn table() -> Vec<Row> {
                 ..GateStatus::default()
             },
             issue: Some(issue(2, KEY)),
-            superseded: vec![issue(1, "oldoldoldold")],
+            superseded: vec![(issue(1, OLD_KEY), OLD_KEY.into())],
             retired: BTreeSet::from([1]),
             actions: vec!["close #1 not_planned"],
             ..row("a superseded issue already commented on is only closed, after a failed close")
@@ -449,6 +514,196 @@ fn table() -> Vec<Row> {
             actions: vec!["comment #3", "close #3 duplicate"],
             ..row("a second issue for the key is closed as a duplicate")
         },
+        // ----- what someone with write or triage access, not an approver, can try -----
+        Row {
+            comments: vec![edited(comment(4, "alice", "/approve", at(1, 0)), at(2, 0))],
+            held: true,
+            tampered: 1,
+            ..row("an approver's comment edited into /approve is no answer and holds approval")
+        },
+        Row {
+            comments: vec![
+                comment(4, "bob", "/approve", at(1, 0)),
+                edited(comment(5, "alice", "will look", at(1, 5)), at(2, 0)),
+            ],
+            approvers: vec!["bob"],
+            held: true,
+            tampered: 1,
+            ..row("an approver's edited comment holds back another approver's approval")
+        },
+        Row {
+            comments: vec![
+                edited(comment(4, "alice", "/reject", at(1, 0)), at(2, 0)),
+                comment(5, "alice", "/approve", at(3, 0)),
+            ],
+            state: GateState::Approved,
+            approvers: vec!["alice"],
+            actions: vec!["comment #1", "close #1 completed"],
+            ..row("an approver who answers again in a new comment lifts the hold")
+        },
+        Row {
+            comments: vec![
+                edited(comment(4, "alice", "/approve", at(1, 0)), at(2, 0)),
+                comment(5, "alice", "/approve", at(0, 30)),
+            ],
+            approvers: vec!["alice"],
+            held: true,
+            tampered: 1,
+            ..row("an answer older than the edited comment does not lift the hold")
+        },
+        Row {
+            comments: vec![
+                edited(comment(4, "mallory", "/approve", at(1, 0)), at(2, 0)),
+                comment(5, "bob", "/approve", at(3, 0)),
+            ],
+            state: GateState::Approved,
+            approvers: vec!["bob"],
+            actions: vec!["comment #1", "close #1 completed"],
+            ..row("an edited comment of someone who may not answer holds nothing")
+        },
+        Row {
+            comments: vec![edited(
+                comment(
+                    7,
+                    BOT,
+                    &issue::verdict_comment(KEY, GateState::Approved, &[], None, day2(0), 1),
+                    at(1, 0),
+                ),
+                at(2, 0),
+            )],
+            tampered: 1,
+            ..row("a verdict forged into the function's own comment is not read")
+        },
+        Row {
+            policy: policy(2),
+            comments: vec![
+                edited(
+                    comment(
+                        7,
+                        BOT,
+                        &issue::counted_comment(
+                            KEY,
+                            &Approval {
+                                login: "alice".into(),
+                                at: at(1, 0),
+                                via: Via::Close,
+                            },
+                            1,
+                            2,
+                        ),
+                        at(1, 0),
+                    ),
+                    at(2, 0),
+                ),
+                comment(8, "bob", "/approve", at(3, 0)),
+            ],
+            approvers: vec!["bob"],
+            tampered: 1,
+            ..row("a counted close forged into the function's comment counts nothing")
+        },
+        Row {
+            events: vec![
+                close_event(1, "alice", CloseReason::NotPlanned, at(2, 0)),
+                reopen_event(2, "mallory", at(2, 1)),
+            ],
+            comments: vec![comment(5, "bob", "/approve", at(3, 0))],
+            state: GateState::Rejected,
+            approvers: vec!["bob"],
+            actions: vec!["comment #1", "close #1 not_planned"],
+            ..row("an approver's close as not planned vetoes though someone reopened the issue")
+        },
+        Row {
+            events: vec![
+                close_event(1, "mallory", CloseReason::Completed, at(2, 0)),
+                close_event(2, "mallory", CloseReason::Completed, at(2, 5)),
+            ],
+            issue: Some(closed(
+                issue(1, KEY),
+                "mallory",
+                CloseReason::Completed,
+                at(2, 5),
+            )),
+            actions: vec!["comment #1", "reopen #1"],
+            ..row("closes by someone who may not answer count nothing and are undone")
+        },
+        Row {
+            events: vec![IssueEvent {
+                commit_id: Some("0123abc".into()),
+                ..close_event(1, "alice", CloseReason::Completed, at(2, 0))
+            }],
+            issue: Some(closed(
+                issue(1, KEY),
+                "alice",
+                CloseReason::Completed,
+                at(2, 0),
+            )),
+            actions: vec!["comment #1", "reopen #1"],
+            ..row("a close by a commit or pull request is no answer, whoever GitHub names")
+        },
+        Row {
+            issue: Some(closed(
+                issue(1, KEY),
+                "alice",
+                CloseReason::Completed,
+                at(2, 0),
+            )),
+            actions: vec!["comment #1", "reopen #1"],
+            ..row("a close GitHub's events do not record is no answer")
+        },
+        Row {
+            comments: vec![comment(
+                4,
+                "alice",
+                "/approve",
+                at(0, 0) - Duration::minutes(1),
+            )],
+            ..row("a comment from before the gate's start is not counted")
+        },
+        Row {
+            events: vec![close_event(
+                1,
+                "alice",
+                CloseReason::Completed,
+                at(0, 0) - Duration::minutes(1),
+            )],
+            ..row("a close from before the gate's start is not counted")
+        },
+        Row {
+            comments: vec![
+                comment(4, "bob", "/approve", at(1, 0)),
+                comment(5, "rita", "/reject", at(2, 0)),
+            ],
+            state: GateState::Rejected,
+            approvers: vec!["bob"],
+            actions: vec!["comment #1", "close #1 not_planned"],
+            ..row("the requester's /reject withdraws the request")
+        },
+        Row {
+            state: GateState::Rejected,
+            actions: vec!["comment #1"],
+            ..closed_by(
+                "the requester's close as not planned withdraws the request",
+                "rita",
+                CloseReason::NotPlanned,
+                at(2, 0),
+            )
+        },
+        Row {
+            issue: None,
+            binding: None,
+            blocked: true,
+            held: true,
+            tampered: 1,
+            tampering: vec!["issue #1 lost the function's binding comment".into()],
+            ..row("no issue is opened while one of the key lost its binding")
+        },
+        Row {
+            comments: vec![comment(4, "bob", "/approve", at(1, 0))],
+            blocked: true,
+            held: true,
+            approvers: vec!["bob"],
+            ..row("approval is held while an issue of the key lost its binding")
+        },
     ]
 }
 
@@ -459,10 +714,15 @@ fn decision_table() {
         let d = run(&row);
         let actions: Vec<String> = d.actions.iter().map(describe).collect();
         let approvers: Vec<&str> = d.approvals.iter().map(|a| a.login.as_str()).collect();
-        if d.state != row.state || actions != row.actions || approvers != row.approvers {
+        if d.state != row.state
+            || actions != row.actions
+            || approvers != row.approvers
+            || d.held.is_some() != row.held
+            || d.tampering.len() != row.tampered
+        {
             failures.push(format!(
-                "{}: got {:?} {approvers:?} {actions:?}, want {:?} {:?} {:?}",
-                row.name, d.state, row.state, row.approvers, row.actions
+                "{}: got {:?} {approvers:?} {actions:?} held {:?} tampering {:?}, want {:?} {:?} {:?} held {} tampering {}",
+                row.name, d.state, d.held, d.tampering, row.state, row.approvers, row.actions, row.held, row.tampered
             ));
         }
     }
@@ -478,6 +738,7 @@ fn automatic_rule_without_approval_required_is_settled_without_github() {
         key: KEY,
         namespace: "ns",
         name: "gate",
+        uid: UID,
         requester: None,
     };
     let automatic = Policy {
@@ -497,6 +758,7 @@ fn new_issue_escapes_the_requester_and_assigns_listed_approvers_but_not_the_requ
         key: KEY,
         namespace: "platform-system",
         name: "gate",
+        uid: UID,
         requester: Some("alice"),
     };
     let mut p = policy(2);
@@ -506,7 +768,7 @@ fn new_issue_escapes_the_requester_and_assigns_listed_approvers_but_not_the_requ
     assert!(!new.assignees.contains(&"alice".to_string()));
     assert_eq!(new.assignees.len(), 10);
     assert!(new.body.contains(&format!(
-        "<!-- release-gate:key={KEY} xr=platform-system/gate deadline=2026-03-02T00:00:00Z -->"
+        "<!-- release-gate:key={KEY} xr=platform-system/gate uid={UID} -->"
     )));
     assert!(new.body.contains("2 distinct approvals are needed"));
     assert!(new.body.contains("2026-03-02T00:00:00Z"));
@@ -518,43 +780,42 @@ fn new_issue_escapes_the_requester_and_assigns_listed_approvers_but_not_the_requ
 }
 
 #[test]
-fn candidates_are_unlisted_answerers_and_the_closer_only() {
+fn candidates_are_unlisted_answerers_editors_and_closers_only() {
     let spec = spec();
     let gate = Gate {
         spec: &spec,
         key: KEY,
         namespace: "ns",
         name: "gate",
+        uid: UID,
         requester: Some("rita"),
     };
-    let issue = closed(issue(1, KEY), "erin", CloseReason::Completed, at(2, 0));
+    let events = vec![close_event(1, "erin", CloseReason::Completed, at(2, 0))];
     let comments = vec![
         comment(1, "carol", "/approve", at(1, 0)),
         comment(2, "alice", "/approve", at(1, 0)),
         comment(3, "frank", "nice", at(1, 0)),
+        edited(comment(6, "gina", "nice", at(1, 0)), at(1, 5)),
         comment(4, "rita", "/approve", at(1, 0)),
         comment(5, BOT, "/approve", at(1, 0)),
     ];
-    let got = candidates(&gate, &policy(1), BOT, Some(&issue), &comments);
+    let got = candidates(&gate, &policy(1), BOT, &comments, &events);
     assert_eq!(
         got.into_iter().collect::<Vec<_>>(),
-        vec!["carol".to_string(), "erin".to_string()]
+        vec!["carol".to_string(), "erin".to_string(), "gina".to_string()]
     );
     let no_rules = Policy {
         teams: vec![],
         ..policy(1)
     };
-    assert!(candidates(&gate, &no_rules, BOT, Some(&issue), &comments).is_empty());
+    assert!(candidates(&gate, &no_rules, BOT, &comments, &events).is_empty());
 }
 
 #[test]
 fn a_replacement_issue_keeps_the_original_deadline_when_the_status_is_lost() {
-    // Issue #1 was deleted; #2 was opened the next day with the original deadline in its
-    // marker. With the status lost, the deadline must not move to #2's creation + 24 h.
+    // Issue #1 was deleted; #2 was opened the next day and bound to the original start.
+    // With the status lost, the deadline must not move to #2's creation + 24 h.
     let mut replacement = issue(2, KEY);
-    replacement.body = format!(
-        "<!-- release-gate:key={KEY} xr=platform-system/gate deadline=2026-03-02T00:00:00Z -->"
-    );
     replacement.created_at = day2(0) - Duration::minutes(30);
     let late = comment(7, "alice", "/approve", day2(1));
     let decision = run(&Row {
@@ -569,5 +830,20 @@ fn a_replacement_issue_keeps_the_original_deadline_when_the_status_is_lost() {
         decision.state,
         GateState::Timeout,
         "an answer after the real deadline does not count"
+    );
+}
+
+#[test]
+fn the_held_message_names_the_edited_comment_and_its_author() {
+    let d = run(&Row {
+        comments: vec![edited(comment(41, "alice", "/approve", at(1, 0)), at(2, 0))],
+        ..row("held")
+    });
+    let held = d.held.expect("held");
+    assert!(held.contains("comment 41 by alice on issue #1"), "{held}");
+    assert!(
+        d.tampering[0].contains("comment 41 by alice"),
+        "{:?}",
+        d.tampering
     );
 }

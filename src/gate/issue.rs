@@ -152,7 +152,8 @@ pub fn markers(text: &str) -> Vec<BTreeMap<String, String>> {
     out
 }
 
-/// The gate key in an issue body's marker.
+/// The gate key in an issue body's marker: a hint for finding issues, never trusted
+/// (anyone with write access can edit a body); the binding comment is the truth.
 pub fn body_key(issue: &Issue) -> Option<String> {
     markers(&issue.body)
         .into_iter()
@@ -160,22 +161,104 @@ pub fn body_key(issue: &Issue) -> Option<String> {
         .and_then(|m| m.get("key").cloned())
 }
 
-/// The deadline the issue was opened with, from its body marker: it survives the issue
-/// being replaced (a deleted issue) and the status write being lost.
-pub fn body_deadline(issue: &Issue) -> Option<DateTime<Utc>> {
+/// The uid of the XR an issue was opened for, from its body marker: a hint, like
+/// [`body_key`].
+pub fn body_uid(issue: &Issue) -> Option<String> {
     markers(&issue.body)
         .into_iter()
         .find(|m| !m.contains_key("verdict"))
-        .and_then(|m| m.get("deadline").cloned())
-        .and_then(|d| DateTime::parse_from_rfc3339(&d).ok())
-        .map(|d| d.with_timezone(&Utc))
+        .and_then(|m| m.get("uid").cloned())
 }
 
-/// The namespace/name of the XR an issue was opened for, from its body marker.
-pub fn body_xr(issue: &Issue) -> Option<String> {
-    markers(&issue.body)
-        .into_iter()
-        .find_map(|m| m.get("xr").cloned())
+/// Whether a comment was edited after it was posted: GitHub moves `updated_at` on every
+/// edit, by its author or by anyone with write access, and keeps naming the author.
+pub fn edited(comment: &Comment) -> bool {
+    comment.updated_at != comment.created_at
+}
+
+/// The function's own comments as it wrote them: authored by its identity and never
+/// edited (the function never edits a comment). Only their markers are records.
+pub fn own_records<'c>(
+    comments: &'c [Comment],
+    identity: &'c str,
+) -> impl Iterator<Item = &'c Comment> + 'c {
+    comments
+        .iter()
+        .filter(move |c| c.author.eq_ignore_ascii_case(identity) && !edited(c))
+}
+
+/// The function's own comments that someone edited: their markers are ignored.
+pub fn edited_records<'c>(
+    comments: &'c [Comment],
+    identity: &'c str,
+) -> impl Iterator<Item = &'c Comment> + 'c {
+    comments
+        .iter()
+        .filter(move |c| c.author.eq_ignore_ascii_case(identity) && edited(c))
+}
+
+/// What ties an issue to one gate: the marker of the comment the function posts on an
+/// issue right after opening it. Unlike the issue body, nobody but the function can
+/// write it unnoticed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// The gate key, in full.
+    pub key: String,
+    /// The XR's uid.
+    pub uid: String,
+    /// The gate's start: answers before it never count.
+    pub start: DateTime<Utc>,
+    /// The deadline: answers after it never count.
+    pub deadline: DateTime<Utc>,
+}
+
+/// The issue's binding: the first binding marker among the function's own unedited
+/// comments.
+pub fn binding(comments: &[Comment], identity: &str) -> Option<Binding> {
+    own_records(comments, identity)
+        .flat_map(|c| markers(&c.body))
+        .find(|m| m.contains_key("bind"))
+        .and_then(|m| {
+            let time = |f: &str| {
+                m.get(f)
+                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                    .map(|t| t.with_timezone(&Utc))
+            };
+            Some(Binding {
+                key: m.get("key")?.clone(),
+                uid: m.get("uid").cloned().unwrap_or_default(),
+                start: time("start")?,
+                deadline: time("deadline")?,
+            })
+        })
+}
+
+/// The comment that binds a newly opened issue to its gate. It restates what the
+/// approval is for, so approvers can see it even if someone edits the issue's body.
+pub fn binding_comment(gate: &Gate<'_>, start: DateTime<Utc>, deadline: DateTime<Utc>) -> String {
+    let spec = gate.spec;
+    format!(
+        "This request is for promoting {artifact} of tenant {tenant} from {source} to {target} \
+         (gate {xr}), answers from {start} until {deadline}. Only answers in comments as their \
+         authors posted them count: an edited comment is not an answer, so answer again in a \
+         new comment rather than editing one. If this issue's title or description says \
+         otherwise, it was edited.\n\n{marker}",
+        artifact = code(&spec.artifact_id),
+        tenant = code(&spec.tenant),
+        source = code(&spec.source_environment),
+        target = code(&spec.target_environment),
+        xr = code(&format!("XPromotionGate {}/{}", gate.namespace, gate.name)),
+        start = rfc3339(start),
+        deadline = rfc3339(deadline),
+        marker = marker(&[
+            ("bind", ""),
+            ("key", gate.key),
+            ("xr", &format!("{}/{}", gate.namespace, gate.name)),
+            ("uid", gate.uid),
+            ("start", &rfc3339(start)),
+            ("deadline", &rfc3339(deadline)),
+        ]),
+    )
 }
 
 fn approvals_field(approvals: &[Approval]) -> String {
@@ -210,11 +293,10 @@ pub enum WrittenVerdict {
     Retired,
 }
 
-/// The last verdict the function wrote on an issue for `key`, from its own comments.
+/// The last verdict the function wrote on an issue for `key`, from its own comments as
+/// it wrote them.
 pub fn written_verdict(comments: &[Comment], identity: &str, key: &str) -> Option<WrittenVerdict> {
-    comments
-        .iter()
-        .filter(|c| c.author.eq_ignore_ascii_case(identity))
+    own_records(comments, identity)
         .flat_map(|c| markers(&c.body))
         .filter(|m| m.get("key").map(String::as_str) == Some(key))
         .filter_map(|m| match m.get("verdict").map(String::as_str) {
@@ -231,22 +313,7 @@ pub fn written_verdict(comments: &[Comment], identity: &str, key: &str) -> Optio
                 }),
             None => None,
         })
-        .next_back()
-}
-
-/// Approvals by close that the function counted (and reopened the issue after).
-pub fn counted_closes(comments: &[Comment], identity: &str, key: &str) -> Vec<Approval> {
-    comments
-        .iter()
-        .filter(|c| c.author.eq_ignore_ascii_case(identity))
-        .flat_map(|c| markers(&c.body))
-        .filter(|m| m.contains_key("counted") && m.get("key").map(String::as_str) == Some(key))
-        .flat_map(|m| {
-            m.get("approval")
-                .map(|a| parse_approvals(a))
-                .unwrap_or_default()
-        })
-        .collect()
+        .last()
 }
 
 /// Whether the function already answered the close by `login` at `at` (counted or
@@ -258,9 +325,7 @@ pub fn close_answered(
     at: DateTime<Utc>,
 ) -> bool {
     let wanted = format!("{login}@{}", rfc3339(at));
-    comments
-        .iter()
-        .filter(|c| c.author.eq_ignore_ascii_case(identity))
+    own_records(comments, identity)
         .flat_map(|c| markers(&c.body))
         .any(|m| {
             m.get("close").map(String::as_str) == Some(wanted.as_str())
@@ -365,7 +430,7 @@ fn body(gate: &Gate<'_>, policy: &Policy, deadline: DateTime<Utc>) -> String {
         marker = marker(&[
             ("key", gate.key),
             ("xr", &format!("{}/{}", gate.namespace, gate.name)),
-            ("deadline", &rfc3339(deadline)),
+            ("uid", gate.uid),
         ]),
         tenant = code(&spec.tenant),
         artifact = code(&spec.artifact_id),
@@ -595,6 +660,75 @@ mod tests {
     }
 
     #[test]
+    fn markers_in_an_edited_comment_of_the_function_are_no_record() {
+        let approvals = vec![Approval {
+            login: "alice".into(),
+            at: at("2026-01-01T01:00:00Z"),
+            via: Via::Comment,
+        }];
+        let body = verdict_comment(
+            "k1",
+            GateState::Approved,
+            &approvals,
+            None,
+            at("2026-01-02T00:00:00Z"),
+            1,
+        );
+        let edited = Comment {
+            id: 1,
+            author: "release-bot".into(),
+            body,
+            created_at: at("2026-01-01T02:00:00Z"),
+            updated_at: at("2026-01-01T02:05:00Z"),
+        };
+        let comments = [edited];
+        assert_eq!(written_verdict(&comments, "release-bot", "k1"), None);
+        assert_eq!(edited_records(&comments, "release-bot").count(), 1);
+    }
+
+    #[test]
+    fn a_binding_reads_back_only_as_the_function_wrote_it() {
+        let spec = crate::gate::decide::tests::spec();
+        let gate = Gate {
+            spec: &spec,
+            key: "k1",
+            namespace: "platform-system",
+            name: "gate <b>",
+            uid: "uid-1",
+            requester: None,
+        };
+        let start = at("2026-01-01T00:00:00Z");
+        let deadline = at("2026-01-02T00:00:00Z");
+        let comment = Comment {
+            id: 1,
+            author: "release-bot".into(),
+            body: binding_comment(&gate, start, deadline),
+            created_at: start,
+            updated_at: start,
+        };
+        let expected = Binding {
+            key: "k1".into(),
+            uid: "uid-1".into(),
+            start,
+            deadline,
+        };
+        assert_eq!(
+            binding(std::slice::from_ref(&comment), "release-bot"),
+            Some(expected)
+        );
+        let by_someone = Comment {
+            author: "mallory".into(),
+            ..comment.clone()
+        };
+        assert_eq!(binding(&[by_someone], "release-bot"), None);
+        let edited = Comment {
+            updated_at: at("2026-01-01T00:00:01Z"),
+            ..comment
+        };
+        assert_eq!(binding(&[edited], "release-bot"), None);
+    }
+
+    #[test]
     fn counted_close_marker_reads_back() {
         let approval = Approval {
             login: "alice".into(),
@@ -609,10 +743,6 @@ mod tests {
             updated_at: at("2026-01-01T01:00:00Z"),
         };
         let comments = [comment];
-        assert_eq!(
-            counted_closes(&comments, "release-bot", "k1"),
-            vec![approval]
-        );
         assert!(close_answered(
             &comments,
             "release-bot",

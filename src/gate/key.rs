@@ -1,5 +1,7 @@
-//! The gate key: a short stable hash tying an approval to exactly one XR, tenant,
-//! environment pair and artifact. A new artifact means a new key, and so a new issue.
+//! The gate key: a stable hash tying an approval to exactly one XR (by its uid), tenant,
+//! environment pair and artifact. A new artifact, or a recreated XR, means a new key,
+//! and so a new issue. Keys are compared in full (256 bits); only names that Kubernetes
+//! limits to 63 characters carry a [`short`] prefix.
 //!
 //! Pure: hashing only.
 
@@ -12,6 +14,8 @@ pub struct KeyParts<'a> {
     pub namespace: &'a str,
     /// The XR's name.
     pub name: &'a str,
+    /// The XR's `metadata.uid`: a recreated XR is another gate.
+    pub uid: &'a str,
     /// The tenant.
     pub tenant: &'a str,
     /// The source environment.
@@ -22,13 +26,18 @@ pub struct KeyParts<'a> {
     pub artifact_id: &'a str,
 }
 
-/// The first 12 hex characters of sha256 over the parts.
+/// How many hex characters of the key go into names (the promotion Job's).
+pub const SHORT_LEN: usize = 12;
+
+/// The 64 hex characters of sha256 over the parts.
 pub fn gate_key(parts: KeyParts<'_>) -> String {
-    // A newline cannot occur in any part: names and environments are DNS labels and
-    // the artifact reference was validated to contain no whitespace.
+    // A newline cannot occur in any part: names and environments are DNS labels, a uid
+    // is a UUID, and the artifact reference was validated to contain no whitespace.
     let joined = [
+        "release-gate/v2",
         parts.namespace,
         parts.name,
+        parts.uid,
         parts.tenant,
         parts.source,
         parts.target,
@@ -36,7 +45,12 @@ pub fn gate_key(parts: KeyParts<'_>) -> String {
     ]
     .join("\n");
     let digest = Sha256::digest(joined.as_bytes());
-    digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The key's prefix used in names; never compared to recognise a gate.
+pub fn short(key: &str) -> &str {
+    key.get(..SHORT_LEN).unwrap_or(key)
 }
 
 #[cfg(test)]
@@ -47,6 +61,7 @@ mod tests {
         KeyParts {
             namespace: "platform-system",
             name: "my-service-dev-to-staging",
+            uid: "6f1c2a4e-0000-4000-8000-000000000001",
             tenant: "my-service",
             source: "dev",
             target: "staging",
@@ -55,9 +70,10 @@ mod tests {
     }
 
     #[test]
-    fn key_is_twelve_hex_characters_and_stable() {
+    fn key_is_256_bits_of_hex_and_stable() {
         let key = gate_key(parts());
-        assert_eq!(key.len(), 12);
+        assert_eq!(key.len(), 64);
+        assert_eq!(short(&key), &key[..12]);
         assert!(key.chars().all(|c| c.is_ascii_hexdigit()));
         assert_eq!(key, gate_key(parts()));
     }
@@ -72,6 +88,10 @@ mod tests {
             },
             KeyParts {
                 name: "other",
+                ..parts()
+            },
+            KeyParts {
+                uid: "6f1c2a4e-0000-4000-8000-000000000002",
                 ..parts()
             },
             KeyParts {

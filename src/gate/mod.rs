@@ -14,6 +14,7 @@ pub mod issue;
 pub mod key;
 pub mod lookup;
 pub mod render;
+pub mod select;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
@@ -26,7 +27,8 @@ use function_sdk_rust::request;
 
 use crate::function::{Call, Fatal};
 use crate::github::{
-    Comment, Connector, Credentials, GitHub, GitHubError, Issue, IssueState, Secret, Target,
+    Comment, Connector, Credentials, GitHub, GitHubError, Issue, IssueEvent, IssueState, Secret,
+    Target,
 };
 use crate::xr::gate::{GateSpec, GateStatus, REQUESTED_BY_ANNOTATION};
 
@@ -73,9 +75,11 @@ pub async fn compose(
         .get(REQUESTED_BY_ANNOTATION)
         .map(|r| r.trim().trim_start_matches('@'))
         .filter(|r| !r.is_empty());
+    let uid = call.composite.uid.as_deref().unwrap_or_default();
     let key = key::gate_key(key::KeyParts {
         namespace: &namespace,
         name: &call.composite.name,
+        uid,
         tenant: &spec.tenant,
         source: &spec.source_environment,
         target: &spec.target_environment,
@@ -86,6 +90,7 @@ pub async fn compose(
         key: &key,
         namespace: &namespace,
         name: &call.composite.name,
+        uid,
         requester,
     };
     let recorded = GateStatus::from_json(&call.composite.status);
@@ -372,17 +377,15 @@ async fn close_unneeded_issues(
         .iter()
         .filter(|_| !decided)
         .chain(&found.duplicates)
-        .chain(&found.superseded)
-        .filter(|i| i.state == IssueState::Open);
-    for old in open {
-        let Some(key) = issue::body_key(old) else {
-            continue;
-        };
+        .map(|i| (i, gate.key))
+        .chain(found.superseded.iter().map(|(i, k)| (i, k.as_str())))
+        .filter(|(i, _)| i.state == IssueState::Open);
+    for (old, key) in open {
         decide::retire(
             &mut actions,
             old,
             &found.retired,
-            || issue::not_required_comment(&key),
+            || issue::not_required_comment(key),
             crate::github::CloseReason::NotPlanned,
         );
         closed.push(old.number);
@@ -414,18 +417,24 @@ async fn sync(
         call.now,
     )
     .await?;
-    let candidates = decide::candidates(
-        gate,
-        policy,
-        &identity,
-        found.issue.as_ref(),
-        &found.comments,
-    );
+    // An issue opened by a call that failed before binding it: bind it now.
+    if let (Some(issue), Some(binding), true) = (&found.issue, &found.binding, found.adopt) {
+        gh.add_comment(
+            issue.number,
+            &issue::binding_comment(gate, binding.start, binding.deadline),
+        )
+        .await?;
+    }
+    let candidates = decide::candidates(gate, policy, &identity, &found.comments, &found.events);
     let authorized = authorize(gh.as_ref(), policy, candidates).await?;
     let observed = Observed {
         identity: &identity,
         issue: found.issue.as_ref(),
+        binding: found.binding.as_ref(),
         comments: &found.comments,
+        events: &found.events,
+        tampering: &found.tampering,
+        blocked: found.blocked,
         duplicates: &found.duplicates,
         superseded: &found.superseded,
         retired: &found.retired,
@@ -436,12 +445,24 @@ async fn sync(
     let Some(opened) = execute(gh.as_ref(), &decision.actions).await? else {
         return Ok(decision);
     };
-    // The issue exists now: decide again on it, which supersedes older issues. Its body
-    // states the deadline decided before it was opened: keep that start rather than
-    // re-deriving it from GitHub's clock (the issue's `created_at`).
+    // The issue exists now: bind it to this gate with the start and deadline decided
+    // before it was opened, then decide again on it, which supersedes older issues.
+    gh.add_comment(
+        opened.number,
+        &issue::binding_comment(gate, decision.start, decision.deadline),
+    )
+    .await?;
+    let binding = issue::Binding {
+        key: gate.key.to_owned(),
+        uid: gate.uid.to_owned(),
+        start: decision.start,
+        deadline: decision.deadline,
+    };
     let observed = Observed {
         issue: Some(&opened),
+        binding: Some(&binding),
         comments: &[],
+        events: &[],
         ..observed
     };
     let started = GateStatus {
@@ -461,14 +482,15 @@ async fn sync(
 /// The issues read for a gate.
 struct Found {
     issue: Option<Issue>,
+    binding: Option<issue::Binding>,
+    adopt: bool,
     comments: Vec<Comment>,
+    events: Vec<IssueEvent>,
     duplicates: Vec<Issue>,
-    superseded: Vec<Issue>,
+    superseded: Vec<(Issue, String)>,
     retired: BTreeSet<u64>,
-}
-
-fn is_own(issue: &Issue, identity: &str) -> bool {
-    issue.author.eq_ignore_ascii_case(identity)
+    tampering: Vec<String>,
+    blocked: bool,
 }
 
 /// For how long after a gate starts every poll lists the gate label's issues: the time in
@@ -511,13 +533,10 @@ fn must_list(
     period(now.timestamp()) != period(now.timestamp().saturating_sub(poll))
 }
 
-/// Finds the approval issue among the function's own issues carrying this key's marker:
-/// the gate label's issues (when `list`, else only if the recorded issue is gone, no
-/// longer carries the key, is younger than [`LIST_WINDOW`] or leaves no issue to
-/// follow) plus the issue recorded in status. A verdict the function
-/// wrote on any of them is final; otherwise the lowest-numbered one not retired wins, and
-/// the other open ones are duplicates, whatever the status recorded. Also finds open
-/// issues of this XR under an older key, to supersede.
+/// Reads what [`select::select`] chooses from: the function's own issues that may carry
+/// this gate (from the gate label's listing when `list`, else only if the recorded issue
+/// is gone, no longer bound to the key, younger than [`LIST_WINDOW`] or retired) plus
+/// the issue recorded in status, each with its comments; then the chosen issue's events.
 async fn find_issues(
     gh: &dyn GitHub,
     gate: &Gate<'_>,
@@ -527,54 +546,44 @@ async fn find_issues(
     list: bool,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Found, GitHubError> {
-    let xr = format!("{}/{}", gate.namespace, gate.name);
-    let sort = |issue: Issue, candidates: &mut Vec<Issue>, superseded: &mut Vec<Issue>| {
-        if !is_own(&issue, identity)
-            || candidates
-                .iter()
-                .chain(superseded.iter())
-                .any(|i| i.number == issue.number)
-        {
-            return;
-        }
-        match issue::body_key(&issue) {
-            Some(k) if k == gate.key => candidates.push(issue),
-            Some(_)
-                if issue.state == IssueState::Open
-                    && issue::body_xr(&issue).as_deref() == Some(xr.as_str()) =>
-            {
-                superseded.push(issue)
-            }
-            _ => {}
-        }
+    let same_key = recorded.gate_key.as_deref() == Some(gate.key);
+    let recorded_number = recorded
+        .issue
+        .as_ref()
+        .map(|i| i.number)
+        .filter(|_| same_key);
+    let adoption = select::Adoption {
+        recorded_start: recorded.created_timestamp.filter(|_| same_key),
+        now,
+        timeout: chrono::TimeDelta::hours(i64::from(gate.spec.timeout_hours)),
     };
     let mut list = list;
     let mut by_number: Option<Option<Issue>> = None;
-    let (read, chosen, superseded) = loop {
+    let (reads, selection) = loop {
         let mut candidates: Vec<Issue> = Vec::new();
-        let mut superseded: Vec<Issue> = Vec::new();
         if list {
             for issue in gh.list_labelled_issues(label).await? {
-                sort(issue, &mut candidates, &mut superseded);
+                if select::is_candidate(gate, &issue, identity, recorded_number)
+                    && !candidates.iter().any(|i| i.number == issue.number)
+                {
+                    candidates.push(issue);
+                }
             }
         }
         // The recorded issue may have lost the label; read it by number too (once).
-        if let Some(number) = recorded.issue.as_ref().map(|i| i.number)
-            && !candidates
-                .iter()
-                .chain(superseded.iter())
-                .any(|i| i.number == number)
+        if let Some(number) = recorded_number
+            && !candidates.iter().any(|i| i.number == number)
         {
             let issue = match &by_number {
                 Some(known) => known.clone(),
                 None => by_number.insert(gh.get_issue(number).await?).clone(),
             };
-            if let Some(issue) = issue {
-                sort(issue, &mut candidates, &mut superseded);
+            if let Some(issue) = issue.filter(|i| select::is_own(i, identity)) {
+                candidates.push(issue);
             }
         }
-        // Unlisted, the recorded issue alone is enough only once it is this key's and old
-        // enough that no duplicate of it is expected.
+        // Unlisted, the recorded issue alone is enough only once it is old enough that
+        // no duplicate of it is expected.
         if !list
             && candidates
                 .first()
@@ -584,64 +593,46 @@ async fn find_issues(
             continue;
         }
         candidates.sort_by_key(|i| i.number);
-
-        let mut read: Vec<(Issue, Vec<Comment>, Option<issue::WrittenVerdict>)> = Vec::new();
+        let mut reads = Vec::with_capacity(candidates.len());
         for issue in candidates {
             let comments = gh.list_comments(issue.number).await?;
-            let verdict = issue::written_verdict(&comments, identity, gate.key);
-            read.push((issue, comments, verdict));
+            reads.push(select::Read { issue, comments });
         }
-        let chosen = read
-            .iter()
-            .position(|(_, _, v)| matches!(v, Some(issue::WrittenVerdict::Decided(..))))
-            .or_else(|| {
-                read.iter()
-                    .position(|(_, _, v)| *v != Some(issue::WrittenVerdict::Retired))
-            });
-        // The recorded issue was retired (a duplicate, or superseded): the issue to follow,
-        // and any verdict on it, is among the others.
-        if chosen.is_none() && !list {
+        let selection = select::select(gate, identity, &reads, recorded_number, &adoption);
+        // The recorded issue is no longer this key's, or was retired: the issue to
+        // follow, and any verdict on it, is among the others.
+        if selection.chosen.is_none() && !list {
             list = true;
             continue;
         }
-        break (read, chosen, superseded);
+        break (reads, selection);
+    };
+    let events = match selection.chosen {
+        Some(index) => gh.list_events(reads[index].issue.number).await?,
+        None => Vec::new(),
     };
     let mut found = Found {
         issue: None,
+        binding: selection.binding,
+        adopt: selection.adopt,
         comments: Vec::new(),
+        events,
         duplicates: Vec::new(),
         superseded: Vec::new(),
-        retired: BTreeSet::new(),
+        retired: selection.retired,
+        tampering: selection.tampering,
+        blocked: selection.blocked,
     };
-    for (index, (issue, comments, verdict)) in read.into_iter().enumerate() {
-        if Some(index) == chosen {
-            // Listings carry no `closed_by`: read a closed issue itself to learn its closer.
-            let issue = if issue.state == IssueState::Closed && issue.closed_by.is_none() {
-                gh.get_issue(issue.number).await?.unwrap_or(issue)
-            } else {
-                issue
-            };
-            found.issue = Some(issue);
-            found.comments = comments;
-        } else if issue.state == IssueState::Open {
-            if verdict == Some(issue::WrittenVerdict::Retired) {
-                found.retired.insert(issue.number);
-            }
-            found.duplicates.push(issue);
+    for (index, read) in reads.into_iter().enumerate() {
+        if Some(index) == selection.chosen {
+            found.issue = Some(read.issue);
+            found.comments = read.comments;
+        } else if selection.duplicates.contains(&index) {
+            found.duplicates.push(read.issue);
+        } else if let Some((_, key)) = selection.superseded.iter().find(|(i, _)| *i == index) {
+            found.superseded.push((read.issue, key.clone()));
         }
     }
-    for old in &superseded {
-        let Some(old_key) = issue::body_key(old) else {
-            continue;
-        };
-        let comments = gh.list_comments(old.number).await?;
-        if issue::written_verdict(&comments, identity, &old_key)
-            == Some(issue::WrittenVerdict::Retired)
-        {
-            found.retired.insert(old.number);
-        }
-    }
-    found.superseded = superseded;
     Ok(found)
 }
 
@@ -702,6 +693,7 @@ mod tests {
             key: KEY,
             namespace: "platform-system",
             name: "gate",
+            uid: "uid",
             requester: None,
         };
         let start = Utc.with_ymd_and_hms(2026, 3, 1, 6, 0, 0).unwrap();

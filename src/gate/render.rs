@@ -31,8 +31,12 @@ pub const JOB_RESOURCE: &str = "promotion-job";
 pub const GATE_COMPONENT: &str = "gate";
 /// The component label value of the promotion Job.
 pub const PROMOTION_COMPONENT: &str = "promotion";
-/// Label carrying the gate key on the Job.
+/// Label carrying the gate key's short prefix on the Job (label values stop at 63
+/// characters); for selecting, never for recognising the gate.
 pub const GATE_KEY_LABEL: &str = "release.zerotouch.dev/gate-key";
+/// Annotation carrying the full gate key on the Job: an observed Job is this key's only
+/// when it carries it.
+pub const GATE_KEY_ANNOTATION: &str = "release.zerotouch.dev/gate-key";
 
 /// The `Approved` condition type.
 pub const APPROVED: &str = "Approved";
@@ -169,8 +173,9 @@ pub fn config_map(gate: &Gate<'_>, policy: &Policy, decision: &Decision) -> Conf
     }
 }
 
-/// The Job's name: `<tenant>-promote-<key>`, the tenant shortened to stay within 63.
+/// The Job's name: `<tenant>-promote-<short key>`, the tenant shortened to stay within 63.
 pub fn job_name(tenant: &str, key: &str) -> String {
+    let key = super::key::short(key);
     let room = 63 - "-promote-".len() - key.len();
     let prefix: String = tenant.chars().take(room).collect();
     format!("{}-promote-{key}", prefix.trim_end_matches('-'))
@@ -197,7 +202,10 @@ fn job_for(
 ) -> Job {
     let spec = gate.spec;
     let mut job_labels = labels(&spec.tenant, PROMOTION_COMPONENT);
-    job_labels.insert(GATE_KEY_LABEL.to_owned(), gate.key.to_owned());
+    job_labels.insert(
+        GATE_KEY_LABEL.to_owned(),
+        super::key::short(gate.key).to_owned(),
+    );
     let var = |name: &str, value: String| EnvVar {
         name: name.to_owned(),
         value: Some(value),
@@ -224,6 +232,10 @@ fn job_for(
             name: Some(job_name(&spec.tenant, gate.key)),
             namespace: Some(gate.namespace.to_owned()),
             labels: Some(job_labels.clone()),
+            annotations: Some(BTreeMap::from([(
+                GATE_KEY_ANNOTATION.to_owned(),
+                gate.key.to_owned(),
+            )])),
             ..ObjectMeta::default()
         },
         spec: Some(JobSpec {
@@ -278,6 +290,14 @@ fn approved_condition(gate: &Gate<'_>, policy: &Policy, d: &Decision) -> (&'stat
         gate.spec.source_environment, gate.spec.target_environment
     );
     match d.state {
+        GateState::Pending if d.held.is_some() => (
+            "Pending",
+            format!(
+                "{}; deadline {}",
+                d.held.as_deref().unwrap_or_default(),
+                rfc3339(d.deadline)
+            ),
+        ),
         GateState::Pending => (
             "Pending",
             format!(
@@ -318,6 +338,9 @@ fn approved_condition(gate: &Gate<'_>, policy: &Policy, d: &Decision) -> (&'stat
 
 /// The reason of the Warning result when a gate's recorded issue is replaced.
 pub const ISSUE_REPLACED: &str = "IssueReplaced";
+
+/// The reason of the Warning result when someone changed what the gate reads.
+pub const TAMPERED: &str = "Tampered";
 
 /// What the outcome is rendered against.
 #[derive(Debug, Clone, Copy)]
@@ -401,10 +424,14 @@ pub fn write(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome
     );
     let observed_job = request::observed_composed(req, JOB_RESOURCE)
         .and_then(|r| r.resource.as_ref())
-        // The Job is named with the key: one of an earlier artifact is not this one.
+        // The Job carries the full key: one of an earlier artifact is not this one, even
+        // when its name (a short prefix of the key) is the same.
         .filter(|j| {
-            pb::pointer(j, "/metadata/name").and_then(pb::as_str)
-                == Some(job_name(&gate.spec.tenant, gate.key).as_str())
+            pb::pointer(j, "/metadata/annotations")
+                .and_then(pb::as_struct)
+                .and_then(|a| a.fields.get(GATE_KEY_ANNOTATION))
+                .and_then(pb::as_str)
+                == Some(gate.key)
         });
     if let Some(promotion) = &input.promotion {
         let job = if d.state == GateState::Approved {
@@ -441,7 +468,10 @@ pub fn write(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome
         }
     }
 
-    let (reason, message) = approved_condition(gate, policy, d);
+    let (reason, mut message) = approved_condition(gate, policy, d);
+    if !d.tampering.is_empty() {
+        message.push_str(&format!("; tampered with: {}", d.tampering.join("; ")));
+    }
     let condition = match d.state {
         GateState::Approved => response::condition_true(rsp, APPROVED, reason),
         GateState::Pending => response::condition_unknown(rsp, APPROVED, reason),
@@ -486,6 +516,15 @@ pub fn write(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome
                     ),
                 )
                 .reason = Some(ISSUE_REPLACED.to_owned());
+            }
+            // Tampering is said once: while the observed condition already names it, the
+            // Warning was given.
+            let said = resource::get_condition(request::observed_composite(req), APPROVED)
+                .message
+                .unwrap_or_default();
+            for note in d.tampering.iter().filter(|n| !said.contains(n.as_str())) {
+                response::warning(rsp, format!("approval issue tampered with: {note}")).reason =
+                    Some(TAMPERED.to_owned());
             }
         }
         Sync::Failed {
@@ -584,6 +623,8 @@ mod tests {
                 url: "https://github.com/acme/approvals/issues/4".into(),
             }),
             automatic: false,
+            held: None,
+            tampering: Vec::new(),
             actions: Vec::new(),
         }
     }
@@ -612,13 +653,22 @@ mod tests {
         let spec = spec("my-service");
         let gate = Gate {
             spec: &spec,
-            key: "0123456789ab",
+            key: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
             namespace: "team-a",
             name: "g",
+            uid: "uid",
             requester: None,
         };
         let job = serde_json::to_value(job(&gate, &promotion(), &decision())).unwrap();
         assert_eq!(job["metadata"]["name"], "my-service-promote-0123456789ab");
+        assert_eq!(
+            job["metadata"]["labels"][GATE_KEY_LABEL], "0123456789ab",
+            "a label value holds at most 63 characters"
+        );
+        assert_eq!(
+            job["metadata"]["annotations"][GATE_KEY_ANNOTATION], gate.key,
+            "the full key recognises the Job"
+        );
         assert_eq!(job["metadata"]["namespace"], "team-a");
         assert!(job["spec"].get("ttlSecondsAfterFinished").is_none());
         assert_eq!(job["spec"]["backoffLimit"], 3);

@@ -24,8 +24,8 @@ use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 
 use super::{
-    CloseReason, Comment, Connector, Credentials, GitHub, GitHubError, Issue, NewIssue, Result,
-    Target,
+    CloseReason, Comment, Connector, Credentials, GitHub, GitHubError, Issue, IssueEvent, NewIssue,
+    Result, Target,
 };
 use crate::input::Permission;
 
@@ -229,6 +229,11 @@ impl GitHub for HeldBack {
     async fn list_comments(&self, number: u64) -> Result<Vec<Comment>> {
         self.limit.check()?;
         self.limit.note(self.inner.list_comments(number).await)
+    }
+
+    async fn list_events(&self, number: u64) -> Result<Vec<IssueEvent>> {
+        self.limit.check()?;
+        self.limit.note(self.inner.list_events(number).await)
     }
 
     async fn add_comment(&self, number: u64, body: &str) -> Result<()> {

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    CloseReason, Comment, Connector, Credentials, GitHub, GitHubError, Issue, IssueState, NewIssue,
-    Result, Target,
+    CloseReason, Comment, Connector, Credentials, EventKind, GitHub, GitHubError, Issue,
+    IssueEvent, IssueState, NewIssue, Result, Target,
 };
 use crate::input::Permission;
 
@@ -27,6 +27,8 @@ pub enum Call {
     OpenIssue(String),
     /// `list_comments(number)`.
     ListComments(u64),
+    /// `list_events(number)`.
+    ListEvents(u64),
     /// `add_comment(number, body)`.
     AddComment(u64, String),
     /// `close_issue(number, reason)`.
@@ -56,6 +58,8 @@ struct State {
     issues: BTreeMap<u64, Issue>,
     comments: BTreeMap<u64, Vec<Comment>>,
     next_comment_id: u64,
+    events: BTreeMap<u64, Vec<IssueEvent>>,
+    next_event_id: u64,
     teams: BTreeMap<String, BTreeSet<String>>,
     permissions: BTreeMap<String, Permission>,
     calls: Vec<Call>,
@@ -83,6 +87,7 @@ impl FakeGitHub {
             state: Arc::new(Mutex::new(State {
                 identity: identity.to_owned(),
                 next_comment_id: 1,
+                next_event_id: 1,
                 ..State::default()
             })),
         }
@@ -178,16 +183,80 @@ impl FakeGitHub {
         }
     }
 
-    /// A person closes an issue with a reason.
+    /// A person closes an issue with a reason (GitHub records who, in its events).
     pub fn user_closes(&self, number: u64, login: &str, reason: CloseReason) {
         let mut s = self.lock();
-        let at = Self::now(&s);
-        if let Some(issue) = s.issues.get_mut(&number) {
-            issue.state = IssueState::Closed;
-            issue.state_reason = Some(reason);
-            issue.closed_by = Some(login.to_owned());
-            issue.closed_at = Some(at);
+        Self::close(&mut s, number, login, reason);
+    }
+
+    /// A person reopens an issue: anyone with triage or write access can.
+    pub fn user_reopens(&self, number: u64, login: &str) {
+        let mut s = self.lock();
+        Self::reopen(&mut s, number, login);
+    }
+
+    /// Someone with write access edits an issue's body: GitHub keeps the author.
+    pub fn user_edits_body(&self, number: u64, body: &str) {
+        if let Some(issue) = self.lock().issues.get_mut(&number) {
+            issue.body = body.to_owned();
         }
+    }
+
+    /// Someone with write access deletes a comment; GitHub's REST API keeps no trace.
+    pub fn user_deletes_comment(&self, id: u64) {
+        for comments in self.lock().comments.values_mut() {
+            comments.retain(|c| c.id != id);
+        }
+    }
+
+    /// The events of an issue.
+    pub fn events(&self, number: u64) -> Vec<IssueEvent> {
+        self.lock().events.get(&number).cloned().unwrap_or_default()
+    }
+
+    fn push_event(
+        s: &mut State,
+        number: u64,
+        kind: EventKind,
+        login: &str,
+        reason: Option<CloseReason>,
+    ) {
+        let id = s.next_event_id;
+        s.next_event_id += 1;
+        let at = Self::now(s);
+        s.events.entry(number).or_default().push(IssueEvent {
+            id,
+            kind,
+            actor: Some(login.to_owned()),
+            created_at: at,
+            state_reason: reason,
+            commit_id: None,
+        });
+    }
+
+    fn close(s: &mut State, number: u64, login: &str, reason: CloseReason) -> bool {
+        let at = Self::now(s);
+        let Some(issue) = s.issues.get_mut(&number) else {
+            return false;
+        };
+        issue.state = IssueState::Closed;
+        issue.state_reason = Some(reason.clone());
+        issue.closed_by = Some(login.to_owned());
+        issue.closed_at = Some(at);
+        Self::push_event(s, number, EventKind::Closed, login, Some(reason));
+        true
+    }
+
+    fn reopen(s: &mut State, number: u64, login: &str) -> bool {
+        let Some(issue) = s.issues.get_mut(&number) else {
+            return false;
+        };
+        // Like GitHub: a reopened issue says `reopened` and keeps its last closer.
+        issue.state = IssueState::Open;
+        issue.state_reason = Some(CloseReason::Other("reopened".into()));
+        issue.closed_at = None;
+        Self::push_event(s, number, EventKind::Reopened, login, None);
+        true
     }
 
     /// A person opens an issue directly (for duplicate and marker tests).
@@ -201,6 +270,7 @@ impl FakeGitHub {
         let mut s = self.lock();
         s.issues.remove(&number);
         s.comments.remove(&number);
+        s.events.remove(&number);
     }
 
     fn insert_issue(s: &mut State, author: &str, new: &NewIssue) -> Issue {
@@ -299,31 +369,32 @@ impl GitHub for FakeGitHub {
         Ok(())
     }
 
+    async fn list_events(&self, number: u64) -> Result<Vec<IssueEvent>> {
+        let s = self.enter(Call::ListEvents(number))?;
+        if !s.issues.contains_key(&number) {
+            return Err(GitHubError::NotFound(format!("issue #{number}")));
+        }
+        Ok(s.events.get(&number).cloned().unwrap_or_default())
+    }
+
     async fn close_issue(&self, number: u64, reason: CloseReason) -> Result<()> {
         let mut s = self.enter(Call::CloseIssue(number, reason.clone()))?;
-        let (login, at) = (s.identity.clone(), Self::now(&s));
-        let issue = s
-            .issues
-            .get_mut(&number)
-            .ok_or_else(|| GitHubError::NotFound(format!("issue #{number}")))?;
-        issue.state = IssueState::Closed;
-        issue.state_reason = Some(reason);
-        issue.closed_by = Some(login);
-        issue.closed_at = Some(at);
-        Ok(())
+        let login = s.identity.clone();
+        if Self::close(&mut s, number, &login, reason) {
+            Ok(())
+        } else {
+            Err(GitHubError::NotFound(format!("issue #{number}")))
+        }
     }
 
     async fn reopen_issue(&self, number: u64) -> Result<()> {
         let mut s = self.enter(Call::ReopenIssue(number))?;
-        let issue = s
-            .issues
-            .get_mut(&number)
-            .ok_or_else(|| GitHubError::NotFound(format!("issue #{number}")))?;
-        issue.state = IssueState::Open;
-        issue.state_reason = Some(CloseReason::Other("reopened".into()));
-        issue.closed_by = None;
-        issue.closed_at = None;
-        Ok(())
+        let login = s.identity.clone();
+        if Self::reopen(&mut s, number, &login) {
+            Ok(())
+        } else {
+            Err(GitHubError::NotFound(format!("issue #{number}")))
+        }
     }
 
     async fn is_team_member(&self, org: &str, team_slug: &str, login: &str) -> Result<bool> {

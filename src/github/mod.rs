@@ -105,6 +105,46 @@ pub struct Comment {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What happened to an issue, as its events record it (`GET .../issues/{n}/events`).
+/// The actor is whoever did it, whatever anyone edited afterwards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueEvent {
+    /// The event id.
+    pub id: u64,
+    /// What happened.
+    pub kind: EventKind,
+    /// Who did it (`None` when GitHub does not say, e.g. a deleted account).
+    pub actor: Option<String>,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// Why it was closed, on a close that says.
+    pub state_reason: Option<CloseReason>,
+    /// The commit that closed it, when a commit or a merged pull request did.
+    pub commit_id: Option<String>,
+}
+
+/// The events the gate reads; every other kind is kept as [`EventKind::Other`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventKind {
+    /// `closed`.
+    Closed,
+    /// `reopened`.
+    Reopened,
+    /// Any other event (labels, assignees, renames, ...).
+    Other(String),
+}
+
+impl EventKind {
+    /// Reads an `event` string.
+    pub fn from_api_str(s: &str) -> Self {
+        match s {
+            "closed" => EventKind::Closed,
+            "reopened" => EventKind::Reopened,
+            other => EventKind::Other(other.to_owned()),
+        }
+    }
+}
+
 /// An issue to open.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewIssue {
@@ -209,6 +249,10 @@ pub trait GitHub: Send + Sync {
 
     /// Every comment on the issue, oldest first, every page.
     async fn list_comments(&self, number: u64) -> Result<Vec<Comment>>;
+
+    /// Every event of the issue (closes and reopens with their actor), oldest first,
+    /// every page.
+    async fn list_events(&self, number: u64) -> Result<Vec<IssueEvent>>;
 
     /// Adds a comment.
     async fn add_comment(&self, number: u64, body: &str) -> Result<()>;

@@ -26,8 +26,8 @@ use sha2::{Digest, Sha256};
 use super::etag::{Cached, EtagCache};
 use super::rest::{self, WireAccessToken, WireApp, WireComment, WireInstallation, WireIssue};
 use super::{
-    CloseReason, Comment, Connector, Credentials, GitHub, GitHubError, Issue, NewIssue, Result,
-    Secret, Target,
+    CloseReason, Comment, Connector, Credentials, GitHub, GitHubError, Issue, IssueEvent, NewIssue,
+    Result, Secret, Target,
 };
 use crate::input::Permission;
 
@@ -823,6 +823,22 @@ impl GitHub for RestGitHub {
             .collect();
         comments.sort_by_key(|c| (c.created_at, c.id));
         Ok(comments)
+    }
+
+    async fn list_events(&self, number: u64) -> Result<Vec<IssueEvent>> {
+        let path = format!(
+            "{}/issues/{number}/events?per_page={PER_PAGE}",
+            self.repo_path()
+        );
+        let wire: Vec<rest::WireEvent> = self.get_all("cannot list issue events", path).await?;
+        let mut seen = HashSet::new();
+        let mut events: Vec<IssueEvent> = wire
+            .into_iter()
+            .map(rest::WireEvent::into_event)
+            .filter(|e| seen.insert(e.id))
+            .collect();
+        events.sort_by_key(|e| (e.created_at, e.id));
+        Ok(events)
     }
 
     async fn add_comment(&self, number: u64, body: &str) -> Result<()> {

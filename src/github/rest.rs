@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 
-use super::{CloseReason, Comment, GitHubError, Issue, IssueState};
+use super::{CloseReason, Comment, EventKind, GitHubError, Issue, IssueEvent, IssueState};
 use crate::input::Permission;
 
 /// The login GitHub shows for a deleted account.
@@ -131,6 +131,34 @@ impl WireComment {
             body: self.body.unwrap_or_default(),
             created_at: self.created_at,
             updated_at: self.updated_at.unwrap_or(self.created_at),
+        }
+    }
+}
+
+/// An issue event (`GET /repos/{owner}/{repo}/issues/{issue_number}/events`).
+#[derive(Debug, Deserialize)]
+pub struct WireEvent {
+    id: u64,
+    event: String,
+    #[serde(default)]
+    actor: Option<WireUser>,
+    created_at: DateTime<Utc>,
+    #[serde(default)]
+    state_reason: Option<String>,
+    #[serde(default)]
+    commit_id: Option<String>,
+}
+
+impl WireEvent {
+    /// The domain event.
+    pub fn into_event(self) -> IssueEvent {
+        IssueEvent {
+            id: self.id,
+            kind: EventKind::from_api_str(&self.event),
+            actor: self.actor.map(|u| u.login),
+            created_at: self.created_at,
+            state_reason: self.state_reason.map(|s| CloseReason::from_api_str(&s)),
+            commit_id: self.commit_id.filter(|c| !c.is_empty()),
         }
     }
 }

@@ -121,6 +121,10 @@ pub fn example_gate_key(composite: &Value) -> String {
     gate_key(KeyParts {
         namespace: text("/metadata/namespace"),
         name: text("/metadata/name"),
+        uid: composite
+            .pointer("/metadata/uid")
+            .and_then(Value::as_str)
+            .unwrap_or_default(),
         tenant: text("/spec/tenant"),
         source: text("/spec/source_environment"),
         target: text("/spec/target_environment"),

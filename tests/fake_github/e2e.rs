@@ -43,9 +43,15 @@ pub const REQUIREMENT: &str = "pipeline-config";
 /// The most one call spends on GitHub (the gate's budget, `GITHUB_BUDGET`).
 pub const GITHUB_BUDGET: Duration = Duration::from_secs(40);
 
-/// The example gate, `examples/promotion-gate/xr.yaml` (requested by `rita`).
+/// The uid Crossplane gives the example gate (the example file has none).
+pub const GATE_UID: &str = "0b9d2c1e-5f7a-4c3b-9e8d-7a6b5c4d3e2f";
+
+/// The example gate, `examples/promotion-gate/xr.yaml` (requested by `rita`), with the
+/// uid the API server gives it.
 pub fn example_gate() -> Value {
-    read_yaml(repo_path("examples/promotion-gate/xr.yaml")).remove(0)
+    let mut xr = read_yaml(repo_path("examples/promotion-gate/xr.yaml")).remove(0);
+    xr["metadata"]["uid"] = Value::String(GATE_UID.into());
+    xr
 }
 
 /// The example Composition step's Input, pointed at `api_url`.

@@ -61,6 +61,8 @@ pub enum Route {
     ListComments,
     /// `POST /repos/{o}/{r}/issues/{n}/comments`.
     CreateComment,
+    /// `GET /repos/{o}/{r}/issues/{n}/events`.
+    ListEvents,
     /// `GET /orgs/{org}/teams/{team}/memberships/{login}`.
     TeamMembership,
     /// `GET /repos/{o}/{r}/collaborators/{login}/permission`.
@@ -172,6 +174,24 @@ pub struct FakeComment {
     pub updated_at: DateTime<Utc>,
 }
 
+/// An issue event in the fake: who closed or reopened an issue, as GitHub records it
+/// (nobody can edit or delete one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FakeEvent {
+    /// Id.
+    pub id: u64,
+    /// The issue number.
+    pub issue: u64,
+    /// Who did it.
+    pub actor: String,
+    /// `closed` or `reopened`.
+    pub event: String,
+    /// The close's `state_reason`.
+    pub state_reason: Option<String>,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
 /// The GitHub App the fake knows.
 #[derive(Debug, Clone)]
 pub struct FakeApp {
@@ -195,6 +215,7 @@ struct State {
     installation_tokens: HashMap<String, DateTime<Utc>>,
     issues: BTreeMap<u64, FakeIssue>,
     comments: BTreeMap<u64, FakeComment>,
+    events: Vec<FakeEvent>,
     next_number: u64,
     next_comment: u64,
     teams: BTreeMap<(String, String), BTreeMap<String, String>>,
@@ -242,6 +263,7 @@ impl FakeGitHub {
                 installation_tokens: HashMap::new(),
                 issues: BTreeMap::new(),
                 comments: BTreeMap::new(),
+                events: Vec::new(),
                 next_number: 1,
                 next_comment: 5000,
                 teams: BTreeMap::new(),
@@ -358,7 +380,33 @@ impl FakeGitHub {
         self.state().add_comment(number, login, body)
     }
 
-    /// Edits a comment (re-dates `updated_at`).
+    /// Someone with write access edits an issue's body: GitHub keeps its author and
+    /// moves its `updated_at`.
+    pub fn edit_issue_body(&self, number: u64, body: &str) {
+        let mut s = self.state();
+        let now = s.tick();
+        let issue = s.issues.get_mut(&number).expect("issue exists");
+        issue.body = body.to_owned();
+        issue.updated_at = now;
+    }
+
+    /// Someone with write access deletes a comment: the REST API keeps no trace of it.
+    pub fn delete_comment(&self, id: u64) {
+        self.state().comments.remove(&id).expect("comment exists");
+    }
+
+    /// The events of an issue, oldest first.
+    pub fn events(&self, number: u64) -> Vec<FakeEvent> {
+        self.state()
+            .events
+            .iter()
+            .filter(|e| e.issue == number)
+            .cloned()
+            .collect()
+    }
+
+    /// Edits a comment, as its author or as anyone with write access: GitHub keeps the
+    /// author and re-dates `updated_at`.
     pub fn edit_comment(&self, id: u64, body: &str) {
         let mut s = self.state();
         let now = s.tick();
@@ -373,9 +421,9 @@ impl FakeGitHub {
         self.state().close(number, login, reason);
     }
 
-    /// Reopens an issue.
-    pub fn reopen(&self, number: u64) {
-        self.state().reopen(number);
+    /// Reopens an issue as `login`: anyone with triage or write access can.
+    pub fn reopen_as(&self, number: u64, login: &str) {
+        self.state().reopen(number, login);
     }
 
     /// Deletes an issue: it answers 410 and leaves listings.
@@ -526,15 +574,29 @@ impl State {
         issue.closed_by = Some(login.to_owned());
         issue.closed_at = Some(now);
         issue.updated_at = now;
+        self.record(number, login, "closed", Some(reason));
     }
 
-    fn reopen(&mut self, number: u64) {
+    fn reopen(&mut self, number: u64, login: &str) {
         let now = self.tick();
         let issue = self.issues.get_mut(&number).expect("issue exists");
         issue.state = "open".into();
         issue.state_reason = Some("reopened".into());
         issue.closed_at = None;
         issue.updated_at = now;
+        self.record(number, login, "reopened", None);
+    }
+
+    fn record(&mut self, number: u64, login: &str, event: &str, reason: Option<&str>) {
+        let id = 5_000 + self.events.len() as u64;
+        self.events.push(FakeEvent {
+            id,
+            issue: number,
+            actor: login.to_owned(),
+            event: event.to_owned(),
+            state_reason: reason.map(str::to_owned),
+            created_at: self.now,
+        });
     }
 
     fn comment_count(&self, number: u64) -> usize {
@@ -698,6 +760,7 @@ fn route_of(method: &Method, segments: &[String]) -> Route {
         ("PATCH", ["repos", o, r, "issues", _]) if repo(o, r) => Route::UpdateIssue,
         ("GET", ["repos", o, r, "issues", _, "comments"]) if repo(o, r) => Route::ListComments,
         ("POST", ["repos", o, r, "issues", _, "comments"]) if repo(o, r) => Route::CreateComment,
+        ("GET", ["repos", o, r, "issues", _, "events"]) if repo(o, r) => Route::ListEvents,
         ("GET", ["orgs", _, "teams", _, "memberships", _]) => Route::TeamMembership,
         ("GET", ["repos", o, r, "collaborators", _, "permission"]) if repo(o, r) => {
             Route::Permission
@@ -959,7 +1022,7 @@ fn serve(
                     let reason = input["state_reason"].as_str().unwrap_or("completed");
                     state.close(n, &login, reason);
                 }
-                Some("open") => state.reopen(n),
+                Some("open") => state.reopen(n, &login),
                 _ => {}
             }
             let issue = state.issues[&n].clone();
@@ -977,6 +1040,21 @@ fn serve(
                 .values()
                 .filter(|c| c.issue == n)
                 .map(comment_json)
+                .collect();
+            paginate(items, query, link_base)
+        }
+        Route::ListEvents => {
+            let Some(n) = number().filter(|n| state.issues.contains_key(n)) else {
+                return Answer::message(StatusCode::NOT_FOUND, "Not Found");
+            };
+            if state.issues[&n].deleted {
+                return Answer::message(StatusCode::GONE, "This issue was deleted");
+            }
+            let items: Vec<Value> = state
+                .events
+                .iter()
+                .filter(|e| e.issue == n)
+                .map(event_json)
                 .collect();
             paginate(items, query, link_base)
         }
@@ -1122,6 +1200,23 @@ fn issue_json(state: &State, i: &FakeIssue, single: bool) -> Value {
         v["pull_request"] = json!({ "url": format!("https://api.github.example/repos/{OWNER}/{REPO}/pulls/{}", i.number) });
     }
     v
+}
+
+/// A close or reopen as the issue events endpoint lists it (GitHub's
+/// `state-change-issue-event`).
+fn event_json(e: &FakeEvent) -> Value {
+    json!({
+        "id": e.id,
+        "node_id": format!("SE_fake{}", e.id),
+        "url": format!("https://api.github.example/repos/{OWNER}/{REPO}/issues/events/{}", e.id),
+        "actor": user_json(&e.actor),
+        "event": e.event,
+        "commit_id": Value::Null,
+        "commit_url": Value::Null,
+        "created_at": time(e.created_at),
+        "performed_via_github_app": Value::Null,
+        "state_reason": e.state_reason,
+    })
 }
 
 fn comment_json(c: &FakeComment) -> Value {

@@ -1,0 +1,183 @@
+//! Which of the function's issues holds a gate: from the issues read (each with its
+//! comments), choose the approval issue, its duplicates, the older requests of the same
+//! XR to supersede, and say what someone tampered with.
+//!
+//! Pure: no I/O. The rules, and the attacks they stop:
+//! - An issue belongs to a gate only through the binding comment the function posted on
+//!   it (its own, never edited), compared with the full key. The issue body is only a
+//!   hint for finding issues: editing a body's marker, title or labels never moves an
+//!   issue to another gate, and replays no old answers.
+//! - An issue of the function that names the key in its body but has no binding, while
+//!   it has comments, lost its binding (deleted or edited): it is not followed, no
+//!   other issue is opened for the key, and the gate does not approve, since answers
+//!   there may have been a veto.
+//!   One without any comment is the function's own from a call that opened it and
+//!   failed before binding it: it is bound now (adopted).
+//! - An open request is superseded only when its binding names this XR's uid: another
+//!   cluster's gate of the same name, or a recreated XR's old gate, is never touched.
+//! - A verdict the function wrote on any bound issue is final; otherwise the lowest
+//!   number not retired wins and the other open ones are duplicates.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::github::{Comment, Issue, IssueState};
+
+use super::decide::Gate;
+use super::issue::{self, Binding, WrittenVerdict};
+
+/// One issue of the function as read, with its comments.
+#[derive(Debug, Clone)]
+pub struct Read {
+    /// The issue.
+    pub issue: Issue,
+    /// Its comments, oldest first.
+    pub comments: Vec<Comment>,
+}
+
+/// What [`select`] chose.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// The index (in the reads) of the approval issue, if any.
+    pub chosen: Option<usize>,
+    /// Its binding, or the one to post on it when it is adopted.
+    pub binding: Option<Binding>,
+    /// Whether the chosen issue has no binding yet: the caller posts `binding` first.
+    pub adopt: bool,
+    /// Indexes of other open issues bound to this key.
+    pub duplicates: Vec<usize>,
+    /// Indexes of open requests of this XR under another key, with that key.
+    pub superseded: Vec<(usize, String)>,
+    /// Numbers of issues (duplicates or superseded) the function already retired.
+    pub retired: BTreeSet<u64>,
+    /// What someone changed that is not read.
+    pub tampering: Vec<String>,
+    /// No issue may be opened for this key (an issue of it lost its binding).
+    pub blocked: bool,
+}
+
+/// Whether an issue may carry this gate, going by the hints in its body (or by being
+/// the recorded one): only these have their comments read.
+pub fn is_candidate(gate: &Gate<'_>, issue: &Issue, identity: &str, recorded: Option<u64>) -> bool {
+    is_own(issue, identity)
+        && (Some(issue.number) == recorded
+            || issue::body_key(issue).as_deref() == Some(gate.key)
+            || (issue.state == IssueState::Open
+                && !gate.uid.is_empty()
+                && issue::body_uid(issue).as_deref() == Some(gate.uid)))
+}
+
+/// Whether the function opened the issue.
+pub fn is_own(issue: &Issue, identity: &str) -> bool {
+    issue.author.eq_ignore_ascii_case(identity)
+}
+
+/// How long after opening an issue the function still takes its creation as the gate's
+/// start when it adopts it (a call opened it, then failed before binding it).
+const ADOPT_WINDOW: TimeDelta = TimeDelta::minutes(10);
+
+/// What an adopted issue is bound to: the recorded start, else the issue's creation when
+/// it is young, else now; the deadline follows from the start.
+pub struct Adoption {
+    /// The start recorded in status for this key.
+    pub recorded_start: Option<DateTime<Utc>>,
+    /// The time of this call.
+    pub now: DateTime<Utc>,
+    /// From start to deadline.
+    pub timeout: TimeDelta,
+}
+
+/// Chooses among `reads` (the function's own issues that [`is_candidate`] kept).
+/// `recorded` is the issue number recorded in status for this key.
+pub fn select(
+    gate: &Gate<'_>,
+    identity: &str,
+    reads: &[Read],
+    recorded: Option<u64>,
+    adoption: &Adoption,
+) -> Selection {
+    let mut selection = Selection::default();
+    // (index, binding, adoptable, verdict)
+    let mut bound: Vec<(usize, Option<Binding>, Option<WrittenVerdict>)> = Vec::new();
+    for (index, read) in reads.iter().enumerate() {
+        let number = read.issue.number;
+        if !is_own(&read.issue, identity) {
+            continue;
+        }
+        let names_key =
+            issue::body_key(&read.issue).as_deref() == Some(gate.key) || Some(number) == recorded;
+        match issue::binding(&read.comments, identity) {
+            Some(b) if b.key == gate.key => {
+                let verdict = issue::written_verdict(&read.comments, identity, gate.key);
+                bound.push((index, Some(b), verdict));
+            }
+            Some(b) => {
+                if !gate.uid.is_empty() && b.uid == gate.uid && read.issue.state == IssueState::Open
+                {
+                    if issue::written_verdict(&read.comments, identity, &b.key)
+                        == Some(WrittenVerdict::Retired)
+                    {
+                        selection.retired.insert(number);
+                    }
+                    selection.superseded.push((index, b.key));
+                } else if names_key {
+                    selection.tampering.push(format!(
+                        "issue #{number} names this gate in its description but was opened for another; the description was edited"
+                    ));
+                }
+            }
+            None if !names_key => {}
+            None if read.comments.is_empty() => bound.push((index, None, None)),
+            None => {
+                selection.blocked = true;
+                selection.tampering.push(format!(
+                    "issue #{number} lost the function's binding comment (deleted or edited); it is no longer read"
+                ));
+            }
+        }
+    }
+    bound.sort_by_key(|(index, ..)| reads[*index].issue.number);
+    let chosen = bound
+        .iter()
+        .position(|(_, _, v)| matches!(v, Some(WrittenVerdict::Decided(..))))
+        .or_else(|| {
+            bound
+                .iter()
+                .position(|(_, _, v)| *v != Some(WrittenVerdict::Retired))
+        });
+    for (position, (index, binding, verdict)) in bound.into_iter().enumerate() {
+        let read = &reads[index];
+        if Some(position) == chosen {
+            selection.chosen = Some(index);
+            selection.adopt = binding.is_none();
+            selection.binding = Some(binding.unwrap_or_else(|| {
+                let created = read.issue.created_at;
+                let start =
+                    adoption
+                        .recorded_start
+                        .unwrap_or(if adoption.now - created < ADOPT_WINDOW {
+                            created
+                        } else {
+                            adoption.now
+                        });
+                Binding {
+                    key: gate.key.to_owned(),
+                    uid: gate.uid.to_owned(),
+                    start,
+                    deadline: start + adoption.timeout,
+                }
+            }));
+        } else if read.issue.state == IssueState::Open {
+            if verdict == Some(WrittenVerdict::Retired) {
+                selection.retired.insert(read.issue.number);
+            }
+            selection.duplicates.push(index);
+        }
+    }
+    selection
+}
+
+#[cfg(test)]
+#[path = "select_tests.rs"]
+mod tests;

@@ -1,0 +1,196 @@
+//! The selection table: which issue holds a gate, from the issues as read.
+
+use super::*;
+use crate::gate::decide::tests::{KEY, spec};
+use crate::github::CloseReason;
+use crate::xr::gate::GateState;
+
+const BOT: &str = "release-bot";
+const UID: &str = "6f1c2a4e-0000-4000-8000-000000000001";
+const OTHER_KEY: &str = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+
+fn at(hour: u32, minute: u32) -> DateTime<Utc> {
+    format!("2026-03-01T{hour:02}:{minute:02}:00Z")
+        .parse()
+        .unwrap()
+}
+
+fn gate_spec() -> crate::xr::gate::GateSpec {
+    spec()
+}
+
+fn issue(number: u64, body_key: &str) -> Issue {
+    Issue {
+        number,
+        html_url: format!("https://github.com/acme/release-approvals/issues/{number}"),
+        title: "Promote".into(),
+        body: format!("<!-- release-gate:key={body_key} xr=platform-system/gate uid={UID} -->"),
+        state: IssueState::Open,
+        state_reason: None,
+        closed_by: None,
+        closed_at: None,
+        created_at: at(0, 0),
+        author: BOT.into(),
+        labels: vec!["release-gate".into()],
+    }
+}
+
+fn comment(id: u64, author: &str, body: String, when: DateTime<Utc>) -> Comment {
+    Comment {
+        id,
+        author: author.into(),
+        body,
+        created_at: when,
+        updated_at: when,
+    }
+}
+
+/// The binding comment the function posts for `key` and `uid`.
+fn bind(id: u64, key: &str, uid: &str) -> Comment {
+    let spec = gate_spec();
+    let gate = Gate {
+        spec: &spec,
+        key,
+        namespace: "platform-system",
+        name: "gate",
+        uid,
+        requester: None,
+    };
+    comment(
+        id,
+        BOT,
+        issue::binding_comment(&gate, at(0, 0), at(0, 0) + TimeDelta::hours(24)),
+        at(0, 0),
+    )
+}
+
+fn read(issue: Issue, comments: Vec<Comment>) -> Read {
+    Read { issue, comments }
+}
+
+fn choose(reads: &[Read], recorded: Option<u64>, now: DateTime<Utc>) -> Selection {
+    let spec = gate_spec();
+    let gate = Gate {
+        spec: &spec,
+        key: KEY,
+        namespace: "platform-system",
+        name: "gate",
+        uid: UID,
+        requester: None,
+    };
+    let adoption = Adoption {
+        recorded_start: None,
+        now,
+        timeout: TimeDelta::hours(24),
+    };
+    select(&gate, BOT, reads, recorded, &adoption)
+}
+
+#[test]
+fn the_binding_not_the_body_says_which_gate_an_issue_belongs_to() {
+    // #1 is this gate's, though someone rewrote its body to name another key; #2 is an
+    // old issue of another XR whose body someone rewrote to name this key.
+    let mut rekeyed = issue(1, OTHER_KEY);
+    rekeyed.body = format!("<!-- release-gate:key={OTHER_KEY} -->");
+    let reads = [
+        read(rekeyed, vec![bind(1, KEY, UID)]),
+        read(
+            issue(2, KEY),
+            vec![
+                bind(2, OTHER_KEY, "another-uid"),
+                comment(3, "alice", "/approve".into(), at(0, 5)),
+            ],
+        ),
+    ];
+    let s = choose(&reads, Some(1), at(1, 0));
+    assert_eq!(s.chosen, Some(0));
+    assert!(!s.adopt && !s.blocked);
+    assert!(s.duplicates.is_empty() && s.superseded.is_empty());
+    assert_eq!(s.tampering.len(), 1, "{:?}", s.tampering);
+    assert!(s.tampering[0].contains("#2"), "{:?}", s.tampering);
+}
+
+#[test]
+fn an_issue_that_lost_its_binding_is_not_followed_and_blocks_the_key() {
+    let reads = [read(
+        issue(1, KEY),
+        vec![comment(3, "alice", "/reject".into(), at(0, 5))],
+    )];
+    let s = choose(&reads, Some(1), at(1, 0));
+    assert_eq!(s.chosen, None);
+    assert!(s.blocked);
+    assert!(s.tampering[0].contains("#1 lost"), "{:?}", s.tampering);
+
+    // An edited binding is no binding.
+    let mut edited = bind(1, KEY, UID);
+    edited.updated_at = at(0, 3);
+    let reads = [read(issue(1, KEY), vec![edited])];
+    let s = choose(&reads, Some(1), at(1, 0));
+    assert_eq!((s.chosen, s.blocked), (None, true));
+}
+
+#[test]
+fn an_unbound_issue_without_comments_is_adopted_from_its_creation_when_young() {
+    let reads = [read(issue(1, KEY), vec![])];
+    let young = choose(&reads, None, at(0, 5));
+    assert_eq!((young.chosen, young.adopt), (Some(0), true));
+    let binding = young.binding.unwrap();
+    assert_eq!((binding.key.as_str(), binding.start), (KEY, at(0, 0)));
+    assert_eq!(binding.deadline, at(0, 0) + TimeDelta::hours(24));
+    // An old one starts now: no answer from before counts.
+    let old = choose(&reads, None, at(5, 0));
+    assert_eq!(old.binding.unwrap().start, at(5, 0));
+}
+
+#[test]
+fn only_this_xr_s_own_older_requests_are_superseded() {
+    let reads = [
+        read(issue(1, OTHER_KEY), vec![bind(1, OTHER_KEY, UID)]),
+        read(
+            issue(2, OTHER_KEY),
+            vec![bind(2, OTHER_KEY, "other-cluster-uid")],
+        ),
+        read(issue(3, KEY), vec![bind(3, KEY, UID)]),
+    ];
+    let s = choose(&reads, None, at(1, 0));
+    assert_eq!(s.chosen, Some(2));
+    assert_eq!(s.superseded, vec![(0, OTHER_KEY.to_owned())]);
+    assert!(s.tampering.is_empty(), "{:?}", s.tampering);
+}
+
+#[test]
+fn a_written_verdict_wins_then_the_lowest_live_number_and_the_rest_are_duplicates() {
+    let verdict = comment(
+        9,
+        BOT,
+        issue::verdict_comment(KEY, GateState::Rejected, &[], None, at(23, 0), 1),
+        at(2, 0),
+    );
+    let mut decided = issue(4, KEY);
+    decided.state = IssueState::Closed;
+    decided.state_reason = Some(CloseReason::NotPlanned);
+    let retired = comment(8, BOT, issue::duplicate_comment(KEY, 4), at(2, 0));
+    let reads = [
+        read(issue(2, KEY), vec![bind(1, KEY, UID), retired]),
+        read(issue(3, KEY), vec![bind(2, KEY, UID)]),
+        read(decided, vec![bind(3, KEY, UID), verdict]),
+    ];
+    let s = choose(&reads, None, at(3, 0));
+    assert_eq!(s.chosen, Some(2));
+    assert_eq!(s.duplicates, vec![0, 1]);
+    assert_eq!(s.retired, BTreeSet::from([2]));
+
+    // Without the verdict, the lowest number not retired.
+    let s = choose(&reads[..2], None, at(3, 0));
+    assert_eq!(s.chosen, Some(1));
+    assert_eq!(s.duplicates, vec![0]);
+}
+
+#[test]
+fn issues_someone_else_opened_are_never_read() {
+    let mut forged = issue(1, KEY);
+    forged.author = "mallory".into();
+    let reads = [read(forged, vec![bind(1, KEY, UID)])];
+    let s = choose(&reads, None, at(1, 0));
+    assert_eq!(s, Selection::default());
+}
