@@ -182,9 +182,7 @@ pub fn own_records<'c>(
     comments: &'c [Comment],
     identity: &'c str,
 ) -> impl Iterator<Item = &'c Comment> + 'c {
-    comments
-        .iter()
-        .filter(move |c| c.author.eq_ignore_ascii_case(identity) && !edited(c))
+    own_comments(comments, identity, false)
 }
 
 /// The function's own comments that someone edited: their markers are ignored.
@@ -192,9 +190,17 @@ pub fn edited_records<'c>(
     comments: &'c [Comment],
     identity: &'c str,
 ) -> impl Iterator<Item = &'c Comment> + 'c {
+    own_comments(comments, identity, true)
+}
+
+fn own_comments<'c>(
+    comments: &'c [Comment],
+    identity: &'c str,
+    was_edited: bool,
+) -> impl Iterator<Item = &'c Comment> + 'c {
     comments
         .iter()
-        .filter(move |c| c.author.eq_ignore_ascii_case(identity) && edited(c))
+        .filter(move |c| c.author.eq_ignore_ascii_case(identity) && edited(c) == was_edited)
 }
 
 /// What ties an issue to one gate: the marker of the comment the function posts on an
