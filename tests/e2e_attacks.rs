@@ -342,3 +342,28 @@ async fn a_deleted_binding_comment_stops_the_gate_instead_of_following_another_i
         );
     }
 }
+
+#[tokio::test]
+async fn an_approver_s_close_on_another_issue_pointed_at_the_gate_does_not_count() {
+    for lost in [false, true] {
+        let mut cp = gate(1).await;
+        let opened = cp.reconcile().await;
+        let key = opened.status()["gate_key"].as_str().unwrap().to_owned();
+        // An issue of the function for another gate, which alice approved by closing it;
+        // mallory strips its comments, points its description at this gate, reopens it.
+        let other = cp.fake.open_issue_as(
+            LOGIN,
+            "Promote something else",
+            &format!("<!-- release-gate:key={key} xr=platform-system/other -->"),
+            &["release-gate"],
+        );
+        cp.fake.close_as(other, "alice", "completed");
+        cp.fake.reopen_as(other, MALLORY);
+
+        let reply = poll(&mut cp, lost).await;
+
+        assert_not_approved(&reply, lost);
+        assert_eq!(reply.status()["issue"]["number"], 1.0, "lost={lost}");
+        assert_eq!(reply.status()["approvals"], json!([]), "lost={lost}");
+    }
+}

@@ -470,12 +470,14 @@ pub fn decide(
     // Closes: every close GitHub's events record, by whoever GitHub says did it, even
     // if the issue was reopened since.
     let mut last_close: Option<(&str, DateTime<Utc>, Option<String>)> = None;
+    let mut closed_by_function = false;
     for event in observed.events {
         if event.kind != EventKind::Closed {
             continue;
         }
         let closer = event.actor.as_deref();
-        if closer.is_some_and(|c| c.eq_ignore_ascii_case(identity)) {
+        closed_by_function = closer.is_some_and(|c| c.eq_ignore_ascii_case(identity));
+        if closed_by_function {
             last_close = None;
             continue;
         }
@@ -520,6 +522,7 @@ pub fn decide(
     // Closed, and GitHub's events name no close after the function's own: nobody known.
     if issue.state == IssueState::Closed
         && last_close.is_none()
+        && !closed_by_function
         && !issue
             .closed_by
             .as_deref()

@@ -607,10 +607,26 @@ async fn find_issues(
         }
         break (reads, selection);
     };
-    let events = match selection.chosen {
+    let mut selection = selection;
+    let mut events = match selection.chosen {
         Some(index) => gh.list_events(reads[index].issue.number).await?,
         None => Vec::new(),
     };
+    // An unbound issue with a history (closed or reopened once) is not one the function
+    // has just opened: someone pointed an older issue at this key.
+    if selection.adopt
+        && let Some(index) = selection.chosen.filter(|_| !events.is_empty())
+    {
+        selection.tampering.push(format!(
+            "issue #{} names this gate in its description but was never bound to it; it is not read",
+            reads[index].issue.number
+        ));
+        selection.chosen = None;
+        selection.binding = None;
+        selection.adopt = false;
+        selection.blocked = true;
+        events.clear();
+    }
     let mut found = Found {
         issue: None,
         binding: selection.binding,

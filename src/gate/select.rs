@@ -11,8 +11,9 @@
 //!   it has comments, lost its binding (deleted or edited): it is not followed, no
 //!   other issue is opened for the key, and the gate does not approve, since answers
 //!   there may have been a veto.
-//!   One without any comment is the function's own from a call that opened it and
-//!   failed before binding it: it is bound now (adopted).
+//!   A young open one without any comment or event is the function's own from a call
+//!   that opened it and failed before binding it: it is bound now (adopted), and never
+//!   preferred over a bound issue.
 //! - An open request is superseded only when its binding names this XR's uid: another
 //!   cluster's gate of the same name, or a recreated XR's old gate, is never touched.
 //! - A verdict the function wrote on any bound issue is final; otherwise the lowest
@@ -77,8 +78,8 @@ pub fn is_own(issue: &Issue, identity: &str) -> bool {
 /// start when it adopts it (a call opened it, then failed before binding it).
 const ADOPT_WINDOW: TimeDelta = TimeDelta::minutes(10);
 
-/// What an adopted issue is bound to: the recorded start, else the issue's creation when
-/// it is young, else now; the deadline follows from the start.
+/// What an adopted issue is bound to: the recorded start, else the issue's creation; the
+/// deadline follows from the start.
 pub struct Adoption {
     /// The start recorded in status for this key.
     pub recorded_start: Option<DateTime<Utc>>,
@@ -128,7 +129,15 @@ pub fn select(
                 }
             }
             None if !names_key => {}
-            None if read.comments.is_empty() => bound.push((index, None, None)),
+            // Only a young open issue with no comment at all can be one the function has
+            // just opened; the caller also refuses it when its events show any history.
+            None if read.comments.is_empty()
+                && read.issue.state == IssueState::Open
+                && adoption.now - read.issue.created_at < ADOPT_WINDOW =>
+            {
+                bound.push((index, None, None))
+            }
+            None if read.comments.is_empty() => {}
             None => {
                 selection.blocked = true;
                 selection.tampering.push(format!(
@@ -137,7 +146,8 @@ pub fn select(
             }
         }
     }
-    bound.sort_by_key(|(index, ..)| reads[*index].issue.number);
+    // A bound issue is always preferred over one still to be adopted.
+    bound.sort_by_key(|(index, binding, _)| (binding.is_none(), reads[*index].issue.number));
     let chosen = bound
         .iter()
         .position(|(_, _, v)| matches!(v, Some(WrittenVerdict::Decided(..))))
@@ -152,15 +162,7 @@ pub fn select(
             selection.chosen = Some(index);
             selection.adopt = binding.is_none();
             selection.binding = Some(binding.unwrap_or_else(|| {
-                let created = read.issue.created_at;
-                let start =
-                    adoption
-                        .recorded_start
-                        .unwrap_or(if adoption.now - created < ADOPT_WINDOW {
-                            created
-                        } else {
-                            adoption.now
-                        });
+                let start = adoption.recorded_start.unwrap_or(read.issue.created_at);
                 Binding {
                     key: gate.key.to_owned(),
                     uid: gate.uid.to_owned(),

@@ -137,9 +137,21 @@ fn an_unbound_issue_without_comments_is_adopted_from_its_creation_when_young() {
     let binding = young.binding.unwrap();
     assert_eq!((binding.key.as_str(), binding.start), (KEY, at(0, 0)));
     assert_eq!(binding.deadline, at(0, 0) + TimeDelta::hours(24));
-    // An old one starts now: no answer from before counts.
+    // An old one, or a closed one, is not one the function has just opened.
     let old = choose(&reads, None, at(5, 0));
-    assert_eq!(old.binding.unwrap().start, at(5, 0));
+    assert_eq!((old.chosen, old.blocked), (None, false));
+    let mut closed = issue(1, KEY);
+    closed.state = IssueState::Closed;
+    let s = choose(&[read(closed, vec![])], None, at(0, 5));
+    assert_eq!(s.chosen, None);
+    // A bound issue is preferred to a lower-numbered one waiting to be adopted.
+    let reads = [
+        read(issue(1, KEY), vec![]),
+        read(issue(2, KEY), vec![bind(1, KEY, UID)]),
+    ];
+    let s = choose(&reads, None, at(0, 5));
+    assert_eq!((s.chosen, s.adopt), (Some(1), false));
+    assert_eq!(s.duplicates, vec![0]);
 }
 
 #[test]
