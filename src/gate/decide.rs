@@ -438,10 +438,10 @@ pub fn decide(
         }
         if issue::edited(comment) {
             // Someone may have turned a veto into something else. It holds approval
-            // until its author answers again in a new comment.
+            // until its author answers again in a new comment, posted after the edit.
             let answered_again = observed.comments.iter().any(|later| {
                 later.author.eq_ignore_ascii_case(&comment.author)
-                    && later.created_at > comment.created_at
+                    && later.created_at > comment.updated_at
                     && in_window(later.created_at)
                     && !issue::edited(later)
                     && issue::parse_command(&later.body).is_some()

@@ -553,6 +553,16 @@ fn table() -> Vec<Row> {
         },
         Row {
             comments: vec![
+                edited(comment(4, "alice", "/reject", at(1, 0)), at(2, 0)),
+                comment(5, "alice", "/approve", at(1, 30)),
+            ],
+            approvers: vec!["alice"],
+            held: true,
+            tampered: 1,
+            ..row("an answer given before the edit does not lift the hold")
+        },
+        Row {
+            comments: vec![
                 edited(comment(4, "mallory", "/approve", at(1, 0)), at(2, 0)),
                 comment(5, "bob", "/approve", at(3, 0)),
             ],
