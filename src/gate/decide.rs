@@ -413,7 +413,10 @@ pub fn decide(
     let may_reject = |login: &str| {
         !login.eq_ignore_ascii_case(identity) && (authorized(login) || is_requester(gate, login))
     };
-    let in_window = |at: DateTime<Utc>| start <= at && at <= deadline;
+    // An answer on this gate's own issue is never older than the issue: the window opens
+    // at the issue's creation if GitHub's clock runs behind the one that set the start.
+    let opens = start.min(issue.created_at);
+    let in_window = |at: DateTime<Utc>| opens <= at && at <= deadline;
     let mut approvals: BTreeMap<String, Approval> = BTreeMap::new();
     let mut add = |approval: Approval| {
         let entry = approvals

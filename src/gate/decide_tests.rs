@@ -670,6 +670,21 @@ fn table() -> Vec<Row> {
             ..row("a comment from before the gate's start is not counted")
         },
         Row {
+            comments: vec![comment(
+                4,
+                "alice",
+                "/reject",
+                at(0, 0) + Duration::seconds(5),
+            )],
+            binding: Some(Binding {
+                start: at(0, 0) + Duration::seconds(10),
+                ..binding()
+            }),
+            state: GateState::Rejected,
+            actions: vec!["comment #1", "close #1 not_planned"],
+            ..row("an answer on the issue counts from its creation when GitHub's clock is behind")
+        },
+        Row {
             events: vec![close_event(
                 1,
                 "alice",

@@ -612,19 +612,7 @@ async fn find_issues(
         Some(index) => gh.list_events(reads[index].issue.number).await?,
         None => Vec::new(),
     };
-    // An unbound issue with a history (closed or reopened once) is not one the function
-    // has just opened: someone pointed an older issue at this key.
-    if selection.adopt
-        && let Some(index) = selection.chosen.filter(|_| !events.is_empty())
-    {
-        selection.tampering.push(format!(
-            "issue #{} names this gate in its description but was never bound to it; it is not read",
-            reads[index].issue.number
-        ));
-        selection.chosen = None;
-        selection.binding = None;
-        selection.adopt = false;
-        selection.blocked = true;
+    if !select::confirm_adoption(&mut selection, &reads, &events) {
         events.clear();
     }
     let mut found = Found {

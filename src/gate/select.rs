@@ -23,7 +23,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::github::{Comment, Issue, IssueState};
+use crate::github::{Comment, Issue, IssueEvent, IssueState};
 
 use super::decide::Gate;
 use super::issue::{self, Binding, WrittenVerdict};
@@ -178,6 +178,28 @@ pub fn select(
         }
     }
     selection
+}
+
+/// Confirms an adoption once the chosen issue's events are read: an unbound issue with
+/// any history (closed or reopened once) is not one the function has just opened, but an
+/// older issue someone pointed at this key. It is then not followed, and the key is
+/// blocked. Returns whether the chosen issue is still followed.
+pub fn confirm_adoption(selection: &mut Selection, reads: &[Read], events: &[IssueEvent]) -> bool {
+    let Some(index) = selection.chosen else {
+        return false;
+    };
+    if !selection.adopt || events.is_empty() {
+        return true;
+    }
+    selection.tampering.push(format!(
+        "issue #{} names this gate in its description but was never bound to it; it is not read",
+        reads[index].issue.number
+    ));
+    selection.chosen = None;
+    selection.binding = None;
+    selection.adopt = false;
+    selection.blocked = true;
+    false
 }
 
 #[cfg(test)]

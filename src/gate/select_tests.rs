@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::gate::decide::tests::{KEY, spec};
-use crate::github::CloseReason;
+use crate::github::{CloseReason, EventKind};
 use crate::xr::gate::GateState;
 
 const BOT: &str = "release-bot";
@@ -205,4 +205,24 @@ fn issues_someone_else_opened_are_never_read() {
     let reads = [read(forged, vec![bind(1, KEY, UID)])];
     let s = choose(&reads, None, at(1, 0));
     assert_eq!(s, Selection::default());
+}
+
+#[test]
+fn an_unbound_issue_with_a_history_is_not_adopted_and_blocks_the_key() {
+    let reads = [read(issue(1, KEY), vec![])];
+    let mut s = choose(&reads, None, at(0, 5));
+    assert!(confirm_adoption(&mut s, &reads, &[]), "no history: adopted");
+    assert!(s.adopt);
+    let reopened = IssueEvent {
+        id: 1,
+        kind: EventKind::Reopened,
+        actor: Some("mallory".into()),
+        created_at: at(0, 4),
+        state_reason: None,
+        commit_id: None,
+    };
+    let mut s = choose(&reads, None, at(0, 5));
+    assert!(!confirm_adoption(&mut s, &reads, &[reopened]));
+    assert_eq!((s.chosen, s.adopt, s.blocked), (None, false, true));
+    assert!(s.tampering[0].contains("never bound"), "{:?}", s.tampering);
 }
