@@ -1,5 +1,5 @@
 //! Every manifest in `examples/` validates against the Crossplane and External Secrets
-//! schemas in `../shared/schemas/` (and each example XR against its own XRD), and every
+//! schemas in `tests/schemas/` (and each example XR against its own XRD), and every
 //! example XR renders through the function with its example input and no Fatal result.
 
 mod common;

@@ -130,7 +130,7 @@ fn is_dns_label(s: &str) -> bool {
 fn external_secret_schema() -> jsonschema::Validator {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/schemas/external-secrets.io_externalsecret_v1.json"
+        "/tests/schemas/external-secrets.io_externalsecret_v1.json"
     );
     let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     jsonschema::validator_for(&schema).unwrap()

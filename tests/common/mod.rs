@@ -168,15 +168,12 @@ pub fn read_one(path: &Path) -> Value {
     docs.remove(0)
 }
 
-/// A validator for one of the shared schemas in `../shared/schemas/`.
+/// A validator for one of the schemas in `tests/schemas/` (their sources are in its
+/// README).
 pub fn shared_schema(file: &str) -> jsonschema::Validator {
-    let path = repo_path("../shared/schemas").join(file);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "the shared schemas must sit beside the repository ({}): {e}",
-            path.display()
-        )
-    });
+    let path = repo_path("tests/schemas").join(file);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read the schema {}: {e}", path.display()));
     jsonschema::validator_for(&serde_json::from_str::<Value>(&text).unwrap()).unwrap()
 }
 
