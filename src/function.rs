@@ -86,11 +86,12 @@ impl ReleaseFunction {
         self
     }
 
-    /// The function as the server runs it: real GitHub, the system clock, and
-    /// `GITHUB_TOKEN` from the environment as the fallback credential.
-    pub fn from_env() -> Self {
+    /// The function as the server runs it: real GitHub and the system clock. Credentials
+    /// come only from the pipeline step: `GITHUB_TOKEN` from the environment serves the
+    /// local `render` alone, so a Composition can never send the server's own token to an
+    /// `apiUrl` it chose.
+    pub fn for_server() -> Self {
         ReleaseFunction::new(crate::github::default_connector(), Arc::new(Utc::now))
-            .with_env_token(std::env::var("GITHUB_TOKEN").ok())
     }
 
     /// Runs the function on one request.

@@ -471,6 +471,34 @@ impl InputMemo {
 #[error("invalid function input: {0}")]
 pub struct InputError(pub String);
 
+/// Only `https` API URLs carry the credentials; plain `http` only to a loopback host
+/// (tests, a local fake), where nothing crosses the network.
+fn check_api_url(url: &str) -> Result<(), InputError> {
+    let refuse = |why: &str| Err(InputError(format!("github.apiUrl: {url:?} {why}")));
+    let Ok(uri) = url.parse::<http::Uri>() else {
+        return refuse("is not a URL");
+    };
+    let Some(host) = uri.host().filter(|h| !h.is_empty()) else {
+        return refuse("names no host");
+    };
+    match uri.scheme_str() {
+        Some("https") => Ok(()),
+        Some("http") if is_loopback(host) => Ok(()),
+        Some("http") => refuse(
+            "must be https: the GitHub credentials would cross the network in clear text (plain http is accepted only for a loopback host)",
+        ),
+        _ => refuse("must be an https URL"),
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 impl Input {
     /// Reads the Input from the step's `input` JSON; an absent input means all defaults.
     /// Unknown fields and bad values are errors naming the field path.
@@ -534,14 +562,7 @@ impl Input {
                 )));
             }
         }
-        if !(self.github.api_url.starts_with("https://")
-            || self.github.api_url.starts_with("http://"))
-        {
-            return Err(InputError(format!(
-                "github.apiUrl: {:?} must be an http(s) URL",
-                self.github.api_url
-            )));
-        }
+        check_api_url(&self.github.api_url)?;
         if self.github.labels.is_empty() || self.github.labels.iter().any(|l| l.trim().is_empty()) {
             return Err(InputError(
                 "github.labels: at least one non-empty label is required (the first finds approval issues)".into(),
@@ -756,6 +777,34 @@ mod tests {
         assert_eq!(input.github.credentials_name, "github");
         assert_eq!(input.github.poll_interval.0, Duration::from_secs(30));
         assert_eq!(input.approvals.min_approvals, 1);
+    }
+
+    #[test]
+    fn api_url_must_be_https_except_to_a_loopback_host() {
+        let with = |url: &str| Input::from_json(Some(&json!({"github": {"apiUrl": url}})));
+        for ok in [
+            "https://api.github.com",
+            "https://ghe.example.com/api/v3",
+            "http://127.0.0.1:8080",
+            "http://127.1.2.3",
+            "http://localhost:9000/api/v3",
+            "http://[::1]:8080",
+        ] {
+            assert!(with(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://api.github.com",
+            "http://10.0.0.1",
+            "http://localhost.attacker.example",
+            "ftp://api.github.com",
+            "api.github.com",
+            "https://",
+        ] {
+            let err = with(bad).unwrap_err().to_string();
+            assert!(err.contains("github.apiUrl"), "{bad}: {err}");
+        }
+        let err = with("http://collector.example").unwrap_err().to_string();
+        assert!(err.contains("must be https"), "{err}");
     }
 
     #[test]

@@ -27,7 +27,7 @@ async fn main() -> anyhow::Result<()> {
         }
         None => {
             function_sdk_rust::logging::configure(cli.serve.debug);
-            let function = ReleaseFunction::from_env();
+            let function = ReleaseFunction::for_server();
             function_sdk_rust::Server::new(function, &cli.serve)
                 .metrics_registry(function_release_pipeline::metrics::registry())
                 .serve()

@@ -564,3 +564,21 @@ async fn crossplane_before_v2_answering_in_extra_resources_gets_the_same_gate() 
     cp.fake.comment_as(1, "bob", "/approve");
     assert_eq!(cp.reconcile().await.status()["gate_status"], "approved");
 }
+
+#[tokio::test]
+async fn the_server_never_uses_its_own_environment_s_github_token() {
+    // A Composition step without credentials must not borrow the server's token: it
+    // could point `apiUrl` anywhere.
+    let mut cp = Crossplane::start_logging(&[], &[("GITHUB_TOKEN", fake_github::TOKEN)]).await;
+    cp.credentials = None;
+    let reply = cp.reconcile().await;
+    let synced = reply.condition("ApprovalSynced").unwrap();
+    assert_eq!(
+        (synced.status.as_str(), synced.reason.as_str()),
+        ("False", "MissingCredentials"),
+        "{}",
+        synced.message
+    );
+    assert!(cp.fake.seen().is_empty(), "{:?}", cp.fake.seen());
+    assert!(cp.fake.issues().is_empty());
+}

@@ -23,7 +23,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::wire::{
-    RequestMeta, Resources, RunFunctionRequest, RunFunctionResponse, Severity, State,
+    self, CredentialData, Credentials, RequestMeta, Resources, RunFunctionRequest,
+    RunFunctionResponse, Severity, State,
 };
 use common::{
     FunctionRunnerServiceClient, connect_insecure, from_struct, resource, start_server, to_struct,
@@ -147,6 +148,16 @@ impl Sim {
             input: Some(to_struct(&input)),
             ..Default::default()
         };
+        // The step's credentials, as Crossplane sends them: the server never uses its own
+        // environment's token.
+        req.credentials.insert(
+            "github".into(),
+            Credentials {
+                source: Some(wire::credentials::Source::CredentialData(CredentialData {
+                    data: [("token".to_owned(), TOKEN.as_bytes().to_vec())].into(),
+                })),
+            },
+        );
         if answered {
             req.required_resources.insert(
                 "pipeline-config".into(),
@@ -476,7 +487,7 @@ async fn hundreds_of_gates_under_random_faults_reach_exactly_the_verdicts_people
     // with its own, so start it at the real time.
     fake.advance(chrono::Utc::now() - fake.now());
     let api_url = fake.url();
-    let server = start_server(&["--insecure"], &[("GITHUB_TOKEN", TOKEN)]);
+    let server = start_server(&["--insecure"], &[]);
     let pid = server.child.id();
     let client = connect_insecure(server.port).await;
 

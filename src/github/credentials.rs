@@ -66,7 +66,7 @@ impl Credentials {
             return match env_token.filter(|t| !t.trim().is_empty()) {
                 Some(token) => Ok(Credentials::Token(Secret::new(token.trim()))),
                 None => Err(GitHubError::MissingCredentials(format!(
-                    "the pipeline step has no credentials named {name:?} and GITHUB_TOKEN is not set"
+                    "the pipeline step has no credentials named {name:?} (GITHUB_TOKEN serves only the local render)"
                 ))),
             };
         };
