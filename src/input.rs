@@ -163,6 +163,11 @@ pub struct ApprovalsInput {
     /// Whether the requester may approve their own promotion.
     #[serde(default)]
     pub allow_self_approval: bool,
+    /// Whether a gate without the `release.zerotouch.dev/requested-by` annotation waits
+    /// (reason `MissingRequester`, no issue opened) instead of letting any approver,
+    /// its unknown requester included, approve it.
+    #[serde(default)]
+    pub require_requester: bool,
 }
 
 impl Default for ApprovalsInput {
@@ -173,6 +178,7 @@ impl Default for ApprovalsInput {
             min_approvals: default_min_approvals(),
             min_permission: None,
             allow_self_approval: false,
+            require_requester: false,
         }
     }
 }

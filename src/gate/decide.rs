@@ -137,9 +137,10 @@ pub struct Decision {
     pub issue: Option<IssueRef>,
     /// Approved without a person: automatic rule and `approval_required: false`.
     pub automatic: bool,
-    /// Why approval is held back although the answers would approve: an approver's
-    /// answer was edited (or the issue lost its binding).
-    pub held: Option<String>,
+    /// Why a pending gate is held back: answers would not approve it yet (an approver's
+    /// answer was edited, the issue lost its binding), or it waits for something else
+    /// (its requester).
+    pub held: Option<Held>,
     /// What someone changed on GitHub that the function does not read, each said once
     /// in a Warning.
     pub tampering: Vec<String>,
@@ -307,6 +308,26 @@ pub fn retire(
     });
 }
 
+/// Why a pending gate is held, as its `Approved` condition says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    /// The condition's reason: `Pending` (Unknown: answers may still come), or a reason
+    /// the gate waits for before it asks at all (False).
+    pub reason: &'static str,
+    /// What holds it, for the condition's message.
+    pub message: String,
+}
+
+impl Held {
+    /// Held while pending: answers may still decide it.
+    pub fn pending(message: impl Into<String>) -> Self {
+        Held {
+            reason: "Pending",
+            message: message.into(),
+        }
+    }
+}
+
 /// Decides the gate. `recorded` is the observed XR's status; `labels` go on a new issue.
 ///
 /// The trust rules live here: only an authorized approver's comment as its author posted
@@ -355,7 +376,7 @@ pub fn decide(
             decision.state = GateState::Timeout;
             decision.decided_at = Some(deadline);
         } else if observed.blocked {
-            decision.held = Some(BLOCKED.into());
+            decision.held = Some(Held::pending(BLOCKED));
         } else {
             decision.actions.push(Action::Open(issue::new_issue(
                 gate, policy, deadline, labels,
@@ -554,11 +575,11 @@ pub fn decide(
     };
     if decision.state == GateState::Pending {
         decision.held = match held {
-            Some(c) => Some(format!(
+            Some(c) => Some(Held::pending(format!(
                 "approval is held: comment {} by {} on issue #{} was edited after it was posted, so it is no answer and may have been one; {} must answer again in a new comment",
                 c.id, c.author, issue.number, c.author
-            )),
-            None if observed.blocked => Some(BLOCKED.into()),
+            ))),
+            None if observed.blocked => Some(Held::pending(BLOCKED)),
             None => None,
         };
     }

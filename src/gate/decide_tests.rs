@@ -864,7 +864,7 @@ fn the_held_message_names_the_edited_comment_and_its_author() {
         comments: vec![edited(comment(41, "alice", "/approve", at(1, 0)), at(2, 0))],
         ..row("held")
     });
-    let held = d.held.expect("held");
+    let held = d.held.expect("held").message;
     assert!(held.contains("comment 41 by alice on issue #1"), "{held}");
     assert!(
         d.tampering[0].contains("comment 41 by alice"),

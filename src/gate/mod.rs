@@ -238,6 +238,23 @@ async fn decide_with_github(
             },
             decision,
         },
+        // Without a known requester, anyone who may approve could be approving their own
+        // request: the Input can make such a gate wait, without asking on GitHub.
+        None if call.input.approvals.require_requester && gate.requester.is_none() => Outcome {
+            decision: Decision {
+                held: Some(decide::Held {
+                    reason: MISSING_REQUESTER,
+                    message: format!(
+                        "the gate has no {REQUESTED_BY_ANNOTATION} annotation, which the input's approvals.requireRequester requires; no approval issue is opened until it names the requester"
+                    ),
+                }),
+                ..decide::from_recorded(gate, recorded, call.now)
+            },
+            sync: Sync::Synced {
+                reason: MISSING_REQUESTER,
+                message: "GitHub is not read until the gate names its requester".into(),
+            },
+        },
         None => match tokio::time::timeout(
             budget(call),
             sync(call, github, env_token, gate, recorded, policy).instrument(span.get().clone()),
@@ -270,6 +287,9 @@ async fn decide_with_github(
         },
     }
 }
+
+/// The reason of a gate that waits for its `requested-by` annotation.
+const MISSING_REQUESTER: &str = "MissingRequester";
 
 /// Why GitHub could not be synced.
 #[derive(Debug, thiserror::Error)]

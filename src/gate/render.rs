@@ -290,13 +290,9 @@ fn approved_condition(gate: &Gate<'_>, policy: &Policy, d: &Decision) -> (&'stat
         gate.spec.source_environment, gate.spec.target_environment
     );
     match d.state {
-        GateState::Pending if d.held.is_some() => (
-            "Pending",
-            format!(
-                "{}; deadline {}",
-                d.held.as_deref().unwrap_or_default(),
-                rfc3339(d.deadline)
-            ),
+        GateState::Pending if let Some(held) = &d.held => (
+            held.reason,
+            format!("{}; deadline {}", held.message, rfc3339(d.deadline)),
         ),
         GateState::Pending => (
             "Pending",
@@ -380,27 +376,28 @@ pub fn write(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome
     let fields = match synced {
         true => status(gate, d).to_json(),
         false => {
-            let mut kept = observed_status.clone();
+            let mut kept = match observed_status {
+                Value::Object(_) => observed_status.clone(),
+                _ => Value::Object(Map::new()),
+            };
             if let Some(map) = kept.as_object_mut() {
                 map.remove("conditions");
-                // Recorded for another artifact: never shown as this one's decision (a
-                // script waiting on gate_status must not read an old approval).
-                if recorded.gate_key.as_deref().is_some_and(|k| k != gate.key) {
+                // Nothing recorded for this artifact yet (a new gate, or another artifact's
+                // record, never shown as this one's decision: a script waiting on
+                // gate_status must not read an old approval): this gate is pending from
+                // this call on, and its start is recorded now.
+                if recorded.gate_key.as_deref() != Some(gate.key) {
                     for field in [
                         "approver",
                         "approval_timestamp",
+                        "approvals",
                         "created_timestamp",
                         "issue",
                         "timeout_at",
                     ] {
                         map.remove(field);
                     }
-                    let pending = GateStatus {
-                        gate_status: Some(GateState::Pending),
-                        gate_key: Some(gate.key.to_owned()),
-                        ..GateStatus::default()
-                    };
-                    if let Value::Object(fields) = pending.to_json() {
+                    if let Value::Object(fields) = status(gate, d).to_json() {
                         map.extend(fields);
                     }
                 }
@@ -474,6 +471,10 @@ pub fn write(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome
     }
     let condition = match d.state {
         GateState::Approved => response::condition_true(rsp, APPROVED, reason),
+        // Waiting for something before asking at all (its requester, say): False.
+        GateState::Pending if reason != "Pending" => {
+            response::condition_false(rsp, APPROVED, reason)
+        }
         GateState::Pending => response::condition_unknown(rsp, APPROVED, reason),
         _ => response::condition_false(rsp, APPROVED, reason),
     };
