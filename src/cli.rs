@@ -61,4 +61,9 @@ pub struct RenderArgs {
     /// The time the function sees as now (RFC 3339), for reproducible renders.
     #[arg(long)]
     pub now: Option<String>,
+    /// Let the render write to GitHub (open, comment on, close and reopen approval
+    /// issues). Without it, the render reads GitHub and says on stderr what it would
+    /// have written.
+    #[arg(long)]
+    pub github_writes: bool,
 }

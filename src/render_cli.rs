@@ -22,6 +22,7 @@ use serde_json::{Map, Value, json};
 
 use crate::cli::RenderArgs;
 use crate::function::ReleaseFunction;
+use crate::github::read_only::{ReadOnlyConnector, Skipped};
 use crate::yaml;
 
 /// Crossplane calls a step at most this many times per reconcile while its
@@ -71,12 +72,30 @@ pub enum RenderError {
     Write(#[from] std::io::Error),
 }
 
-/// Renders with the function as the server runs it (real GitHub, `GITHUB_TOKEN`).
+/// Renders with the function as the server runs it (real GitHub, and `GITHUB_TOKEN` when
+/// the step has no credentials). GitHub is only read unless `--github-writes` is given;
+/// what would have been written is said on stderr.
 pub async fn run(args: &RenderArgs, out: &mut dyn Write) -> Result<(), RenderError> {
     let now = parse_now(args)?;
-    let function = ReleaseFunction::new(crate::github::default_connector(), Arc::new(move || now))
+    let skipped = Skipped::default();
+    let connector = match args.github_writes {
+        true => crate::github::default_connector(),
+        false => Arc::new(ReadOnlyConnector::new(
+            crate::github::default_connector(),
+            skipped.clone(),
+        )),
+    };
+    let function = ReleaseFunction::new(connector, Arc::new(move || now))
         .with_env_token(std::env::var("GITHUB_TOKEN").ok());
-    run_with(args, &function, now, out).await
+    let result = run_with(args, &function, now, out).await;
+    let skipped = skipped.lock().unwrap_or_else(|e| e.into_inner());
+    if !skipped.is_empty() {
+        eprintln!("GitHub was only read (pass --github-writes to write); the function would have:");
+        for write in skipped.iter() {
+            eprintln!("  - {write}");
+        }
+    }
+    result
 }
 
 fn parse_now(args: &RenderArgs) -> Result<DateTime<Utc>, RenderError> {

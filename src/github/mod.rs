@@ -7,6 +7,7 @@ pub mod budget;
 pub mod credentials;
 pub mod etag;
 pub mod fake;
+pub mod read_only;
 pub mod rest;
 
 use std::sync::Arc;
@@ -197,6 +198,11 @@ pub enum GitHubError {
     /// The connection failed or anything else went wrong.
     #[error("cannot reach GitHub: {0}")]
     Transport(String),
+    /// A read-only local render did not open an issue it would have opened.
+    #[error(
+        "the local render writes nothing to GitHub: it would {0} (pass --github-writes to do it)"
+    )]
+    ReadOnly(String),
 }
 
 impl GitHubError {
@@ -212,6 +218,7 @@ impl GitHubError {
             GitHubError::Server { .. } => "GitHubUnavailable",
             GitHubError::Malformed(_) => "MalformedResponse",
             GitHubError::Transport(_) => "GitHubUnreachable",
+            GitHubError::ReadOnly(_) => "ReadOnly",
         }
     }
 

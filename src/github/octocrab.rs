@@ -505,6 +505,7 @@ impl Wire {
             },
             GitHubError::Malformed(m) => GitHubError::Malformed(scrub(m)),
             GitHubError::Transport(m) => GitHubError::Transport(scrub(m)),
+            GitHubError::ReadOnly(m) => GitHubError::ReadOnly(scrub(m)),
             limited @ GitHubError::RateLimited { .. } => limited,
         }
     }
