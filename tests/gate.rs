@@ -124,7 +124,11 @@ impl Case {
             }),
             desired: Some(State::default()),
             input: Some(json_to_struct(self.input.as_object().unwrap())),
-            required_resources: [("pipeline-config".to_string(), answer)].into(),
+            required_resources: [(
+                function_release_pipeline::gate::lookup::REQUIREMENT.to_string(),
+                answer,
+            )]
+            .into(),
             ..Default::default()
         }
     }

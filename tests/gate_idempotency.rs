@@ -49,18 +49,13 @@ fn input() -> Value {
     })
 }
 
-fn pipeline_config_map(rule: &str) -> Value {
+/// The tenant's XReleasePipeline with `rule` from dev to staging.
+fn pipeline_xr(rule: &str) -> Value {
     json!({
-        "apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": "my-service-release-pipeline-config", "namespace": NAMESPACE,
-                     "labels": {"release.zerotouch.dev/tenant": "my-service",
-                                "release.zerotouch.dev/component": "pipeline-config"}},
-        "data": {"pipeline.yaml": format!(
-            "tenant: my-service\nenvironments: [dev, staging, production]\npromotions:\n\
-             - {{from: dev, to: staging, rule: {rule}}}\n\
-             - {{from: staging, to: production, rule: manual}}\n\
-             registry: ghcr.io\nretentionDays: 30\n\
-             testing: {{validationMode: preview, bootstrapMode: preview}}\n")},
+        "apiVersion": "platform.zerotouch.dev/v1alpha1", "kind": "XReleasePipeline",
+        "metadata": {"name": "my-service-pipeline", "namespace": NAMESPACE},
+        "spec": {"tenant": "my-service", "environments": ["dev", "staging", "production"],
+                 "promotionRules": {"dev_to_staging": rule, "staging_to_production": "manual"}},
     })
 }
 
@@ -100,11 +95,11 @@ fn request(xr: &Value, answer: Answer, pipeline: Option<&Value>) -> RunFunctionR
         Answer::None => {}
         Answer::Required => {
             req.required_resources
-                .insert("pipeline-config".into(), resources);
+                .insert("release-pipeline".into(), resources);
         }
         Answer::Extra => {
             req.extra_resources
-                .insert("pipeline-config".into(), resources);
+                .insert("release-pipeline".into(), resources);
         }
     }
     req
@@ -196,7 +191,7 @@ fn has_job(rsp: &RunFunctionResponse) -> bool {
 #[tokio::test]
 async fn six_calls_per_reconcile_with_status_dropped_open_exactly_one_issue() {
     let world = World::new();
-    let pipeline = pipeline_config_map("manual");
+    let pipeline = pipeline_xr("manual");
     for hour in 6..9 {
         let rsp = world
             .reconcile(
@@ -234,11 +229,7 @@ async fn the_first_call_asks_for_the_pipeline_and_touches_no_github() {
     );
     let answered = world
         .run(
-            &request(
-                &xr(None),
-                Answer::Required,
-                Some(&pipeline_config_map("manual")),
-            ),
+            &request(&xr(None), Answer::Required, Some(&pipeline_xr("manual"))),
             at("2026-03-01T06:00:00Z"),
         )
         .await;
@@ -248,10 +239,10 @@ async fn the_first_call_asks_for_the_pipeline_and_touches_no_github() {
         answered.requirements.as_ref(),
         "the requirement is identical on every call, so Crossplane's loop settles"
     );
-    let selector = &requirements.resources["pipeline-config"];
+    let selector = &requirements.resources["release-pipeline"];
     assert_eq!(selector.namespace.as_deref(), Some(NAMESPACE));
     assert_eq!(
-        requirements.extra_resources["pipeline-config"], *selector,
+        requirements.extra_resources["release-pipeline"], *selector,
         "the deprecated map carries the same selector"
     );
 }
@@ -259,7 +250,7 @@ async fn the_first_call_asks_for_the_pipeline_and_touches_no_github() {
 #[tokio::test]
 async fn a_pipeline_answered_through_extra_resources_is_read() {
     let world = World::new();
-    let automatic = pipeline_config_map("automatic");
+    let automatic = pipeline_xr("automatic");
     let rsp = world
         .run(
             &request(&xr(None), Answer::Extra, Some(&automatic)),
@@ -274,7 +265,7 @@ async fn a_pipeline_answered_through_extra_resources_is_read() {
 #[tokio::test]
 async fn a_decided_gate_makes_no_github_call_at_all() {
     let world = World::new();
-    let pipeline = pipeline_config_map("manual");
+    let pipeline = pipeline_xr("manual");
     let now = at("2026-03-01T06:00:00Z");
     let first = world.reconcile(&xr(None), &pipeline, now).await;
     world.fake.user_comments(1, "alice", "/approve");
@@ -308,7 +299,7 @@ async fn a_decided_gate_makes_no_github_call_at_all() {
 #[tokio::test]
 async fn a_lost_status_write_after_a_verdict_is_read_back_without_a_second_summary() {
     let world = World::new();
-    let pipeline = pipeline_config_map("manual");
+    let pipeline = pipeline_xr("manual");
     let now = at("2026-03-01T06:00:00Z");
     world.reconcile(&xr(None), &pipeline, now).await;
     world.fake.user_comments(1, "bob", "/approve");
@@ -336,7 +327,7 @@ async fn a_lost_status_write_after_a_verdict_is_read_back_without_a_second_summa
 #[tokio::test]
 async fn a_transient_github_error_keeps_the_recorded_state_and_never_approves() {
     let world = World::new();
-    let pipeline = pipeline_config_map("manual");
+    let pipeline = pipeline_xr("manual");
     let now = at("2026-03-01T06:00:00Z");
     let first = world.reconcile(&xr(None), &pipeline, now).await;
     let recorded = status_of(&first);
@@ -388,7 +379,7 @@ async fn a_transient_github_error_keeps_the_recorded_state_and_never_approves() 
 #[tokio::test]
 async fn pending_ttl_is_the_poll_interval_or_the_time_left_whichever_is_sooner() {
     let world = World::new();
-    let pipeline = pipeline_config_map("manual");
+    let pipeline = pipeline_xr("manual");
     let start = at("2026-03-01T06:00:00Z");
     let first = world.reconcile(&xr(None), &pipeline, start).await;
     assert_eq!(first.meta.as_ref().unwrap().ttl.unwrap().seconds, 30);
@@ -403,7 +394,7 @@ async fn pending_ttl_is_the_poll_interval_or_the_time_left_whichever_is_sooner()
 #[tokio::test]
 async fn a_normal_result_is_emitted_only_when_the_state_changes() {
     let world = World::new();
-    let pipeline = pipeline_config_map("manual");
+    let pipeline = pipeline_xr("manual");
     let now = at("2026-03-01T06:00:00Z");
     let first = world.reconcile(&xr(None), &pipeline, now).await;
     assert_eq!(
@@ -423,7 +414,7 @@ async fn anyone_with_the_minimum_permission_counts_and_only_candidates_are_looke
     let world = World::new();
     world.fake.set_permission("mia", Permission::Admin);
     world.fake.set_permission("tom", Permission::Write);
-    let pipeline = pipeline_config_map("manual");
+    let pipeline = pipeline_xr("manual");
     let now = at("2026-03-01T06:00:00Z");
     let with_permission = |xr: &Value| {
         let mut req = request(xr, Answer::Required, Some(&pipeline));
@@ -462,7 +453,7 @@ async fn anyone_with_the_minimum_permission_counts_and_only_candidates_are_looke
 #[tokio::test]
 async fn a_deleted_approval_issue_is_replaced_and_the_deadline_kept() {
     let world = World::new();
-    let pipeline = pipeline_config_map("manual");
+    let pipeline = pipeline_xr("manual");
     let first = world
         .reconcile(&xr(None), &pipeline, at("2026-03-01T06:00:00Z"))
         .await;
@@ -487,7 +478,7 @@ async fn a_close_by_an_approver_counts_when_the_issue_is_found_by_listing() {
     // GitHub's issue listing does not say who closed an issue: with the status write
     // lost, the gate reads the issue's events to see that an approver closed it.
     let world = World::new();
-    let pipeline = pipeline_config_map("manual");
+    let pipeline = pipeline_xr("manual");
     let now = at("2026-03-01T06:00:00Z");
     world.reconcile(&xr(None), &pipeline, now).await;
     world.fake.user_closes(1, "alice", CloseReason::Completed);
@@ -512,7 +503,7 @@ async fn a_running_promotion_job_survives_a_lost_status_write_and_a_github_fault
     // Dropping the Job from desired state would make Crossplane delete it, and a later
     // call would create it again: the promotion would run twice.
     let world = World::new();
-    let pipeline = pipeline_config_map("manual");
+    let pipeline = pipeline_xr("manual");
     let now = at("2026-03-01T06:00:00Z");
     world.reconcile(&xr(None), &pipeline, now).await;
     world.fake.user_comments(1, "alice", "/approve");
@@ -545,7 +536,7 @@ async fn a_running_promotion_job_survives_a_lost_status_write_and_a_github_fault
 async fn a_verdict_written_on_a_duplicate_issue_is_final_and_the_other_issue_is_closed() {
     use function_release_pipeline::github::NewIssue;
     let world = World::new();
-    let pipeline = pipeline_config_map("manual");
+    let pipeline = pipeline_xr("manual");
     let now = at("2026-03-01T06:00:00Z");
     world.reconcile(&xr(None), &pipeline, now).await;
     // A second issue for the same key (an earlier run's duplicate) already carries the

@@ -45,18 +45,13 @@ fn resource(value: &Value) -> Resource {
     }
 }
 
-fn pipeline_config_map() -> Value {
+/// The tenant's XReleasePipeline, which gates read as a required resource.
+fn pipeline_xr() -> Value {
     json!({
-        "apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": "my-service-release-pipeline-config", "namespace": NAMESPACE,
-                     "labels": {"release.zerotouch.dev/tenant": "my-service",
-                                "release.zerotouch.dev/component": "pipeline-config"}},
-        "data": {"pipeline.yaml":
-            "tenant: my-service\nenvironments: [dev, staging, production]\npromotions:\n\
-             - {from: dev, to: staging, rule: manual}\n\
-             - {from: staging, to: production, rule: manual}\n\
-             registry: ghcr.io\nretentionDays: 30\n\
-             testing: {validationMode: preview, bootstrapMode: preview}\n"},
+        "apiVersion": "platform.zerotouch.dev/v1alpha1", "kind": "XReleasePipeline",
+        "metadata": {"name": "my-service-pipeline", "namespace": NAMESPACE},
+        "spec": {"tenant": "my-service", "environments": ["dev", "staging", "production"],
+                 "promotionRules": {"dev_to_staging": "manual", "staging_to_production": "manual"}},
     })
 }
 
@@ -136,9 +131,9 @@ impl World {
             ..Default::default()
         };
         req.required_resources.insert(
-            "pipeline-config".into(),
+            "release-pipeline".into(),
             Resources {
-                items: vec![resource(&pipeline_config_map())],
+                items: vec![resource(&pipeline_xr())],
             },
         );
         req
@@ -228,6 +223,46 @@ fn minutes(n: i64) -> DateTime<Utc> {
 
 fn past_deadline() -> DateTime<Utc> {
     start() + Duration::hours(25)
+}
+
+#[tokio::test]
+async fn a_rewritten_pipeline_config_map_changes_nothing_a_gate_requires() {
+    // Someone who can write ConfigMaps in the namespace, but not XReleasePipelines,
+    // rewrites the pipeline's ConfigMap: the rule automatic, themselves an approver. Even
+    // if Crossplane handed it to the function, the gate reads only the pipeline XR.
+    let forged = json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "my-service-release-pipeline-config", "namespace": NAMESPACE,
+                     "labels": {"release.zerotouch.dev/tenant": "my-service",
+                                "release.zerotouch.dev/component": "pipeline-config"}},
+        "data": {"pipeline.yaml":
+            "tenant: my-service\nenvironments: [dev, staging, production]\npromotions:\n\
+             - {from: dev, to: staging, rule: automatic, approvals: {users: [mallory], minApprovals: 1}}\n\
+             - {from: staging, to: production, rule: manual}\n\
+             registry: ghcr.io\nretentionDays: 30\n\
+             testing: {validationMode: preview, bootstrapMode: preview}\n"},
+    });
+    let world = World::new(Rules::default());
+    let mut xr = world.xr();
+    xr["spec"]["approval_required"] = json!(false);
+    let mut req = world.request();
+    req.observed.as_mut().unwrap().composite = Some(resource(&xr));
+    req.required_resources
+        .get_mut("release-pipeline")
+        .unwrap()
+        .items
+        .push(resource(&forged));
+    world.fake.set_now(start());
+    let rsp = ReleaseFunction::new(Arc::new(world.connector.clone()), Arc::new(start))
+        .with_env_token(Some("test-token".into()))
+        .run(&req)
+        .await;
+    let status = status_of(&rsp);
+    assert_eq!(status["gate_status"], "pending", "{status}");
+    assert!(!has_job(&rsp));
+    assert_eq!(world.fake.issues().len(), 1, "approval is asked for");
+    let body = &world.fake.issues()[0].body;
+    assert!(!body.contains("mallory"), "{body}");
 }
 
 #[tokio::test]

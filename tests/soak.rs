@@ -160,9 +160,9 @@ impl Sim {
         );
         if answered {
             req.required_resources.insert(
-                "pipeline-config".into(),
+                "release-pipeline".into(),
                 Resources {
-                    items: vec![resource(&pipeline_config_map())],
+                    items: vec![resource(&pipeline_xr())],
                 },
             );
         }
@@ -170,18 +170,12 @@ impl Sim {
     }
 }
 
-fn pipeline_config_map() -> Value {
+/// The tenant's XReleasePipeline, which gates read as a required resource.
+fn pipeline_xr() -> Value {
     json!({
-        "apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": format!("{TENANT}-release-pipeline-config"), "namespace": NAMESPACE,
-                     "labels": {"release.zerotouch.dev/tenant": TENANT,
-                                "release.zerotouch.dev/component": "pipeline-config"}},
-        "data": {"pipeline.yaml":
-            "tenant: my-service\nenvironments: [dev, staging, production]\npromotions:\n\
-             - {from: dev, to: staging, rule: manual}\n\
-             - {from: staging, to: production, rule: manual}\n\
-             registry: ghcr.io\nretentionDays: 30\n\
-             testing: {validationMode: preview, bootstrapMode: preview}\n"},
+        "apiVersion": "platform.zerotouch.dev/v1alpha1", "kind": "XReleasePipeline",
+        "metadata": {"name": format!("{TENANT}-pipeline"), "namespace": NAMESPACE},
+        "spec": {"tenant": TENANT, "environments": ["dev", "staging", "production"]},
     })
 }
 

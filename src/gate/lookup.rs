@@ -1,92 +1,97 @@
-//! Pipeline lookup: the required-resource request for the tenant's pipeline ConfigMap
-//! (the v2 `resources` requirement and the deprecated `extra_resources` one, identical
-//! on every call), reading whichever answered, and the approval policy it yields.
+//! Pipeline lookup: the required-resource request for the tenant's XReleasePipeline
+//! XR (the v2 `resources` requirement, and the deprecated `extra_resources` one only for
+//! Crossplane releases that do not advertise capabilities), reading whichever answered,
+//! validating the pipeline's spec with the same rules as the pipeline itself, and the
+//! approval policy it yields.
 //!
-//! Pure: reads the request it is given and writes requirements into the response. The
-//! only state is a memo of parsed `pipeline.yaml` texts, which changes no answer.
+//! A gate's policy comes only from the XReleasePipeline: someone who can write
+//! ConfigMaps in the namespace, but not XReleasePipelines, cannot turn a manual rule
+//! automatic or add approvers. The pipeline's ConfigMap stays for scripts.
+//!
+//! Pure: reads the request it is given and writes requirements into the response.
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::Arc;
 
 use function_sdk_rust::proto::v1::{
-    MatchLabels, ResourceSelector, RunFunctionRequest, RunFunctionResponse, resource_selector,
+    Capability, MatchLabels, ResourceSelector, RunFunctionRequest, RunFunctionResponse,
+    resource_selector,
 };
 use function_sdk_rust::response::{self, ResourceMatch};
-use pbjson_types::Struct;
 
 use crate::function::Fatal;
 use crate::input::ApprovalsInput;
-use crate::pb;
-use crate::policy::{
-    COMPONENT_LABEL, PIPELINE_CONFIG_COMPONENT, PIPELINE_YAML_KEY, PipelineConfig, Rule,
-    TENANT_LABEL,
-};
+use crate::pipeline::validate::validate_config;
+use crate::policy::{PipelineConfig, Rule};
+use crate::xr::Composite;
 use crate::xr::gate::GateSpec;
-use crate::yaml;
+use crate::xr::pipeline::PipelineSpec;
 
 use super::decide::Policy;
 
-/// The requirement name under which the pipeline ConfigMap is asked for.
-pub const REQUIREMENT: &str = "pipeline-config";
+/// The requirement name under which the tenant's pipeline is asked for.
+pub const REQUIREMENT: &str = "release-pipeline";
+/// The pipeline's kind; its apiVersion is the gate's.
+pub const PIPELINE_KIND: &str = "XReleasePipeline";
 
-fn labels(tenant: &str) -> HashMap<String, String> {
-    HashMap::from([
-        (TENANT_LABEL.to_owned(), tenant.to_owned()),
-        (
-            COMPONENT_LABEL.to_owned(),
-            PIPELINE_CONFIG_COMPONENT.to_owned(),
-        ),
-    ])
-}
-
-/// Asks Crossplane for the tenant's pipeline ConfigMap in `namespace`, in both
-/// requirement maps so Crossplane before and after v2.0 answers.
-pub fn require_pipeline(rsp: &mut RunFunctionResponse, tenant: &str, namespace: &str) {
+/// Asks Crossplane for the XReleasePipelines of the gate's apiVersion in `namespace`
+/// (`None` for a cluster-scoped gate: cluster-scoped pipelines), every one of them (a
+/// selector cannot match `spec.tenant`; [`find_pipeline`] picks the tenant's). The
+/// deprecated `extra_resources` requirement is added only when the request does not
+/// advertise capabilities: Crossplane before v2.2, of which only v2.0 and v2.1 read the
+/// `resources` one.
+pub fn require_pipeline(
+    rsp: &mut RunFunctionResponse,
+    req: &RunFunctionRequest,
+    api_version: &str,
+    namespace: Option<&str>,
+) {
     response::require_resources(
         rsp,
         REQUIREMENT,
-        "v1",
-        "ConfigMap",
-        Some(ResourceMatch::Labels(labels(tenant))),
-        Some(namespace.to_owned()),
+        api_version,
+        PIPELINE_KIND,
+        Some(ResourceMatch::Labels(HashMap::new())),
+        namespace.map(str::to_owned),
     );
+    let advertises = req
+        .meta
+        .as_ref()
+        .is_some_and(|m| m.capabilities.contains(&(Capability::Capabilities as i32)));
+    if advertises {
+        return;
+    }
     rsp.requirements
         .get_or_insert_default()
         .extra_resources
         .insert(
             REQUIREMENT.to_owned(),
             ResourceSelector {
-                api_version: "v1".into(),
-                kind: "ConfigMap".into(),
+                api_version: api_version.to_owned(),
+                kind: PIPELINE_KIND.to_owned(),
                 r#match: Some(resource_selector::Match::MatchLabels(MatchLabels {
-                    labels: labels(tenant),
+                    labels: HashMap::new(),
                 })),
-                namespace: Some(namespace.to_owned()),
+                namespace: namespace.map(str::to_owned),
             },
         );
 }
-
-/// `pipeline.yaml` texts already parsed, with their pipeline. Every call for a gate
-/// carries the same text, and parsing it was a quarter of a decided gate's call.
-static PARSED: LazyLock<Mutex<HashMap<String, Arc<PipelineConfig>>>> =
-    LazyLock::new(Mutex::default);
-/// Texts remembered at most; the memo starts over when full (one text per tenant).
-const PARSED_CAPACITY: usize = 256;
 
 /// What the lookup found.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Lookup {
     /// Crossplane has not answered the requirement yet.
     Unanswered,
-    /// Answered: the tenant has no pipeline ConfigMap.
+    /// Answered: the tenant has no pipeline.
     Absent,
-    /// The tenant's pipeline.
+    /// The tenant's pipeline, validated and normalised.
     Found(Arc<PipelineConfig>),
 }
 
-/// Reads the answer from `required_resources`, else `extra_resources`. A ConfigMap
-/// whose `pipeline.yaml` cannot be read is Fatal: approvals must not silently fall back
-/// to defaults when the pipeline says otherwise.
+/// Reads the answer from `required_resources`, else `extra_resources`: the one
+/// XReleasePipeline whose `spec.tenant` is the gate's. A pipeline that breaks a rule, or
+/// two for one tenant, is Fatal: approvals must not silently fall back to defaults when
+/// the pipeline says otherwise.
 pub fn find_pipeline(req: &RunFunctionRequest, tenant: &str) -> Result<Lookup, Fatal> {
     let Some(answer) = req
         .required_resources
@@ -95,51 +100,40 @@ pub fn find_pipeline(req: &RunFunctionRequest, tenant: &str) -> Result<Lookup, F
     else {
         return Ok(Lookup::Unanswered);
     };
-    // Read in place: a ConfigMap's managed fields are never converted.
-    fn name_of(o: &Struct) -> Option<&str> {
-        pb::pointer(o, "/metadata/name").and_then(pb::as_str)
-    }
-    let mut items = answer.items.iter().filter_map(|r| r.resource.as_ref());
-    let expected = crate::policy::pipeline_config_name(tenant);
-    // Prefer the ConfigMap the pipeline names; the label alone could match a copy.
-    let Some(config_map) = items
-        .clone()
-        .find(|o| name_of(o) == Some(expected.as_str()))
-        .or_else(|| items.next())
-    else {
-        return Ok(Lookup::Absent);
+    let mut found: Vec<Composite> = answer
+        .items
+        .iter()
+        .filter_map(|r| r.resource.as_ref())
+        .filter_map(|o| Composite::from_struct(o).ok())
+        .filter(|xr| {
+            xr.kind == PIPELINE_KIND
+                && xr.spec.get("tenant").and_then(|t| t.as_str()) == Some(tenant)
+        })
+        .collect();
+    let name = |xr: &Composite| match &xr.namespace {
+        Some(ns) => format!("{ns}/{}", xr.name),
+        None => xr.name.clone(),
     };
-    let name = name_of(config_map).unwrap_or_default();
+    let pipeline = match found.len() {
+        0 => return Ok(Lookup::Absent),
+        1 => found.remove(0),
+        _ => {
+            let names: Vec<String> = found.iter().map(name).collect();
+            return Err(Fatal(format!(
+                "required resource {REQUIREMENT}: more than one {PIPELINE_KIND} has spec.tenant {tenant:?} ({}); a gate follows exactly one",
+                names.join(", ")
+            )));
+        }
+    };
     let invalid = |why: String| {
         Fatal(format!(
-            "required resource {REQUIREMENT}: ConfigMap {name:?} key {PIPELINE_YAML_KEY:?} {why}"
+            "required resource {REQUIREMENT}: {PIPELINE_KIND} {}: {why}",
+            name(&pipeline)
         ))
     };
-    let text = config_map
-        .fields
-        .get("data")
-        .and_then(pb::as_struct)
-        .and_then(|data| data.fields.get(PIPELINE_YAML_KEY))
-        .and_then(pb::as_str)
-        .ok_or_else(|| invalid("is missing".into()))?;
-    let parsed = || PARSED.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(pipeline) = parsed().get(text) {
-        return Ok(Lookup::Found(pipeline.clone()));
-    }
-    let docs = yaml::from_str_multi(text).map_err(|e| invalid(format!("is not YAML: {e}")))?;
-    let doc = docs
-        .into_iter()
-        .next()
-        .ok_or_else(|| invalid("is empty".into()))?;
-    let pipeline: Arc<PipelineConfig> = serde_json::from_value::<PipelineConfig>(doc)
-        .map_err(|e| invalid(format!("is not a pipeline: {e}")))?
-        .into();
-    let mut memo = parsed();
-    if memo.len() >= PARSED_CAPACITY {
-        memo.clear();
-    }
-    memo.insert(text.to_owned(), pipeline.clone());
-    Ok(Lookup::Found(pipeline))
+    let spec = PipelineSpec::from_json(&pipeline.spec).map_err(|e| invalid(e.to_string()))?;
+    let config = validate_config(&spec).map_err(|v| invalid(v.to_string()))?;
+    Ok(Lookup::Found(Arc::new(config)))
 }
 
 /// The approval policy for the gate: the pipeline's rule and approvers for the pair
@@ -236,24 +230,21 @@ mod tests {
         }
     }
 
-    fn answered(config: &PipelineConfig) -> RunFunctionRequest {
+    fn answered(pipelines: &[serde_json::Value]) -> RunFunctionRequest {
         use function_sdk_rust::proto::v1::{Resource, Resources};
-        let config_map = json!({
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": {"name": "my-service-release-pipeline-config"},
-            "data": {PIPELINE_YAML_KEY: yaml::to_yaml(&serde_json::to_value(config).unwrap())},
-        });
         RunFunctionRequest {
             required_resources: [(
                 REQUIREMENT.to_owned(),
                 Resources {
-                    items: vec![Resource {
-                        resource: config_map
-                            .as_object()
-                            .map(function_sdk_rust::resource::json_to_struct),
-                        ..Default::default()
-                    }],
+                    items: pipelines
+                        .iter()
+                        .map(|p| Resource {
+                            resource: p
+                                .as_object()
+                                .map(function_sdk_rust::resource::json_to_struct),
+                            ..Default::default()
+                        })
+                        .collect(),
                 },
             )]
             .into(),
@@ -261,18 +252,106 @@ mod tests {
         }
     }
 
+    fn xr(name: &str, spec: serde_json::Value) -> serde_json::Value {
+        json!({"apiVersion": "platform.zerotouch.dev/v1alpha1", "kind": PIPELINE_KIND,
+               "metadata": {"name": name, "namespace": "team-a"}, "spec": spec})
+    }
+
     #[test]
-    fn a_pipeline_read_again_is_the_same_and_a_changed_one_is_read_anew() {
-        let manual = pipeline(Rule::Manual, None);
-        let automatic = pipeline(Rule::Automatic, None);
-        let found = |p: &PipelineConfig| find_pipeline(&answered(p), "my-service").unwrap();
-        assert_eq!(found(&manual), Lookup::Found(Arc::new(manual.clone())));
-        assert_eq!(found(&manual), Lookup::Found(Arc::new(manual.clone())));
-        assert_eq!(
-            found(&automatic),
-            Lookup::Found(Arc::new(automatic.clone()))
+    fn the_tenant_s_pipeline_xr_is_found_validated_and_normalised() {
+        let mine = xr(
+            "mine",
+            json!({"tenant": "my-service", "environments": ["dev", "staging", "production"],
+                   "promotionRules": {"dev_to_staging": "automatic"}}),
         );
-        assert_eq!(found(&manual), Lookup::Found(Arc::new(manual)));
+        let other = xr(
+            "other",
+            json!({"tenant": "other-service", "environments": ["dev", "production"]}),
+        );
+        let Lookup::Found(found) =
+            find_pipeline(&answered(&[other.clone(), mine.clone()]), "my-service").unwrap()
+        else {
+            panic!("found");
+        };
+        assert_eq!(found.environments, ["dev", "staging", "production"]);
+        assert_eq!(
+            found.promotion("dev", "staging").unwrap().rule,
+            Rule::Automatic
+        );
+        assert_eq!(
+            found.promotion("staging", "production").unwrap().rule,
+            Rule::Manual
+        );
+        assert_eq!(
+            find_pipeline(&answered(&[other]), "my-service").unwrap(),
+            Lookup::Absent
+        );
+        assert_eq!(
+            find_pipeline(&RunFunctionRequest::default(), "my-service").unwrap(),
+            Lookup::Unanswered
+        );
+        // A ConfigMap claiming to be the pipeline is not one.
+        let config_map = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "my-service-release-pipeline-config"},
+            "spec": {"tenant": "my-service", "environments": ["dev", "staging"]}});
+        assert_eq!(
+            find_pipeline(&answered(&[config_map]), "my-service").unwrap(),
+            Lookup::Absent
+        );
+    }
+
+    #[test]
+    fn a_broken_or_ambiguous_pipeline_is_fatal_naming_it_and_the_field() {
+        let broken = xr(
+            "mine",
+            json!({"tenant": "my-service", "environments": ["dev", "dev"]}),
+        );
+        let err = find_pipeline(&answered(&[broken]), "my-service").unwrap_err();
+        assert!(
+            err.0.starts_with("required resource release-pipeline: XReleasePipeline team-a/mine: spec.environments[1]"),
+            "{err}"
+        );
+        let a = xr(
+            "a",
+            json!({"tenant": "my-service", "environments": ["dev", "staging"]}),
+        );
+        let b = xr(
+            "b",
+            json!({"tenant": "my-service", "environments": ["dev", "staging"]}),
+        );
+        let err = find_pipeline(&answered(&[a, b]), "my-service").unwrap_err();
+        assert!(err.0.contains("team-a/a, team-a/b"), "{err}");
+    }
+
+    #[test]
+    fn the_deprecated_requirement_is_asked_only_without_capabilities() {
+        use function_sdk_rust::proto::v1::RequestMeta;
+        let mut old = RunFunctionResponse::default();
+        require_pipeline(
+            &mut old,
+            &RunFunctionRequest::default(),
+            "g/v1",
+            Some("team-a"),
+        );
+        let requirements = old.requirements.unwrap();
+        assert!(requirements.resources.contains_key(REQUIREMENT));
+        assert!(requirements.extra_resources.contains_key(REQUIREMENT));
+        let req = RunFunctionRequest {
+            meta: Some(RequestMeta {
+                capabilities: vec![Capability::Capabilities as i32],
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let mut new = RunFunctionResponse::default();
+        require_pipeline(&mut new, &req, "g/v1", Some("team-a"));
+        let requirements = new.requirements.unwrap();
+        assert_eq!(requirements.resources[REQUIREMENT].kind, PIPELINE_KIND);
+        assert_eq!(
+            requirements.resources[REQUIREMENT].namespace.as_deref(),
+            Some("team-a")
+        );
+        assert!(requirements.extra_resources.is_empty());
     }
 
     #[test]

@@ -67,7 +67,12 @@ pub async fn compose(
         }
     };
     // The same requirement on every call, so Crossplane's requirement loop settles.
-    lookup::require_pipeline(rsp, &spec.tenant, &namespace);
+    lookup::require_pipeline(
+        rsp,
+        call.request,
+        &call.composite.api_version,
+        call.composite.namespace.as_deref(),
+    );
 
     let requester = call
         .composite

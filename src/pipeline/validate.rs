@@ -96,20 +96,72 @@ pub fn validate(
     input: &Input,
 ) -> Result<Pipeline, Violations> {
     let mut errors = Collector::default();
+    let config = check_spec(spec, &mut errors);
 
+    let (scope, namespace) = match &composite.namespace {
+        Some(ns) => (Scope::Namespaced, ns.clone()),
+        None => match &input.namespace {
+            Some(ns) => (Scope::Cluster, ns.clone()),
+            None => {
+                errors.add(
+                    "input.namespace",
+                    "required for a cluster-scoped XReleasePipeline: its ConfigMap, ExternalSecret and ServiceAccount are namespaced",
+                );
+                (Scope::Cluster, String::new())
+            }
+        },
+    };
+
+    check_external_secret_keys(&input.external_secret.keys, &mut errors);
+
+    if !errors.0.is_empty() {
+        return Err(Violations(errors.0));
+    }
+    let gate_api_group = composite
+        .api_version
+        .rsplit_once('/')
+        .map(|(group, _)| group.to_owned())
+        .unwrap_or_default();
+    Ok(Pipeline {
+        pipeline_id: names::pipeline_id(
+            composite.namespace.as_deref(),
+            &composite.name,
+            &config.tenant,
+        ),
+        config,
+        scope,
+        namespace,
+        gate_api_group,
+    })
+}
+
+/// Checks a pipeline's spec alone (the §2 rules a gate relies on) and returns it
+/// normalised, or every rule broken.
+pub fn validate_config(spec: &PipelineSpec) -> Result<PipelineConfig, Violations> {
+    let mut errors = Collector::default();
+    let config = check_spec(spec, &mut errors);
+    match errors.0.is_empty() {
+        true => Ok(config),
+        false => Err(Violations(errors.0)),
+    }
+}
+
+/// The spec's rules, each broken one added to `errors`; the normalised pipeline (only
+/// meaningful when nothing was added).
+fn check_spec(spec: &PipelineSpec, errors: &mut Collector) -> PipelineConfig {
     let tenant = spec.tenant.clone().unwrap_or_default();
     match &spec.tenant {
         None => errors.add("spec.tenant", "required"),
-        Some(t) => check_tenant(t, &mut errors),
+        Some(t) => check_tenant(t, errors),
     }
 
     let environments = spec.environments.clone().unwrap_or_default();
     match &spec.environments {
         None => errors.add("spec.environments", "required"),
-        Some(envs) => check_environments(envs, &mut errors),
+        Some(envs) => check_environments(envs, errors),
     }
 
-    let rules = check_promotion_rules(&spec.promotion_rules, &environments, &mut errors);
+    let rules = check_promotion_rules(&spec.promotion_rules, &environments, errors);
 
     let registry = spec
         .artifact_config
@@ -142,35 +194,15 @@ pub fn validate(
     let validation_mode = check_mode(
         "spec.testing.validation_mode",
         spec.testing.validation_mode.as_deref(),
-        &mut errors,
+        errors,
     );
     let bootstrap_mode = check_mode(
         "spec.testing.bootstrap_mode",
         spec.testing.bootstrap_mode.as_deref(),
-        &mut errors,
+        errors,
     );
 
-    let approvals = check_approvals(&spec.approvals, &environments, &mut errors);
-
-    let (scope, namespace) = match &composite.namespace {
-        Some(ns) => (Scope::Namespaced, ns.clone()),
-        None => match &input.namespace {
-            Some(ns) => (Scope::Cluster, ns.clone()),
-            None => {
-                errors.add(
-                    "input.namespace",
-                    "required for a cluster-scoped XReleasePipeline: its ConfigMap, ExternalSecret and ServiceAccount are namespaced",
-                );
-                (Scope::Cluster, String::new())
-            }
-        },
-    };
-
-    check_external_secret_keys(&input.external_secret.keys, &mut errors);
-
-    if !errors.0.is_empty() {
-        return Err(Violations(errors.0));
-    }
+    let approvals = check_approvals(&spec.approvals, &environments, errors);
 
     let promotions = environments
         .windows(2)
@@ -187,28 +219,17 @@ pub fn validate(
             }
         })
         .collect();
-    let gate_api_group = composite
-        .api_version
-        .rsplit_once('/')
-        .map(|(group, _)| group.to_owned())
-        .unwrap_or_default();
-    Ok(Pipeline {
-        pipeline_id: names::pipeline_id(composite.namespace.as_deref(), &composite.name, &tenant),
-        config: PipelineConfig {
-            tenant,
-            environments,
-            promotions,
-            registry,
-            retention_days,
-            testing: Testing {
-                validation_mode,
-                bootstrap_mode,
-            },
+    PipelineConfig {
+        tenant,
+        environments,
+        promotions,
+        registry,
+        retention_days,
+        testing: Testing {
+            validation_mode,
+            bootstrap_mode,
         },
-        scope,
-        namespace,
-        gate_api_group,
-    })
+    }
 }
 
 /// `^[a-z][a-z0-9-]*[a-z0-9]$`, as the SPEC and the XRD state it.

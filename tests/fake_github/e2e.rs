@@ -36,10 +36,10 @@ use crate::common::{
 };
 use crate::fake_github::{FakeGitHub, TOKEN};
 
-use function_release_pipeline::policy::{Approvers, PIPELINE_YAML_KEY, PipelineConfig};
+use function_release_pipeline::policy::Approvers;
 
 /// The requirement name the gate asks the pipeline ConfigMap under.
-pub const REQUIREMENT: &str = "pipeline-config";
+pub const REQUIREMENT: &str = "release-pipeline";
 /// The most one call spends on GitHub (the gate's budget, `GITHUB_BUDGET`).
 pub const GITHUB_BUDGET: Duration = Duration::from_secs(40);
 
@@ -62,32 +62,18 @@ pub fn example_input(api_url: &str) -> Value {
     input
 }
 
-/// The example pipeline ConfigMap (`examples/promotion-gate/required.yaml`), with
-/// `approvers` for the promotion from dev to staging when given.
+/// The example tenant's XReleasePipeline (`examples/promotion-gate/required.yaml`),
+/// with `approvers` for promotions into staging when given.
 pub fn example_pipeline(approvers: Option<Approvers>) -> Value {
-    let mut config_map = read_yaml(repo_path("examples/promotion-gate/required.yaml")).remove(0);
+    let mut pipeline = read_yaml(repo_path("examples/promotion-gate/required.yaml")).remove(0);
     if let Some(approvers) = approvers {
-        let text = config_map["data"][PIPELINE_YAML_KEY]
-            .as_str()
-            .expect("pipeline.yaml")
-            .to_owned();
-        let mut pipeline: PipelineConfig = serde_json::from_value(
-            function_release_pipeline::yaml::from_str_multi(&text)
-                .unwrap()
-                .remove(0),
-        )
-        .expect("a pipeline");
-        let promotion = pipeline
-            .promotions
-            .iter_mut()
-            .find(|p| p.from == "dev" && p.to == "staging")
-            .expect("dev to staging");
-        promotion.approvals = Some(approvers);
-        config_map["data"][PIPELINE_YAML_KEY] = json!(function_release_pipeline::yaml::to_yaml(
-            &serde_json::to_value(&pipeline).unwrap()
-        ));
+        pipeline["spec"]["approvals"] = json!({"staging": {
+            "users": approvers.users,
+            "teams": approvers.teams,
+            "minApprovals": approvers.min_approvals,
+        }});
     }
-    config_map
+    pipeline
 }
 
 /// Approvers `users` with a quorum of `min_approvals`.
