@@ -165,6 +165,7 @@ fn gate_decision_and_render(c: &mut Criterion) {
             superseded: &[],
             retired: &BTreeSet::new(),
             authorized: &authorized,
+            unresolved: &Default::default(),
         };
         let decision = decide::decide(
             &gate,

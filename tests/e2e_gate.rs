@@ -582,3 +582,41 @@ async fn the_server_never_uses_its_own_environment_s_github_token() {
     assert!(cp.fake.seen().is_empty(), "{:?}", cp.fake.seen());
     assert!(cp.fake.issues().is_empty());
 }
+
+#[tokio::test]
+async fn a_failed_team_lookup_holds_approval_and_the_veto_counts_once_it_is_read() {
+    let mut cp = Crossplane::start().await;
+    let mut who = approvers(&["alice"], 1);
+    who.teams = vec!["acme/release-managers".into()];
+    cp.pipeline = Some(example_pipeline(Some(who)));
+    cp.fake
+        .add_team_member("acme", "release-managers", "carol", "active");
+    cp.reconcile().await;
+    // carol vetoes, but GitHub refuses the team lookup; alice approves.
+    cp.fake.comment_as(1, "carol", "/reject");
+    cp.fake.comment_as(1, "alice", "/approve");
+    cp.fake.inject(
+        Some(Route::TeamMembership),
+        fake_github::Fault::Status(403),
+        None,
+    );
+
+    let held = cp.reconcile().await;
+
+    assert_eq!(held.status()["gate_status"], "pending");
+    assert!(held.composed("promotion-job").is_none());
+    assert_eq!(held.condition("ApprovalSynced").unwrap().status, "True");
+    let approved = held.condition("Approved").unwrap();
+    assert!(
+        approved
+            .message
+            .contains("could not say whether carol may answer"),
+        "{}",
+        approved.message
+    );
+
+    // The lookup answers again: carol's veto counts.
+    cp.fake.clear_faults();
+    let rejected = cp.reconcile().await;
+    assert_eq!(rejected.status()["gate_status"], "rejected");
+}

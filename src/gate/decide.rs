@@ -90,6 +90,9 @@ pub struct Observed<'a> {
     pub retired: &'a BTreeSet<u64>,
     /// Logins (lower-case) found authorized through a team or their permission.
     pub authorized: &'a BTreeSet<String>,
+    /// Logins (lower-case) whose team or permission lookup failed this poll, with why:
+    /// their answers are unknown, so the gate does not approve this poll.
+    pub unresolved: &'a BTreeMap<String, String>,
 }
 
 /// A change to make on GitHub.
@@ -566,7 +569,7 @@ pub fn decide(
     let quorum = approvals.len() >= needed as usize;
     decision.state = if rejection.is_some() {
         GateState::Rejected
-    } else if quorum && held.is_none() && !observed.blocked {
+    } else if quorum && held.is_none() && !observed.blocked && observed.unresolved.is_empty() {
         GateState::Approved
     } else if now >= deadline {
         GateState::Timeout
@@ -580,6 +583,11 @@ pub fn decide(
                 c.id, c.author, issue.number, c.author
             ))),
             None if observed.blocked => Some(Held::pending(BLOCKED)),
+            None if quorum => observed.unresolved.iter().next().map(|(login, why)| {
+                Held::pending(format!(
+                    "approval is held: GitHub could not say whether {login} may answer ({why}); asked again next poll"
+                ))
+            }),
             None => None,
         };
     }

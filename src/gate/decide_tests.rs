@@ -140,6 +140,7 @@ struct Row {
     duplicates: Vec<Issue>,
     retired: BTreeSet<u64>,
     team_members: Vec<&'static str>,
+    unresolved: Vec<&'static str>,
     now: DateTime<Utc>,
     state: GateState,
     approvers: Vec<&'static str>,
@@ -164,6 +165,7 @@ fn row(name: &'static str) -> Row {
         duplicates: Vec::new(),
         retired: BTreeSet::new(),
         team_members: Vec::new(),
+        unresolved: Vec::new(),
         now: at(6, 0),
         state: GateState::Pending,
         approvers: Vec::new(),
@@ -193,6 +195,11 @@ fn run(row: &Row) -> Decision {
         requester: row.requester,
     };
     let authorized: BTreeSet<String> = row.team_members.iter().map(|s| s.to_string()).collect();
+    let unresolved: BTreeMap<String, String> = row
+        .unresolved
+        .iter()
+        .map(|s| (s.to_string(), "GitHub denied access".to_string()))
+        .collect();
     let observed = Observed {
         identity: BOT,
         issue: row.issue.as_ref(),
@@ -205,6 +212,7 @@ fn run(row: &Row) -> Decision {
         superseded: &row.superseded,
         retired: &row.retired,
         authorized: &authorized,
+        unresolved: &unresolved,
     };
     decide(
         &gate,
@@ -721,6 +729,26 @@ fn table() -> Vec<Row> {
             tampered: 1,
             tampering: vec!["issue #1 lost the function's binding comment".into()],
             ..row("no issue is opened while one of the key lost its binding")
+        },
+        Row {
+            comments: vec![
+                comment(4, "bob", "/approve", at(1, 0)),
+                comment(5, "carol", "/reject", at(1, 5)),
+            ],
+            unresolved: vec!["carol"],
+            approvers: vec!["bob"],
+            held: true,
+            ..row("a lookup that failed holds approval: its answer may have been a veto")
+        },
+        Row {
+            comments: vec![
+                comment(4, "bob", "/reject", at(1, 0)),
+                comment(5, "carol", "/approve", at(1, 5)),
+            ],
+            unresolved: vec!["carol"],
+            state: GateState::Rejected,
+            actions: vec!["comment #1", "close #1 not_planned"],
+            ..row("a listed approver's veto counts though another lookup failed")
         },
         Row {
             comments: vec![comment(4, "bob", "/approve", at(1, 0))],

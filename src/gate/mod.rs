@@ -451,7 +451,7 @@ async fn sync(
         .await?;
     }
     let candidates = decide::candidates(gate, policy, &identity, &found.comments, &found.events);
-    let authorized = authorize(gh.as_ref(), policy, candidates).await?;
+    let (authorized, unresolved) = authorize(gh.as_ref(), policy, candidates).await?;
     let observed = Observed {
         identity: &identity,
         issue: found.issue.as_ref(),
@@ -464,6 +464,7 @@ async fn sync(
         superseded: &found.superseded,
         retired: &found.retired,
         authorized: &authorized,
+        unresolved: &unresolved,
     };
     let labels = &github_input.labels;
     let decision = decide::decide(gate, recorded, policy, &observed, labels, call.now);
@@ -665,29 +666,50 @@ async fn find_issues(
     Ok(found)
 }
 
-/// Resolves team membership and repository permission for the candidate logins.
+/// Resolves team membership and repository permission for the candidate logins: those
+/// found authorized, and those whose lookup failed (with why). A failed lookup leaves
+/// that login unresolved for this poll rather than failing the sync, so the others'
+/// answers (a listed approver's veto) are still read; a rate limit still stops the sync,
+/// so that the gate waits for it.
 async fn authorize(
     gh: &dyn GitHub,
     policy: &Policy,
     candidates: BTreeSet<String>,
-) -> Result<BTreeSet<String>, GitHubError> {
+) -> Result<(BTreeSet<String>, BTreeMap<String, String>), GitHubError> {
     let mut authorized = BTreeSet::new();
+    let mut unresolved = BTreeMap::new();
+    let mut settle = |login: &str, answer: Result<bool, GitHubError>| match answer {
+        Ok(yes) => Ok(yes),
+        Err(limited @ GitHubError::RateLimited { .. }) => Err(limited),
+        Err(e) => {
+            unresolved.insert(login.to_owned(), e.to_string());
+            Ok(false)
+        }
+    };
     'login: for login in candidates {
         for team in &policy.teams {
             if let Some((org, slug)) = team.split_once('/')
-                && gh.is_team_member(org, slug, &login).await?
+                && settle(&login, gh.is_team_member(org, slug, &login).await)?
             {
                 authorized.insert(login);
                 continue 'login;
             }
         }
-        if let Some(min) = policy.min_permission
-            && gh.permission(&login).await?.is_some_and(|p| p >= min)
-        {
-            authorized.insert(login);
+        if let Some(min) = policy.min_permission {
+            let answer = gh
+                .permission(&login)
+                .await
+                .map(|p| p.is_some_and(|p| p >= min));
+            if settle(&login, answer)? {
+                authorized.insert(login);
+                continue 'login;
+            }
         }
     }
-    Ok(authorized)
+    authorized.iter().for_each(|login| {
+        unresolved.remove(login);
+    });
+    Ok((authorized, unresolved))
 }
 
 /// Carries the actions out in order; returns the issue opened, if one was.

@@ -37,13 +37,26 @@ pub const UNTIMED_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
 /// is believed. Someone added to a team meanwhile counts at most this much later.
 pub const NEGATIVE_TTL: Duration = Duration::from_secs(600);
 
+/// How long a positive answer (a team member, a permission) is believed: someone removed
+/// from a team stops counting at most this much later. With both, the lookups a poll
+/// sends do not grow with commenters × teams.
+pub const POSITIVE_TTL: Duration = Duration::from_secs(300);
+
 type Deadlines = Arc<Mutex<HashMap<String, Instant>>>;
+type Answers = Arc<Mutex<HashMap<String, (Instant, Answer)>>>;
+
+/// A remembered approver answer.
+#[derive(Debug, Clone, Copy)]
+enum Answer {
+    Member(bool),
+    Permission(Option<Permission>),
+}
 
 /// A [`Connector`] that waits out rate limits and remembers negative approver answers.
 pub struct BudgetConnector {
     inner: Arc<dyn Connector>,
     until: Deadlines,
-    negatives: Deadlines,
+    answers: Answers,
 }
 
 impl BudgetConnector {
@@ -52,15 +65,14 @@ impl BudgetConnector {
         BudgetConnector {
             inner,
             until: Deadlines::default(),
-            negatives: Deadlines::default(),
+            answers: Answers::default(),
         }
     }
 }
 
-fn lock(
-    m: &Mutex<HashMap<String, Instant>>,
-) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
-    // A panic while holding the lock leaves only deadlines behind: keep using them.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding the lock leaves only deadlines and answers behind: keep
+    // using them.
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -148,22 +160,23 @@ impl Connector for BudgetConnector {
         let inner = limit.note(self.inner.connect(target, credentials).await)?;
         Ok(Arc::new(HeldBack {
             inner,
-            negatives: Negatives {
+            answers: Remembered {
                 prefix: format!("{}/{}/{}", limit.key, target.owner, target.repo),
-                seen: self.negatives.clone(),
+                seen: self.answers.clone(),
             },
             limit,
         }))
     }
 }
 
-/// Negative approver answers of one set of credentials on one repository.
-struct Negatives {
+/// Approver answers of one set of credentials on one repository, each believed for a
+/// while ([`POSITIVE_TTL`], [`NEGATIVE_TTL`]).
+struct Remembered {
     prefix: String,
-    seen: Deadlines,
+    seen: Answers,
 }
 
-impl Negatives {
+impl Remembered {
     fn key(&self, question: &[&str]) -> String {
         let mut key = self.prefix.clone();
         for part in question {
@@ -173,26 +186,27 @@ impl Negatives {
         key
     }
 
-    /// Whether this question was answered "no" less than [`NEGATIVE_TTL`] ago.
-    fn known(&self, question: &[&str]) -> bool {
+    /// The answer to this question, while it is believed.
+    fn known(&self, question: &[&str]) -> Option<Answer> {
         let key = self.key(question);
         let mut seen = lock(&self.seen);
         match seen.get(&key) {
-            Some(until) if *until > Instant::now() => true,
+            Some((until, answer)) if *until > Instant::now() => Some(*answer),
             Some(_) => {
                 seen.remove(&key);
-                false
+                None
             }
-            None => false,
+            None => None,
         }
     }
 
-    fn remember(&self, question: &[&str]) {
+    fn remember(&self, question: &[&str], answer: Answer, positive: bool) {
         let now = Instant::now();
+        let ttl = if positive { POSITIVE_TTL } else { NEGATIVE_TTL };
         let mut seen = lock(&self.seen);
         // Forget what has expired, so the map stays as small as the live answers.
-        seen.retain(|_, until| *until > now);
-        seen.insert(self.key(question), now + NEGATIVE_TTL);
+        seen.retain(|_, (until, _)| *until > now);
+        seen.insert(self.key(question), (now + ttl, answer));
     }
 }
 
@@ -200,7 +214,7 @@ impl Negatives {
 struct HeldBack {
     inner: Arc<dyn GitHub>,
     limit: Limit,
-    negatives: Negatives,
+    answers: Remembered,
 }
 
 #[async_trait]
@@ -254,29 +268,30 @@ impl GitHub for HeldBack {
 
     async fn is_team_member(&self, org: &str, team_slug: &str, login: &str) -> Result<bool> {
         let question = ["team", org, team_slug, login];
-        if self.negatives.known(&question) {
-            return Ok(false);
+        if let Some(Answer::Member(member)) = self.answers.known(&question) {
+            return Ok(member);
         }
         self.limit.check()?;
         let member = self
             .limit
             .note(self.inner.is_team_member(org, team_slug, login).await)?;
-        if !member {
-            self.negatives.remember(&question);
-        }
+        self.answers
+            .remember(&question, Answer::Member(member), member);
         Ok(member)
     }
 
     async fn permission(&self, login: &str) -> Result<Option<Permission>> {
         let question = ["permission", login];
-        if self.negatives.known(&question) {
-            return Ok(None);
+        if let Some(Answer::Permission(permission)) = self.answers.known(&question) {
+            return Ok(permission);
         }
         self.limit.check()?;
         let permission = self.limit.note(self.inner.permission(login).await)?;
-        if permission.is_none() {
-            self.negatives.remember(&question);
-        }
+        self.answers.remember(
+            &question,
+            Answer::Permission(permission),
+            permission.is_some(),
+        );
         Ok(permission)
     }
 }
@@ -374,7 +389,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_negative_approver_answer_is_asked_once() {
+    async fn approver_answers_are_asked_once_while_believed() {
         let fake = FakeGitHub::default();
         fake.add_team_member("acme/release-managers", "dave");
         let connector = BudgetConnector::new(Arc::new(FakeConnector::new(fake.clone())));
@@ -403,8 +418,8 @@ mod tests {
         assert_eq!(asked.iter().filter(eve).count(), 2, "{asked:?}");
         assert_eq!(
             asked.len(),
-            5,
-            "dave's positive answer is asked each time: {asked:?}"
+            3,
+            "dave's positive answer is asked once too: {asked:?}"
         );
         // Other credentials ask for themselves.
         let other = connector.connect(&target(), &token("b")).await.unwrap();
@@ -414,7 +429,7 @@ mod tests {
                 .await
                 .unwrap()
         );
-        assert_eq!(fake.calls().len(), 6);
+        assert_eq!(fake.calls().len(), 4);
     }
 
     #[tokio::test]
