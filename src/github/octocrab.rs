@@ -36,8 +36,10 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Time allowed for each read or write on the connection.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Answers kept for conditional requests.
+/// Answers kept for conditional requests (about three per pending gate).
 const ETAG_CAPACITY: usize = 4096;
+/// Bytes those answers may take; one over an eighth of it is not kept.
+const ETAG_BYTES: usize = 16 << 20;
 /// An installation token is replaced this long before it expires.
 const TOKEN_MARGIN: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 /// GitHub assigns at most this many users to an issue.
@@ -130,7 +132,7 @@ impl OctocrabConnector {
         OctocrabConnector {
             timeouts,
             caches: Arc::default(),
-            etags: Arc::new(EtagCache::new(ETAG_CAPACITY)),
+            etags: Arc::new(EtagCache::new(ETAG_CAPACITY, ETAG_BYTES)),
         }
     }
 
@@ -585,7 +587,7 @@ enum LoginSource {
 
 /// A body and its pagination link, fresh or from the ETag cache.
 struct Page {
-    body: String,
+    body: Arc<str>,
     link: Option<String>,
 }
 
@@ -650,21 +652,20 @@ impl RestGitHub {
             return Err(self.failed(what, &reply));
         }
         let link = reply.header("link");
-        if let Some(etag) = reply.header("etag") {
+        let etag = reply.header("etag");
+        let body: Arc<str> = reply.body.into();
+        if let Some(etag) = etag {
             self.etags.put(
                 &self.identity,
                 path,
                 Cached {
                     etag,
-                    body: reply.body.clone(),
+                    body: body.clone(),
                     link: link.clone(),
                 },
             );
         }
-        Ok(Page {
-            body: reply.body,
-            link,
-        })
+        Ok(Page { body, link })
     }
 
     /// Every page of a listing (`first` asks for [`PER_PAGE`] items), following
