@@ -571,7 +571,7 @@ impl Input {
         check_api_url(&self.github.api_url)?;
         if self.github.labels.is_empty() || self.github.labels.iter().any(|l| l.trim().is_empty()) {
             return Err(InputError(
-                "github.labels: at least one non-empty label is required (the first finds approval issues)".into(),
+                "github.labels: at least one non-empty label is required (approval issues carry them)".into(),
             ));
         }
         if !(1..=10).contains(&self.approvals.min_approvals) {

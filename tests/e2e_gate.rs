@@ -620,3 +620,21 @@ async fn a_failed_team_lookup_holds_approval_and_the_veto_counts_once_it_is_read
     let rejected = cp.reconcile().await;
     assert_eq!(rejected.status()["gate_status"], "rejected");
 }
+
+#[tokio::test]
+async fn thousands_of_labelled_issues_by_others_cost_a_new_gate_a_handful_of_requests() {
+    let mut cp = Crossplane::start().await;
+    for n in 0..3000 {
+        cp.fake
+            .open_issue_as("someone", &format!("not ours {n}"), "", &[LABEL]);
+    }
+    cp.fake.clear_seen();
+
+    let opened = cp.reconcile().await;
+
+    assert_eq!(opened.status()["issue"]["number"], 3001.0);
+    let seen = cp.fake.seen();
+    // Who the function is, one page of its own issues (none), open, bind.
+    assert!(seen.len() <= 5, "{seen:#?}");
+    assert_eq!(cp.fake.count(Route::ListIssues), 1);
+}

@@ -88,7 +88,7 @@ async fn listing_reads_every_page_oldest_first_open_and_closed_without_pull_requ
     for n in 0..230 {
         fake.open_issue_as("someone", &format!("gate {n}"), "", &[LABEL]);
         if n % 50 == 0 {
-            fake.open_issue_as("someone", "unrelated", "", &["other"]);
+            fake.open_issue_as("someone-else", "unrelated", "", &[LABEL]);
         }
     }
     fake.open_pull_request_as("someone", "a pull request", &[LABEL]);
@@ -96,10 +96,10 @@ async fn listing_reads_every_page_oldest_first_open_and_closed_without_pull_requ
     fake.close_as(3, "alice", "completed");
     let github = connect(&fake).await;
 
-    let issues = github.list_labelled_issues(LABEL).await.unwrap();
+    let issues = github.list_own_issues("someone").await.unwrap();
 
     assert_eq!(issues.len(), 230);
-    assert!(issues.iter().all(|i| i.labels.iter().any(|l| l == LABEL)));
+    assert!(issues.iter().all(|i| i.author == "someone"));
     assert!(
         issues
             .windows(2)
@@ -110,10 +110,15 @@ async fn listing_reads_every_page_oldest_first_open_and_closed_without_pull_requ
     assert_eq!(issues[229].title, "gate 229");
     assert!(issues.iter().any(|i| i.state == IssueState::Closed));
     assert!(issues.iter().all(|i| i.title != "a pull request"));
-    // 231 labelled entries (the pull request included) at 100 a page.
+    // 231 entries by "someone" (the pull request included) at 100 a page.
     assert_eq!(fake.count(Route::ListIssues), 3);
     let first = &fake.seen()[0].uri;
     assert!(first.contains("state=all"), "{first}");
+    assert!(first.contains("creator=someone"), "{first}");
+    assert!(
+        !first.contains("labels="),
+        "a removed label hides nothing: {first}"
+    );
     assert!(first.contains("per_page=100"), "{first}");
     assert!(first.contains("direction=asc"), "{first}");
     assert!(!fake.seen().iter().any(|r| r.uri.contains("/search/")));
@@ -159,7 +164,7 @@ async fn deleted_or_missing_issue_reads_as_none() {
     assert_eq!(github.get_issue(999).await.unwrap(), None);
     assert_eq!(fake.count_status(410), 1);
     assert_eq!(fake.count_status(404), 1);
-    assert!(github.list_labelled_issues(LABEL).await.unwrap().is_empty());
+    assert!(github.list_own_issues("bot").await.unwrap().is_empty());
     let err = github.list_comments(number).await.unwrap_err();
     assert_eq!(err.reason(), "NotFound");
 }
@@ -297,7 +302,7 @@ async fn a_second_identical_poll_costs_only_not_modified_answers() {
             .await
             .unwrap();
         (
-            github.list_labelled_issues(LABEL).await.unwrap(),
+            github.list_own_issues("bot").await.unwrap(),
             github.get_issue(number).await.unwrap(),
             github.list_comments(number).await.unwrap(),
             github
@@ -334,12 +339,12 @@ async fn a_listing_that_grows_past_a_full_page_is_read_to_the_end() {
         fake.open_issue_as("bot", &format!("gate {n}"), "", &[LABEL]);
     }
     let github = connect(&fake).await;
-    assert_eq!(github.list_labelled_issues(LABEL).await.unwrap().len(), 100);
+    assert_eq!(github.list_own_issues("bot").await.unwrap().len(), 100);
 
     // A duplicate opened by a concurrent call lands alone on page 2, while page 1 is
     // unchanged and answered 304 with its old (next-less) Link.
     fake.open_issue_as("bot", "gate duplicate", "", &[LABEL]);
-    let issues = github.list_labelled_issues(LABEL).await.unwrap();
+    let issues = github.list_own_issues("bot").await.unwrap();
 
     assert_eq!(issues.len(), 101);
     assert_eq!(issues[100].title, "gate duplicate");
@@ -359,7 +364,7 @@ async fn enterprise_server_api_root_with_a_path_is_followed_across_pages() {
         .await
         .unwrap();
 
-    assert_eq!(github.list_labelled_issues(LABEL).await.unwrap().len(), 105);
+    assert_eq!(github.list_own_issues("bot").await.unwrap().len(), 105);
     let seen = fake.seen();
     assert_eq!(seen.len(), 2);
     assert!(
@@ -434,7 +439,7 @@ async fn github_app_with_pkcs1_key_and_installation_id_skips_the_lookup() {
         .await
         .unwrap();
 
-    assert!(github.list_labelled_issues(LABEL).await.unwrap().is_empty());
+    assert!(github.list_own_issues("bot").await.unwrap().is_empty());
     assert_eq!(fake.count(Route::RepoInstallation), 0);
     assert_eq!(fake.count(Route::AccessToken), 1);
 }
@@ -451,14 +456,14 @@ async fn a_refused_installation_token_is_replaced_on_the_next_connect() {
         .unwrap();
     fake.inject(Some(Route::ListIssues), Fault::Status(401), Some(1));
 
-    let err = github.list_labelled_issues(LABEL).await.unwrap_err();
+    let err = github.list_own_issues("bot").await.unwrap_err();
     assert_eq!(err.reason(), "BadCredentials");
     let github = connector
         .connect(&target(fake.url()), &credentials)
         .await
         .unwrap();
 
-    assert!(github.list_labelled_issues(LABEL).await.is_ok());
+    assert!(github.list_own_issues("bot").await.is_ok());
     assert_eq!(fake.installation_tokens_issued(), 2);
 }
 

@@ -12,7 +12,7 @@ mod fake_github;
 use std::time::{Duration, Instant};
 
 use client::{LABEL, connect, new_issue, quick, target};
-use fake_github::{FakeGitHub, Fault, Route, TOKEN};
+use fake_github::{FakeGitHub, Fault, LOGIN, Route, TOKEN};
 use function_release_pipeline::github::{
     CloseReason, Connector, Credentials, GitHub, GitHubError, Secret,
 };
@@ -20,7 +20,7 @@ use function_release_pipeline::github::{
 /// Each trait operation, with what it answered reduced to `Ok(())` or its error.
 const OPERATIONS: [&str; 10] = [
     "identity",
-    "list_labelled_issues",
+    "list_own_issues",
     "get_issue",
     "open_issue",
     "list_comments",
@@ -34,7 +34,7 @@ const OPERATIONS: [&str; 10] = [
 async fn run(github: &dyn GitHub, operation: &str) -> Result<String, GitHubError> {
     Ok(match operation {
         "identity" => github.identity().await?,
-        "list_labelled_issues" => format!("{}", github.list_labelled_issues(LABEL).await?.len()),
+        "list_own_issues" => format!("{}", github.list_own_issues(LOGIN).await?.len()),
         "get_issue" => format!("{:?}", github.get_issue(1).await?.map(|i| i.number)),
         "open_issue" => github.open_issue(&new_issue()).await?.number.to_string(),
         "list_comments" => format!("{}", github.list_comments(1).await?.len()),
@@ -158,7 +158,7 @@ async fn too_many_requests_reports_retry_after() {
         Some(1),
     );
 
-    let err = github.list_labelled_issues(LABEL).await.unwrap_err();
+    let err = github.list_own_issues(LOGIN).await.unwrap_err();
 
     assert_eq!(
         err,
@@ -167,7 +167,7 @@ async fn too_many_requests_reports_retry_after() {
         }
     );
     // The next call, after the limit, works again.
-    assert!(github.list_labelled_issues(LABEL).await.is_ok());
+    assert!(github.list_own_issues(LOGIN).await.is_ok());
 }
 
 #[tokio::test]
@@ -187,7 +187,7 @@ async fn issue_creation_answered_with_an_error_is_posted_exactly_once() {
         assert_eq!(fake.count(Route::CreateIssue), 1);
         assert_eq!(fake.issues().len(), 1);
         // The issue that was made anyway is found by its marker on the next poll.
-        let listed = github.list_labelled_issues(LABEL).await.unwrap();
+        let listed = github.list_own_issues(LOGIN).await.unwrap();
         assert_eq!(listed.len(), 1);
         assert!(listed[0].body.contains("gate-key: k1"));
     }

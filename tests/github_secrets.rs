@@ -11,8 +11,8 @@ mod fake_github;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use client::{LABEL, connect, new_issue, quick, target};
-use fake_github::{FakeApp, FakeGitHub, Fault, TOKEN, app_keys};
+use client::{connect, new_issue, quick, target};
+use fake_github::{FakeApp, FakeGitHub, Fault, LOGIN, TOKEN, app_keys};
 use function_release_pipeline::github::{Connector, Credentials, Secret};
 
 /// A `tracing` writer into a shared buffer.
@@ -54,7 +54,7 @@ async fn tokens_and_keys_never_reach_a_log_line_or_an_error() {
     let github = connect(&fake).await;
     let issue = github.open_issue(&new_issue()).await.unwrap();
     github.identity().await.unwrap();
-    github.list_labelled_issues(LABEL).await.unwrap();
+    github.list_own_issues(LOGIN).await.unwrap();
     github.list_comments(issue.number).await.unwrap();
     fake.inject(None, Fault::EchoAuthorization(500), Some(1));
     errors.push(github.get_issue(issue.number).await.unwrap_err());
@@ -75,7 +75,7 @@ async fn tokens_and_keys_never_reach_a_log_line_or_an_error() {
         .unwrap();
     app.identity().await.unwrap();
     fake.inject(None, Fault::EchoAuthorization(502), Some(1));
-    errors.push(app.list_labelled_issues(LABEL).await.unwrap_err());
+    errors.push(app.list_own_issues("release-bot[bot]").await.unwrap_err());
     fake.inject(None, Fault::EchoAuthorization(403), Some(1));
     errors.push(app.add_comment(issue.number, "x").await.unwrap_err());
 

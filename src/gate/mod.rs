@@ -356,16 +356,6 @@ async fn open_repository(
     Ok((gh, identity))
 }
 
-/// The label every approval issue carries, by which they are listed.
-fn gate_label<'a>(call: &'a Call<'_>) -> &'a str {
-    call.input
-        .github
-        .labels
-        .first()
-        .map(String::as_str)
-        .unwrap_or("release-gate")
-}
-
 /// A gate approved by policy while an approval issue was recorded for it (approval
 /// stopped being required, or a new artifact needs none): closes the open approval
 /// issues of this XR, with a comment saying why, so nobody answers a request that no
@@ -378,17 +368,7 @@ async fn close_unneeded_issues(
     recorded: &GateStatus,
 ) -> Result<Vec<u64>, SyncError> {
     let (gh, identity) = open_repository(call, connector, env_token).await?;
-    let label = gate_label(call);
-    let found = find_issues(
-        gh.as_ref(),
-        gate,
-        recorded,
-        &identity,
-        label,
-        true,
-        call.now,
-    )
-    .await?;
+    let found = find_issues(gh.as_ref(), gate, recorded, &identity, true, call.now).await?;
     // An issue that already carries a verdict for this key keeps it (the function wrote it,
     // then could not close the issue): a retirement marker after it would erase it.
     let decided = matches!(
@@ -430,18 +410,8 @@ async fn sync(
 ) -> Result<Decision, SyncError> {
     let (gh, identity) = open_repository(call, connector, env_token).await?;
     let github_input = &call.input.github;
-    let label = gate_label(call);
     let list = must_list(gate, recorded, call.now, github_input.poll_interval.0);
-    let found = find_issues(
-        gh.as_ref(),
-        gate,
-        recorded,
-        &identity,
-        label,
-        list,
-        call.now,
-    )
-    .await?;
+    let found = find_issues(gh.as_ref(), gate, recorded, &identity, list, call.now).await?;
     // An issue opened by a call that failed before binding it: bind it now.
     if let (Some(issue), Some(binding), true) = (&found.issue, &found.binding, found.adopt) {
         gh.add_comment(
@@ -560,7 +530,7 @@ fn must_list(
 }
 
 /// Reads what [`select::select`] chooses from: the function's own issues that may carry
-/// this gate (from the gate label's listing when `list`, else only if the recorded issue
+/// this gate (from the listing of the issues it opened when `list`, else only if the recorded issue
 /// is gone, no longer bound to the key, younger than [`LIST_WINDOW`] or retired) plus
 /// the issue recorded in status, each with its comments; then the chosen issue's events.
 async fn find_issues(
@@ -568,7 +538,6 @@ async fn find_issues(
     gate: &Gate<'_>,
     recorded: &GateStatus,
     identity: &str,
-    label: &str,
     list: bool,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Found, GitHubError> {
@@ -588,7 +557,7 @@ async fn find_issues(
     let (reads, selection) = loop {
         let mut candidates: Vec<Issue> = Vec::new();
         if list {
-            for issue in gh.list_labelled_issues(label).await? {
+            for issue in gh.list_own_issues(identity).await? {
                 if select::is_candidate(gate, &issue, identity, recorded_number)
                     && !candidates.iter().any(|i| i.number == issue.number)
                 {

@@ -224,10 +224,9 @@ impl GitHub for HeldBack {
         self.limit.note(self.inner.identity().await)
     }
 
-    async fn list_labelled_issues(&self, label: &str) -> Result<Vec<Issue>> {
+    async fn list_own_issues(&self, creator: &str) -> Result<Vec<Issue>> {
         self.limit.check()?;
-        self.limit
-            .note(self.inner.list_labelled_issues(label).await)
+        self.limit.note(self.inner.list_own_issues(creator).await)
     }
 
     async fn get_issue(&self, number: u64) -> Result<Option<Issue>> {

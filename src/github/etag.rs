@@ -115,8 +115,7 @@ impl EtagCache {
 
     /// Forgets the answer for `path` (the resource is gone).
     pub fn remove(&self, identity: &str, path: &str) {
-        self.lock()
-            .remove(&(identity.to_owned(), path.to_owned()));
+        self.lock().remove(&(identity.to_owned(), path.to_owned()));
     }
 
     /// How many answers are held.

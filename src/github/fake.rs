@@ -19,7 +19,7 @@ use crate::input::Permission;
 pub enum Call {
     /// `identity`.
     Identity,
-    /// `list_labelled_issues(label)`.
+    /// `list_own_issues(creator)`.
     ListIssues(String),
     /// `get_issue(number)`.
     GetIssue(u64),
@@ -323,12 +323,12 @@ impl GitHub for FakeGitHub {
         Ok(self.enter(Call::Identity)?.identity.clone())
     }
 
-    async fn list_labelled_issues(&self, label: &str) -> Result<Vec<Issue>> {
-        let s = self.enter(Call::ListIssues(label.to_owned()))?;
+    async fn list_own_issues(&self, creator: &str) -> Result<Vec<Issue>> {
+        let s = self.enter(Call::ListIssues(creator.to_owned()))?;
         // Like GitHub's list endpoint, a listing does not say who closed an issue.
         Ok(s.issues
             .values()
-            .filter(|i| i.labels.iter().any(|l| l == label))
+            .filter(|i| i.author.eq_ignore_ascii_case(creator))
             .map(|i| Issue {
                 closed_by: None,
                 ..i.clone()

@@ -243,9 +243,10 @@ pub trait GitHub: Send + Sync {
     /// The login of the identity the function acts as (never counted as an approver).
     async fn identity(&self) -> Result<String>;
 
-    /// Every issue, open or closed, carrying `label`, oldest first (a consistent list,
-    /// every page; never the search API).
-    async fn list_labelled_issues(&self, label: &str) -> Result<Vec<Issue>>;
+    /// Every issue, open or closed, that `creator` opened, oldest first (a consistent
+    /// list, every page; never the search API). Not filtered by label: anyone with triage
+    /// access can remove a label, while nobody can change who opened an issue.
+    async fn list_own_issues(&self, creator: &str) -> Result<Vec<Issue>>;
 
     /// The issue with this number; `None` when it does not exist or was deleted.
     async fn get_issue(&self, number: u64) -> Result<Option<Issue>>;

@@ -765,11 +765,11 @@ impl GitHub for RestGitHub {
         Ok(login)
     }
 
-    async fn list_labelled_issues(&self, label: &str) -> Result<Vec<Issue>> {
+    async fn list_own_issues(&self, creator: &str) -> Result<Vec<Issue>> {
         let path = format!(
-            "{}/issues?labels={}&state=all&per_page={PER_PAGE}&sort=created&direction=asc",
+            "{}/issues?creator={}&state=all&per_page={PER_PAGE}&sort=created&direction=asc",
             self.repo_path(),
-            rest::encode(label)
+            rest::encode(creator)
         );
         let wire: Vec<WireIssue> = self.get_all("cannot list approval issues", path).await?;
         let mut seen = HashSet::new();

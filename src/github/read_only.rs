@@ -62,8 +62,8 @@ impl GitHub for ReadOnly {
         self.inner.identity().await
     }
 
-    async fn list_labelled_issues(&self, label: &str) -> Result<Vec<Issue>> {
-        self.inner.list_labelled_issues(label).await
+    async fn list_own_issues(&self, creator: &str) -> Result<Vec<Issue>> {
+        self.inner.list_own_issues(creator).await
     }
 
     async fn get_issue(&self, number: u64) -> Result<Option<Issue>> {
@@ -142,12 +142,7 @@ mod tests {
             )
             .await
             .unwrap();
-        assert!(
-            gh.list_labelled_issues("release-gate")
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert!(gh.list_own_issues("release-bot").await.unwrap().is_empty());
         let new = NewIssue {
             title: "Promote x".into(),
             body: String::new(),
@@ -169,7 +164,7 @@ mod tests {
         );
         assert!(
             fake.calls()
-                .contains(&Call::ListIssues("release-gate".into()))
+                .contains(&Call::ListIssues("release-bot".into()))
         );
         assert_eq!(
             *skipped.lock().unwrap(),

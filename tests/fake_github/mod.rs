@@ -1102,10 +1102,12 @@ fn list_issues(state: &State, query: &BTreeMap<String, String>, link_base: &str)
         .map(|l| l.split(',').filter(|s| !s.is_empty()).collect())
         .unwrap_or_default();
     let which = query.get("state").map(String::as_str).unwrap_or("open");
+    let creator = query.get("creator");
     let mut issues: Vec<&FakeIssue> = state
         .issues
         .values()
         .filter(|i| !i.deleted)
+        .filter(|i| creator.is_none_or(|c| i.user.eq_ignore_ascii_case(c)))
         .filter(|i| wanted.iter().all(|w| i.labels.iter().any(|l| l == w)))
         .filter(|i| which == "all" || i.state == which)
         .collect();
