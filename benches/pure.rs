@@ -16,8 +16,8 @@ use function_release_pipeline::function::ReleaseFunction;
 use function_release_pipeline::gate::decide::{self, Gate, Observed, Policy};
 use function_release_pipeline::gate::render::{self, Outcome, Scene, Sync};
 use function_release_pipeline::gate::{issue, lookup};
-use function_release_pipeline::github::fake::FakeConnector;
-use function_release_pipeline::github::{Comment, Issue, IssueState};
+use function_release_pipeline::github::fake::{FakeConnector, user_id};
+use function_release_pipeline::github::{Comment, Identity, Issue, IssueState};
 use function_release_pipeline::input::Input;
 use function_release_pipeline::xr::gate::{GateSpec, GateStatus};
 use function_sdk_rust::proto::v1::RunFunctionRequest;
@@ -128,11 +128,13 @@ fn gate_decision_and_render(c: &mut Criterion) {
         closed_at: None,
         created_at: opened,
         author: "release-bot".into(),
+        author_id: user_id("release-bot"),
         labels,
     };
     let comment = |id: u64, author: &str, body: &str, minutes: i64| Comment {
         id,
         author: author.into(),
+        author_id: user_id(author),
         body: body.into(),
         created_at: opened + Duration::minutes(minutes),
         updated_at: opened + Duration::minutes(minutes),
@@ -146,6 +148,10 @@ fn gate_decision_and_render(c: &mut Criterion) {
     let mut approving = chatter.clone();
     approving.push(comment(5, "alice", "Checked the changelog.\n/approve", 90));
     let authorized = BTreeSet::new();
+    let identity = Identity {
+        login: "release-bot".into(),
+        id: user_id("release-bot"),
+    };
     let binding = issue::Binding {
         key: scene.key.clone(),
         uid: String::new(),
@@ -154,7 +160,7 @@ fn gate_decision_and_render(c: &mut Criterion) {
     };
     for (case, comments) in [("pending", &chatter), ("approve_comment", &approving)] {
         let observed = Observed {
-            identity: "release-bot",
+            identity: &identity,
             issue: Some(&issue),
             binding: Some(&binding),
             comments,

@@ -634,7 +634,9 @@ async fn thousands_of_labelled_issues_by_others_cost_a_new_gate_a_handful_of_req
 
     assert_eq!(opened.status()["issue"]["number"], 3001.0);
     let seen = cp.fake.seen();
-    // Who the function is, one page of its own issues (none), open, bind.
-    assert_eq!(seen.len(), 4, "{seen:#?}");
+    // Who the function is, one page of its own issues (none), who it is again before
+    // opening (a 304), open, bind.
+    assert_eq!(seen.len(), 5, "{seen:#?}");
+    assert_eq!(cp.fake.rate_limited_requests(), 4, "{seen:#?}");
     assert_eq!(cp.fake.count(Route::ListIssues), 1);
 }

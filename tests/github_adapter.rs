@@ -50,7 +50,12 @@ async fn identity_is_the_token_owner_and_is_looked_up_once() {
             .connect(&target(fake.url()), &credentials)
             .await
             .unwrap();
-        assert_eq!(github.identity().await.unwrap(), LOGIN);
+        let identity = github.identity().await.unwrap();
+        assert_eq!(identity.login, LOGIN);
+        assert_eq!(
+            identity.id,
+            function_release_pipeline::github::fake::user_id(LOGIN)
+        );
     }
     assert_eq!(fake.count(Route::User), 1);
     let sent = fake.seen()[0].authorization.clone();
@@ -404,7 +409,13 @@ async fn github_app_finds_its_installation_and_reuses_its_token() {
             .connect(&target(fake.url()), &credentials)
             .await
             .unwrap();
-        assert_eq!(github.identity().await.unwrap(), "release-gates[bot]");
+        let identity = github.identity().await.unwrap();
+        assert_eq!(identity.login, "release-gates[bot]");
+        assert_eq!(
+            identity.id,
+            function_release_pipeline::github::fake::user_id("release-gates[bot]"),
+            "the App's bot user, read by login"
+        );
         let issue = github
             .open_issue(&new_issue(&format!("gate {n}")))
             .await

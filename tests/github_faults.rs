@@ -33,7 +33,7 @@ const OPERATIONS: [&str; 10] = [
 
 async fn run(github: &dyn GitHub, operation: &str) -> Result<String, GitHubError> {
     Ok(match operation {
-        "identity" => github.identity().await?,
+        "identity" => github.identity().await?.login,
         "list_own_issues" => format!("{}", github.list_own_issues(LOGIN).await?.len()),
         "get_issue" => format!("{:?}", github.get_issue(1).await?.map(|i| i.number)),
         "open_issue" => github.open_issue(&new_issue()).await?.number.to_string(),

@@ -478,6 +478,7 @@ fn as_issue(body: &str) -> Issue {
         body: body.to_owned(),
         html_url: String::new(),
         author: "release-bot".into(),
+        author_id: 1,
         state: IssueState::Open,
         state_reason: None,
         closed_by: None,

@@ -750,3 +750,37 @@ async fn a_namespaced_pipeline_s_role_reads_only_its_own_secret_and_never_writes
 async fn a_cluster_scoped_pipeline_grants_no_cluster_wide_secret_read_and_no_gate_status_write() {
     check_rbac("cluster-scoped", true).await;
 }
+
+#[tokio::test]
+async fn a_renamed_app_or_account_is_still_itself_and_opens_no_second_issue() {
+    for lost in [false, true] {
+        let mut world = World::new(Rules::default());
+        let issue = world.open().await;
+        world.comment(issue, "alice", "/approve", minutes(1));
+        // An admin renames the App (or the machine user): GitHub shows the new login on
+        // everything it wrote, and keeps its id; the function still remembers the old login.
+        world.fake.rename_identity("release-bot-2[bot]");
+        if lost {
+            world.status = None;
+        }
+        let first = world.reconcile(minutes(2)).await;
+        let second = world.reconcile(minutes(3)).await;
+        let status = status_of(&second);
+        assert_eq!(status["gate_status"], "approved", "lost={lost}: {status}");
+        assert_eq!(status["issue"]["number"], json!(issue), "lost={lost}");
+        assert_eq!(world.fake.issues().len(), 1, "lost={lost}: no second issue");
+        if lost {
+            // The listing by the old login found nothing: the function refreshed who it
+            // is instead of opening another issue.
+            let synced = first
+                .conditions
+                .iter()
+                .find(|c| c.r#type == "ApprovalSynced")
+                .unwrap();
+            assert_eq!(synced.reason, "IdentityChanged");
+        } else {
+            // The recorded issue is read by number and recognised by id.
+            assert_eq!(status_of(&first)["gate_status"], "approved");
+        }
+    }
+}

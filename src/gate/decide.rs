@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::github::{CloseReason, Comment, EventKind, Issue, IssueEvent, IssueState, NewIssue};
+use crate::github::{
+    CloseReason, Comment, EventKind, Identity, Issue, IssueEvent, IssueState, NewIssue,
+};
 use crate::input::Permission;
 use crate::policy::Rule;
 use crate::xr::gate::{Approval, GateSpec, GateState, GateStatus, IssueRef, Via};
@@ -64,8 +66,8 @@ impl Policy {
 /// What was read from GitHub for this gate.
 #[derive(Debug, Clone, Copy)]
 pub struct Observed<'a> {
-    /// The function's own login.
-    pub identity: &'a str,
+    /// Who the function is.
+    pub identity: &'a Identity,
     /// The approval issue for this key (the lowest-numbered live one), if any.
     pub issue: Option<&'a Issue>,
     /// What binds it to this gate (its start and deadline).
@@ -252,7 +254,7 @@ pub fn from_recorded(gate: &Gate<'_>, recorded: &GateStatus, now: DateTime<Utc>)
 pub fn candidates(
     gate: &Gate<'_>,
     policy: &Policy,
-    identity: &str,
+    identity: &Identity,
     comments: &[Comment],
     events: &[IssueEvent],
 ) -> BTreeSet<String> {
@@ -275,8 +277,8 @@ pub fn candidates(
 
 /// Never counted as an approval: the function itself, and the requester unless
 /// self-approval is on.
-fn excluded(gate: &Gate<'_>, policy: &Policy, identity: &str, login: &str) -> bool {
-    login.eq_ignore_ascii_case(identity)
+fn excluded(gate: &Gate<'_>, policy: &Policy, identity: &Identity, login: &str) -> bool {
+    login.eq_ignore_ascii_case(&identity.login)
         || (!policy.allow_self_approval && is_requester(gate, login))
 }
 
@@ -435,7 +437,8 @@ pub fn decide(
     };
     // The requester may not approve (unless allowed) but may always withdraw.
     let may_reject = |login: &str| {
-        !login.eq_ignore_ascii_case(identity) && (authorized(login) || is_requester(gate, login))
+        !login.eq_ignore_ascii_case(&identity.login)
+            && (authorized(login) || is_requester(gate, login))
     };
     // An answer on this gate's own issue is never older than the issue: the window opens
     // at the issue's creation if GitHub's clock runs behind the one that set the start.
@@ -460,7 +463,7 @@ pub fn decide(
     // Comments: only as their authors posted them.
     let mut held: Option<&Comment> = None;
     for comment in observed.comments {
-        if !in_window(comment.created_at) || comment.author.eq_ignore_ascii_case(identity) {
+        if !in_window(comment.created_at) || comment.author_id == identity.id {
             continue;
         }
         if issue::edited(comment) {
@@ -503,7 +506,7 @@ pub fn decide(
             continue;
         }
         let closer = event.actor.as_deref();
-        closed_by_function = closer.is_some_and(|c| c.eq_ignore_ascii_case(identity));
+        closed_by_function = event.actor_id == Some(identity.id);
         if closed_by_function {
             last_close = None;
             continue;
@@ -553,7 +556,7 @@ pub fn decide(
         && !issue
             .closed_by
             .as_deref()
-            .is_some_and(|c| c.eq_ignore_ascii_case(identity))
+            .is_some_and(|c| c.eq_ignore_ascii_case(&identity.login))
     {
         let at = issue.closed_at.unwrap_or(now);
         last_close = Some((

@@ -2,10 +2,18 @@
 //! it must produce.
 
 use super::*;
+use crate::github::fake::user_id;
 use crate::xr::gate::IssueRef;
 use serde_json::json;
 
 const BOT: &str = "release-bot";
+
+fn bot() -> Identity {
+    Identity {
+        login: BOT.into(),
+        id: user_id(BOT),
+    }
+}
 pub(crate) const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 const OLD_KEY: &str = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
 const UID: &str = "6f1c2a4e-0000-4000-8000-000000000001";
@@ -54,6 +62,7 @@ fn issue(number: u64, key: &str) -> Issue {
         closed_at: None,
         created_at: at(0, 0),
         author: BOT.into(),
+        author_id: user_id(BOT),
         labels: vec!["release-gate".into()],
     }
 }
@@ -76,6 +85,7 @@ fn event(
     IssueEvent {
         id,
         kind,
+        actor_id: Some(user_id(by)),
         actor: Some(by.into()),
         created_at: when,
         state_reason: reason,
@@ -117,6 +127,7 @@ fn binding() -> Binding {
 fn comment(id: u64, author: &str, body: &str, when: DateTime<Utc>) -> Comment {
     Comment {
         id,
+        author_id: user_id(author),
         author: author.into(),
         body: body.into(),
         created_at: when,
@@ -200,8 +211,9 @@ fn run(row: &Row) -> Decision {
         .iter()
         .map(|s| (s.to_string(), "GitHub denied access".to_string()))
         .collect();
+    let identity = bot();
     let observed = Observed {
-        identity: BOT,
+        identity: &identity,
         issue: row.issue.as_ref(),
         binding: row.binding.as_ref(),
         comments: &row.comments,
@@ -852,7 +864,7 @@ fn candidates_are_unlisted_answerers_editors_and_closers_only() {
         comment(4, "rita", "/approve", at(1, 0)),
         comment(5, BOT, "/approve", at(1, 0)),
     ];
-    let got = candidates(&gate, &policy(1), BOT, &comments, &events);
+    let got = candidates(&gate, &policy(1), &bot(), &comments, &events);
     assert_eq!(
         got.into_iter().collect::<Vec<_>>(),
         vec!["carol".to_string(), "erin".to_string(), "gina".to_string()]
@@ -861,7 +873,7 @@ fn candidates_are_unlisted_answerers_editors_and_closers_only() {
         teams: vec![],
         ..policy(1)
     };
-    assert!(candidates(&gate, &no_rules, BOT, &comments, &events).is_empty());
+    assert!(candidates(&gate, &no_rules, &bot(), &comments, &events).is_empty());
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::github::{Comment, Issue, NewIssue};
+use crate::github::{Comment, Identity, Issue, NewIssue};
 use crate::xr::gate::{Approval, GateState, Via, rfc3339};
 
 use super::decide::{Gate, Policy};
@@ -176,11 +176,12 @@ pub fn edited(comment: &Comment) -> bool {
     comment.updated_at != comment.created_at
 }
 
-/// The function's own comments as it wrote them: authored by its identity and never
+/// The function's own comments as it wrote them: authored by its identity (by id, which
+/// a rename does not change) and never
 /// edited (the function never edits a comment). Only their markers are records.
 pub fn own_records<'c>(
     comments: &'c [Comment],
-    identity: &'c str,
+    identity: &'c Identity,
 ) -> impl Iterator<Item = &'c Comment> + 'c {
     own_comments(comments, identity, false)
 }
@@ -188,19 +189,19 @@ pub fn own_records<'c>(
 /// The function's own comments that someone edited: their markers are ignored.
 pub fn edited_records<'c>(
     comments: &'c [Comment],
-    identity: &'c str,
+    identity: &'c Identity,
 ) -> impl Iterator<Item = &'c Comment> + 'c {
     own_comments(comments, identity, true)
 }
 
 fn own_comments<'c>(
     comments: &'c [Comment],
-    identity: &'c str,
+    identity: &'c Identity,
     was_edited: bool,
 ) -> impl Iterator<Item = &'c Comment> + 'c {
     comments
         .iter()
-        .filter(move |c| c.author.eq_ignore_ascii_case(identity) && edited(c) == was_edited)
+        .filter(move |c| c.author_id == identity.id && edited(c) == was_edited)
 }
 
 /// What ties an issue to one gate: the marker of the comment the function posts on an
@@ -220,7 +221,7 @@ pub struct Binding {
 
 /// The issue's binding: the first binding marker among the function's own unedited
 /// comments.
-pub fn binding(comments: &[Comment], identity: &str) -> Option<Binding> {
+pub fn binding(comments: &[Comment], identity: &Identity) -> Option<Binding> {
     own_records(comments, identity)
         .flat_map(|c| markers(&c.body))
         .find(|m| m.contains_key("bind"))
@@ -301,7 +302,11 @@ pub enum WrittenVerdict {
 
 /// The last verdict the function wrote on an issue for `key`, from its own comments as
 /// it wrote them.
-pub fn written_verdict(comments: &[Comment], identity: &str, key: &str) -> Option<WrittenVerdict> {
+pub fn written_verdict(
+    comments: &[Comment],
+    identity: &Identity,
+    key: &str,
+) -> Option<WrittenVerdict> {
     own_records(comments, identity)
         .flat_map(|c| markers(&c.body))
         .filter(|m| m.get("key").map(String::as_str) == Some(key))
@@ -326,7 +331,7 @@ pub fn written_verdict(comments: &[Comment], identity: &str, key: &str) -> Optio
 /// undone), so a retry does not comment twice.
 pub fn close_answered(
     comments: &[Comment],
-    identity: &str,
+    identity: &Identity,
     login: &str,
     at: DateTime<Utc>,
 ) -> bool {
@@ -574,6 +579,14 @@ pub fn counted_comment(key: &str, approval: &Approval, have: usize, needed: u32)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::github::fake::user_id;
+
+    fn bot() -> Identity {
+        Identity {
+            login: "release-bot".into(),
+            id: user_id("release-bot"),
+        }
+    }
 
     fn at(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
@@ -647,20 +660,18 @@ mod tests {
         let comment = |author: &str| Comment {
             id: 1,
             author: author.into(),
+            author_id: user_id(author),
             body: body.clone(),
             created_at: at("2026-01-01T02:00:00Z"),
             updated_at: at("2026-01-01T02:00:00Z"),
         };
         assert_eq!(
-            written_verdict(&[comment("release-bot")], "release-bot", "k1"),
+            written_verdict(&[comment("release-bot")], &bot(), "k1"),
             Some(WrittenVerdict::Decided(GateState::Approved, approvals))
         );
+        assert_eq!(written_verdict(&[comment("mallory")], &bot(), "k1"), None);
         assert_eq!(
-            written_verdict(&[comment("mallory")], "release-bot", "k1"),
-            None
-        );
-        assert_eq!(
-            written_verdict(&[comment("release-bot")], "release-bot", "k2"),
+            written_verdict(&[comment("release-bot")], &bot(), "k2"),
             None
         );
     }
@@ -683,13 +694,14 @@ mod tests {
         let edited = Comment {
             id: 1,
             author: "release-bot".into(),
+            author_id: user_id("release-bot"),
             body,
             created_at: at("2026-01-01T02:00:00Z"),
             updated_at: at("2026-01-01T02:05:00Z"),
         };
         let comments = [edited];
-        assert_eq!(written_verdict(&comments, "release-bot", "k1"), None);
-        assert_eq!(edited_records(&comments, "release-bot").count(), 1);
+        assert_eq!(written_verdict(&comments, &bot(), "k1"), None);
+        assert_eq!(edited_records(&comments, &bot()).count(), 1);
     }
 
     #[test]
@@ -708,6 +720,7 @@ mod tests {
         let comment = Comment {
             id: 1,
             author: "release-bot".into(),
+            author_id: user_id("release-bot"),
             body: binding_comment(&gate, start, deadline),
             created_at: start,
             updated_at: start,
@@ -719,19 +732,20 @@ mod tests {
             deadline,
         };
         assert_eq!(
-            binding(std::slice::from_ref(&comment), "release-bot"),
+            binding(std::slice::from_ref(&comment), &bot()),
             Some(expected)
         );
         let by_someone = Comment {
             author: "mallory".into(),
+            author_id: user_id("mallory"),
             ..comment.clone()
         };
-        assert_eq!(binding(&[by_someone], "release-bot"), None);
+        assert_eq!(binding(&[by_someone], &bot()), None);
         let edited = Comment {
             updated_at: at("2026-01-01T00:00:01Z"),
             ..comment
         };
-        assert_eq!(binding(&[edited], "release-bot"), None);
+        assert_eq!(binding(&[edited], &bot()), None);
     }
 
     #[test]
@@ -744,6 +758,7 @@ mod tests {
         let comment = Comment {
             id: 1,
             author: "release-bot".into(),
+            author_id: user_id("release-bot"),
             body: counted_comment("k1", &approval, 1, 2),
             created_at: at("2026-01-01T01:00:00Z"),
             updated_at: at("2026-01-01T01:00:00Z"),
@@ -751,13 +766,13 @@ mod tests {
         let comments = [comment];
         assert!(close_answered(
             &comments,
-            "release-bot",
+            &bot(),
             "alice",
             at("2026-01-01T01:00:00Z")
         ));
         assert!(!close_answered(
             &comments,
-            "release-bot",
+            &bot(),
             "alice",
             at("2026-01-01T03:00:00Z")
         ));

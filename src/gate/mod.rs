@@ -27,8 +27,8 @@ use function_sdk_rust::request;
 
 use crate::function::{Call, Fatal};
 use crate::github::{
-    Comment, Connector, Credentials, GitHub, GitHubError, Issue, IssueEvent, IssueState, Secret,
-    Target,
+    Comment, Connector, Credentials, GitHub, GitHubError, Identity, Issue, IssueEvent, IssueState,
+    Secret, Target,
 };
 use crate::xr::gate::{GateSpec, GateStatus, REQUESTED_BY_ANNOTATION};
 
@@ -304,6 +304,10 @@ enum SyncError {
     // need no repository), and the fix is one Input field.
     #[error("input.github.repository: is required for gates that need approval")]
     MissingRepository,
+    #[error(
+        "the function's GitHub login changed from {was:?} to {now:?}; its issues are listed again on the next call"
+    )]
+    IdentityChanged { was: String, now: String },
     #[error("{0}")]
     GitHub(#[from] GitHubError),
 }
@@ -312,13 +316,14 @@ impl SyncError {
     fn reason(&self) -> &'static str {
         match self {
             SyncError::MissingRepository => "MissingRepository",
+            SyncError::IdentityChanged { .. } => "IdentityChanged",
             SyncError::GitHub(e) => e.reason(),
         }
     }
 
     fn retry_after(&self) -> Option<std::time::Duration> {
         match self {
-            SyncError::MissingRepository => None,
+            SyncError::MissingRepository | SyncError::IdentityChanged { .. } => None,
             SyncError::GitHub(e) => e.retry_after(),
         }
     }
@@ -329,7 +334,7 @@ async fn open_repository(
     call: &Call<'_>,
     connector: &dyn Connector,
     env_token: Option<&Secret>,
-) -> Result<(std::sync::Arc<dyn GitHub>, String), SyncError> {
+) -> Result<(std::sync::Arc<dyn GitHub>, Identity), SyncError> {
     let github_input = &call.input.github;
     let repository = github_input
         .repository
@@ -438,6 +443,21 @@ async fn sync(
     };
     let labels = &github_input.labels;
     let decision = decide::decide(gate, recorded, policy, &observed, labels, call.now);
+    // Before opening an issue: a listing by a stale login (the account or App was renamed
+    // since it was read) finds none of the function's issues.
+    if decision
+        .actions
+        .iter()
+        .any(|a| matches!(a, decide::Action::Open(_)))
+    {
+        let fresh = gh.refresh_identity().await?;
+        if fresh.login != identity.login {
+            return Err(SyncError::IdentityChanged {
+                was: identity.login.clone(),
+                now: fresh.login,
+            });
+        }
+    }
     let Some(opened) = execute(gh.as_ref(), &decision.actions).await? else {
         return Ok(decision);
     };
@@ -537,7 +557,7 @@ async fn find_issues(
     gh: &dyn GitHub,
     gate: &Gate<'_>,
     recorded: &GateStatus,
-    identity: &str,
+    identity: &Identity,
     list: bool,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Found, GitHubError> {
@@ -557,7 +577,7 @@ async fn find_issues(
     let (reads, selection) = loop {
         let mut candidates: Vec<Issue> = Vec::new();
         if list {
-            for issue in gh.list_own_issues(identity).await? {
+            for issue in gh.list_own_issues(&identity.login).await? {
                 if select::is_candidate(gate, &issue, identity, recorded_number)
                     && !candidates.iter().any(|i| i.number == issue.number)
                 {

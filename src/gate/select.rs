@@ -23,7 +23,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::github::{Comment, Issue, IssueEvent, IssueState};
+use crate::github::{Comment, Identity, Issue, IssueEvent, IssueState};
 
 use super::decide::Gate;
 use super::issue::{self, Binding, WrittenVerdict};
@@ -60,7 +60,12 @@ pub struct Selection {
 
 /// Whether an issue may carry this gate, going by the hints in its body (or by being
 /// the recorded one): only these have their comments read.
-pub fn is_candidate(gate: &Gate<'_>, issue: &Issue, identity: &str, recorded: Option<u64>) -> bool {
+pub fn is_candidate(
+    gate: &Gate<'_>,
+    issue: &Issue,
+    identity: &Identity,
+    recorded: Option<u64>,
+) -> bool {
     is_own(issue, identity)
         && (Some(issue.number) == recorded
             || issue::body_key(issue).as_deref() == Some(gate.key)
@@ -69,9 +74,10 @@ pub fn is_candidate(gate: &Gate<'_>, issue: &Issue, identity: &str, recorded: Op
                 && issue::body_uid(issue).as_deref() == Some(gate.uid)))
 }
 
-/// Whether the function opened the issue.
-pub fn is_own(issue: &Issue, identity: &str) -> bool {
-    issue.author.eq_ignore_ascii_case(identity)
+/// Whether the function opened the issue: by user id, which a renamed account or App
+/// keeps.
+pub fn is_own(issue: &Issue, identity: &Identity) -> bool {
+    issue.author_id == identity.id
 }
 
 /// How long after opening an issue the function still takes its creation as the gate's
@@ -93,7 +99,7 @@ pub struct Adoption {
 /// `recorded` is the issue number recorded in status for this key.
 pub fn select(
     gate: &Gate<'_>,
-    identity: &str,
+    identity: &Identity,
     reads: &[Read],
     recorded: Option<u64>,
     adoption: &Adoption,

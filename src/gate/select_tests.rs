@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::gate::decide::tests::{KEY, spec};
+use crate::github::fake::user_id;
 use crate::github::{CloseReason, EventKind};
 use crate::xr::gate::GateState;
 
@@ -31,6 +32,7 @@ fn issue(number: u64, body_key: &str) -> Issue {
         closed_at: None,
         created_at: at(0, 0),
         author: BOT.into(),
+        author_id: user_id(BOT),
         labels: vec!["release-gate".into()],
     }
 }
@@ -38,6 +40,7 @@ fn issue(number: u64, body_key: &str) -> Issue {
 fn comment(id: u64, author: &str, body: String, when: DateTime<Utc>) -> Comment {
     Comment {
         id,
+        author_id: user_id(author),
         author: author.into(),
         body,
         created_at: when,
@@ -83,7 +86,11 @@ fn choose(reads: &[Read], recorded: Option<u64>, now: DateTime<Utc>) -> Selectio
         now,
         timeout: TimeDelta::hours(24),
     };
-    select(&gate, BOT, reads, recorded, &adoption)
+    let identity = Identity {
+        login: BOT.into(),
+        id: user_id(BOT),
+    };
+    select(&gate, &identity, reads, recorded, &adoption)
 }
 
 #[test]
@@ -202,6 +209,7 @@ fn a_written_verdict_wins_then_the_lowest_live_number_and_the_rest_are_duplicate
 fn issues_someone_else_opened_are_never_read() {
     let mut forged = issue(1, KEY);
     forged.author = "mallory".into();
+    forged.author_id = user_id("mallory");
     let reads = [read(forged, vec![bind(1, KEY, UID)])];
     let s = choose(&reads, None, at(1, 0));
     assert_eq!(s, Selection::default());
@@ -216,6 +224,7 @@ fn an_unbound_issue_with_a_history_is_not_adopted_and_blocks_the_key() {
     let reopened = IssueEvent {
         id: 1,
         kind: EventKind::Reopened,
+        actor_id: Some(user_id("mallory")),
         actor: Some("mallory".into()),
         created_at: at(0, 4),
         state_reason: None,

@@ -24,8 +24,8 @@ use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 
 use super::{
-    CloseReason, Comment, Connector, Credentials, GitHub, GitHubError, Issue, IssueEvent, NewIssue,
-    Result, Target,
+    CloseReason, Comment, Connector, Credentials, GitHub, GitHubError, Identity, Issue, IssueEvent,
+    NewIssue, Result, Target,
 };
 use crate::input::Permission;
 
@@ -219,9 +219,14 @@ struct HeldBack {
 
 #[async_trait]
 impl GitHub for HeldBack {
-    async fn identity(&self) -> Result<String> {
+    async fn identity(&self) -> Result<Identity> {
         self.limit.check()?;
         self.limit.note(self.inner.identity().await)
+    }
+
+    async fn refresh_identity(&self) -> Result<Identity> {
+        self.limit.check()?;
+        self.limit.note(self.inner.refresh_identity().await)
     }
 
     async fn list_own_issues(&self, creator: &str) -> Result<Vec<Issue>> {
@@ -351,7 +356,7 @@ mod tests {
 
         let other = connector.connect(&target(), &token("b")).await.unwrap();
 
-        assert_eq!(other.identity().await.unwrap(), "release-bot");
+        assert_eq!(other.identity().await.unwrap().login, "release-bot");
         assert_eq!(fake.calls(), vec![Call::Identity]);
     }
 

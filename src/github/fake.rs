@@ -9,10 +9,22 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    CloseReason, Comment, Connector, Credentials, EventKind, GitHub, GitHubError, Issue,
+    CloseReason, Comment, Connector, Credentials, EventKind, GitHub, GitHubError, Identity, Issue,
     IssueEvent, IssueState, NewIssue, Result, Target,
 };
 use crate::input::Permission;
+
+/// The numeric id the fakes give `login` (stable, different for different logins): what
+/// GitHub keeps when an account is renamed.
+pub fn user_id(login: &str) -> u64 {
+    login
+        .to_ascii_lowercase()
+        .bytes()
+        .fold(1_000_003u64, |h, b| {
+            h.wrapping_mul(31).wrapping_add(u64::from(b))
+        })
+        % 1_000_000_000
+}
 
 /// One recorded call, in the trait's terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +66,10 @@ impl Call {
 #[derive(Debug, Default)]
 struct State {
     identity: String,
+    identity_id: u64,
+    /// The login `identity()` answers with: the old one after a rename, until
+    /// `refresh_identity()` (as the adapter remembers it).
+    identity_seen: String,
     now: Option<DateTime<Utc>>,
     issues: BTreeMap<u64, Issue>,
     comments: BTreeMap<u64, Vec<Comment>>,
@@ -86,6 +102,8 @@ impl FakeGitHub {
         FakeGitHub {
             state: Arc::new(Mutex::new(State {
                 identity: identity.to_owned(),
+                identity_id: user_id(identity),
+                identity_seen: identity.to_owned(),
                 next_comment_id: 1,
                 next_event_id: 1,
                 ..State::default()
@@ -95,6 +113,25 @@ impl FakeGitHub {
 
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The function's account is renamed, as an admin can rename an App or a user: GitHub
+    /// shows the new login on everything it wrote, and keeps its id. `identity()` keeps
+    /// answering with the old login until `refresh_identity()`, as a remembered identity
+    /// would.
+    pub fn rename_identity(&self, login: &str) {
+        let mut s = self.lock();
+        let old = std::mem::replace(&mut s.identity, login.to_owned());
+        for issue in s.issues.values_mut() {
+            if issue.author == old {
+                issue.author = login.to_owned();
+            }
+        }
+        for comments in s.comments.values_mut() {
+            for c in comments.iter_mut().filter(|c| c.author == old) {
+                c.author = login.to_owned();
+            }
+        }
     }
 
     /// Sets the time stamped on what the fake creates (default: the real clock).
@@ -227,6 +264,7 @@ impl FakeGitHub {
         s.events.entry(number).or_default().push(IssueEvent {
             id,
             kind,
+            actor_id: Some(user_id(login)),
             actor: Some(login.to_owned()),
             created_at: at,
             state_reason: reason,
@@ -287,6 +325,7 @@ impl FakeGitHub {
             closed_by: None,
             closed_at: None,
             created_at: Self::now(s),
+            author_id: user_id(author),
             author: author.to_owned(),
             labels: new.labels.clone(),
         };
@@ -299,6 +338,7 @@ impl FakeGitHub {
         s.next_comment_id += 1;
         s.comments.entry(number).or_default().push(Comment {
             id,
+            author_id: user_id(login),
             author: login.to_owned(),
             body: body.to_owned(),
             created_at: at,
@@ -319,8 +359,21 @@ impl FakeGitHub {
 
 #[async_trait]
 impl GitHub for FakeGitHub {
-    async fn identity(&self) -> Result<String> {
-        Ok(self.enter(Call::Identity)?.identity.clone())
+    async fn identity(&self) -> Result<Identity> {
+        let s = self.enter(Call::Identity)?;
+        Ok(Identity {
+            login: s.identity_seen.clone(),
+            id: s.identity_id,
+        })
+    }
+
+    async fn refresh_identity(&self) -> Result<Identity> {
+        let mut s = self.enter(Call::Identity)?;
+        s.identity_seen = s.identity.clone();
+        Ok(Identity {
+            login: s.identity.clone(),
+            id: s.identity_id,
+        })
     }
 
     async fn list_own_issues(&self, creator: &str) -> Result<Vec<Issue>> {

@@ -64,6 +64,16 @@ impl CloseReason {
     }
 }
 
+/// Who the function acts as on GitHub. It is recognised by `id`, which a rename of the
+/// account or App does not change; `login` serves listings and messages.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Identity {
+    /// The login (`<slug>[bot]` for an App).
+    pub login: String,
+    /// The numeric user id.
+    pub id: u64,
+}
+
 /// An issue, as the gate needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issue {
@@ -87,6 +97,8 @@ pub struct Issue {
     pub created_at: DateTime<Utc>,
     /// Who opened it.
     pub author: String,
+    /// Their numeric user id (0 when GitHub names nobody, as for a deleted account).
+    pub author_id: u64,
     /// Label names.
     pub labels: Vec<String>,
 }
@@ -98,6 +110,8 @@ pub struct Comment {
     pub id: u64,
     /// Who wrote it.
     pub author: String,
+    /// Their numeric user id (0 when GitHub names nobody).
+    pub author_id: u64,
     /// Its body as it is now.
     pub body: String,
     /// When it was written.
@@ -116,6 +130,8 @@ pub struct IssueEvent {
     pub kind: EventKind,
     /// Who did it (`None` when GitHub does not say, e.g. a deleted account).
     pub actor: Option<String>,
+    /// Their numeric user id.
+    pub actor_id: Option<u64>,
     /// When.
     pub created_at: DateTime<Utc>,
     /// Why it was closed, on a close that says.
@@ -240,8 +256,15 @@ pub type Result<T, E = GitHubError> = std::result::Result<T, E>;
 /// [`GitHubError::RateLimited`] and the gate retries through its TTL.
 #[async_trait]
 pub trait GitHub: Send + Sync {
-    /// The login of the identity the function acts as (never counted as an approver).
-    async fn identity(&self) -> Result<String>;
+    /// The identity the function acts as (never counted as an approver). May be
+    /// remembered for a while.
+    async fn identity(&self) -> Result<Identity>;
+
+    /// The identity read afresh from GitHub (and remembered from now on): before opening an
+    /// issue, so that a renamed account's stale login never made a listing miss its issues.
+    async fn refresh_identity(&self) -> Result<Identity> {
+        self.identity().await
+    }
 
     /// Every issue, open or closed, that `creator` opened, oldest first (a consistent
     /// list, every page; never the search API). Not filtered by label: anyone with triage

@@ -26,8 +26,8 @@ use sha2::{Digest, Sha256};
 use super::etag::{Cached, EtagCache};
 use super::rest::{self, WireAccessToken, WireApp, WireComment, WireInstallation, WireIssue};
 use super::{
-    CloseReason, Comment, Connector, Credentials, GitHub, GitHubError, Issue, IssueEvent, NewIssue,
-    Result, Secret, Target,
+    CloseReason, Comment, Connector, Credentials, GitHub, GitHubError, Identity, Issue, IssueEvent,
+    NewIssue, Result, Secret, Target,
 };
 use crate::input::Permission;
 
@@ -40,6 +40,9 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
 const ETAG_CAPACITY: usize = 4096;
 /// Bytes those answers may take; one over an eighth of it is not kept.
 const ETAG_BYTES: usize = 16 << 20;
+/// How long the function's identity is believed before it is read again: a renamed
+/// account or App shows its new login (which listings ask for) within this time.
+const IDENTITY_TTL: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
 /// An installation token is replaced this long before it expires.
 const TOKEN_MARGIN: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 /// GitHub assigns at most this many users to an issue.
@@ -80,7 +83,7 @@ struct Caches {
     /// octocrab clients by credentials identity (a token client, or an App's JWT client).
     clients: Mutex<HashMap<String, Octocrab>>,
     /// Logins by credentials identity.
-    identities: Mutex<HashMap<String, String>>,
+    identities: Mutex<HashMap<String, (Identity, DateTime<Utc>)>>,
     /// App installation ids by App identity and repository.
     installations: Mutex<HashMap<String, u64>>,
     /// Installation tokens by App identity and installation.
@@ -738,19 +741,22 @@ fn relative(url: &str) -> std::result::Result<String, ()> {
 
 #[async_trait]
 impl GitHub for RestGitHub {
-    async fn identity(&self) -> Result<String> {
+    async fn identity(&self) -> Result<Identity> {
         let key = match &self.login_source {
             LoginSource::User => self.identity.clone(),
             LoginSource::App { identity, .. } => identity.clone(),
         };
-        if let Some(login) = lock(&self.caches.identities).get(&key) {
-            return Ok(login.clone());
+        let now = Utc::now();
+        if let Some((identity, read)) = lock(&self.caches.identities).get(&key)
+            && now - *read < IDENTITY_TTL
+        {
+            return Ok(identity.clone());
         }
-        let login = match &self.login_source {
+        let user = match &self.login_source {
             LoginSource::User => {
                 let what = "cannot read the GitHub identity";
                 let page = self.get(what, "/user").await?;
-                rest::parse::<rest::WireUser>(what, &page.body)?.login
+                rest::parse::<rest::WireUser>(what, &page.body)?
             }
             LoginSource::App { app, .. } => {
                 let what = "cannot read the GitHub App";
@@ -758,11 +764,30 @@ impl GitHub for RestGitHub {
                 if !reply.status.is_success() {
                     return Err(app.fail(what, &reply));
                 }
-                format!("{}[bot]", rest::parse::<WireApp>(what, &reply.body)?.slug)
+                let bot = format!("{}[bot]", rest::parse::<WireApp>(what, &reply.body)?.slug);
+                // The App's bot user, whose id its issues and comments carry.
+                let what = "cannot read the GitHub App's bot user";
+                let page = self
+                    .get(what, &format!("/users/{}", rest::encode(&bot)))
+                    .await?;
+                rest::parse::<rest::WireUser>(what, &page.body)?
             }
         };
-        lock(&self.caches.identities).insert(key, login.clone());
-        Ok(login)
+        let identity = Identity {
+            login: user.login,
+            id: user.id,
+        };
+        lock(&self.caches.identities).insert(key, (identity.clone(), now));
+        Ok(identity)
+    }
+
+    async fn refresh_identity(&self) -> Result<Identity> {
+        let key = match &self.login_source {
+            LoginSource::User => self.identity.clone(),
+            LoginSource::App { identity, .. } => identity.clone(),
+        };
+        lock(&self.caches.identities).remove(&key);
+        self.identity().await
     }
 
     async fn list_own_issues(&self, creator: &str) -> Result<Vec<Issue>> {

@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 
 use super::{
-    CloseReason, Comment, Connector, Credentials, GitHub, GitHubError, Issue, IssueEvent, NewIssue,
-    Result, Target,
+    CloseReason, Comment, Connector, Credentials, GitHub, GitHubError, Identity, Issue, IssueEvent,
+    NewIssue, Result, Target,
 };
 use crate::input::Permission;
 
@@ -58,8 +58,12 @@ impl ReadOnly {
 
 #[async_trait]
 impl GitHub for ReadOnly {
-    async fn identity(&self) -> Result<String> {
+    async fn identity(&self) -> Result<Identity> {
         self.inner.identity().await
+    }
+
+    async fn refresh_identity(&self) -> Result<Identity> {
+        self.inner.refresh_identity().await
     }
 
     async fn list_own_issues(&self, creator: &str) -> Result<Vec<Issue>> {

@@ -25,6 +25,9 @@ const MESSAGE_LIMIT: usize = 200;
 pub struct WireUser {
     /// The login.
     pub login: String,
+    /// The numeric id (0 when a payload leaves it out).
+    #[serde(default)]
+    pub id: u64,
 }
 
 /// A label: an object on issues, a plain string in some payloads.
@@ -90,6 +93,7 @@ impl WireIssue {
             closed_by: self.closed_by.filter(|_| closed).map(|u| u.login),
             closed_at: self.closed_at.filter(|_| closed),
             created_at: self.created_at,
+            author_id: self.user.as_ref().map_or(0, |u| u.id),
             author: self
                 .user
                 .map(|u| u.login)
@@ -124,6 +128,7 @@ impl WireComment {
     pub fn into_comment(self) -> Comment {
         Comment {
             id: self.id,
+            author_id: self.user.as_ref().map_or(0, |u| u.id),
             author: self
                 .user
                 .map(|u| u.login)
@@ -155,6 +160,7 @@ impl WireEvent {
         IssueEvent {
             id: self.id,
             kind: EventKind::from_api_str(&self.event),
+            actor_id: self.actor.as_ref().map(|u| u.id),
             actor: self.actor.map(|u| u.login),
             created_at: self.created_at,
             state_reason: self.state_reason.map(|s| CloseReason::from_api_str(&s)),

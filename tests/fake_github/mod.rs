@@ -43,6 +43,8 @@ pub const LOGIN: &str = "release-bot";
 pub enum Route {
     /// `GET /user`.
     User,
+    /// `GET /users/{login}`.
+    UserByLogin,
     /// `GET /app` (JWT).
     App,
     /// `GET /repos/{o}/{r}/installation` (JWT).
@@ -751,6 +753,7 @@ fn route_of(method: &Method, segments: &[String]) -> Route {
     let repo = |o: &str, r: &str| o == OWNER && r == REPO;
     match (method.as_str(), s.as_slice()) {
         ("GET", ["user"]) => Route::User,
+        ("GET", ["users", _]) => Route::UserByLogin,
         ("GET", ["app"]) => Route::App,
         ("POST", ["app", "installations", _, "access_tokens"]) => Route::AccessToken,
         ("GET", ["repos", o, r, "installation"]) if repo(o, r) => Route::RepoInstallation,
@@ -948,10 +951,8 @@ fn serve(
     let input: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let number = || segments.get(4).and_then(|n| n.parse::<u64>().ok());
     match route {
-        Route::User => Answer::json(
-            StatusCode::OK,
-            json!({ "login": login, "id": 1, "type": "User" }),
-        ),
+        Route::User => Answer::json(StatusCode::OK, user_json(&login)),
+        Route::UserByLogin => Answer::json(StatusCode::OK, user_json(&segments[1])),
         Route::App => {
             let app = state.app.as_ref().unwrap();
             Answer::json(
@@ -1164,8 +1165,13 @@ fn paginate(items: Vec<Value>, query: &BTreeMap<String, String>, link_base: &str
     answer
 }
 
+/// A user as GitHub shows it; its id stays the same for the same login.
 fn user_json(login: &str) -> Value {
-    json!({ "login": login, "id": 7, "type": if login.ends_with("[bot]") { "Bot" } else { "User" } })
+    json!({
+        "login": login,
+        "id": function_release_pipeline::github::fake::user_id(login),
+        "type": if login.ends_with("[bot]") { "Bot" } else { "User" },
+    })
 }
 
 fn time(t: DateTime<Utc>) -> String {
