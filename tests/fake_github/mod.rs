@@ -14,6 +14,8 @@
 // Each test binary uses only part of the fake.
 #![allow(dead_code)]
 
+pub mod openapi;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -124,6 +126,8 @@ pub struct Seen {
     pub conditional: bool,
     /// The `Authorization` header as sent.
     pub authorization: Option<String>,
+    /// The JSON body, if the request had one.
+    pub body: Option<Value>,
 }
 
 /// An issue (or pull request) in the fake.
@@ -224,6 +228,8 @@ struct State {
     permissions: BTreeMap<String, String>,
     faults: Vec<FaultRule>,
     seen: Vec<Seen>,
+    /// Requests GitHub's published API description would not accept, with why.
+    violations: Vec<String>,
 }
 
 struct Shared {
@@ -241,6 +247,10 @@ impl Drop for FakeGitHub {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+        let violations = self.violations();
+        if !std::thread::panicking() && !violations.is_empty() {
+            panic!("requests GitHub's API description does not accept: {violations:#?}");
         }
     }
 }
@@ -272,6 +282,7 @@ impl FakeGitHub {
                 permissions: BTreeMap::new(),
                 faults: Vec::new(),
                 seen: Vec::new(),
+                violations: Vec::new(),
             }),
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
@@ -471,6 +482,16 @@ impl FakeGitHub {
     /// Every request so far.
     pub fn seen(&self) -> Vec<Seen> {
         self.state().seen.clone()
+    }
+
+    /// Requests GitHub's published API description would not accept, with why.
+    pub fn violations(&self) -> Vec<String> {
+        self.state().violations.clone()
+    }
+
+    /// Takes the violations seen so far (a test that sends a bad request on purpose).
+    pub fn take_violations(&self) -> Vec<String> {
+        std::mem::take(&mut self.state().violations)
     }
 
     /// Forgets the requests seen so far.
@@ -899,7 +920,19 @@ async fn handle(AxumState(shared): AxumState<Arc<Shared>>, request: Request) -> 
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
+        body: serde_json::from_slice(&body).ok(),
     });
+    // Like GitHub, the fake only accepts what GitHub's API description allows: a request
+    // it would refuse is remembered, and fails the test when the fake is dropped.
+    let path_and_query = match uri.query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path.clone(),
+    };
+    let json_body: Option<Value> = serde_json::from_slice(&body).ok();
+    if let Err(why) = openapi::github().check(method.as_str(), &path_and_query, json_body.as_ref())
+    {
+        state.violations.push(why);
+    }
     drop(state);
 
     let mut builder = Response::builder().status(status);
