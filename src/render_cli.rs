@@ -390,7 +390,9 @@ fn observed_resources(path: &Path) -> Result<BTreeMap<String, Value>, RenderErro
 }
 
 /// Matches Secrets to the step's credentials by `secretRef` name and namespace. Without
-/// a Composition each Secret becomes a credential named after it.
+/// a Composition each Secret becomes a credential named after it. Only a Secret's `data`
+/// is read (base64), as `crossplane render` reads it; `stringData` is ignored, with a
+/// warning.
 fn step_credentials(
     path: &Path,
     step: Option<&Step>,
@@ -409,13 +411,20 @@ fn step_credentials(
                 data.insert(k.clone(), decoded);
             }
         }
-        if let Some(map) = secret.get("stringData").and_then(Value::as_object) {
-            for (k, v) in map {
-                data.insert(
-                    k.clone(),
-                    v.as_str().unwrap_or_default().as_bytes().to_vec(),
-                );
-            }
+        // As `crossplane render --function-credentials` does: only `data` is sent.
+        if secret
+            .get("stringData")
+            .and_then(Value::as_object)
+            .is_some_and(|m| !m.is_empty())
+        {
+            eprintln!(
+                "warning: {}: Secret {:?} has stringData, which crossplane render ignores and so does this render: put the values base64-encoded under data",
+                path.display(),
+                secret
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+            );
         }
         Ok(Credentials {
             source: Some(credentials::Source::CredentialData(CredentialData {
@@ -804,6 +813,17 @@ mod tests {
             panic!("credential data expected");
         };
         assert_eq!(data.data["token"], b"token");
+        // stringData is not sent, as crossplane render does not send it.
+        let only_string = write(
+            dir.path(),
+            "string.yaml",
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: gh, namespace: crossplane-system}\nstringData: {token: plain}\n",
+        );
+        let creds = step_credentials(&only_string, Some(&step)).unwrap();
+        let Some(credentials::Source::CredentialData(data)) = &creds["github"].source else {
+            panic!("credential data expected");
+        };
+        assert!(data.data.is_empty(), "{:?}", data.data.keys());
     }
 
     #[test]

@@ -93,7 +93,9 @@ fn credentials_secret_is_the_one_the_composition_names() {
     assert_eq!(secret["kind"], "Secret");
     assert_eq!(secret["metadata"]["name"], reference["name"]);
     assert_eq!(secret["metadata"]["namespace"], reference["namespace"]);
-    assert!(secret["stringData"]["token"].is_string());
+    // Only data: crossplane render --function-credentials sends nothing else.
+    assert!(secret["data"]["token"].is_string());
+    assert!(secret.get("stringData").is_none());
 }
 
 #[test]

@@ -20,6 +20,14 @@ fn example(file: &str) -> String {
 /// Runs `render` on the example with its Input pointed at the fake, the token from the
 /// environment (the example's credentials are left out).
 async fn render(fake: &FakeGitHub, extra: &[&str]) -> (bool, String, String) {
+    render_with(fake, extra, Some(TOKEN)).await
+}
+
+async fn render_with(
+    fake: &FakeGitHub,
+    extra: &[&str],
+    env_token: Option<&str>,
+) -> (bool, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("input.yaml");
     std::fs::write(
@@ -43,12 +51,14 @@ async fn render(fake: &FakeGitHub, extra: &[&str]) -> (bool, String, String) {
         "-r".into(),
     ];
     args.extend(extra.iter().map(|a| a.to_string()));
+    let env_token = env_token.map(str::to_owned);
     let out = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_function-release-pipeline"))
-            .args(&args)
-            .env("GITHUB_TOKEN", TOKEN)
-            .output()
-            .expect("run the binary")
+        let mut command = Command::new(env!("CARGO_BIN_EXE_function-release-pipeline"));
+        command.args(&args).env_remove("GITHUB_TOKEN");
+        if let Some(token) = env_token {
+            command.env("GITHUB_TOKEN", token);
+        }
+        command.output().expect("run the binary")
     })
     .await
     .unwrap();
@@ -101,4 +111,41 @@ async fn a_render_with_a_real_token_reads_github_and_writes_nothing() {
     assert!(ok, "{stderr}");
     assert_eq!(fake.issues().len(), 1);
     assert!(!stderr.contains("would have"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_example_credentials_reach_github_through_data_as_crossplane_render_sends_them() {
+    use base64::Engine as _;
+    let fake = FakeGitHub::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    // The example Secret with a real token in it, base64-encoded under data.
+    let example = std::fs::read_to_string(example("credentials.yaml")).unwrap();
+    let token = base64::engine::general_purpose::STANDARD.encode(TOKEN);
+    let secret = example
+        .lines()
+        .map(|l| match l.trim_start().starts_with("token:") {
+            true => format!("  token: {token}"),
+            false => l.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let file = dir.path().join("credentials.yaml");
+    std::fs::write(&file, secret).unwrap();
+
+    let (ok, _, stderr) = render_with(
+        &fake,
+        &["--function-credentials", file.to_str().unwrap()],
+        None,
+    )
+    .await;
+
+    assert!(ok, "{stderr}");
+    let seen = fake.seen();
+    assert!(!seen.is_empty(), "{stderr}");
+    assert!(
+        seen.iter()
+            .all(|r| r.authorization.as_deref() == Some(format!("Bearer {TOKEN}").as_str())),
+        "{seen:#?}"
+    );
+    assert!(!stderr.contains("stringData"), "{stderr}");
 }
