@@ -15,15 +15,9 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Some(cli::Command::Render(args)) => {
             let stdout = std::io::stdout();
-            match function_release_pipeline::render_cli::run(&args, &mut stdout.lock()).await {
-                Ok(()) => {}
-                // Like `crossplane render`, a Fatal result exits with code 3.
-                Err(e @ function_release_pipeline::render_cli::RenderError::Fatal(_)) => {
-                    eprintln!("Error: {e}");
-                    std::process::exit(3);
-                }
-                Err(e) => return Err(e.into()),
-            }
+            // Like `crossplane render` (v2.3+), a Fatal result prints nothing on stdout,
+            // the error on stderr, and exits 1.
+            function_release_pipeline::render_cli::run(&args, &mut stdout.lock()).await?;
         }
         None => {
             function_sdk_rust::logging::configure(cli.serve.debug);

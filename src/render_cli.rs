@@ -59,7 +59,7 @@ pub enum RenderError {
         message: String,
     },
     /// The function returned a Fatal result.
-    #[error("the function returned a fatal result: {0}")]
+    #[error("{0}")]
     Fatal(String),
     /// The function's requirements did not settle within six calls.
     #[error("the function's requirements did not settle after {MAX_CALLS} calls")]
@@ -118,11 +118,12 @@ pub async fn run_with(
     out: &mut dyn Write,
 ) -> Result<(), RenderError> {
     let rendered = render(args, function, now).await?;
-    out.write_all(yaml::to_yaml_stream(&rendered.documents).as_bytes())?;
-    match rendered.fatal {
-        Some(message) => Err(RenderError::Fatal(message)),
-        None => Ok(()),
+    // Like `crossplane render` (v2.3+): a Fatal result prints nothing and fails.
+    if let Some(message) = rendered.fatal {
+        return Err(RenderError::Fatal(message));
     }
+    out.write_all(yaml::to_yaml_stream(&rendered.documents).as_bytes())?;
+    Ok(())
 }
 
 /// What a render produced: the documents to print, and the first Fatal message.
@@ -536,15 +537,6 @@ fn selects(selector: &ResourceSelector, object: &Value) -> bool {
     }
 }
 
-fn severity_name(severity: i32) -> &'static str {
-    match Severity::try_from(severity) {
-        Ok(Severity::Fatal) => "SEVERITY_FATAL",
-        Ok(Severity::Warning) => "SEVERITY_WARNING",
-        Ok(Severity::Normal) => "SEVERITY_NORMAL",
-        _ => "SEVERITY_UNSPECIFIED",
-    }
-}
-
 fn condition_status(status: i32) -> &'static str {
     match Status::try_from(status) {
         Ok(Status::ConditionTrue) => "True",
@@ -563,16 +555,21 @@ fn assemble(
 ) -> Rendered {
     let at = now.to_rfc3339_opts(SecondsFormat::Secs, true);
     let desired = response.desired.clone().unwrap_or_default();
+    let step_name = step.map(|s| s.name.as_str()).unwrap_or(&args.function_name);
     let fatal = response
         .results
         .iter()
         .find(|r| r.severity == Severity::Fatal as i32)
-        .map(|r| r.message.clone());
+        .map(|r| {
+            format!(
+                "pipeline step {step_name:?} returned a fatal result: {}",
+                r.message
+            )
+        });
 
-    // The XR: its identity (or all of it) with the desired status and conditions.
-    let mut out_xr = if args.include_full_xr {
-        xr.clone()
-    } else {
+    // The XR: its identity with the desired status and conditions (with `-x`, merged into
+    // the whole input XR below).
+    let mut out_xr = {
         let mut metadata = Map::new();
         for key in ["name", "namespace"] {
             if let Some(v) = xr.pointer(&format!("/metadata/{key}")) {
@@ -616,8 +613,7 @@ fn assemble(
     };
     conditions.push(if fatal.is_some() {
         json!({"type": "Synced", "status": "False", "reason": "ReconcileError", "lastTransitionTime": at,
-               "message": format!("pipeline step {:?} returned a fatal result: {}",
-                    step.map(|s| s.name.as_str()).unwrap_or(&args.function_name), fatal.as_deref().unwrap_or_default())})
+               "message": fatal.as_deref().unwrap_or_default()})
     } else if unready.is_empty() {
         json!({"type": "Ready", "status": "True", "reason": "Available", "lastTransitionTime": at})
     } else {
@@ -626,6 +622,13 @@ fn assemble(
     });
     status["conditions"] = Value::Array(conditions);
     out_xr["status"] = status;
+    if args.include_full_xr {
+        // As `crossplane render -x` (v2.3+): the output merged into the full input XR, the
+        // output's values winning, the input's kept where the output has none.
+        let mut full = xr.clone();
+        merge_override(&mut full, out_xr);
+        out_xr = full;
+    }
 
     let mut documents = vec![out_xr];
     if fatal.is_none() {
@@ -647,18 +650,21 @@ fn assemble(
         }
     }
     if args.include_function_results {
+        // As `crossplane render` (v2.3+) prints them: the events Crossplane records for the
+        // results, with the event type as severity.
         for result in &response.results {
-            let mut doc = json!({
+            let severity = match Severity::try_from(result.severity) {
+                Ok(Severity::Warning) => "Warning",
+                Ok(Severity::Normal) => "Normal",
+                _ => continue,
+            };
+            documents.push(json!({
                 "apiVersion": "render.crossplane.io/v1beta1",
                 "kind": "Result",
-                "step": step.map(|s| s.name.as_str()).unwrap_or(&args.function_name),
-                "severity": severity_name(result.severity),
+                "severity": severity,
+                "reason": result.reason.as_deref().unwrap_or(DEFAULT_EVENT_REASON),
                 "message": result.message,
-            });
-            if let Some(reason) = &result.reason {
-                doc["reason"] = json!(reason);
-            }
-            documents.push(doc);
+            }));
         }
     }
     if args.include_context {
@@ -672,6 +678,40 @@ fn assemble(
         documents,
         fatal,
         response,
+    }
+}
+
+/// The event reason Crossplane gives a function result that names none.
+const DEFAULT_EVENT_REASON: &str = "ComposeResources";
+
+/// Merges `src` into `dst` as Go's `mergo.Merge(dst, src, WithOverride)` does on JSON:
+/// objects merge key by key; any other value of `src` replaces `dst`'s unless it is
+/// empty (null, false, 0, "", [] or {}).
+fn merge_override(dst: &mut Value, src: Value) {
+    match (dst, src) {
+        (Value::Object(d), Value::Object(s)) => {
+            for (k, v) in s {
+                match d.get_mut(&k) {
+                    Some(existing) => merge_override(existing, v),
+                    None => {
+                        d.insert(k, v);
+                    }
+                }
+            }
+        }
+        (d, s) => {
+            let empty = match &s {
+                Value::Null => true,
+                Value::Bool(b) => !b,
+                Value::Number(n) => n.as_f64() == Some(0.0),
+                Value::String(t) => t.is_empty(),
+                Value::Array(a) => a.is_empty(),
+                Value::Object(o) => o.is_empty(),
+            };
+            if !empty {
+                *d = s;
+            }
+        }
     }
 }
 

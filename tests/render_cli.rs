@@ -67,8 +67,14 @@ fn render_prints_the_xr_first_with_its_desired_status() {
     for doc in &docs[1..] {
         let kind = doc["kind"].as_str().unwrap();
         if kind == "Result" {
+            // As crossplane render (v2.3+) prints the events it recorded for results.
             assert_eq!(doc["apiVersion"], "render.crossplane.io/v1beta1");
-            assert_ne!(doc["severity"], "SEVERITY_FATAL", "{doc}");
+            assert!(
+                doc["severity"] == "Normal" || doc["severity"] == "Warning",
+                "{doc}"
+            );
+            assert!(doc["reason"].is_string(), "{doc}");
+            assert!(doc.get("step").is_none(), "{doc}");
         } else {
             let annotations = &doc["metadata"]["annotations"];
             assert!(
@@ -120,24 +126,54 @@ fn render_of_a_missing_file_names_it_and_fails() {
 }
 
 #[test]
-fn render_of_an_unknown_kind_prints_the_fatal_result_and_fails() {
+fn render_of_an_unknown_kind_fails_with_the_fatal_result_on_stderr_only() {
     let dir = tempfile::tempdir().unwrap();
     let xr = dir.path().join("xr.yaml");
     std::fs::write(&xr, XR.replace("kind: XReleasePipeline", "kind: XQueue")).unwrap();
     let out = render(&[xr.to_str().unwrap(), "-r"]);
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "a fatal result exits with code 3 like crossplane render"
+    // As crossplane render (v2.3+): an error, exit status 1, nothing on stdout.
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("unsupported composite resource kind \"XQueue\""),
+        stderr.contains("pipeline step \"function-release-pipeline\" returned a fatal result")
+            && stderr.contains("unsupported composite resource kind \"XQueue\""),
         "{stderr}"
+    );
+}
+
+#[test]
+fn include_full_xr_merges_the_output_into_the_whole_input_xr() {
+    let dir = tempfile::tempdir().unwrap();
+    let xr = dir.path().join("xr.yaml");
+    let with_status = format!("{XR}status:\n  pipeline_id: old\n  observedOnly: kept\n");
+    std::fs::write(&xr, with_status).unwrap();
+    let out = render(&[xr.to_str().unwrap(), "-x", "--now", "2026-01-02T03:04:05Z"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
     let docs =
         function_release_pipeline::yaml::from_str_multi(&String::from_utf8_lossy(&out.stdout))
             .unwrap();
-    assert_eq!(docs[0]["status"]["conditions"][0]["type"], "Synced");
-    assert!(docs.iter().any(|d| d["severity"] == "SEVERITY_FATAL"));
+    let full = &docs[0];
+    assert_eq!(
+        full["spec"]["tenant"], "my-service",
+        "the input spec is kept"
+    );
+    assert_eq!(full["metadata"]["labels"]["plain"], "hello");
+    assert_eq!(
+        full["status"]["observedOnly"], "kept",
+        "observed status is kept"
+    );
+    assert_ne!(
+        full["status"]["pipeline_id"], "old",
+        "the output's status wins"
+    );
+    assert!(full["status"]["conditions"].is_array());
 }
