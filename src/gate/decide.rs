@@ -470,7 +470,7 @@ pub fn decide(
             // Someone may have turned a veto into something else. It holds approval
             // until its author answers again in a new comment, posted after the edit.
             let answered_again = observed.comments.iter().any(|later| {
-                later.author.eq_ignore_ascii_case(&comment.author)
+                later.author_id == comment.author_id
                     && later.created_at > comment.updated_at
                     && in_window(later.created_at)
                     && !issue::edited(later)
