@@ -84,7 +84,8 @@ fn gate_scene(w: &workloads::Request) -> GateScene {
     let input = Input::from_json(w.input.as_ref()).unwrap();
     let spec = GateSpec::from_json(&w.composite["spec"], false).unwrap();
     let req = w.to_request("bench");
-    let pipeline = match lookup::find_pipeline(&req, &spec.tenant).unwrap() {
+    let namespace = w.composite["metadata"]["namespace"].as_str();
+    let pipeline = match lookup::find_pipeline(&req, &spec.tenant, namespace).unwrap() {
         lookup::Lookup::Found(p) => Some(p),
         _ => None,
     };

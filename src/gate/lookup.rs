@@ -89,10 +89,16 @@ pub enum Lookup {
 }
 
 /// Reads the answer from `required_resources`, else `extra_resources`: the one
-/// XReleasePipeline whose `spec.tenant` is the gate's. A pipeline that breaks a rule, or
-/// two for one tenant, is Fatal: approvals must not silently fall back to defaults when
-/// the pipeline says otherwise.
-pub fn find_pipeline(req: &RunFunctionRequest, tenant: &str) -> Result<Lookup, Fatal> {
+/// XReleasePipeline in the gate's `namespace` (none for a cluster-scoped gate: a
+/// cluster-scoped pipeline) whose `spec.tenant` is the gate's. One in another namespace
+/// never counts, whatever a selector without a namespace returned. A pipeline that breaks
+/// a rule, or two for one tenant, is Fatal: approvals must not silently fall back to
+/// defaults when the pipeline says otherwise.
+pub fn find_pipeline(
+    req: &RunFunctionRequest,
+    tenant: &str,
+    namespace: Option<&str>,
+) -> Result<Lookup, Fatal> {
     let Some(answer) = req
         .required_resources
         .get(REQUIREMENT)
@@ -107,6 +113,7 @@ pub fn find_pipeline(req: &RunFunctionRequest, tenant: &str) -> Result<Lookup, F
         .filter_map(|o| Composite::from_struct(o).ok())
         .filter(|xr| {
             xr.kind == PIPELINE_KIND
+                && xr.namespace.as_deref() == namespace
                 && xr.spec.get("tenant").and_then(|t| t.as_str()) == Some(tenant)
         })
         .collect();
@@ -268,9 +275,12 @@ mod tests {
             "other",
             json!({"tenant": "other-service", "environments": ["dev", "production"]}),
         );
-        let Lookup::Found(found) =
-            find_pipeline(&answered(&[other.clone(), mine.clone()]), "my-service").unwrap()
-        else {
+        let Lookup::Found(found) = find_pipeline(
+            &answered(&[other.clone(), mine.clone()]),
+            "my-service",
+            Some("team-a"),
+        )
+        .unwrap() else {
             panic!("found");
         };
         assert_eq!(found.environments, ["dev", "staging", "production"]);
@@ -283,19 +293,37 @@ mod tests {
             Rule::Manual
         );
         assert_eq!(
-            find_pipeline(&answered(&[other]), "my-service").unwrap(),
+            find_pipeline(&answered(&[other]), "my-service", Some("team-a")).unwrap(),
             Lookup::Absent
         );
         assert_eq!(
-            find_pipeline(&RunFunctionRequest::default(), "my-service").unwrap(),
+            find_pipeline(&RunFunctionRequest::default(), "my-service", Some("team-a")).unwrap(),
             Lookup::Unanswered
+        );
+        // One in another namespace, or a cluster-scoped one for a namespaced gate, is not
+        // the gate's.
+        let elsewhere = json!({"apiVersion": "platform.zerotouch.dev/v1alpha1",
+            "kind": PIPELINE_KIND, "metadata": {"name": "mine", "namespace": "team-b"},
+            "spec": {"tenant": "my-service", "environments": ["dev", "staging"]}});
+        assert_eq!(
+            find_pipeline(
+                &answered(std::slice::from_ref(&elsewhere)),
+                "my-service",
+                Some("team-a")
+            )
+            .unwrap(),
+            Lookup::Absent
+        );
+        assert_eq!(
+            find_pipeline(&answered(&[elsewhere]), "my-service", None).unwrap(),
+            Lookup::Absent
         );
         // A ConfigMap claiming to be the pipeline is not one.
         let config_map = json!({"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": "my-service-release-pipeline-config"},
             "spec": {"tenant": "my-service", "environments": ["dev", "staging"]}});
         assert_eq!(
-            find_pipeline(&answered(&[config_map]), "my-service").unwrap(),
+            find_pipeline(&answered(&[config_map]), "my-service", Some("team-a")).unwrap(),
             Lookup::Absent
         );
     }
@@ -306,7 +334,7 @@ mod tests {
             "mine",
             json!({"tenant": "my-service", "environments": ["dev", "dev"]}),
         );
-        let err = find_pipeline(&answered(&[broken]), "my-service").unwrap_err();
+        let err = find_pipeline(&answered(&[broken]), "my-service", Some("team-a")).unwrap_err();
         assert!(
             err.0.starts_with("required resource release-pipeline: XReleasePipeline team-a/mine: spec.environments[1]"),
             "{err}"
@@ -319,7 +347,7 @@ mod tests {
             "b",
             json!({"tenant": "my-service", "environments": ["dev", "staging"]}),
         );
-        let err = find_pipeline(&answered(&[a, b]), "my-service").unwrap_err();
+        let err = find_pipeline(&answered(&[a, b]), "my-service", Some("team-a")).unwrap_err();
         assert!(err.0.contains("team-a/a, team-a/b"), "{err}");
     }
 

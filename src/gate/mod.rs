@@ -107,7 +107,11 @@ pub async fn compose(
         span: OnceLock::new(),
     };
 
-    let (policy, outcome) = match lookup::find_pipeline(call.request, &spec.tenant)? {
+    let (policy, outcome) = match lookup::find_pipeline(
+        call.request,
+        &spec.tenant,
+        call.composite.namespace.as_deref(),
+    )? {
         // No GitHub work until Crossplane answers; this response is replaced by the next
         // call's, but keeps what was recorded meanwhile.
         Lookup::Unanswered => (
