@@ -421,8 +421,12 @@ pub fn write(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome
     );
     let observed_job = request::observed_composed(req, JOB_RESOURCE)
         .and_then(|r| r.resource.as_ref())
-        // The Job carries the full key: one of an earlier artifact is not this one, even
-        // when its name (a short prefix of the key) is the same.
+        // A Job carrying the full key: one of an earlier artifact is not this one, even
+        // when its name (a short prefix of the key) is the same, and nothing but a Job is.
+        .filter(|j| {
+            pb::pointer(j, "/kind").and_then(pb::as_str) == Some("Job")
+                && pb::pointer(j, "/apiVersion").and_then(pb::as_str) == Some("batch/v1")
+        })
         .filter(|j| {
             pb::pointer(j, "/metadata/annotations")
                 .and_then(pb::as_struct)

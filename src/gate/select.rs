@@ -23,7 +23,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::github::{Comment, Identity, Issue, IssueEvent, IssueState};
+use crate::github::{Comment, EventKind, Identity, Issue, IssueEvent, IssueState};
 
 use super::decide::Gate;
 use super::issue::{self, Binding, WrittenVerdict};
@@ -186,15 +186,20 @@ pub fn select(
     selection
 }
 
-/// Confirms an adoption once the chosen issue's events are read: an unbound issue with
-/// any history (closed or reopened once) is not one the function has just opened, but an
-/// older issue someone pointed at this key. It is then not followed, and the key is
-/// blocked. Returns whether the chosen issue is still followed.
+/// Confirms an adoption once the chosen issue's events are read: an unbound issue that
+/// was ever closed or reopened is not one the function has just opened, but an older
+/// issue someone pointed at this key. It is then not followed, and the key is blocked.
+/// (GitHub records `labeled` and `assigned` events when an issue is opened with labels
+/// and assignees: those are no history.) Returns whether the chosen issue is still
+/// followed.
 pub fn confirm_adoption(selection: &mut Selection, reads: &[Read], events: &[IssueEvent]) -> bool {
     let Some(index) = selection.chosen else {
         return false;
     };
-    if !selection.adopt || events.is_empty() {
+    let history = events
+        .iter()
+        .any(|e| matches!(e.kind, EventKind::Closed | EventKind::Reopened));
+    if !selection.adopt || !history {
         return true;
     }
     selection.tampering.push(format!(

@@ -221,6 +221,22 @@ fn an_unbound_issue_with_a_history_is_not_adopted_and_blocks_the_key() {
     let mut s = choose(&reads, None, at(0, 5));
     assert!(confirm_adoption(&mut s, &reads, &[]), "no history: adopted");
     assert!(s.adopt);
+    // GitHub records the labels and assignees an issue is opened with as events.
+    let labeled = IssueEvent {
+        id: 1,
+        kind: EventKind::Other("labeled".into()),
+        actor_id: Some(user_id(BOT)),
+        actor: Some(BOT.into()),
+        created_at: at(0, 0),
+        state_reason: None,
+        commit_id: None,
+    };
+    let mut s = choose(&reads, None, at(0, 5));
+    assert!(
+        confirm_adoption(&mut s, &reads, std::slice::from_ref(&labeled)),
+        "labels and assignees are no history"
+    );
+    assert!(s.adopt);
     let reopened = IssueEvent {
         id: 1,
         kind: EventKind::Reopened,

@@ -76,13 +76,21 @@ pub fn resource(value: &Value) -> wire::Resource {
     }
 }
 
-/// A port that was free a moment ago.
+/// A port that was free a moment ago, for a server binary to bind. It is taken below the
+/// kernel's ephemeral range (which starts at 32768), so that a fake bound to port 0 in
+/// this process meanwhile can never be handed the same port; the process id and a counter
+/// spread the choices of tests running at once.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind an ephemeral port")
-        .local_addr()
-        .expect("read the local address")
-        .port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let base = std::process::id().wrapping_mul(97);
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = 20_000 + ((base.wrapping_add(n.wrapping_mul(13))) % 12_000) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// The server binary, running; killed when dropped.

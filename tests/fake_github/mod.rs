@@ -565,6 +565,15 @@ impl State {
                 pull_request,
             },
         );
+        // Like GitHub, an issue opened with labels and assignees has those as events.
+        let issue = &self.issues[&number];
+        let (labels, assignees) = (issue.labels.len(), issue.assignees.len());
+        for _ in 0..labels {
+            self.record(number, login, "labeled", None);
+        }
+        for _ in 0..assignees {
+            self.record(number, login, "assigned", None);
+        }
         number
     }
 
