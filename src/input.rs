@@ -497,6 +497,18 @@ fn check_api_url(url: &str) -> Result<(), InputError> {
     }
 }
 
+/// Whether the local render may send `GITHUB_TOKEN` (the user's own token) to `url`:
+/// only to GitHub.com's API or to a loopback host, never to a host a Composition someone
+/// else wrote names.
+pub fn env_token_may_go_to(url: &str) -> bool {
+    url.parse::<http::Uri>().is_ok_and(|uri| {
+        uri.host().is_some_and(|host| {
+            (uri.scheme_str() == Some("https") && host.eq_ignore_ascii_case("api.github.com"))
+                || is_loopback(host)
+        })
+    })
+}
+
 fn is_loopback(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
@@ -811,6 +823,16 @@ mod tests {
         }
         let err = with("http://collector.example").unwrap_err().to_string();
         assert!(err.contains("must be https"), "{err}");
+    }
+
+    #[test]
+    fn the_environment_token_goes_only_to_github_com_or_loopback() {
+        assert!(env_token_may_go_to("https://api.github.com"));
+        assert!(env_token_may_go_to("http://127.0.0.1:8080"));
+        assert!(env_token_may_go_to("http://localhost:9000/api/v3"));
+        assert!(!env_token_may_go_to("https://collector.example"));
+        assert!(!env_token_may_go_to("https://api.github.com.example"));
+        assert!(!env_token_may_go_to("https://ghe.example.com/api/v3"));
     }
 
     #[test]

@@ -784,3 +784,36 @@ async fn a_renamed_app_or_account_is_still_itself_and_opens_no_second_issue() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_render_s_environment_token_never_goes_to_a_host_a_composition_names() {
+    // Someone renders a Composition they did not write, with their own GITHUB_TOKEN set:
+    // its input points apiUrl at a collector.
+    let world = World::new(Rules::default());
+    let mut req = world.request();
+    let mut input = struct_to_json(req.input.as_ref().unwrap());
+    input["github"]["apiUrl"] = json!("https://collector.example");
+    req.input = Some(json_to_struct(input.as_object().unwrap()));
+    let rsp = ReleaseFunction::new(Arc::new(world.connector.clone()), Arc::new(start))
+        .with_env_token(Some("the-user-s-own-token".into()))
+        .run(&req)
+        .await;
+    let synced = rsp
+        .conditions
+        .iter()
+        .find(|c| c.r#type == "ApprovalSynced")
+        .unwrap();
+    assert_eq!(synced.reason, "MissingCredentials");
+    assert!(
+        synced
+            .message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("--function-credentials")
+    );
+    assert!(
+        world.connector.targets().is_empty(),
+        "nothing was connected to"
+    );
+    assert!(world.fake.calls().is_empty());
+}

@@ -350,6 +350,21 @@ async fn open_repository(
     let name = &github_input.credentials_name;
     let data: Option<BTreeMap<String, Vec<u8>>> = request::get_credential_data(call.request, name)
         .map(|d| d.data.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+    // The local render's `GITHUB_TOKEN` is the user's own: it goes only to GitHub.com or
+    // a loopback host, never to a host a Composition names.
+    let env_token = match env_token {
+        Some(_) if !crate::input::env_token_may_go_to(&github_input.api_url) => {
+            if data.as_ref().is_none_or(BTreeMap::is_empty) {
+                return Err(GitHubError::MissingCredentials(format!(
+                    "the pipeline step has no credentials named {name:?}, and GITHUB_TOKEN is sent only to https://api.github.com or a loopback host, not to {}: pass the credentials with --function-credentials",
+                    github_input.api_url
+                ))
+                .into());
+            }
+            None
+        }
+        token => token,
+    };
     let credentials = Credentials::from_data(
         name,
         data.as_ref(),
