@@ -877,7 +877,7 @@ mod tests {
     #[test]
     fn key_template_must_be_per_tenant() {
         let err = Input::from_json(Some(
-            &json!({"externalSecret": {"keyTemplate": "/shared/{key}"}}),
+            &json!({"externalSecret": {"keyTemplate": "/common/{key}"}}),
         ))
         .unwrap_err();
         assert!(
