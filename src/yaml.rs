@@ -182,9 +182,41 @@ fn write_string(out: &mut String, s: &str, level: usize, is_key: bool) {
             }
         }
     } else {
-        // A JSON string is a valid YAML double-quoted scalar.
-        out.push_str(&serde_json::to_string(s).expect("a string always serializes"));
+        write_double_quoted(out, s);
     }
+}
+
+/// Writes a double-quoted scalar. JSON's escapes are YAML's, but JSON leaves characters
+/// raw that YAML readers treat as line breaks (U+0085, U+2028, U+2029) or reject as
+/// unprintable (C1 controls, U+FEFF, U+FFFE, U+FFFF), so every one of those is escaped.
+fn write_double_quoted(out: &mut String, s: &str) {
+    use std::fmt::Write;
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if needs_escape(c) => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Characters a YAML reader does not take literally inside a quoted or block scalar:
+/// controls (C0, DEL, C1 including NEL), the Unicode line and paragraph separators, the
+/// byte order mark and the two noncharacters YAML excludes from its printable set.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+        )
 }
 
 /// Words that YAML 1.1 resolves to booleans or null when plain.
@@ -227,8 +259,7 @@ pub fn is_plain_safe(s: &str) -> bool {
 fn is_literal_block_safe(s: &str) -> bool {
     s.contains('\n')
         && !s.starts_with('\n')
-        && s.chars()
-            .all(|c| c == '\n' || (!c.is_control() && c != '\u{feff}'))
+        && s.chars().all(|c| c == '\n' || !needs_escape(c))
         && s.split('\n')
             .all(|line| !line.starts_with(' ') && !line.ends_with(' '))
 }
@@ -305,6 +336,30 @@ mod tests {
             "my-service-release-pipeline",
         ] {
             assert!(is_plain_safe(s), "{s:?} should be plain");
+        }
+    }
+
+    #[test]
+    fn unicode_line_breaks_and_unprintables_are_escaped() {
+        for s in [
+            "\u{2028}",
+            "a\u{2029}b",
+            "\u{85}",
+            "x\u{9f}",
+            "\u{7f}",
+            "\u{feff}bom",
+            "\u{fffe}",
+            "a\nb\u{2028}c\n",
+            "a\u{0}b",
+        ] {
+            let doc = json!({ s: s, "list": [s] });
+            let text = to_yaml(&doc);
+            for raw in [
+                '\u{2028}', '\u{2029}', '\u{85}', '\u{9f}', '\u{7f}', '\u{0}',
+            ] {
+                assert!(!text.contains(raw), "{raw:?} written raw in {text:?}");
+            }
+            assert_eq!(from_str_multi(&text).unwrap(), vec![doc], "{text:?}");
         }
     }
 

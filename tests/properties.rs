@@ -35,6 +35,9 @@ fn tricky_string() -> impl Strategy<Value = String> {
         Just("line\nbreak\n".to_string()),
         Just(" lead".to_string()),
         Just("\u{feff}bom".to_string()),
+        Just("\u{2028}".to_string()),
+        Just("next\u{85}line\u{2029}".to_string()),
+        Just("multi\nline\u{2028}\n".to_string()),
         "[a-zA-Z0-9 _./:@-]{0,12}",
         any::<String>(),
     ]
