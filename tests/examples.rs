@@ -1,10 +1,10 @@
-//! Every manifest in `examples/` validates against the Crossplane and External Secrets
+//! Every manifest in `examples/`, `render-inputs/` and `deploy/` validates against the Crossplane and External Secrets
 //! schemas in `tests/schemas/` (and each example XR against its own XRD), and every
 //! example XR renders through the function with its example input and no Fatal result.
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
@@ -33,21 +33,13 @@ fn schema_for(doc: &Value) -> Option<&'static str> {
     }
 }
 
-fn yaml_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(yaml_files(&path));
-        } else if matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("yaml" | "yml")
-        ) {
-            out.push(path);
-        }
-    }
-    out.sort();
-    out
+/// Every manifest the repository ships: the examples, their render inputs and the
+/// install manifests.
+fn manifest_files() -> Vec<PathBuf> {
+    ["examples", "render-inputs", "deploy"]
+        .into_iter()
+        .flat_map(|dir| common::yaml_files(&common::repo_path(dir)))
+        .collect()
 }
 
 /// Reads a core Kubernetes object through its k8s-openapi type and back: a field the
@@ -80,7 +72,7 @@ fn core_round_trip(doc: &Value) -> Option<Result<Value, String>> {
 fn every_example_core_object_matches_the_kubernetes_openapi() {
     let mut checked = 0;
     let mut failures = Vec::new();
-    for file in yaml_files(&common::repo_path("examples")) {
+    for file in manifest_files() {
         for doc in common::read_yaml(&file) {
             let Some(result) = core_round_trip(&doc) else {
                 continue;
@@ -115,7 +107,7 @@ fn every_example_core_object_matches_the_kubernetes_openapi() {
 fn every_example_manifest_validates_against_its_schema() {
     let mut validated = 0;
     let mut failures = Vec::new();
-    for file in yaml_files(&common::repo_path("examples")) {
+    for file in manifest_files() {
         for doc in common::read_yaml(&file) {
             let Some(schema_file) = schema_for(&doc) else {
                 continue;
@@ -195,7 +187,8 @@ async fn every_example_xr_renders_without_a_fatal_result() {
     let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
     let function = ReleaseFunction::new(Arc::new(FakeConnector::default()), Arc::new(move || now));
     for dir in example_dirs() {
-        let optional = |name: &str| Some(dir.join(name)).filter(|p| p.exists());
+        let name = dir.file_name().unwrap().to_str().unwrap();
+        let optional = |file: &str| Some(common::example_file(name, file)).filter(|p| p.exists());
         let args = RenderArgs {
             xr: dir.join("xr.yaml"),
             composition: Some(dir.join("composition.yaml")),

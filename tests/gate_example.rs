@@ -18,9 +18,7 @@ use function_release_pipeline::render_cli;
 use function_sdk_rust::proto::v1::{Ready, Status};
 
 fn example(file: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples/promotion-gate")
-        .join(file)
+    common::example_file("promotion-gate", file)
 }
 
 /// The XRD's `openAPIV3Schema` as a JSON-schema validator (CEL rules are not checked).

@@ -16,9 +16,7 @@ use function_release_pipeline::render_cli;
 use function_sdk_rust::proto::v1::Ready;
 
 fn example(file: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples/release-pipeline")
-        .join(file)
+    common::example_file("release-pipeline", file)
 }
 
 /// The XRD's `openAPIV3Schema` as a JSON-schema validator (CEL rules are not checked).

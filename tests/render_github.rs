@@ -11,8 +11,12 @@ use fake_github::{FakeGitHub, OWNER, REPO, TOKEN};
 use serde_json::Value;
 
 fn example(file: &str) -> String {
+    let folder = match file {
+        "xr.yaml" | "composition.yaml" | "xrd.yaml" => "examples",
+        _ => "render-inputs",
+    };
     format!(
-        "{}/examples/promotion-gate/{file}",
+        "{}/{folder}/promotion-gate/{file}",
         env!("CARGO_MANIFEST_DIR")
     )
 }

@@ -73,11 +73,11 @@ fn without_times(value: &Value) -> Value {
 }
 
 fn example_args(dir: &str) -> RenderArgs {
-    let root = common::repo_path("examples").join(dir);
-    let optional = |name: &str| Some(root.join(name)).filter(|p: &PathBuf| p.exists());
+    let optional =
+        |name: &str| Some(common::example_file(dir, name)).filter(|p: &PathBuf| p.exists());
     RenderArgs {
-        xr: root.join("xr.yaml"),
-        composition: Some(root.join("composition.yaml")),
+        xr: common::example_file(dir, "xr.yaml"),
+        composition: Some(common::example_file(dir, "composition.yaml")),
         observed_resources: optional("observed.yaml"),
         required_resources: optional("required.yaml"),
         include_function_results: true,

@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use std::net::TcpListener;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -164,9 +164,39 @@ pub fn read_yaml(path: impl AsRef<Path>) -> Vec<Value> {
         .unwrap_or_else(|e| panic!("parse {}: {e}", path.display()))
 }
 
+/// The YAML files under `dir`, recursively, sorted.
+pub fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(yaml_files(&path));
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        ) {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
 /// The path of a file in the repository.
 pub fn repo_path(relative: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+/// A file of the example `dir`: its XRD, Composition and XR live in `examples/<dir>/`
+/// (what a package embeds), the rest of a local render's inputs (observed and required
+/// resources, credentials) in `render-inputs/<dir>/`.
+pub fn example_file(dir: &str, file: &str) -> std::path::PathBuf {
+    let packaged = repo_path("examples").join(dir).join(file);
+    if packaged.exists() {
+        packaged
+    } else {
+        repo_path("render-inputs").join(dir).join(file)
+    }
 }
 
 /// The single YAML document of a file.

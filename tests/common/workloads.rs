@@ -1,5 +1,5 @@
 //! Realistic RunFunction inputs for benchmarks: the example XRs with their observed
-//! resources, required resources and Composition input, read from `examples/`.
+//! resources, required resources and Composition input, read from `examples/` and `render-inputs/`.
 
 #![allow(dead_code)]
 
@@ -74,15 +74,14 @@ fn read(path: &Path) -> Vec<Value> {
     function_release_pipeline::yaml::from_str_multi(&text).unwrap()
 }
 
-fn root(dir: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(dir)
+fn folder(folder: &str, dir: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(folder).join(dir)
 }
 
-/// The example in `examples/<dir>`: its XR, observed resources and Composition input.
+/// The example in `examples/<dir>`: its XR and Composition input, with its observed
+/// resources from `render-inputs/<dir>`.
 pub fn example(dir: &str) -> Request {
-    let root = root(dir);
+    let root = folder("examples", dir);
     let composite = read(&root.join("xr.yaml")).remove(0);
     let composition = read(&root.join("composition.yaml")).remove(0);
     let input = composition["spec"]["pipeline"]
@@ -93,7 +92,7 @@ pub fn example(dir: &str) -> Request {
                 .find(|s| s["functionRef"]["name"] == "function-release-pipeline")
         })
         .map(|s| s["input"].clone());
-    let observed_path = root.join("observed.yaml");
+    let observed_path = folder("render-inputs", dir).join("observed.yaml");
     let observed = if observed_path.exists() {
         read(&observed_path)
             .into_iter()
@@ -174,7 +173,7 @@ pub fn decided_gate() -> Request {
     );
     w.required.insert(
         REQUIREMENT.to_owned(),
-        read(&root("promotion-gate").join("required.yaml")),
+        read(&folder("render-inputs", "promotion-gate").join("required.yaml")),
     );
     w
 }

@@ -31,8 +31,8 @@ use crate::common::wire::{
     RunFunctionResponse, Severity, State, credentials,
 };
 use crate::common::{
-    FunctionRunnerServiceClient, Server, connect_insecure, free_port, from_struct, read_yaml,
-    repo_path, resource, start_server, to_struct,
+    FunctionRunnerServiceClient, Server, connect_insecure, example_file, free_port, from_struct,
+    read_yaml, resource, start_server, to_struct,
 };
 use crate::fake_github::{FakeGitHub, TOKEN};
 
@@ -49,23 +49,23 @@ pub const GATE_UID: &str = "0b9d2c1e-5f7a-4c3b-9e8d-7a6b5c4d3e2f";
 /// The example gate, `examples/promotion-gate/xr.yaml` (requested by `rita`), with the
 /// uid the API server gives it.
 pub fn example_gate() -> Value {
-    let mut xr = read_yaml(repo_path("examples/promotion-gate/xr.yaml")).remove(0);
+    let mut xr = read_yaml(example_file("promotion-gate", "xr.yaml")).remove(0);
     xr["metadata"]["uid"] = Value::String(GATE_UID.into());
     xr
 }
 
 /// The example Composition step's Input, pointed at `api_url`.
 pub fn example_input(api_url: &str) -> Value {
-    let composition = read_yaml(repo_path("examples/promotion-gate/composition.yaml")).remove(0);
+    let composition = read_yaml(example_file("promotion-gate", "composition.yaml")).remove(0);
     let mut input = composition["spec"]["pipeline"][0]["input"].clone();
     input["github"]["apiUrl"] = json!(api_url);
     input
 }
 
-/// The example tenant's XReleasePipeline (`examples/promotion-gate/required.yaml`),
+/// The example tenant's XReleasePipeline (`render-inputs/promotion-gate/required.yaml`),
 /// with `approvers` for promotions into staging when given.
 pub fn example_pipeline(approvers: Option<Approvers>) -> Value {
-    let mut pipeline = read_yaml(repo_path("examples/promotion-gate/required.yaml")).remove(0);
+    let mut pipeline = read_yaml(example_file("promotion-gate", "required.yaml")).remove(0);
     if let Some(approvers) = approvers {
         pipeline["spec"]["approvals"] = json!({"staging": {
             "users": approvers.users,
