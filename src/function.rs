@@ -6,34 +6,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use function_sdk_rust::proto::v1::function_runner_service_server::FunctionRunnerService;
 use function_sdk_rust::proto::v1::{RunFunctionRequest, RunFunctionResponse};
 use function_sdk_rust::{request, response};
 use tonic::{Request, Response, Status};
 
+pub use crate::call::{Call, Clock, Fatal};
 use crate::github::{Connector, Secret};
 use crate::input::{Input, XrKind};
 use crate::xr::Composite;
-
-/// The time source; injected so tests and renders are reproducible.
-pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
-
-/// What a handler sees of one RunFunction call.
-pub struct Call<'a> {
-    /// The whole request, for required resources, credentials and desired state.
-    pub request: &'a RunFunctionRequest,
-    /// The validated Input.
-    pub input: &'a Input,
-    /// The observed XR.
-    pub composite: &'a Composite,
-    /// The time of this call.
-    pub now: DateTime<Utc>,
-    /// How long this call may still take, when the caller set a deadline (Crossplane
-    /// v1.17 and v1.18 give each call 10 s; later versions pass what is left of the
-    /// reconcile's two minutes). A margin to send the response is already taken off.
-    pub time_left: Option<Duration>,
-}
 
 /// Kept back from a caller's deadline to render and send the response.
 const RESPONSE_MARGIN: Duration = Duration::from_secs(1);
@@ -56,11 +38,6 @@ fn grpc_timeout(metadata: &tonic::metadata::MetadataMap) -> Option<Duration> {
         _ => return None,
     })
 }
-
-/// A failure that stops the pipeline: a Fatal result with this message.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Fatal(pub String);
 
 /// The release-pipeline composition function.
 #[derive(Clone)]
@@ -155,8 +132,8 @@ impl ReleaseFunction {
             }
         };
         crate::metrics::record_run(kind, outcome.is_ok());
-        if let Err(Fatal(message)) = outcome {
-            response::fatal(&mut rsp, message).reason = Some("InvalidSpec".into());
+        if let Err(Fatal { reason, message }) = outcome {
+            response::fatal(&mut rsp, message).reason = Some(reason.into());
         }
         rsp
     }

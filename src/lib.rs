@@ -16,6 +16,7 @@
 //! function with `function-sdk-rust`, and [`render_cli`] runs the same code in-process
 //! on YAML files.
 
+pub mod call;
 pub mod cli;
 pub mod desired;
 pub mod function;

@@ -11,57 +11,10 @@ use chrono::{DateTime, Duration, Utc};
 use crate::github::{
     CloseReason, Comment, EventKind, Identity, Issue, IssueEvent, IssueState, NewIssue,
 };
-use crate::input::Permission;
-use crate::policy::Rule;
 use crate::xr::gate::{Approval, GateSpec, GateState, GateStatus, IssueRef, Via};
 
 use super::issue::{self, Binding, Command, WrittenVerdict};
-
-/// The gate being decided.
-#[derive(Debug, Clone, Copy)]
-pub struct Gate<'a> {
-    /// The validated spec.
-    pub spec: &'a GateSpec,
-    /// The gate key.
-    pub key: &'a str,
-    /// The namespace of the composed resources.
-    pub namespace: &'a str,
-    /// The XR's name.
-    pub name: &'a str,
-    /// The XR's uid (empty when the XR has none, as in a local render).
-    pub uid: &'a str,
-    /// The requester's login, from the `requested-by` annotation.
-    pub requester: Option<&'a str>,
-}
-
-/// Who may approve this promotion and whether a person must.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Policy {
-    /// The pipeline's rule for the pair (manual without a pipeline).
-    pub rule: Rule,
-    /// Listed approvers.
-    pub users: Vec<String>,
-    /// Teams (`org/slug`) whose members may approve.
-    pub teams: Vec<String>,
-    /// Distinct approvals needed.
-    pub min_approvals: u32,
-    /// Anyone with this repository permission or higher may approve.
-    pub min_permission: Option<Permission>,
-    /// Whether the requester may approve.
-    pub allow_self_approval: bool,
-}
-
-impl Policy {
-    /// Whether a person must approve: strictest wins, so only an automatic rule AND
-    /// `approval_required: false` skip approval.
-    pub fn needs_approval(&self, spec: &GateSpec) -> bool {
-        self.rule != Rule::Automatic || spec.approval_required
-    }
-
-    fn lists(&self, login: &str) -> bool {
-        self.users.iter().any(|u| u.eq_ignore_ascii_case(login))
-    }
-}
+pub use super::model::{Gate, Policy};
 
 /// What was read from GitHub for this gate.
 #[derive(Debug, Clone, Copy)]

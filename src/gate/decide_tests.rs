@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::github::fake::user_id;
+use crate::policy::Rule;
 use crate::xr::gate::IssueRef;
 use serde_json::json;
 

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use crate::github::{Comment, Identity, Issue, NewIssue};
 use crate::xr::gate::{Approval, GateState, Via, rfc3339};
 
-use super::decide::{Gate, Policy};
+use super::model::{Gate, Policy};
 
 const MARKER_OPEN: &str = "<!-- release-gate:";
 const MARKER_CLOSE: &str = "-->";

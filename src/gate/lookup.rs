@@ -19,7 +19,7 @@ use function_sdk_rust::proto::v1::{
 };
 use function_sdk_rust::response::{self, ResourceMatch};
 
-use crate::function::Fatal;
+use crate::call::Fatal;
 use crate::input::ApprovalsInput;
 use crate::pipeline::validate::validate_config;
 use crate::policy::{PipelineConfig, Rule};
@@ -27,7 +27,7 @@ use crate::xr::Composite;
 use crate::xr::gate::GateSpec;
 use crate::xr::pipeline::PipelineSpec;
 
-use super::decide::Policy;
+use super::model::Policy;
 
 /// The requirement name under which the tenant's pipeline is asked for.
 pub const REQUIREMENT: &str = "release-pipeline";
@@ -126,14 +126,14 @@ pub fn find_pipeline(
         1 => found.remove(0),
         _ => {
             let names: Vec<String> = found.iter().map(name).collect();
-            return Err(Fatal(format!(
+            return Err(Fatal::invalid_pipeline(format!(
                 "required resource {REQUIREMENT}: more than one {PIPELINE_KIND} has spec.tenant {tenant:?} ({}); a gate follows exactly one",
                 names.join(", ")
             )));
         }
     };
     let invalid = |why: String| {
-        Fatal(format!(
+        Fatal::invalid_pipeline(format!(
             "required resource {REQUIREMENT}: {PIPELINE_KIND} {}: {why}",
             name(&pipeline)
         ))
@@ -167,13 +167,13 @@ pub fn policy(
     let envs = pipeline.environments.join(", ");
     let position = |env: &str| pipeline.environments.iter().position(|e| e == env);
     let Some(from) = position(source) else {
-        return Err(Fatal(format!(
+        return Err(Fatal::invalid_spec(format!(
             "spec.source_environment: {source:?} is not an environment of the pipeline of tenant {:?} ({envs})",
             spec.tenant
         )));
     };
     if position(target).is_none() {
-        return Err(Fatal(format!(
+        return Err(Fatal::invalid_spec(format!(
             "spec.target_environment: {target:?} is not an environment of the pipeline of tenant {:?} ({envs})",
             spec.tenant
         )));
@@ -184,7 +184,7 @@ pub fn policy(
             .get(from + 1)
             .map(|n| format!("the environment after {source:?} is {n:?}"))
             .unwrap_or_else(|| format!("{source:?} is the last environment"));
-        return Err(Fatal(format!(
+        return Err(Fatal::invalid_spec(format!(
             "spec.target_environment: {target:?} must directly follow spec.source_environment {source:?} in the pipeline of tenant {:?} ({envs}); {next}",
             spec.tenant
         )));
@@ -336,7 +336,7 @@ mod tests {
         );
         let err = find_pipeline(&answered(&[broken]), "my-service", Some("team-a")).unwrap_err();
         assert!(
-            err.0.starts_with("required resource release-pipeline: XReleasePipeline team-a/mine: spec.environments[1]"),
+            err.message.starts_with("required resource release-pipeline: XReleasePipeline team-a/mine: spec.environments[1]"),
             "{err}"
         );
         let a = xr(
@@ -348,7 +348,7 @@ mod tests {
             json!({"tenant": "my-service", "environments": ["dev", "staging"]}),
         );
         let err = find_pipeline(&answered(&[a, b]), "my-service", Some("team-a")).unwrap_err();
-        assert!(err.0.contains("team-a/a, team-a/b"), "{err}");
+        assert!(err.message.contains("team-a/a, team-a/b"), "{err}");
     }
 
     #[test]
@@ -440,19 +440,19 @@ mod tests {
         let d = ApprovalsInput::default();
         let err = policy(&spec("dev", "production", true), Some(&p), &d).unwrap_err();
         assert!(
-            err.0
+            err.message
                 .starts_with("spec.target_environment: \"production\" must directly follow"),
             "{err}"
         );
         let err = policy(&spec("staging", "dev", true), Some(&p), &d).unwrap_err();
         assert!(
-            err.0
+            err.message
                 .starts_with("spec.target_environment: \"dev\" must directly follow"),
             "{err}"
         );
         let err = policy(&spec("qa", "staging", true), Some(&p), &d).unwrap_err();
         assert!(
-            err.0
+            err.message
                 .starts_with("spec.source_environment: \"qa\" is not an environment"),
             "{err}"
         );

@@ -13,6 +13,7 @@ pub mod decide;
 pub mod issue;
 pub mod key;
 pub mod lookup;
+pub mod model;
 pub mod render;
 pub mod select;
 
@@ -25,7 +26,7 @@ use tracing::Instrument;
 use function_sdk_rust::proto::v1::RunFunctionResponse;
 use function_sdk_rust::request;
 
-use crate::function::{Call, Fatal};
+use crate::call::{Call, Fatal};
 use crate::github::{
     Comment, Connector, Credentials, GitHub, GitHubError, Identity, Issue, IssueEvent, IssueState,
     Secret, Target,
@@ -57,12 +58,12 @@ pub async fn compose(
     rsp: &mut RunFunctionResponse,
 ) -> Result<(), Fatal> {
     let spec = GateSpec::from_json(&call.composite.spec, call.input.allow_mutable_tags)
-        .map_err(|e| Fatal(e.to_string()))?;
+        .map_err(|e| Fatal::invalid_spec(e.to_string()))?;
     let namespace = match (&call.composite.namespace, &call.input.namespace) {
         (Some(ns), _) | (None, Some(ns)) => ns.clone(),
         (None, None) => {
-            return Err(Fatal(
-                "input.namespace: is required for a cluster-scoped XPromotionGate (where its ConfigMap and Job go)".into(),
+            return Err(Fatal::invalid_spec(
+                "input.namespace: is required for a cluster-scoped XPromotionGate (where its ConfigMap and Job go)",
             ));
         }
     };

@@ -25,8 +25,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::github::{Comment, EventKind, Identity, Issue, IssueEvent, IssueState};
 
-use super::decide::Gate;
 use super::issue::{self, Binding, WrittenVerdict};
+use super::model::Gate;
 
 /// One issue of the function as read, with its comments.
 #[derive(Debug, Clone)]

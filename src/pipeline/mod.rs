@@ -13,7 +13,7 @@ use function_sdk_rust::{request, resource, response};
 use pbjson_types::Struct;
 use serde::Serialize;
 
-use crate::function::{Call, Fatal};
+use crate::call::{Call, Fatal};
 use crate::xr::pipeline::{PipelineSpec, PipelineStatus};
 
 pub use validate::{Pipeline, Scope, Violation, Violations, validate};
@@ -85,7 +85,7 @@ pub fn compose(call: &Call<'_>, rsp: &mut RunFunctionResponse) -> Result<(), Fat
         Err(message) => {
             response::condition_false(rsp, CONDITION, "InvalidSpec").message =
                 Some(message.clone());
-            return Err(Fatal(message));
+            return Err(Fatal::invalid_spec(message));
         }
     };
 
@@ -93,7 +93,7 @@ pub fn compose(call: &Call<'_>, rsp: &mut RunFunctionResponse) -> Result<(), Fat
     for composed in objects(&pipeline, call) {
         let object = composed
             .object
-            .map_err(|e| Fatal(format!("cannot serialize the {}: {e}", composed.kind)))?;
+            .map_err(|e| Fatal::internal(format!("cannot serialize the {}: {e}", composed.kind)))?;
         let observed = request::observed_composed(call.request, composed.name);
         let ready = match composed.readiness {
             Readiness::Observed => observed.is_some(),
@@ -195,5 +195,5 @@ fn objects(p: &Pipeline, call: &Call<'_>) -> Vec<Composed> {
 /// desired there (Crossplane removes desired status fields no step returns).
 fn write_status(rsp: &mut RunFunctionResponse, status: &PipelineStatus) -> Result<(), Fatal> {
     crate::desired::merge_status(response::desired_composite(rsp), status)
-        .map_err(|e| Fatal(format!("cannot write the pipeline status: {e}")))
+        .map_err(|e| Fatal::internal(format!("cannot write the pipeline status: {e}")))
 }

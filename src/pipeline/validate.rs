@@ -2,7 +2,7 @@
 //! [`Pipeline`] with every default applied, or into every rule it breaks, each naming
 //! its field path (`spec.environments[2]: duplicate environment "dev"`).
 //!
-//! Pure: no I/O, no gRPC types; rendering is [`super::render`]'s.
+//! Pure: no I/O, no gRPC types; rendering is the render module's.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

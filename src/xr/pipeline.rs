@@ -3,7 +3,7 @@
 //! `artifactConfig.retention_days`, `testing.validation_mode`, `approvals.<env>`).
 //!
 //! Pure: reading only. Required fields, enums and bounds are checked by
-//! [`crate::pipeline`] so every violation can be reported with its path; this module
+//! the pipeline handler (`pipeline::validate`) so every violation can be reported with its path; this module
 //! refuses only what is not the API at all (unknown fields, wrong types).
 
 use std::collections::BTreeMap;

@@ -1,0 +1,184 @@
+//! The shape of `src/`: the modules depend on each other in one direction (no import
+//! cycle, so each file can be read after the ones it names), and no file holds more than
+//! 500 lines of code outside its tests.
+//!
+//! A module's dependencies are the crate modules its non-test code names in `use`
+//! declarations and `crate::`/`super::` paths; comments and doc links do not count.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// The module path of a source file: `src/gate/mod.rs` is `gate`, `src/gate/key.rs`
+/// is `gate::key`, `src/lib.rs` is the crate root.
+fn module_of(src: &Path, file: &Path) -> String {
+    let relative = file.strip_prefix(src).unwrap().with_extension("");
+    let mut parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if parts.last().is_some_and(|p| p == "mod") {
+        parts.pop();
+    }
+    if parts == ["lib"] || parts == ["main"] {
+        return "crate".into();
+    }
+    parts.join("::")
+}
+
+/// A file's code outside its `#[cfg(test)]` part, without comments.
+fn production_code(text: &str) -> String {
+    let end = text.find("#[cfg(test)]").unwrap_or(text.len());
+    text[..end]
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn source_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(source_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs")
+            && !path.to_string_lossy().ends_with("_tests.rs")
+        {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Each module and the crate modules it names.
+fn dependencies(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let files = source_files(src);
+    let modules: BTreeSet<String> = files.iter().map(|f| module_of(src, f)).collect();
+    let mut graph = BTreeMap::new();
+    for file in &files {
+        let module = module_of(src, file);
+        let code = production_code(&std::fs::read_to_string(file).unwrap());
+        let is_mod_rs = file.file_name().is_some_and(|n| n == "mod.rs");
+        let parent: Vec<&str> = if is_mod_rs {
+            module.split("::").collect()
+        } else {
+            let mut p: Vec<&str> = module.split("::").collect();
+            p.pop();
+            p
+        };
+        let mut named = BTreeSet::new();
+        for (prefix, base) in [("crate::", Vec::new()), ("super::", parent.clone())] {
+            for (at, _) in code.match_indices(prefix) {
+                let preceded_by_path = code[..at].ends_with("::");
+                if preceded_by_path {
+                    continue;
+                }
+                let rest: String = code[at + prefix.len()..]
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                    .collect();
+                let mut path: Vec<String> = base.iter().map(|s| s.to_string()).collect();
+                path.extend(rest.split("::").filter(|s| !s.is_empty()).map(String::from));
+                // The longest prefix of the path that is a module of the crate.
+                while !path.is_empty() && !modules.contains(&path.join("::")) {
+                    path.pop();
+                }
+                if !path.is_empty() {
+                    named.insert(path.join("::"));
+                }
+            }
+        }
+        named.remove(&module);
+        // A module's own submodules are its parts, not its dependencies.
+        named.retain(|n| !n.starts_with(&format!("{module}::")) || module == "crate");
+        graph.insert(module, named);
+    }
+    graph
+}
+
+/// The strongly connected components with more than one module (Tarjan).
+fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
+    struct State<'a> {
+        graph: &'a BTreeMap<String, BTreeSet<String>>,
+        index: BTreeMap<&'a str, usize>,
+        low: BTreeMap<&'a str, usize>,
+        stack: Vec<&'a str>,
+        on_stack: BTreeSet<&'a str>,
+        found: Vec<Vec<String>>,
+    }
+    fn visit<'a>(s: &mut State<'a>, v: &'a str) {
+        let i = s.index.len();
+        s.index.insert(v, i);
+        s.low.insert(v, i);
+        s.stack.push(v);
+        s.on_stack.insert(v);
+        for w in s.graph.get(v).into_iter().flatten() {
+            let w = w.as_str();
+            if !s.index.contains_key(w) {
+                visit(s, w);
+                let lw = s.low[w];
+                let lv = s.low.get_mut(v).unwrap();
+                *lv = (*lv).min(lw);
+            } else if s.on_stack.contains(w) {
+                let iw = s.index[w];
+                let lv = s.low.get_mut(v).unwrap();
+                *lv = (*lv).min(iw);
+            }
+        }
+        if s.low[v] == s.index[v] {
+            let mut component = Vec::new();
+            while let Some(w) = s.stack.pop() {
+                s.on_stack.remove(w);
+                component.push(w.to_owned());
+                if w == v {
+                    break;
+                }
+            }
+            if component.len() > 1 {
+                component.sort();
+                s.found.push(component);
+            }
+        }
+    }
+    let mut state = State {
+        graph,
+        index: BTreeMap::new(),
+        low: BTreeMap::new(),
+        stack: Vec::new(),
+        on_stack: BTreeSet::new(),
+        found: Vec::new(),
+    };
+    for v in graph.keys() {
+        if !state.index.contains_key(v.as_str()) {
+            visit(&mut state, v);
+        }
+    }
+    state.found
+}
+
+#[test]
+fn no_import_cycle_between_files_of_src() {
+    let graph = dependencies(&common::repo_path("src"));
+    assert!(graph.len() > 20, "only {} modules found", graph.len());
+    // The decision depends on the issue text, never the other way round.
+    assert!(graph["gate::decide"].contains("gate::issue"));
+    let found = cycles(&graph);
+    assert!(found.is_empty(), "import cycles: {found:?}");
+}
+
+#[test]
+fn the_cycle_finder_finds_a_cycle() {
+    let graph: BTreeMap<String, BTreeSet<String>> = [
+        ("a", vec!["b"]),
+        ("b", vec!["c"]),
+        ("c", vec!["a"]),
+        ("d", vec!["a"]),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.into_iter().map(String::from).collect()))
+    .collect();
+    assert_eq!(cycles(&graph), vec![vec!["a", "b", "c"]]);
+}
