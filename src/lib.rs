@@ -24,6 +24,7 @@ pub mod gate;
 pub mod github;
 pub mod input;
 pub mod metrics;
+pub mod names;
 pub mod pb;
 pub mod pipeline;
 pub mod policy;

@@ -17,9 +17,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::input::{Input, PromotionInput};
-use crate::pb;
-use crate::policy::{COMPONENT_LABEL, Rule, TENANT_LABEL};
+use crate::policy::Rule;
 use crate::xr::gate::{GateState, GateStatus, rfc3339};
+use crate::{names, pb};
 
 use super::decide::{Decision, Gate, Policy};
 
@@ -103,13 +103,6 @@ fn logins(decision: &Decision) -> String {
         .join(",")
 }
 
-fn labels(tenant: &str, component: &str) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        (TENANT_LABEL.to_owned(), tenant.to_owned()),
-        (COMPONENT_LABEL.to_owned(), component.to_owned()),
-    ])
-}
-
 /// The gate ConfigMap `<xr name>-gate`: what scripts need without calling GitHub.
 pub fn config_map(gate: &Gate<'_>, policy: &Policy, decision: &Decision) -> ConfigMap {
     let spec = gate.spec;
@@ -165,7 +158,7 @@ pub fn config_map(gate: &Gate<'_>, policy: &Policy, decision: &Decision) -> Conf
         metadata: ObjectMeta {
             name: Some(format!("{}-gate", gate.name)),
             namespace: Some(gate.namespace.to_owned()),
-            labels: Some(labels(&spec.tenant, GATE_COMPONENT)),
+            labels: Some(names::labels(&spec.tenant, GATE_COMPONENT)),
             ..ObjectMeta::default()
         },
         data: Some(data),
@@ -201,7 +194,7 @@ fn job_for(
     issue_url: String,
 ) -> Job {
     let spec = gate.spec;
-    let mut job_labels = labels(&spec.tenant, PROMOTION_COMPONENT);
+    let mut job_labels = names::labels(&spec.tenant, PROMOTION_COMPONENT);
     job_labels.insert(
         GATE_KEY_LABEL.to_owned(),
         super::key::short(gate.key).to_owned(),
@@ -246,7 +239,7 @@ fn job_for(
                     ..ObjectMeta::default()
                 }),
                 spec: Some(PodSpec {
-                    service_account_name: Some(format!("{}-release-pipeline", spec.tenant)),
+                    service_account_name: Some(names::service_account(&spec.tenant)),
                     restart_policy: Some("Never".into()),
                     containers: vec![Container {
                         name: "promote".into(),

@@ -21,8 +21,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use sha2::{Digest, Sha256};
 
+use super::credentials::fingerprint;
 use super::{
     CloseReason, Comment, Connector, Credentials, GitHub, GitHubError, Identity, Issue, IssueEvent,
     NewIssue, Result, Target,
@@ -79,28 +79,23 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// What a rate limit applies to: the credentials at an API root (for an App, per
 /// account, as its installations are).
 fn key(target: &Target, credentials: &Credentials) -> String {
-    let mut hash = Sha256::new();
-    hash.update(target.api_url.trim_end_matches('/').as_bytes());
     match credentials {
-        Credentials::Token(token) => {
-            hash.update(b"\0token\0");
-            hash.update(token.expose().as_bytes());
-        }
+        Credentials::Token(token) => fingerprint(&target.api_url, &["token", token.expose()]),
         Credentials::App {
             app_id,
             private_key,
             installation_id,
-        } => {
-            hash.update(format!("\0app\0{app_id}\0{installation_id:?}\0").as_bytes());
-            hash.update(target.owner.to_ascii_lowercase().as_bytes());
-            hash.update(b"\0");
-            hash.update(private_key.expose().as_bytes());
-        }
+        } => fingerprint(
+            &target.api_url,
+            &[
+                "app",
+                &app_id.to_string(),
+                &format!("{installation_id:?}"),
+                &target.owner.to_ascii_lowercase(),
+                private_key.expose(),
+            ],
+        ),
     }
-    hash.finalize()[..12]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Checks and records the deadline of one set of credentials.

@@ -7,6 +7,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use sha2::{Digest, Sha256};
+
 use super::GitHubError;
 
 /// A secret string whose `Debug` and `Display` print `[redacted]`.
@@ -51,6 +53,24 @@ pub enum Credentials {
         /// The installation to act as; discovered for the repository when absent.
         installation_id: Option<u64>,
     },
+}
+
+/// A short, stable name for credentials at an API root: 24 hex characters of a sha256
+/// over the root and `parts`, each part separated so that no two lists collide. Never
+/// logged; only a cache key, so that answers seen by one identity (or counted against
+/// one rate limit) are never served to or charged to another.
+pub fn fingerprint(api_url: &str, parts: &[&str]) -> String {
+    let mut hash = Sha256::new();
+    hash.update(api_url.trim_end_matches('/').as_bytes());
+    for part in parts {
+        hash.update([0]);
+        hash.update(part.len().to_le_bytes());
+        hash.update(part.as_bytes());
+    }
+    hash.finalize()[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl Credentials {
@@ -125,6 +145,28 @@ impl Credentials {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fingerprints_separate_parts_and_roots() {
+        let api = "https://api.github.com";
+        assert_ne!(
+            fingerprint(api, &["ab", "c"]),
+            fingerprint(api, &["a", "bc"])
+        );
+        assert_ne!(
+            fingerprint(api, &["a\0", "b"]),
+            fingerprint(api, &["a", "\0b"])
+        );
+        assert_ne!(
+            fingerprint(api, &["token", "t"]),
+            fingerprint("https://ghe.example.com/api/v3", &["token", "t"])
+        );
+        assert_eq!(
+            fingerprint(api, &["x"]),
+            fingerprint("https://api.github.com/", &["x"])
+        );
+        assert_eq!(fingerprint(api, &["x"]).len(), 24);
+    }
 
     fn data(pairs: &[(&str, &str)]) -> BTreeMap<String, Vec<u8>> {
         pairs

@@ -21,8 +21,8 @@ use chrono::{DateTime, Utc};
 use http::{HeaderMap, Method, StatusCode, header};
 use octocrab::Octocrab;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
+use super::credentials::fingerprint;
 use super::etag::{Cached, EtagCache};
 use super::rest::{self, WireAccessToken, WireApp, WireComment, WireInstallation, WireIssue};
 use super::{
@@ -187,7 +187,7 @@ impl OctocrabConnector {
         private_key: &Secret,
         installation_id: Option<u64>,
     ) -> Result<Arc<dyn GitHub>> {
-        let app_identity = identity_key(
+        let app_identity = fingerprint(
             &target.api_url,
             &["app", &app_id.to_string(), private_key.expose()],
         );
@@ -311,7 +311,7 @@ impl Connector for OctocrabConnector {
     async fn connect(&self, target: &Target, credentials: &Credentials) -> Result<Arc<dyn GitHub>> {
         match credentials {
             Credentials::Token(token) => {
-                let identity = identity_key(&target.api_url, &["token", token.expose()]);
+                let identity = fingerprint(&target.api_url, &["token", token.expose()]);
                 let crab = self.client(&identity, || {
                     self.builder(&target.api_url)?
                         .personal_token(token.expose().to_owned())
@@ -341,22 +341,6 @@ impl Connector for OctocrabConnector {
             }
         }
     }
-}
-
-/// A short, stable name for a set of credentials at an API root. Never logged; used
-/// only as a cache key, so that answers seen by one identity are never served to
-/// another.
-fn identity_key(api_url: &str, parts: &[&str]) -> String {
-    let mut hash = Sha256::new();
-    hash.update(api_url.trim_end_matches('/').as_bytes());
-    for part in parts {
-        hash.update([0]);
-        hash.update(part.as_bytes());
-    }
-    hash.finalize()[..12]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// One answer from GitHub.

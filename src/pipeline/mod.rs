@@ -4,7 +4,6 @@
 //!
 //! Only this file touches the response; validation and builders are pure. No I/O.
 
-pub mod names;
 pub mod render;
 pub mod validate;
 

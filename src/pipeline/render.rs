@@ -17,8 +17,8 @@ use crate::input::{ExternalSecretInput, ServiceAccountInput};
 use crate::policy::{self, Rule};
 use crate::yaml;
 
-use super::names;
 use super::validate::Pipeline;
+use crate::names;
 
 /// The component label of the ExternalSecret.
 pub const CREDENTIALS_COMPONENT: &str = "credentials";
@@ -31,19 +31,11 @@ pub const GATES_RESOURCE: &str = "xpromotiongates";
 
 const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 
-/// The labels every composed object carries.
-pub fn labels(tenant: &str, component: &str) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        (policy::TENANT_LABEL.to_owned(), tenant.to_owned()),
-        (policy::COMPONENT_LABEL.to_owned(), component.to_owned()),
-    ])
-}
-
 fn metadata(name: String, namespace: Option<&str>, tenant: &str, component: &str) -> ObjectMeta {
     ObjectMeta {
         name: Some(name),
         namespace: namespace.map(str::to_owned),
-        labels: Some(labels(tenant, component)),
+        labels: Some(names::labels(tenant, component)),
         ..ObjectMeta::default()
     }
 }
@@ -125,7 +117,7 @@ pub fn render_external_secret(p: &Pipeline, es: &ExternalSecretInput) -> Value {
         "metadata": {
             "name": name,
             "namespace": p.namespace,
-            "labels": labels(tenant, CREDENTIALS_COMPONENT),
+            "labels": names::labels(tenant, CREDENTIALS_COMPONENT),
         },
         "spec": {
             "refreshInterval": es.refresh_interval.to_string(),

@@ -12,7 +12,7 @@ use crate::policy::{Approvers, PipelineConfig, Promotion, Rule, Testing};
 use crate::xr::Composite;
 use crate::xr::pipeline::{ApprovalsSpec, PipelineSpec};
 
-use super::names;
+use crate::names;
 
 /// The registry used when `spec.artifactConfig.registry` is absent.
 pub const DEFAULT_REGISTRY: &str = "ghcr.io";
@@ -232,48 +232,9 @@ fn check_spec(spec: &PipelineSpec, errors: &mut Collector) -> PipelineConfig {
     }
 }
 
-/// `^[a-z][a-z0-9-]*[a-z0-9]$`, as the SPEC and the XRD state it.
-pub fn is_tenant(s: &str) -> bool {
-    let bytes = s.as_bytes();
-    bytes.len() >= 2
-        && bytes[0].is_ascii_lowercase()
-        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-}
-
-/// An RFC 1123 label: `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`, at most 63 characters.
-pub fn is_dns_label(s: &str) -> bool {
-    let bytes = s.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= names::MAX_NAME_LEN
-        && bytes[0].is_ascii_alphanumeric()
-        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-}
-
 fn check_tenant(tenant: &str, errors: &mut Collector) {
-    if !is_tenant(tenant) {
-        errors.add(
-            "spec.tenant",
-            format!(
-                "{tenant:?} must be a DNS label matching ^[a-z][a-z0-9-]*[a-z0-9]$ (lower-case letters, digits and '-', starting with a letter)"
-            ),
-        );
-    } else if tenant.len() > names::MAX_TENANT_LEN {
-        errors.add(
-            "spec.tenant",
-            format!(
-                "{tenant:?} is {} characters; at most {} are allowed so that {:?} stays within {} characters",
-                tenant.len(),
-                names::MAX_TENANT_LEN,
-                format!("<tenant>{}", names::LONGEST_SUFFIX),
-                names::MAX_NAME_LEN
-            ),
-        );
+    if let Some(why) = names::tenant_error(tenant) {
+        errors.add("spec.tenant", why);
     }
 }
 
@@ -284,13 +245,8 @@ fn check_environments(environments: &[String], errors: &mut Collector) {
     let mut seen = BTreeSet::new();
     for (i, env) in environments.iter().enumerate() {
         let path = format!("spec.environments[{i}]");
-        if !is_dns_label(env) {
-            errors.add(
-                path,
-                format!(
-                    "{env:?} must be a DNS label (lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)"
-                ),
-            );
+        if let Some(why) = names::environment_error(env) {
+            errors.add(path, why);
         } else if !seen.insert(env.as_str()) {
             errors.add(path, format!("duplicate environment {env:?}"));
         }

@@ -8,16 +8,14 @@ use std::fmt;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 
+use crate::names;
+
 /// Annotation naming the GitHub login that requested the promotion.
 pub const REQUESTED_BY_ANNOTATION: &str = "release.zerotouch.dev/requested-by";
 
 /// Bounds of `spec.timeout_hours`.
 pub const TIMEOUT_HOURS: std::ops::RangeInclusive<u32> = 1..=168;
 const DEFAULT_TIMEOUT_HOURS: u32 = 24;
-
-/// The longest tenant whose derived names (`<tenant>-release-pipeline`, the promotion
-/// Job's name, label values) all stay within 63 characters.
-pub const MAX_TENANT_LEN: usize = 46;
 
 /// A spec field that breaks a rule; shown as `<path>: <rule>`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -78,7 +76,9 @@ impl GateSpec {
             return Err(error("spec", "is required"));
         };
         let tenant = required_string(spec, "tenant")?;
-        check_dns_label("spec.tenant", &tenant, MAX_TENANT_LEN)?;
+        if let Some(why) = names::tenant_error(&tenant) {
+            return Err(error("spec.tenant", why));
+        }
         let artifact_id = required_string(spec, "artifact_id")?;
         let artifact = Artifact::parse(&artifact_id)
             .map_err(|rule| error("spec.artifact_id", format!("{artifact_id:?} {rule}")))?;
@@ -94,9 +94,13 @@ impl GateSpec {
             ));
         }
         let source_environment = required_string(spec, "source_environment")?;
-        check_dns_label("spec.source_environment", &source_environment, 63)?;
+        if let Some(why) = names::environment_error(&source_environment) {
+            return Err(error("spec.source_environment", why));
+        }
         let target_environment = required_string(spec, "target_environment")?;
-        check_dns_label("spec.target_environment", &target_environment, 63)?;
+        if let Some(why) = names::environment_error(&target_environment) {
+            return Err(error("spec.target_environment", why));
+        }
         if source_environment == target_environment {
             return Err(error(
                 "spec.target_environment",
@@ -156,30 +160,6 @@ fn required_string(spec: &Map<String, Value>, field: &str) -> Result<String, Spe
 fn whole_number(v: &Value) -> Option<u32> {
     let n = v.as_f64()?;
     (n.fract() == 0.0 && n >= 0.0 && n <= f64::from(u32::MAX)).then_some(n as u32)
-}
-
-fn check_dns_label(path: &str, value: &str, max: usize) -> Result<(), SpecError> {
-    let first_ok = value.starts_with(|c: char| c.is_ascii_lowercase());
-    let last_ok = value.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit());
-    let chars_ok = value
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if !(first_ok && last_ok && chars_ok) || value.len() < 2 {
-        return Err(error(
-            path,
-            format!("{value:?} must be a DNS label matching ^[a-z][a-z0-9-]*[a-z0-9]$"),
-        ));
-    }
-    if value.len() > max {
-        return Err(error(
-            path,
-            format!(
-                "{value:?} is {} characters; at most {max} keep every derived name valid",
-                value.len()
-            ),
-        ));
-    }
-    Ok(())
 }
 
 impl Artifact {
@@ -610,12 +590,39 @@ mod tests {
     }
 
     #[test]
+    fn a_gate_accepts_exactly_the_tenants_a_pipeline_accepts() {
+        let mut tenants: Vec<String> = (1..=70).map(|n| "t".repeat(n)).collect();
+        tenants
+            .extend(["a-", "-a", "1a", "a1", "a--b", "A", "ab_c", "my-service"].map(String::from));
+        for tenant in tenants {
+            let gate = GateSpec::from_json(&with("tenant", json!(tenant)), false);
+            let pipeline = crate::pipeline::validate::validate_config(
+                &crate::xr::pipeline::PipelineSpec::from_json(&json!({
+                    "tenant": tenant, "environments": ["dev", "staging"],
+                }))
+                .unwrap(),
+            );
+            assert_eq!(
+                gate.is_ok(),
+                pipeline.is_ok(),
+                "{tenant:?}: {gate:?} vs {pipeline:?}"
+            );
+            assert_eq!(
+                gate.is_ok(),
+                names::tenant_error(&tenant).is_none(),
+                "{tenant:?}"
+            );
+        }
+    }
+
+    #[test]
     fn required_fields_and_tenant_shape_are_checked() {
         let mut s = spec();
         s.as_object_mut().unwrap().remove("tenant");
         assert_eq!(rule_of(s), "spec.tenant: is required");
         assert!(rule_of(with("tenant", json!("My_Service"))).starts_with("spec.tenant: "));
-        assert!(rule_of(with("tenant", json!("a".repeat(47)))).contains("at most 46"));
+        assert!(rule_of(with("tenant", json!("a".repeat(35)))).contains("at most 34"));
+        assert!(GateSpec::from_json(&with("tenant", json!("a".repeat(34))), false).is_ok());
         assert!(
             rule_of(with("approval_required", json!("yes"))).starts_with("spec.approval_required")
         );

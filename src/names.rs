@@ -1,9 +1,16 @@
-//! The stable names of an XReleasePipeline's composed objects, all derived from the
-//! tenant, and the tenant length that keeps every one of them a valid name.
+//! One home for what both XR kinds name: the tenant rule and its length limit, the
+//! DNS-label rule, the labels every composed object carries, and the stable names of a
+//! pipeline's objects (which a gate's promotion Job also uses), all derived from the
+//! tenant. A gate's tenant obeys the same rule as a pipeline's, so a gate can only name
+//! a pipeline that can exist.
 //!
 //! Pure: string building only.
 
+use std::collections::BTreeMap;
+
 use sha2::{Digest, Sha256};
+
+use crate::policy::{COMPONENT_LABEL, TENANT_LABEL};
 
 /// The longest suffix appended to a tenant; it bounds the tenant's length.
 pub const LONGEST_SUFFIX: &str = "-release-pipeline-credentials";
@@ -33,6 +40,63 @@ pub fn service_account(tenant: &str) -> String {
 /// The Role, RoleBinding, ClusterRole and ClusterRoleBinding: `<tenant>-release-pipeline`.
 pub fn rbac(tenant: &str) -> String {
     service_account(tenant)
+}
+
+/// `^[a-z][a-z0-9-]*[a-z0-9]$`, as the SPEC and the XRDs state it (length aside).
+pub fn is_tenant(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    bytes.len() >= 2
+        && bytes[0].is_ascii_lowercase()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+}
+
+/// Why `tenant` cannot be a tenant, if it cannot: the pattern, then the length that
+/// keeps `<tenant>-release-pipeline-credentials` a DNS label.
+pub fn tenant_error(tenant: &str) -> Option<String> {
+    if !is_tenant(tenant) {
+        Some(format!(
+            "{tenant:?} must be a DNS label matching ^[a-z][a-z0-9-]*[a-z0-9]$ (lower-case letters, digits and '-', starting with a letter)"
+        ))
+    } else if tenant.len() > MAX_TENANT_LEN {
+        Some(format!(
+            "{tenant:?} is {} characters; at most {MAX_TENANT_LEN} are allowed so that \"<tenant>{LONGEST_SUFFIX}\" stays within {MAX_NAME_LEN} characters",
+            tenant.len(),
+        ))
+    } else {
+        None
+    }
+}
+
+/// An RFC 1123 label: `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`, at most 63 characters.
+pub fn is_dns_label(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= MAX_NAME_LEN
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+}
+
+/// Why `environment` cannot name an environment, if it cannot.
+pub fn environment_error(environment: &str) -> Option<String> {
+    (!is_dns_label(environment)).then(|| {
+        format!(
+            "{environment:?} must be a DNS label (lower-case letters, digits and '-', starting and ending with a letter or digit, at most {MAX_NAME_LEN} characters)"
+        )
+    })
+}
+
+/// The labels every composed object carries: its tenant and its component.
+pub fn labels(tenant: &str, component: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (TENANT_LABEL.to_owned(), tenant.to_owned()),
+        (COMPONENT_LABEL.to_owned(), component.to_owned()),
+    ])
 }
 
 /// Every name derived from `tenant`.
