@@ -14,7 +14,7 @@ use tonic::{Request, Response, Status};
 
 pub use crate::call::{Call, Clock, Fatal};
 use crate::github::{Connector, Secret};
-use crate::input::{Input, XrKind};
+use crate::input::{InputMemo, XrKind};
 use crate::xr::Composite;
 
 /// Kept back from a caller's deadline to render and send the response.
@@ -41,10 +41,15 @@ fn grpc_timeout(metadata: &tonic::metadata::MetadataMap) -> Option<Duration> {
 
 /// The release-pipeline composition function.
 #[derive(Clone)]
+///
+/// Its state lives as long as the server: the GitHub connector (clients, caches and
+/// budgets, see [`crate::github`]), the clock, and the Inputs already read
+/// ([`InputMemo`]). Clones share it.
 pub struct ReleaseFunction {
     github: Arc<dyn Connector>,
     clock: Clock,
     env_token: Option<Secret>,
+    inputs: Arc<InputMemo>,
 }
 
 impl ReleaseFunction {
@@ -54,6 +59,7 @@ impl ReleaseFunction {
             github,
             clock,
             env_token: None,
+            inputs: Arc::default(),
         }
     }
 
@@ -83,7 +89,7 @@ impl ReleaseFunction {
         deadline: Option<Duration>,
     ) -> RunFunctionResponse {
         let mut rsp = response::to(req, response::DEFAULT_TTL);
-        let input = match Input::from_struct(req.input.as_ref()) {
+        let input = match self.inputs.read(req.input.as_ref()) {
             Ok(input) => input,
             Err(e) => {
                 response::fatal(&mut rsp, e.to_string()).reason = Some("InvalidInput".into());

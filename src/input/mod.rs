@@ -2,19 +2,25 @@
 //! configuration a platform engineer writes into the Composition's pipeline step, its
 //! defaults, and the CRD generated from these types for `package/input/`.
 //!
-//! Pure: parsing and schema generation only.
+//! Its parts: [`duration`] (Go-style durations), [`crd`] (the generated CRD) and
+//! [`memo`] (the Inputs a function has read, kept with their result).
+//!
+//! Pure: parsing and schema generation only; the memo is the function's own state.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
-
-use function_sdk_rust::resource;
-use pbjson_types::Struct;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+mod crd;
+mod duration;
+mod memo;
+
+pub use crd::crd;
+pub use duration::GoDuration;
+pub use memo::InputMemo;
 
 /// The Input's API group.
 pub const GROUP: &str = "release.fn.zerotouch.dev";
@@ -346,132 +352,6 @@ pub struct EnvVar {
     pub value: String,
 }
 
-/// A duration written like Go's `time.Duration` (`30s`, `1m30s`, `2h`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct GoDuration(pub Duration);
-
-impl GoDuration {
-    /// Parses `1h2m3s`, `500ms`, `45s`; units h, m, s, ms. Must be positive.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let invalid =
-            || format!("invalid duration {text:?}: use a number and a unit such as 30s, 5m or 1h");
-        let mut total = Duration::ZERO;
-        let mut rest = text.trim();
-        if rest.is_empty() {
-            return Err(invalid());
-        }
-        while !rest.is_empty() {
-            let digits = rest
-                .find(|c: char| !c.is_ascii_digit())
-                .ok_or_else(invalid)?;
-            if digits == 0 {
-                return Err(invalid());
-            }
-            let n: u64 = rest[..digits].parse().map_err(|_| invalid())?;
-            rest = &rest[digits..];
-            let unit_len = rest
-                .find(|c: char| c.is_ascii_digit())
-                .unwrap_or(rest.len());
-            let unit = match &rest[..unit_len] {
-                "h" => Duration::from_secs(3600),
-                "m" => Duration::from_secs(60),
-                "s" => Duration::from_secs(1),
-                "ms" => Duration::from_millis(1),
-                _ => return Err(invalid()),
-            };
-            total += unit
-                .checked_mul(u32::try_from(n).map_err(|_| invalid())?)
-                .ok_or_else(invalid)?;
-            rest = &rest[unit_len..];
-        }
-        if total.is_zero() {
-            return Err(format!(
-                "invalid duration {text:?}: must be greater than zero"
-            ));
-        }
-        Ok(GoDuration(total))
-    }
-}
-
-impl fmt::Display for GoDuration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut secs = self.0.as_secs();
-        let millis = self.0.subsec_millis();
-        if secs == 0 {
-            return write!(f, "{millis}ms");
-        }
-        let h = secs / 3600;
-        secs %= 3600;
-        let m = secs / 60;
-        secs %= 60;
-        if h > 0 {
-            write!(f, "{h}h")?;
-        }
-        if m > 0 {
-            write!(f, "{m}m")?;
-        }
-        if secs > 0 || (h == 0 && m == 0) {
-            write!(f, "{secs}s")?;
-        }
-        Ok(())
-    }
-}
-
-impl Serialize for GoDuration {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for GoDuration {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        GoDuration::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
-
-impl JsonSchema for GoDuration {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Duration".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({
-            "type": "string",
-            "pattern": "^([0-9]+(h|m|s|ms))+$",
-        })
-    }
-}
-
-/// Distinct inputs whose reading is kept (one per Composition step using this function).
-const PARSED_CAPACITY: usize = 8;
-
-/// Inputs read, most recently used first.
-static PARSED: LazyLock<Mutex<InputMemo>> = LazyLock::new(Mutex::default);
-
-/// Inputs already read with their result, most recently used first, at most
-/// [`PARSED_CAPACITY`].
-#[derive(Debug, Default)]
-struct InputMemo(Vec<(Struct, Arc<Input>)>);
-
-impl InputMemo {
-    /// The Input read from a Struct equal to `value`, if kept; it becomes the most
-    /// recently used.
-    fn get(&mut self, value: &Struct) -> Option<Arc<Input>> {
-        let at = self.0.iter().position(|(known, _)| known == value)?;
-        let hit = self.0.remove(at);
-        let input = hit.1.clone();
-        self.0.insert(0, hit);
-        Some(input)
-    }
-
-    /// Keeps `input` as read from `value`, forgetting the least recently used past
-    /// capacity.
-    fn put(&mut self, value: Struct, input: Arc<Input>) {
-        self.0.truncate(PARSED_CAPACITY - 1);
-        self.0.insert(0, (value, input));
-    }
-}
-
 /// A function input that could not be read.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid function input: {0}")]
@@ -537,23 +417,6 @@ impl Input {
         Ok(input)
     }
 
-    /// Reads the Input from the step's `input` Struct as Crossplane sends it. Every call
-    /// of a Composition step carries the same input: the last [`PARSED_CAPACITY`]
-    /// distinct inputs read are kept with their result, compared exactly, most recently
-    /// used first. An input that cannot be read is not kept.
-    pub fn from_struct(value: Option<&Struct>) -> Result<Arc<Self>, InputError> {
-        let Some(value) = value else {
-            return Ok(Arc::default());
-        };
-        let memo = || PARSED.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(input) = memo().get(value) {
-            return Ok(input);
-        }
-        let input = Arc::new(Input::from_json(Some(&resource::struct_to_json(value)))?);
-        memo().put(value.clone(), input.clone());
-        Ok(input)
-    }
-
     /// Rules the types alone cannot express.
     fn check(&self) -> Result<(), InputError> {
         let expected_api_version = format!("{GROUP}/{VERSION}");
@@ -616,178 +479,10 @@ impl Input {
     }
 }
 
-/// The CustomResourceDefinition of the Input, generated from [`Input`]; checked in at
-/// `package/input/release.fn.zerotouch.dev_inputs.yaml`.
-pub fn crd() -> Value {
-    let settings = schemars::generate::SchemaSettings::openapi3().with(|s| {
-        s.inline_subschemas = true;
-        s.meta_schema = None;
-    });
-    let schema = settings.into_generator().into_root_schema_for::<Input>();
-    let mut schema = schema.to_value();
-    strip_schema_noise(&mut schema);
-    serde_json::json!({
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {
-            "name": format!("inputs.{GROUP}"),
-        },
-        "spec": {
-            "group": GROUP,
-            "names": {
-                "categories": ["crossplane"],
-                "kind": KIND,
-                "listKind": "InputList",
-                "plural": "inputs",
-                "singular": "input",
-            },
-            "scope": "Namespaced",
-            "versions": [{
-                "name": VERSION,
-                "served": true,
-                "storage": true,
-                "schema": {"openAPIV3Schema": schema},
-            }],
-        },
-    })
-}
-
-/// Rewrites the generated JSON schema into a structural CRD schema: no `$schema`,
-/// `title` or `definitions`; an optional enum becomes the plain enum; documented enum
-/// variants (`oneOf` of one-value enums) become one enum; `additionalProperties: false`
-/// (mutually exclusive with `properties` in a CRD) is dropped, and free-form objects are
-/// marked `x-kubernetes-preserve-unknown-fields`.
-fn strip_schema_noise(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            for key in [
-                "$schema",
-                "title",
-                "definitions",
-                "$defs",
-                "nullable",
-                "default",
-            ] {
-                map.remove(key);
-            }
-            if map.get("type").and_then(Value::as_str) == Some("integer") {
-                map.remove("format");
-            }
-            match map.get("additionalProperties") {
-                Some(Value::Bool(false)) => {
-                    map.remove("additionalProperties");
-                }
-                Some(Value::Bool(true)) => {
-                    map.remove("additionalProperties");
-                    map.insert(
-                        "x-kubernetes-preserve-unknown-fields".into(),
-                        Value::Bool(true),
-                    );
-                }
-                _ => {}
-            }
-            if let Some(Value::Array(any_of)) = map.get("anyOf").cloned() {
-                let is_null = |v: &Value| {
-                    v.get("type").and_then(Value::as_str) == Some("null")
-                        || v.get("enum") == Some(&serde_json::json!([null]))
-                };
-                if any_of.len() == 2 && any_of.iter().any(is_null) {
-                    map.remove("anyOf");
-                    if let Some(Value::Object(inner)) = any_of.into_iter().find(|v| !is_null(v)) {
-                        for (k, v) in inner {
-                            map.entry(k).or_insert(v);
-                        }
-                    }
-                }
-            }
-            if let Some(Value::Array(one_of)) = map.get("oneOf").cloned() {
-                let values: Option<Vec<Value>> = one_of
-                    .iter()
-                    .map(|v| match v.get("enum").and_then(Value::as_array) {
-                        Some(e)
-                            if e.len() == 1
-                                && v.get("type").and_then(Value::as_str) == Some("string") =>
-                        {
-                            Some(e[0].clone())
-                        }
-                        _ => None,
-                    })
-                    .collect();
-                if let Some(values) = values {
-                    map.remove("oneOf");
-                    map.insert("type".into(), Value::String("string".into()));
-                    map.insert("enum".into(), Value::Array(values));
-                }
-            }
-            for v in map.values_mut() {
-                strip_schema_noise(v);
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(strip_schema_noise),
-        _ => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    fn as_struct(value: Value) -> Struct {
-        resource::json_to_struct(value.as_object().unwrap())
-    }
-
-    #[test]
-    fn input_read_from_a_struct_is_the_input_read_from_its_json() {
-        let json = json!({
-            "apiVersion": "release.fn.zerotouch.dev/v1beta1",
-            "kind": "Input",
-            "namespace": "platform-system",
-            "github": {"repository": "acme/approvals", "pollInterval": "45s"},
-        });
-        let expected = Input::from_json(Some(&json)).unwrap();
-        for _ in 0..2 {
-            let input = Input::from_struct(Some(&as_struct(json.clone()))).unwrap();
-            assert_eq!(*input, expected);
-        }
-        assert_eq!(*Input::from_struct(None).unwrap(), Input::default());
-        let bad = as_struct(json!({"github": {"pollInterval": "soon"}}));
-        for _ in 0..2 {
-            let err = Input::from_struct(Some(&bad)).unwrap_err().to_string();
-            assert!(err.contains("github.pollInterval"), "{err}");
-        }
-    }
-
-    #[test]
-    fn the_memo_finds_equal_inputs_and_keeps_the_most_recently_used() {
-        let mut memo = InputMemo::default();
-        let input = |n: usize| as_struct(json!({"namespace": format!("ns-{n}")}));
-        let read = |n: usize| {
-            Arc::new(Input {
-                namespace: Some(format!("ns-{n}")),
-                ..Input::default()
-            })
-        };
-        for n in 0..PARSED_CAPACITY {
-            memo.put(input(n), read(n));
-        }
-        assert_eq!(memo.0.len(), PARSED_CAPACITY);
-        // Using the oldest makes it the newest; the next put forgets the then oldest.
-        let hit = memo.get(&input(0)).unwrap();
-        assert_eq!(hit.namespace.as_deref(), Some("ns-0"));
-        memo.put(input(PARSED_CAPACITY), read(PARSED_CAPACITY));
-        assert_eq!(memo.0.len(), PARSED_CAPACITY);
-        assert!(memo.get(&input(0)).is_some());
-        assert!(
-            memo.get(&input(1)).is_none(),
-            "the least recently used is forgotten"
-        );
-        assert!(memo.get(&input(PARSED_CAPACITY)).is_some());
-        assert!(
-            memo.get(&as_struct(json!({"namespace": "other"})))
-                .is_none()
-        );
-    }
 
     #[test]
     fn absent_input_is_all_defaults() {
@@ -860,18 +555,6 @@ mod tests {
                 .contains("github.pollInterval: invalid duration \"soon\""),
             "{err}"
         );
-    }
-
-    #[test]
-    fn durations_parse_and_print_like_go() {
-        for (text, secs) in [("30s", 30), ("1h", 3600), ("1m30s", 90), ("2h5m", 7500)] {
-            let d = GoDuration::parse(text).unwrap();
-            assert_eq!(d.0.as_secs(), secs);
-            assert_eq!(d.to_string(), text);
-        }
-        for bad in ["", "s", "10", "10d", "0s", "-1s"] {
-            assert!(GoDuration::parse(bad).is_err(), "{bad}");
-        }
     }
 
     #[test]
