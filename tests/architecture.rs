@@ -182,3 +182,28 @@ fn the_cycle_finder_finds_a_cycle() {
     .collect();
     assert_eq!(cycles(&graph), vec![vec!["a", "b", "c"]]);
 }
+
+/// Lines of code of a source file outside its tests: not blank, not a comment.
+fn lines_of_code(text: &str) -> usize {
+    production_code(text)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .count()
+}
+
+#[test]
+fn no_source_file_holds_more_than_500_lines_of_code() {
+    let src = common::repo_path("src");
+    let mut too_long = Vec::new();
+    for file in source_files(&src) {
+        let n = lines_of_code(&std::fs::read_to_string(&file).unwrap());
+        if n > 500 {
+            too_long.push(format!("{} ({n})", file.display()));
+        }
+    }
+    assert!(too_long.is_empty(), "split along responsibilities: {too_long:?}");
+    assert_eq!(
+        lines_of_code("// a\n\nfn f() {}\n    // b\nlet x = 1;\n#[cfg(test)]\nmod tests {}\n"),
+        2
+    );
+}

@@ -8,13 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::github::{
-    CloseReason, Comment, EventKind, Identity, Issue, IssueEvent, IssueState, NewIssue,
-};
+use crate::github::{CloseReason, Comment, EventKind, Identity, Issue, IssueEvent, IssueState};
 use crate::xr::gate::{Approval, GateSpec, GateState, GateStatus, IssueRef, Via};
 
 use super::issue::{self, Binding, Command, WrittenVerdict};
-pub use super::model::{Gate, Policy};
+pub use super::model::{Action, Decision, Gate, Held, Policy};
+pub use super::retire::{retire, retire_unneeded};
 
 /// What was read from GitHub for this gate.
 #[derive(Debug, Clone, Copy)]
@@ -48,62 +47,6 @@ pub struct Observed<'a> {
     /// Logins (lower-case) whose team or permission lookup failed this poll, with why:
     /// their answers are unknown, so the gate does not approve this poll.
     pub unresolved: &'a BTreeMap<String, String>,
-}
-
-/// A change to make on GitHub.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    /// Open the approval issue.
-    Open(NewIssue),
-    /// Comment on an issue.
-    Comment {
-        /// The issue.
-        number: u64,
-        /// The comment.
-        body: String,
-    },
-    /// Close an issue.
-    Close {
-        /// The issue.
-        number: u64,
-        /// Why.
-        reason: CloseReason,
-    },
-    /// Reopen an issue.
-    Reopen {
-        /// The issue.
-        number: u64,
-    },
-}
-
-/// The verdict and what to do about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decision {
-    /// The gate's state.
-    pub state: GateState,
-    /// Counted approvals, earliest first.
-    pub approvals: Vec<Approval>,
-    /// The rejection that vetoed, if rejected.
-    pub rejection: Option<Approval>,
-    /// When the gate reached its state (approved, rejected or timed out).
-    pub decided_at: Option<DateTime<Utc>>,
-    /// The gate's start.
-    pub start: DateTime<Utc>,
-    /// The deadline.
-    pub deadline: DateTime<Utc>,
-    /// The approval issue.
-    pub issue: Option<IssueRef>,
-    /// Approved without a person: automatic rule and `approval_required: false`.
-    pub automatic: bool,
-    /// Why a pending gate is held back: answers would not approve it yet (an approver's
-    /// answer was edited, the issue lost its binding), or it waits for something else
-    /// (its requester).
-    pub held: Option<Held>,
-    /// What someone changed on GitHub that the function does not read, each said once
-    /// in a Warning.
-    pub tampering: Vec<String>,
-    /// GitHub actions to take, in order.
-    pub actions: Vec<Action>,
 }
 
 fn deadline(spec: &GateSpec, start: DateTime<Utc>) -> DateTime<Utc> {
@@ -239,51 +182,6 @@ fn excluded(gate: &Gate<'_>, policy: &Policy, identity: &Identity, login: &str) 
 fn is_requester(gate: &Gate<'_>, login: &str) -> bool {
     gate.requester
         .is_some_and(|r| r.eq_ignore_ascii_case(login))
-}
-
-/// Closes `issue` if it is open, with `comment` first unless the function already wrote
-/// its retirement marker there (`retired`): a retry after a failed close never comments
-/// twice.
-pub fn retire(
-    actions: &mut Vec<Action>,
-    issue: &Issue,
-    retired: &BTreeSet<u64>,
-    comment: impl FnOnce() -> String,
-    reason: CloseReason,
-) {
-    if issue.state != IssueState::Open {
-        return;
-    }
-    if !retired.contains(&issue.number) {
-        actions.push(Action::Comment {
-            number: issue.number,
-            body: comment(),
-        });
-    }
-    actions.push(Action::Close {
-        number: issue.number,
-        reason,
-    });
-}
-
-/// Why a pending gate is held, as its `Approved` condition says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Held {
-    /// The condition's reason: `Pending` (Unknown: answers may still come), or a reason
-    /// the gate waits for before it asks at all (False).
-    pub reason: &'static str,
-    /// What holds it, for the condition's message.
-    pub message: String,
-}
-
-impl Held {
-    /// Held while pending: answers may still decide it.
-    pub fn pending(message: impl Into<String>) -> Self {
-        Held {
-            reason: "Pending",
-            message: message.into(),
-        }
-    }
 }
 
 /// Decides the gate. `recorded` is the observed XR's status; `labels` go on a new issue.

@@ -913,3 +913,45 @@ fn the_held_message_names_the_edited_comment_and_its_author() {
         d.tampering
     );
 }
+
+#[test]
+fn unneeded_issues_are_closed_as_not_planned_each_with_its_own_key_once() {
+    let old_key = "f".repeat(64);
+    let chosen = issue(1, KEY);
+    let duplicate = issue(2, KEY);
+    let gone = closed(issue(3, KEY), BOT, CloseReason::Completed, at(7, 0));
+    let superseded = vec![(issue(4, &old_key), old_key.clone())];
+    // Issue 2 already carries the retirement comment: a retry only closes it.
+    let retired = BTreeSet::from([2]);
+    let (actions, closed_numbers) = retire_unneeded(
+        KEY,
+        Some(&chosen),
+        &[duplicate, gone],
+        &superseded,
+        &retired,
+    );
+    assert_eq!(closed_numbers, vec![1, 2, 4]);
+    let described: Vec<String> = actions.iter().map(describe).collect();
+    assert_eq!(
+        described,
+        vec![
+            "comment #1",
+            "close #1 not_planned",
+            "close #2 not_planned",
+            "comment #4",
+            "close #4 not_planned",
+        ],
+        "{actions:?}"
+    );
+    let comment_on = |n: u64| {
+        actions.iter().find_map(|a| match a {
+            Action::Comment { number, body } if *number == n => Some(body.clone()),
+            _ => None,
+        })
+    };
+    assert_eq!(comment_on(1), Some(issue::not_required_comment(KEY)));
+    assert_eq!(comment_on(4), Some(issue::not_required_comment(&old_key)));
+    // Nothing chosen (its verdict stands): only the others are closed.
+    let (_, only_others) = retire_unneeded(KEY, None, &[], &superseded, &retired);
+    assert_eq!(only_others, vec![4]);
+}

@@ -1,9 +1,13 @@
-//! The gate's model: the gate being decided and who may approve it. A leaf that the
-//! decision, the issue text, the selection and the rendering all read.
+//! The gate's model: the gate being decided, who may approve it, and the decision's
+//! shape (its verdict, why it is held, the GitHub actions it asks for). A leaf that the
+//! decision, the issue text, the selection, the rendering and the shell all read.
 
+use chrono::{DateTime, Utc};
+
+use crate::github::{CloseReason, NewIssue};
 use crate::input::Permission;
 use crate::policy::Rule;
-use crate::xr::gate::GateSpec;
+use crate::xr::gate::{Approval, GateSpec, GateState, IssueRef};
 
 /// The gate being decided.
 #[derive(Debug, Clone, Copy)]
@@ -49,5 +53,81 @@ impl Policy {
     /// Whether `login` is a listed approver.
     pub fn lists(&self, login: &str) -> bool {
         self.users.iter().any(|u| u.eq_ignore_ascii_case(login))
+    }
+}
+
+/// A change to make on GitHub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Open the approval issue.
+    Open(NewIssue),
+    /// Comment on an issue.
+    Comment {
+        /// The issue.
+        number: u64,
+        /// The comment.
+        body: String,
+    },
+    /// Close an issue.
+    Close {
+        /// The issue.
+        number: u64,
+        /// Why.
+        reason: CloseReason,
+    },
+    /// Reopen an issue.
+    Reopen {
+        /// The issue.
+        number: u64,
+    },
+}
+
+/// The verdict and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// The gate's state.
+    pub state: GateState,
+    /// Counted approvals, earliest first.
+    pub approvals: Vec<Approval>,
+    /// The rejection that vetoed, if rejected.
+    pub rejection: Option<Approval>,
+    /// When the gate reached its state (approved, rejected or timed out).
+    pub decided_at: Option<DateTime<Utc>>,
+    /// The gate's start.
+    pub start: DateTime<Utc>,
+    /// The deadline.
+    pub deadline: DateTime<Utc>,
+    /// The approval issue.
+    pub issue: Option<IssueRef>,
+    /// Approved without a person: automatic rule and `approval_required: false`.
+    pub automatic: bool,
+    /// Why a pending gate is held back: answers would not approve it yet (an approver's
+    /// answer was edited, the issue lost its binding), or it waits for something else
+    /// (its requester).
+    pub held: Option<Held>,
+    /// What someone changed on GitHub that the function does not read, each said once
+    /// in a Warning.
+    pub tampering: Vec<String>,
+    /// GitHub actions to take, in order.
+    pub actions: Vec<Action>,
+}
+
+/// Why a pending gate is held, as its `Approved` condition says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    /// The condition's reason: `Pending` (Unknown: answers may still come), or a reason
+    /// the gate waits for before it asks at all (False).
+    pub reason: &'static str,
+    /// What holds it, for the condition's message.
+    pub message: String,
+}
+
+impl Held {
+    /// Held while pending: answers may still decide it.
+    pub fn pending(message: impl Into<String>) -> Self {
+        Held {
+            reason: "Pending",
+            message: message.into(),
+        }
     }
 }

@@ -1,0 +1,401 @@
+//! The gate's GitHub shell: open the approvals repository with the step's credentials,
+//! read what the decision needs (the function's own issues for this gate, their comments,
+//! the chosen issue's events, who is authorized), decide, and write what the decision
+//! asks for. Which issue counts, when to list and what to retire are decided by the pure
+//! modules ([`super::select`], [`super::schedule`], [`super::decide`]); this module only
+//! fetches and executes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use function_sdk_rust::request;
+
+use crate::call::Call;
+use crate::github::{
+    Comment, Connector, Credentials, GitHub, GitHubError, Identity, Issue, IssueEvent, Secret,
+    Target,
+};
+use crate::xr::gate::GateStatus;
+
+use super::decide::{self, Action, Decision, Gate, Observed, Policy};
+use super::{issue, schedule, select};
+
+/// Why GitHub could not be synced.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum SyncError {
+    // Not Fatal: a Fatal result stops the whole pipeline and applies nothing, while a
+    // gate without a repository only has to stay pending (gates approved by policy
+    // need no repository), and the fix is one Input field.
+    #[error("input.github.repository: is required for gates that need approval")]
+    MissingRepository,
+    #[error(
+        "the function's GitHub login changed from {was:?} to {now:?}; its issues are listed again on the next call"
+    )]
+    IdentityChanged { was: String, now: String },
+    #[error("{0}")]
+    GitHub(#[from] GitHubError),
+}
+
+impl SyncError {
+    pub(super) fn reason(&self) -> &'static str {
+        match self {
+            SyncError::MissingRepository => "MissingRepository",
+            SyncError::IdentityChanged { .. } => "IdentityChanged",
+            SyncError::GitHub(e) => e.reason(),
+        }
+    }
+
+    pub(super) fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            SyncError::MissingRepository | SyncError::IdentityChanged { .. } => None,
+            SyncError::GitHub(e) => e.retry_after(),
+        }
+    }
+}
+
+/// The approvals repository with the step's credentials, and who the function is there.
+async fn open_repository(
+    call: &Call<'_>,
+    connector: &dyn Connector,
+    env_token: Option<&Secret>,
+) -> Result<(Arc<dyn GitHub>, Identity), SyncError> {
+    let github_input = &call.input.github;
+    let repository = github_input
+        .repository
+        .as_deref()
+        .ok_or(SyncError::MissingRepository)?;
+    let (owner, repo) = repository
+        .split_once('/')
+        .ok_or(SyncError::MissingRepository)?;
+    let name = &github_input.credentials_name;
+    let data: Option<BTreeMap<String, Vec<u8>>> = request::get_credential_data(call.request, name)
+        .map(|d| d.data.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+    // The local render's `GITHUB_TOKEN` is the user's own: it goes only to GitHub.com or
+    // a loopback host, never to a host a Composition names.
+    let env_token = match env_token {
+        Some(_) if !crate::input::env_token_may_go_to(&github_input.api_url) => {
+            if data.as_ref().is_none_or(BTreeMap::is_empty) {
+                return Err(GitHubError::MissingCredentials(format!(
+                    "the pipeline step has no credentials named {name:?}, and GITHUB_TOKEN is sent only to https://api.github.com or a loopback host, not to {}: pass the credentials with --function-credentials",
+                    github_input.api_url
+                ))
+                .into());
+            }
+            None
+        }
+        token => token,
+    };
+    let credentials = Credentials::from_data(
+        name,
+        data.as_ref(),
+        env_token.map(|t| t.expose().to_owned()),
+    )?;
+    let target = Target {
+        api_url: github_input.api_url.clone(),
+        owner: owner.to_owned(),
+        repo: repo.to_owned(),
+    };
+    let gh = connector.connect(&target, &credentials).await?;
+    let identity = gh.identity().await?;
+    Ok((gh, identity))
+}
+
+/// A gate approved by policy while an approval issue was recorded for it (approval
+/// stopped being required, or a new artifact needs none): closes the open approval
+/// issues of this XR, with a comment saying why, so nobody answers a request that no
+/// longer exists. Returns the issues closed. The approval does not wait on this.
+pub(super) async fn close_unneeded_issues(
+    call: &Call<'_>,
+    connector: &dyn Connector,
+    env_token: Option<&Secret>,
+    gate: &Gate<'_>,
+    recorded: &GateStatus,
+) -> Result<Vec<u64>, SyncError> {
+    let (gh, identity) = open_repository(call, connector, env_token).await?;
+    let found = find_issues(gh.as_ref(), gate, recorded, &identity, true, call.now).await?;
+    // An issue that already carries a verdict for this key keeps it (the function wrote it,
+    // then could not close the issue): a retirement marker after it would erase it.
+    let decided = matches!(
+        issue::written_verdict(&found.comments, &identity, gate.key),
+        Some(issue::WrittenVerdict::Decided(..))
+    );
+    let (actions, closed) = decide::retire_unneeded(
+        gate.key,
+        found.issue.as_ref().filter(|_| !decided),
+        &found.duplicates,
+        &found.superseded,
+        &found.retired,
+    );
+    execute(gh.as_ref(), &actions).await?;
+    Ok(closed)
+}
+
+/// Reads the approval issue, decides, and carries the decision's actions out.
+pub(super) async fn sync(
+    call: &Call<'_>,
+    connector: &dyn Connector,
+    env_token: Option<&Secret>,
+    gate: &Gate<'_>,
+    recorded: &GateStatus,
+    policy: &Policy,
+) -> Result<Decision, SyncError> {
+    let (gh, identity) = open_repository(call, connector, env_token).await?;
+    let github_input = &call.input.github;
+    let list = schedule::must_list(gate, recorded, call.now, github_input.poll_interval.0);
+    let found = find_issues(gh.as_ref(), gate, recorded, &identity, list, call.now).await?;
+    // An issue opened by a call that failed before binding it: bind it now.
+    if let (Some(issue), Some(binding), true) = (&found.issue, &found.binding, found.adopt) {
+        gh.add_comment(
+            issue.number,
+            &issue::binding_comment(gate, binding.start, binding.deadline),
+        )
+        .await?;
+    }
+    let candidates = decide::candidates(gate, policy, &identity, &found.comments, &found.events);
+    let (authorized, unresolved) = authorize(gh.as_ref(), policy, candidates).await?;
+    let observed = Observed {
+        identity: &identity,
+        issue: found.issue.as_ref(),
+        binding: found.binding.as_ref(),
+        comments: &found.comments,
+        events: &found.events,
+        tampering: &found.tampering,
+        blocked: found.blocked,
+        duplicates: &found.duplicates,
+        superseded: &found.superseded,
+        retired: &found.retired,
+        authorized: &authorized,
+        unresolved: &unresolved,
+    };
+    let labels = &github_input.labels;
+    let decision = decide::decide(gate, recorded, policy, &observed, labels, call.now);
+    // Before opening an issue: a listing by a stale login (the account or App was renamed
+    // since it was read) finds none of the function's issues.
+    if decision
+        .actions
+        .iter()
+        .any(|a| matches!(a, decide::Action::Open(_)))
+    {
+        let fresh = gh.refresh_identity().await?;
+        if fresh.login != identity.login {
+            return Err(SyncError::IdentityChanged {
+                was: identity.login.clone(),
+                now: fresh.login,
+            });
+        }
+    }
+    let Some(opened) = execute(gh.as_ref(), &decision.actions).await? else {
+        return Ok(decision);
+    };
+    // The issue exists now: bind it to this gate with the start and deadline decided
+    // before it was opened, then decide again on it, which supersedes older issues.
+    gh.add_comment(
+        opened.number,
+        &issue::binding_comment(gate, decision.start, decision.deadline),
+    )
+    .await?;
+    let binding = issue::Binding {
+        key: gate.key.to_owned(),
+        uid: gate.uid.to_owned(),
+        start: decision.start,
+        deadline: decision.deadline,
+    };
+    let observed = Observed {
+        issue: Some(&opened),
+        binding: Some(&binding),
+        comments: &[],
+        events: &[],
+        ..observed
+    };
+    let started = GateStatus {
+        created_timestamp: Some(decision.start),
+        gate_key: Some(gate.key.to_owned()),
+        ..if recorded.gate_key.as_deref() == Some(gate.key) {
+            recorded.clone()
+        } else {
+            GateStatus::default()
+        }
+    };
+    let decision = decide::decide(gate, &started, policy, &observed, labels, call.now);
+    execute(gh.as_ref(), &decision.actions).await?;
+    Ok(decision)
+}
+
+/// The issues read for a gate.
+struct Found {
+    issue: Option<Issue>,
+    binding: Option<issue::Binding>,
+    adopt: bool,
+    comments: Vec<Comment>,
+    events: Vec<IssueEvent>,
+    duplicates: Vec<Issue>,
+    superseded: Vec<(Issue, String)>,
+    retired: BTreeSet<u64>,
+    tampering: Vec<String>,
+    blocked: bool,
+}
+
+/// Reads what [`select::select`] chooses from: the function's own issues that may carry
+/// this gate (from the listing of the issues it opened when `list`, else only if the recorded issue
+/// is gone, no longer bound to the key, younger than [`LIST_WINDOW`] or retired) plus
+/// the issue recorded in status, each with its comments; then the chosen issue's events.
+async fn find_issues(
+    gh: &dyn GitHub,
+    gate: &Gate<'_>,
+    recorded: &GateStatus,
+    identity: &Identity,
+    list: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Found, GitHubError> {
+    let same_key = recorded.gate_key.as_deref() == Some(gate.key);
+    let recorded_number = recorded
+        .issue
+        .as_ref()
+        .map(|i| i.number)
+        .filter(|_| same_key);
+    let adoption = select::Adoption {
+        recorded_start: recorded.created_timestamp.filter(|_| same_key),
+        now,
+        timeout: chrono::TimeDelta::hours(i64::from(gate.spec.timeout_hours)),
+    };
+    let mut list = list;
+    let mut by_number: Option<Option<Issue>> = None;
+    let (reads, selection) = loop {
+        let mut candidates: Vec<Issue> = Vec::new();
+        if list {
+            for issue in gh.list_own_issues(&identity.login).await? {
+                if select::is_candidate(gate, &issue, identity, recorded_number)
+                    && !candidates.iter().any(|i| i.number == issue.number)
+                {
+                    candidates.push(issue);
+                }
+            }
+        }
+        // The recorded issue may have lost the label; read it by number too (once).
+        if let Some(number) = recorded_number
+            && !candidates.iter().any(|i| i.number == number)
+        {
+            let issue = match &by_number {
+                Some(known) => known.clone(),
+                None => by_number.insert(gh.get_issue(number).await?).clone(),
+            };
+            if let Some(issue) = issue.filter(|i| select::is_own(i, identity)) {
+                candidates.push(issue);
+            }
+        }
+        // Unlisted, the recorded issue alone is enough only once it is old enough that
+        // no duplicate of it is expected.
+        if !list && schedule::list_after_reading(&candidates, now) {
+            list = true;
+            continue;
+        }
+        candidates.sort_by_key(|i| i.number);
+        let mut reads = Vec::with_capacity(candidates.len());
+        for issue in candidates {
+            let comments = gh.list_comments(issue.number).await?;
+            reads.push(select::Read { issue, comments });
+        }
+        let selection = select::select(gate, identity, &reads, recorded_number, &adoption);
+        // The recorded issue is no longer this key's, or was retired: the issue to
+        // follow, and any verdict on it, is among the others.
+        if selection.chosen.is_none() && !list {
+            list = true;
+            continue;
+        }
+        break (reads, selection);
+    };
+    let mut selection = selection;
+    let mut events = match selection.chosen {
+        Some(index) => gh.list_events(reads[index].issue.number).await?,
+        None => Vec::new(),
+    };
+    if !select::confirm_adoption(&mut selection, &reads, &events) {
+        events.clear();
+    }
+    let mut found = Found {
+        issue: None,
+        binding: selection.binding,
+        adopt: selection.adopt,
+        comments: Vec::new(),
+        events,
+        duplicates: Vec::new(),
+        superseded: Vec::new(),
+        retired: selection.retired,
+        tampering: selection.tampering,
+        blocked: selection.blocked,
+    };
+    for (index, read) in reads.into_iter().enumerate() {
+        if Some(index) == selection.chosen {
+            found.issue = Some(read.issue);
+            found.comments = read.comments;
+        } else if selection.duplicates.contains(&index) {
+            found.duplicates.push(read.issue);
+        } else if let Some((_, key)) = selection.superseded.iter().find(|(i, _)| *i == index) {
+            found.superseded.push((read.issue, key.clone()));
+        }
+    }
+    Ok(found)
+}
+
+/// Resolves team membership and repository permission for the candidate logins: those
+/// found authorized, and those whose lookup failed (with why). A failed lookup leaves
+/// that login unresolved for this poll rather than failing the sync, so the others'
+/// answers (a listed approver's veto) are still read; a rate limit still stops the sync,
+/// so that the gate waits for it.
+async fn authorize(
+    gh: &dyn GitHub,
+    policy: &Policy,
+    candidates: BTreeSet<String>,
+) -> Result<(BTreeSet<String>, BTreeMap<String, String>), GitHubError> {
+    let mut authorized = BTreeSet::new();
+    let mut unresolved = BTreeMap::new();
+    let mut settle = |login: &str, answer: Result<bool, GitHubError>| match answer {
+        Ok(yes) => Ok(yes),
+        Err(limited @ GitHubError::RateLimited { .. }) => Err(limited),
+        Err(e) => {
+            unresolved.insert(login.to_owned(), e.to_string());
+            Ok(false)
+        }
+    };
+    'login: for login in candidates {
+        for team in &policy.teams {
+            if let Some((org, slug)) = team.split_once('/')
+                && settle(&login, gh.is_team_member(org, slug, &login).await)?
+            {
+                authorized.insert(login);
+                continue 'login;
+            }
+        }
+        if let Some(min) = policy.min_permission {
+            let answer = gh
+                .permission(&login)
+                .await
+                .map(|p| p.is_some_and(|p| p >= min));
+            if settle(&login, answer)? {
+                authorized.insert(login);
+                continue 'login;
+            }
+        }
+    }
+    authorized.iter().for_each(|login| {
+        unresolved.remove(login);
+    });
+    Ok((authorized, unresolved))
+}
+
+/// Carries the actions out in order; returns the issue opened, if one was.
+async fn execute(gh: &dyn GitHub, actions: &[Action]) -> Result<Option<Issue>, GitHubError> {
+    let mut opened = None;
+    for action in actions {
+        match action {
+            Action::Open(new) => {
+                opened = Some(gh.open_issue(new).await?);
+                crate::metrics::record_issue_opened();
+            }
+            Action::Comment { number, body } => gh.add_comment(*number, body).await?,
+            Action::Close { number, reason } => gh.close_issue(*number, reason.clone()).await?,
+            Action::Reopen { number } => gh.reopen_issue(*number).await?,
+        }
+    }
+    Ok(opened)
+}
