@@ -201,7 +201,10 @@ fn no_source_file_holds_more_than_500_lines_of_code() {
             too_long.push(format!("{} ({n})", file.display()));
         }
     }
-    assert!(too_long.is_empty(), "split along responsibilities: {too_long:?}");
+    assert!(
+        too_long.is_empty(),
+        "split along responsibilities: {too_long:?}"
+    );
     assert_eq!(
         lines_of_code("// a\n\nfn f() {}\n    // b\nlet x = 1;\n#[cfg(test)]\nmod tests {}\n"),
         2

@@ -6,7 +6,9 @@
 use std::fmt;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{Map, Value, json};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
 
 use crate::names;
 
@@ -276,7 +278,8 @@ fn valid_path_component(component: &str) -> bool {
 }
 
 /// The gate's state (`status.gate_status`), the seed's enum.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum GateState {
     /// Waiting for a verdict.
     Pending,
@@ -323,7 +326,8 @@ impl fmt::Display for GateState {
 }
 
 /// How an approval was given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Via {
     /// An `/approve` comment.
     Comment,
@@ -351,18 +355,20 @@ impl Via {
 }
 
 /// One counted approval.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Approval {
     /// The approver's GitHub login.
     pub login: String,
     /// When the approval was given.
+    #[serde(serialize_with = "time_text")]
     pub at: DateTime<Utc>,
     /// How.
     pub via: Via,
 }
 
 /// The approval issue, as recorded in status.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RecordedIssue")]
 pub struct IssueRef {
     /// The issue number.
     pub number: u64,
@@ -370,31 +376,112 @@ pub struct IssueRef {
     pub url: String,
 }
 
-/// The gate's status, as this function records it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// An issue reference as status holds it: Struct numbers arrive as floats.
+#[derive(Deserialize)]
+struct RecordedIssue {
+    number: f64,
+    #[serde(default)]
+    url: String,
+}
+
+impl TryFrom<RecordedIssue> for IssueRef {
+    type Error = &'static str;
+
+    fn try_from(r: RecordedIssue) -> Result<Self, Self::Error> {
+        if r.number >= 1.0 && r.number.fract() == 0.0 && r.number < 9.007_199_254_740_992e15 {
+            Ok(IssueRef {
+                number: r.number as u64,
+                url: r.url,
+            })
+        } else {
+            Err("an issue number is a whole number from 1")
+        }
+    }
+}
+
+/// The gate's status, as this function records it. Read leniently: a field that cannot
+/// be read counts as not recorded (it was written by someone else, or by an older
+/// version), and so does an approval that cannot be read. Written with absent fields
+/// left out and times as RFC 3339 seconds with `Z`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct GateStatus {
     /// `gate_status`.
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
     pub gate_status: Option<GateState>,
     /// `approver`: the counted approvers' logins, comma-separated.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "non_empty"
+    )]
     pub approver: Option<String>,
     /// `approval_timestamp`: when the gate was approved.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "some_time_text",
+        deserialize_with = "lenient"
+    )]
     pub approval_timestamp: Option<DateTime<Utc>>,
     /// `created_timestamp`: the gate's start.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "some_time_text",
+        deserialize_with = "lenient"
+    )]
     pub created_timestamp: Option<DateTime<Utc>>,
     /// `gate_key`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "non_empty"
+    )]
     pub gate_key: Option<String>,
     /// `issue`.
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
     pub issue: Option<IssueRef>,
     /// `timeout_at`: the deadline.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "some_time_text",
+        deserialize_with = "lenient"
+    )]
     pub timeout_at: Option<DateTime<Utc>>,
     /// `approvals`.
+    #[serde(deserialize_with = "readable_items")]
     pub approvals: Vec<Approval>,
 }
 
-fn time(v: Option<&Value>) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(v?.as_str()?)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+/// A value that cannot be read as `T` counts as absent.
+fn lenient<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
+    Ok(serde_json::from_value(Value::deserialize(d)?).ok())
+}
+
+/// A text that is absent, unreadable or empty counts as absent.
+fn non_empty<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(lenient::<D, String>(d)?.filter(|s| !s.is_empty()))
+}
+
+/// The items that can be read as `T`; the rest, or a value that is no list, is dropped.
+fn readable_items<'de, D: Deserializer<'de>, T: DeserializeOwned>(
+    d: D,
+) -> Result<Vec<T>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Array(items) => items
+            .into_iter()
+            .filter_map(|i| serde_json::from_value(i).ok())
+            .collect(),
+        _ => Vec::new(),
+    })
+}
+
+fn time_text<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&rfc3339(*t))
+}
+
+fn some_time_text<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => time_text(t, s),
+        None => s.serialize_none(),
+    }
 }
 
 /// RFC 3339 with seconds and `Z`, as status and ConfigMaps carry times.
@@ -403,91 +490,22 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
 }
 
 impl GateStatus {
-    /// Reads the recorded status leniently: a field that cannot be read counts as
-    /// not recorded (it was written by someone else, or by an older version).
+    /// Reads the recorded status (see [`GateStatus`]); anything but an object is no
+    /// status at all.
     pub fn from_json(status: &Value) -> Self {
-        let text = |k: &str| status.get(k).and_then(Value::as_str).map(str::to_owned);
-        let issue = status.get("issue").and_then(|i| {
-            let number = i.get("number").and_then(Value::as_f64)?;
-            (number >= 1.0 && number.fract() == 0.0).then(|| IssueRef {
-                number: number as u64,
-                url: i
-                    .get("url")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned(),
-            })
-        });
-        let approvals = status
-            .get("approvals")
-            .and_then(Value::as_array)
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(|a| {
-                        Some(Approval {
-                            login: a.get("login")?.as_str()?.to_owned(),
-                            at: time(a.get("at"))?,
-                            via: Via::parse(a.get("via")?.as_str()?)?,
-                        })
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        GateStatus {
-            gate_status: text("gate_status").as_deref().and_then(GateState::parse),
-            approver: text("approver").filter(|s| !s.is_empty()),
-            approval_timestamp: time(status.get("approval_timestamp")),
-            created_timestamp: time(status.get("created_timestamp")),
-            gate_key: text("gate_key").filter(|s| !s.is_empty()),
-            issue,
-            timeout_at: time(status.get("timeout_at")),
-            approvals,
-        }
+        GateStatus::deserialize(status).unwrap_or_default()
     }
 
-    /// The status as written to the XR; absent fields are left out.
+    /// The status as written to the XR.
     pub fn to_json(&self) -> Value {
-        let mut out = Map::new();
-        let mut put = |k: &str, v: Option<Value>| {
-            if let Some(v) = v {
-                out.insert(k.to_owned(), v);
-            }
-        };
-        put("gate_status", self.gate_status.map(|s| json!(s.as_str())));
-        put("approver", self.approver.as_ref().map(|s| json!(s)));
-        put(
-            "approval_timestamp",
-            self.approval_timestamp.map(|t| json!(rfc3339(t))),
-        );
-        put(
-            "created_timestamp",
-            self.created_timestamp.map(|t| json!(rfc3339(t))),
-        );
-        put("gate_key", self.gate_key.as_ref().map(|s| json!(s)));
-        put(
-            "issue",
-            self.issue
-                .as_ref()
-                .map(|i| json!({"number": i.number, "url": i.url})),
-        );
-        put("timeout_at", self.timeout_at.map(|t| json!(rfc3339(t))));
-        put(
-            "approvals",
-            Some(Value::Array(
-                self.approvals
-                    .iter()
-                    .map(|a| json!({"login": a.login, "at": rfc3339(a.at), "via": a.via.as_str()}))
-                    .collect(),
-            )),
-        );
-        Value::Object(out)
+        serde_json::to_value(self).expect("a status always serializes")
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn spec() -> Value {
         json!({
@@ -650,5 +668,57 @@ mod tests {
         let mut value = status.to_json();
         value["issue"]["number"] = json!(7.0);
         assert_eq!(GateStatus::from_json(&value), status);
+    }
+
+    #[test]
+    fn status_is_written_with_times_in_seconds_and_absent_fields_left_out() {
+        let status = GateStatus {
+            gate_status: Some(GateState::Pending),
+            created_timestamp: Some("2026-01-01T00:00:00.750Z".parse().unwrap()),
+            ..GateStatus::default()
+        };
+        assert_eq!(
+            status.to_json(),
+            json!({"gate_status": "pending", "created_timestamp": "2026-01-01T00:00:00Z", "approvals": []})
+        );
+    }
+
+    #[test]
+    fn an_unreadable_status_field_counts_as_not_recorded() {
+        let status = GateStatus::from_json(&json!({
+            "gate_status": "Approved",
+            "approver": "",
+            "approval_timestamp": "yesterday",
+            "created_timestamp": "2026-01-01T00:00:00Z",
+            "gate_key": 12,
+            "issue": {"number": 2.5, "url": "u"},
+            "timeout_at": null,
+            "approvals": [
+                {"login": "alice", "at": "2026-01-01T01:00:00Z", "via": "comment"},
+                {"login": "bob", "at": "2026-01-01T01:00:00Z", "via": "telepathy"},
+                {"login": "carol"},
+            ],
+            "conditions": [{"type": "Ready"}],
+        }));
+        assert_eq!(
+            status,
+            GateStatus {
+                created_timestamp: Some("2026-01-01T00:00:00Z".parse().unwrap()),
+                approvals: vec![Approval {
+                    login: "alice".into(),
+                    at: "2026-01-01T01:00:00Z".parse().unwrap(),
+                    via: Via::Comment,
+                }],
+                ..GateStatus::default()
+            }
+        );
+        assert_eq!(
+            GateStatus::from_json(&json!("status")),
+            GateStatus::default()
+        );
+        assert_eq!(
+            GateStatus::from_json(&json!({"approvals": "none", "issue": {"number": 0}})),
+            GateStatus::default()
+        );
     }
 }
