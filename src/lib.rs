@@ -4,13 +4,19 @@
 //! One RunFunction call goes through these steps:
 //!
 //! 1. [`function`] starts the response from the request's desired state and context,
-//!    reads the [`input::Input`] and the observed composite ([`xr::Composite`]), and
-//!    dispatches on the XR's kind. Any failure becomes a Fatal result, never a gRPC error.
-//! 2. [`pipeline`] (XReleasePipeline) validates the spec and renders the pipeline's
-//!    ConfigMap, ExternalSecret, ServiceAccount and RBAC.
-//! 3. [`gate`] (XPromotionGate) finds or opens the approval issue through the
-//!    [`github::GitHub`] trait, decides the gate from it, and renders the gate ConfigMap
-//!    and, once approved, the promotion Job.
+//!    reads the [`input::Input`] (through the function's own [`input::InputMemo`]) and
+//!    the observed composite ([`xr::Composite`]), and dispatches on the XR's kind with a
+//!    [`call::Call`]. A [`call::Fatal`] becomes a Fatal result with its reason, never a
+//!    gRPC error.
+//! 2. [`pipeline`] (XReleasePipeline) validates the spec ([`mod@pipeline::validate`]) and
+//!    renders the pipeline's ConfigMap, ExternalSecret, ServiceAccount and RBAC
+//!    ([`pipeline::render`]), named by [`names`].
+//! 3. [`gate`] (XPromotionGate) validates the spec ([`xr::gate`]), looks the tenant's
+//!    pipeline up as a required resource ([`gate::lookup`]), and unless the gate is
+//!    settled reads GitHub through the [`github::GitHub`] trait (`gate::sync`: which
+//!    issue counts is [`gate::select`]'s, when to list [`gate::schedule`]'s), decides
+//!    ([`gate::decide`]), writes what the decision asks for, and renders status, the gate
+//!    ConfigMap and, once approved, the promotion Job ([`gate::render`]).
 //!
 //! Rendering and deciding are pure; only [`github`] does I/O. The binary serves the
 //! function with `function-sdk-rust`, and [`render_cli`] runs the same code in-process

@@ -2,6 +2,11 @@
 //! its `grpc_server_*` series: RunFunction calls by kind and outcome, gates by state (as
 //! this replica last saw them), GitHub requests by outcome, the rate-limit budget left,
 //! and approval issues opened.
+//!
+//! Process-wide on purpose, and the crate's only statics: the metrics endpoint serves
+//! one registry per process, so every series, and the table of gate states behind the
+//! by-state gauge, live here. Everything else a function keeps between calls (the Inputs
+//! read, GitHub clients, caches and budgets) is its own state (`ReleaseFunction`).
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicI64;

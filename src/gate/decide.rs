@@ -191,6 +191,9 @@ fn is_requester(gate: &Gate<'_>, login: &str) -> bool {
 /// count by the actor GitHub's events name, however the issue was reopened since; only
 /// answers between the gate's start and its deadline count; the function's own records
 /// count only as it wrote them.
+///
+/// Total: a gate that is [`settled`] comes back as recorded. The shell asks `settled`
+/// first, only to leave GitHub alone for such a gate.
 pub fn decide(
     gate: &Gate<'_>,
     recorded: &GateStatus,

@@ -8,7 +8,7 @@
 //! ConfigMaps in the namespace, but not XReleasePipelines, cannot turn a manual rule
 //! automatic or add approvers. The pipeline's ConfigMap stays for scripts.
 //!
-//! Pure: reads the request it is given and writes requirements into the response.
+//! No I/O: reads the request it is given and writes requirements into the response.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,10 +1,13 @@
-//! XPromotionGate, orchestrated: validate the spec, look the tenant's pipeline up as a
-//! required resource, then — unless the gate is already decided for this artifact or
-//! approved by policy — read the approval issue from GitHub, [`decide::decide`], carry
-//! out the decision's GitHub actions, and [`render::write`] status, conditions, the gate
-//! ConfigMap and the promotion Job.
+//! XPromotionGate, orchestrated in labelled steps: (1) validate the spec and look the
+//! tenant's pipeline up as a required resource; (2) unless the gate is settled (decided
+//! for this artifact, or approved by policy), read GitHub, (3) decide
+//! ([`decide::decide`], pure) and (4) write what the decision asks for, all in `sync`;
+//! (5) render status, conditions, the gate ConfigMap and the promotion Job
+//! ([`render::write`], pure).
 //!
-//! The only async part of the gate. Reading GitHub is idempotent and every write is
+//! This module and `sync` are the only async part of the gate; they fetch and execute,
+//! and every choice (which issue counts, when to list, what to retire) is made by the
+//! pure modules. Reading GitHub is idempotent and every write is
 //! guarded by what was read, because Crossplane may call up to six times per reconcile
 //! and the status write may be lost. A GitHub failure never approves and is never
 //! Fatal: the recorded status is kept and `ApprovalSynced` turns False.
@@ -56,6 +59,7 @@ pub async fn compose(
     env_token: Option<&Secret>,
     rsp: &mut RunFunctionResponse,
 ) -> Result<(), Fatal> {
+    // 1. Validate.
     let spec = GateSpec::from_json(&call.composite.spec, call.input.allow_mutable_tags)
         .map_err(|e| Fatal::invalid_spec(e.to_string()))?;
     let namespace = match (&call.composite.namespace, &call.input.namespace) {
@@ -107,6 +111,7 @@ pub async fn compose(
         span: OnceLock::new(),
     };
 
+    // 1. (cont.) The pipeline's policy; 2-4. read GitHub, decide, write GitHub.
     let (policy, outcome) = match lookup::find_pipeline(
         call.request,
         &spec.tenant,
@@ -132,6 +137,7 @@ pub async fn compose(
             (policy, outcome)
         }
     };
+    // 5. Render.
     let scene = render::Scene {
         req: call.request,
         input: call.input,

@@ -2,7 +2,8 @@
 //! `ApprovalSynced` conditions, results on transitions, the TTL, the gate ConfigMap and,
 //! once approved, the promotion Job.
 //!
-//! Pure: builds typed objects and writes them into the response; no GitHub, no clock.
+//! No I/O: builds typed objects and writes them into the response it is given; no GitHub,
+//! no clock.
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -139,6 +139,7 @@ pub(super) async fn sync(
     recorded: &GateStatus,
     policy: &Policy,
 ) -> Result<Decision, SyncError> {
+    // 2. Read GitHub.
     let (gh, identity) = open_repository(call, connector, env_token).await?;
     let github_input = &call.input.github;
     let list = schedule::must_list(gate, recorded, call.now, github_input.poll_interval.0);
@@ -167,6 +168,7 @@ pub(super) async fn sync(
         authorized: &authorized,
         unresolved: &unresolved,
     };
+    // 3. Decide (pure).
     let labels = &github_input.labels;
     let decision = decide::decide(gate, recorded, policy, &observed, labels, call.now);
     // Before opening an issue: a listing by a stale login (the account or App was renamed
@@ -184,6 +186,7 @@ pub(super) async fn sync(
             });
         }
     }
+    // 4. Write GitHub; an issue just opened is bound, then decided on again.
     let Some(opened) = execute(gh.as_ref(), &decision.actions).await? else {
         return Ok(decision);
     };

@@ -346,7 +346,7 @@ fn error_message(status: StatusCode, body: &str) -> String {
     }
 }
 
-/// One line of at most [`MESSAGE_LIMIT`] characters.
+/// One line of at most `MESSAGE_LIMIT` characters.
 pub fn shorten(text: &str) -> String {
     let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if line.chars().count() <= MESSAGE_LIMIT {

@@ -2,8 +2,8 @@
 //! configuration a platform engineer writes into the Composition's pipeline step, its
 //! defaults, and the CRD generated from these types for `package/input/`.
 //!
-//! Its parts: [`duration`] (Go-style durations), [`crd`] (the generated CRD) and
-//! [`memo`] (the Inputs a function has read, kept with their result).
+//! Its parts: `duration` (Go-style durations), `crd` (the generated CRD) and
+//! `memo` (the Inputs a function has read, kept with their result).
 //!
 //! Pure: parsing and schema generation only; the memo is the function's own state.
 

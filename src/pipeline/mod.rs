@@ -1,5 +1,5 @@
 //! XReleasePipeline, composed as a pipeline of steps: read the spec ([`PipelineSpec`]),
-//! [`validate`] it into a [`Pipeline`], build each object ([`render`]), write them into
+//! [`validate`](mod@validate) it into a [`Pipeline`], build each object ([`render`]), write them into
 //! the desired state with their readiness, then write the XR's status and condition.
 //!
 //! Only this file touches the response; validation and builders are pure. No I/O.

@@ -12,9 +12,9 @@
 //! after a 5xx can open a duplicate issue) and never sleeps on a rate limit. Secrets
 //! are sent only in the `Authorization` header and scrubbed from every error message.
 //!
-//! Its parts: [`app`] authenticates as a GitHub App (installations and their tokens),
-//! [`wire`] sends one request and turns failures into errors with secrets masked, and
-//! [`repo`] is one repository through the REST API.
+//! Its parts: `app` authenticates as a GitHub App (installations and their tokens),
+//! `wire` sends one request and turns failures into errors with secrets masked, and
+//! `repo` is one repository through the REST API.
 
 mod app;
 mod repo;
