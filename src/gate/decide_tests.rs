@@ -2,10 +2,10 @@
 //! it must produce.
 
 use super::*;
+use crate::gate::test_support::{self, KEY, UID, spec};
 use crate::github::fake::user_id;
 use crate::policy::Rule;
 use crate::xr::gate::IssueRef;
-use serde_json::json;
 
 const BOT: &str = "release-bot";
 
@@ -15,9 +15,7 @@ fn bot() -> Identity {
         id: user_id(BOT),
     }
 }
-pub(crate) const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 const OLD_KEY: &str = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
-const UID: &str = "6f1c2a4e-0000-4000-8000-000000000001";
 
 fn at(hour: u32, minute: u32) -> DateTime<Utc> {
     format!("2026-03-01T{hour:02}:{minute:02}:00Z")
@@ -27,17 +25,6 @@ fn at(hour: u32, minute: u32) -> DateTime<Utc> {
 
 fn day2(hour: u32) -> DateTime<Utc> {
     format!("2026-03-02T{hour:02}:00:00Z").parse().unwrap()
-}
-
-/// The gate spec the tests decide on (also used by the gate module's tests).
-pub(crate) fn spec() -> GateSpec {
-    GateSpec::from_json(
-        &json!({"tenant": "my-service", "artifact_id": "ghcr.io/org/my-service:main-abc123",
-                "source_environment": "dev", "target_environment": "staging",
-                "timeout_hours": 24}),
-        false,
-    )
-    .unwrap()
 }
 
 fn policy(min: u32) -> Policy {
@@ -198,14 +185,7 @@ fn describe(action: &Action) -> String {
 
 fn run(row: &Row) -> Decision {
     let spec = spec();
-    let gate = Gate {
-        spec: &spec,
-        key: KEY,
-        namespace: "platform-system",
-        name: "gate",
-        uid: UID,
-        requester: row.requester,
-    };
+    let gate = test_support::gate(&spec, row.requester);
     let authorized: BTreeSet<String> = row.team_members.iter().map(|s| s.to_string()).collect();
     let unresolved: BTreeMap<String, String> = row
         .unresolved
@@ -799,14 +779,7 @@ fn decision_table() {
 fn automatic_rule_without_approval_required_is_settled_without_github() {
     let mut spec = spec();
     spec.approval_required = false;
-    let gate = Gate {
-        spec: &spec,
-        key: KEY,
-        namespace: "ns",
-        name: "gate",
-        uid: UID,
-        requester: None,
-    };
+    let gate = test_support::gate(&spec, None);
     let automatic = Policy {
         rule: Rule::Automatic,
         ..policy(1)
@@ -819,14 +792,7 @@ fn automatic_rule_without_approval_required_is_settled_without_github() {
 #[test]
 fn new_issue_escapes_the_requester_and_assigns_listed_approvers_but_not_the_requester() {
     let spec = spec();
-    let gate = Gate {
-        spec: &spec,
-        key: KEY,
-        namespace: "platform-system",
-        name: "gate",
-        uid: UID,
-        requester: Some("alice"),
-    };
+    let gate = test_support::gate(&spec, Some("alice"));
     let mut p = policy(2);
     p.users = (0..12).map(|i| format!("user{i}")).collect();
     p.users.insert(0, "alice".into());
@@ -848,14 +814,7 @@ fn new_issue_escapes_the_requester_and_assigns_listed_approvers_but_not_the_requ
 #[test]
 fn candidates_are_unlisted_answerers_editors_and_closers_only() {
     let spec = spec();
-    let gate = Gate {
-        spec: &spec,
-        key: KEY,
-        namespace: "ns",
-        name: "gate",
-        uid: UID,
-        requester: Some("rita"),
-    };
+    let gate = test_support::gate(&spec, Some("rita"));
     let events = vec![close_event(1, "erin", CloseReason::Completed, at(2, 0))];
     let comments = vec![
         comment(1, "carol", "/approve", at(1, 0)),

@@ -706,7 +706,7 @@ mod tests {
 
     #[test]
     fn a_binding_reads_back_only_as_the_function_wrote_it() {
-        let spec = crate::gate::decide::tests::spec();
+        let spec = crate::gate::test_support::spec();
         let gate = Gate {
             spec: &spec,
             key: "k1",

@@ -22,6 +22,8 @@ pub mod retire;
 pub mod schedule;
 pub mod select;
 mod sync;
+#[cfg(test)]
+mod test_support;
 
 use std::sync::OnceLock;
 use std::time::Duration;

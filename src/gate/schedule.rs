@@ -65,21 +65,14 @@ pub fn list_after_reading(candidates: &[Issue], now: DateTime<Utc>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gate::decide::tests::{KEY, spec};
+    use crate::gate::test_support::{self, KEY, spec};
     use crate::xr::gate::IssueRef;
     use chrono::{TimeDelta, TimeZone, Utc};
 
     #[test]
     fn a_pending_gate_lists_without_an_issue_for_its_key_and_once_an_hour() {
         let spec = spec();
-        let gate = Gate {
-            spec: &spec,
-            key: KEY,
-            namespace: "platform-system",
-            name: "gate",
-            uid: "uid",
-            requester: None,
-        };
+        let gate = test_support::gate(&spec, None);
         let start = Utc.with_ymd_and_hms(2026, 3, 1, 6, 0, 0).unwrap();
         let poll = Duration::from_secs(30);
         let recorded = GateStatus {

@@ -1,13 +1,12 @@
 //! The selection table: which issue holds a gate, from the issues as read.
 
 use super::*;
-use crate::gate::decide::tests::{KEY, spec};
+use crate::gate::test_support::{self, KEY, UID, spec};
 use crate::github::fake::user_id;
 use crate::github::{CloseReason, EventKind};
 use crate::xr::gate::GateState;
 
 const BOT: &str = "release-bot";
-const UID: &str = "6f1c2a4e-0000-4000-8000-000000000001";
 const OTHER_KEY: &str = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
 
 fn at(hour: u32, minute: u32) -> DateTime<Utc> {
@@ -73,14 +72,7 @@ fn read(issue: Issue, comments: Vec<Comment>) -> Read {
 
 fn choose(reads: &[Read], recorded: Option<u64>, now: DateTime<Utc>) -> Selection {
     let spec = gate_spec();
-    let gate = Gate {
-        spec: &spec,
-        key: KEY,
-        namespace: "platform-system",
-        name: "gate",
-        uid: UID,
-        requester: None,
-    };
+    let gate = test_support::gate(&spec, None);
     let adoption = Adoption {
         recorded_start: None,
         now,
