@@ -39,7 +39,7 @@ use crate::xr::gate::{GateSpec, GateStatus, REQUESTED_BY_ANNOTATION};
 use decide::{Decision, Gate, Policy};
 use lookup::Lookup;
 use render::{Outcome, Sync};
-use sync::{SyncError, close_unneeded_issues, sync};
+use sync::{Reach, SyncError, close_unneeded_issues, sync};
 
 /// The most one call spends on GitHub. Each request has its own timeouts; this bounds
 /// their sum, well inside Crossplane's two-minute budget for a whole reconcile (which
@@ -134,8 +134,18 @@ pub async fn compose(
                 _ => None,
             };
             let policy = lookup::policy(&spec, pipeline.as_deref(), &call.input.approvals)?;
-            let outcome =
-                decide_with_github(call, github, env_token, &gate, &recorded, &policy, &span).await;
+            let outcome = decide_with_github(
+                call,
+                Reach {
+                    connector: github,
+                    env_token,
+                },
+                &gate,
+                &recorded,
+                &policy,
+                &span,
+            )
+            .await;
             (policy, outcome)
         }
     };
@@ -198,8 +208,7 @@ impl GateSpan<'_> {
 /// when decided or approved by policy, else read from GitHub within [`budget`].
 async fn decide_with_github(
     call: &Call<'_>,
-    github: &dyn Connector,
-    env_token: Option<&Secret>,
+    reach: Reach<'_>,
     gate: &Gate<'_>,
     recorded: &GateStatus,
     policy: &Policy,
@@ -211,7 +220,7 @@ async fn decide_with_github(
                 "approval is not required for this promotion; GitHub is not used".to_owned();
             // On the call that approves by policy a gate that had an approval issue.
             if let Some(old) = &recorded.issue {
-                let closing = close_unneeded_issues(call, github, env_token, gate, recorded)
+                let closing = close_unneeded_issues(call, reach, gate, recorded)
                     .instrument(span.get().clone());
                 message = match tokio::time::timeout(budget(call), closing).await {
                     Ok(Ok(closed)) if closed.is_empty() => {
@@ -274,7 +283,7 @@ async fn decide_with_github(
         },
         None => match tokio::time::timeout(
             budget(call),
-            sync(call, github, env_token, gate, recorded, policy).instrument(span.get().clone()),
+            sync(call, reach, gate, recorded, policy).instrument(span.get().clone()),
         )
         .await
         .unwrap_or_else(|_| {

@@ -20,6 +20,13 @@ use crate::xr::gate::GateStatus;
 use super::decide::{self, Action, Decision, Gate, Observed, Policy};
 use super::{issue, schedule, select};
 
+/// How this call reaches GitHub: the connector, and the local render's own token.
+#[derive(Clone, Copy)]
+pub(super) struct Reach<'a> {
+    pub(super) connector: &'a dyn Connector,
+    pub(super) env_token: Option<&'a Secret>,
+}
+
 /// Why GitHub could not be synced.
 #[derive(Debug, thiserror::Error)]
 pub(super) enum SyncError {
@@ -56,8 +63,7 @@ impl SyncError {
 /// The approvals repository with the step's credentials, and who the function is there.
 async fn open_repository(
     call: &Call<'_>,
-    connector: &dyn Connector,
-    env_token: Option<&Secret>,
+    reach: Reach<'_>,
 ) -> Result<(Arc<dyn GitHub>, Identity), SyncError> {
     let github_input = &call.input.github;
     let repository = github_input
@@ -72,7 +78,7 @@ async fn open_repository(
         .map(|d| d.data.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
     // The local render's `GITHUB_TOKEN` is the user's own: it goes only to GitHub.com or
     // a loopback host, never to a host a Composition names.
-    let env_token = match env_token {
+    let env_token = match reach.env_token {
         Some(_) if !crate::input::env_token_may_go_to(&github_input.api_url) => {
             if data.as_ref().is_none_or(BTreeMap::is_empty) {
                 return Err(GitHubError::MissingCredentials(format!(
@@ -95,7 +101,7 @@ async fn open_repository(
         owner: owner.to_owned(),
         repo: repo.to_owned(),
     };
-    let gh = connector.connect(&target, &credentials).await?;
+    let gh = reach.connector.connect(&target, &credentials).await?;
     let identity = gh.identity().await?;
     Ok((gh, identity))
 }
@@ -106,12 +112,11 @@ async fn open_repository(
 /// longer exists. Returns the issues closed. The approval does not wait on this.
 pub(super) async fn close_unneeded_issues(
     call: &Call<'_>,
-    connector: &dyn Connector,
-    env_token: Option<&Secret>,
+    reach: Reach<'_>,
     gate: &Gate<'_>,
     recorded: &GateStatus,
 ) -> Result<Vec<u64>, SyncError> {
-    let (gh, identity) = open_repository(call, connector, env_token).await?;
+    let (gh, identity) = open_repository(call, reach).await?;
     let found = find_issues(gh.as_ref(), gate, recorded, &identity, true, call.now).await?;
     // An issue that already carries a verdict for this key keeps it (the function wrote it,
     // then could not close the issue): a retirement marker after it would erase it.
@@ -133,14 +138,13 @@ pub(super) async fn close_unneeded_issues(
 /// Reads the approval issue, decides, and carries the decision's actions out.
 pub(super) async fn sync(
     call: &Call<'_>,
-    connector: &dyn Connector,
-    env_token: Option<&Secret>,
+    reach: Reach<'_>,
     gate: &Gate<'_>,
     recorded: &GateStatus,
     policy: &Policy,
 ) -> Result<Decision, SyncError> {
     // 2. Read GitHub.
-    let (gh, identity) = open_repository(call, connector, env_token).await?;
+    let (gh, identity) = open_repository(call, reach).await?;
     let github_input = &call.input.github;
     let list = schedule::must_list(gate, recorded, call.now, github_input.poll_interval.0);
     let found = find_issues(gh.as_ref(), gate, recorded, &identity, list, call.now).await?;
