@@ -35,5 +35,6 @@ pub mod pb;
 pub mod pipeline;
 pub mod policy;
 pub mod render_cli;
+pub mod required;
 pub mod xr;
 pub mod yaml;

@@ -218,7 +218,10 @@ async fn gate_lives_from_request_to_promotion_job_through_the_real_server() {
         env.iter()
             .any(|(n, v)| n == "ISSUE_URL" && v.ends_with("/issues/1"))
     );
-    assert_eq!(done.ttl().as_secs(), 3600);
+    // The Job runs: the gate reports it and follows it at the poll interval.
+    assert_eq!(done.status()["promotion"]["state"], "running");
+    assert_eq!(done.status()["promotion"]["job"], job["metadata"]["name"]);
+    assert_eq!(done.ttl().as_secs(), 30);
 
     // The status write is lost: the verdict is read back from the summary comment,
     // and nothing is written to GitHub again.

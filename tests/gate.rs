@@ -22,6 +22,8 @@
 //! The snapshotted XR carries `xr.yaml`'s status when it has one, else the status the
 //! last recording run wrote.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -295,6 +297,7 @@ fn fatal_messages(rsp: &RunFunctionResponse) -> Vec<&str> {
 
 #[test]
 fn golden_responses() {
+    let status_schema = common::xrd_status_validator("examples/promotion-gate/xrd.yaml");
     let mut settings = insta::Settings::clone_current();
     settings.set_sort_maps(true);
     settings.bind(|| {
@@ -319,6 +322,8 @@ fn golden_responses() {
             }
             insta::assert_yaml_snapshot!(serde_json::to_value(&rsp).unwrap());
             if !case_name.starts_with("invalid-") {
+                let errors = common::schema_errors(&status_schema, &desired_status(&rsp));
+                assert!(errors.is_empty(), "{case_name}: {errors:?}");
                 insta::assert_yaml_snapshot!("github", github_view(&fake));
             }
         });

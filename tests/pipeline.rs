@@ -3,6 +3,8 @@
 //! and `observed.yaml`), each compared as a whole RunFunction response with a reviewed
 //! snapshot, plus the properties every rendered pipeline must have.
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -11,7 +13,8 @@ use function_release_pipeline::function::ReleaseFunction;
 use function_release_pipeline::github::fake::FakeConnector;
 use function_release_pipeline::yaml;
 use function_sdk_rust::proto::v1::{
-    Ready, RequestMeta, Resource, RunFunctionRequest, RunFunctionResponse, Severity, State,
+    Ready, RequestMeta, Resource, Resources, RunFunctionRequest, RunFunctionResponse, Severity,
+    State,
 };
 use function_sdk_rust::resource::{json_to_struct, struct_to_json};
 use serde_json::Value;
@@ -56,11 +59,25 @@ fn request(dir: &Path) -> RunFunctionRequest {
     } else {
         Default::default()
     };
+    // The tenant's gates, as Crossplane answers the pipeline's requirement for them.
+    let gates = dir.join("required.yaml");
+    let required_resources = if gates.exists() {
+        [(
+            "promotion-gates".to_owned(),
+            Resources {
+                items: read_docs(&gates).iter().map(resource).collect(),
+            },
+        )]
+        .into()
+    } else {
+        Default::default()
+    };
     RunFunctionRequest {
         meta: Some(RequestMeta {
             tag: "golden".into(),
             ..Default::default()
         }),
+        required_resources,
         observed: Some(State {
             composite: Some(resource(&xr)),
             resources: observed_resources,
@@ -138,6 +155,7 @@ fn external_secret_schema() -> jsonschema::Validator {
 
 #[test]
 fn golden_responses() {
+    let status_schema = common::xrd_status_validator("examples/release-pipeline/xrd.yaml");
     let mut settings = insta::Settings::clone_current();
     settings.set_sort_maps(true);
     settings.bind(|| {
@@ -156,6 +174,15 @@ fn golden_responses() {
                 assert!(composed(&rsp).is_empty(), "{case}: nothing composed");
             } else {
                 assert!(fatal.is_empty(), "{case}: {fatal:?}");
+                let status = rsp
+                    .desired
+                    .as_ref()
+                    .and_then(|d| d.composite.as_ref())
+                    .and_then(|c| c.resource.as_ref())
+                    .map(|r| struct_to_json(r)["status"].clone())
+                    .unwrap_or_default();
+                let errors = common::schema_errors(&status_schema, &status);
+                assert!(errors.is_empty(), "{case}: {errors:?}");
             }
             insta::assert_yaml_snapshot!(serde_json::to_value(&rsp).unwrap());
         });

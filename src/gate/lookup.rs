@@ -10,19 +10,15 @@
 //!
 //! No I/O: reads the request it is given and writes requirements into the response.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use function_sdk_rust::proto::v1::{
-    Capability, MatchLabels, ResourceSelector, RunFunctionRequest, RunFunctionResponse,
-    resource_selector,
-};
-use function_sdk_rust::response::{self, ResourceMatch};
+use function_sdk_rust::proto::v1::{RunFunctionRequest, RunFunctionResponse};
 
 use crate::call::Fatal;
 use crate::input::ApprovalsInput;
 use crate::pipeline::validate::validate_config;
 use crate::policy::{PipelineConfig, Rule};
+use crate::required;
 use crate::xr::Composite;
 use crate::xr::gate::GateSpec;
 use crate::xr::pipeline::PipelineSpec;
@@ -36,45 +32,14 @@ pub const PIPELINE_KIND: &str = "XReleasePipeline";
 
 /// Asks Crossplane for the XReleasePipelines of the gate's apiVersion in `namespace`
 /// (`None` for a cluster-scoped gate: cluster-scoped pipelines), every one of them (a
-/// selector cannot match `spec.tenant`; [`find_pipeline`] picks the tenant's). The
-/// deprecated `extra_resources` requirement is added only when the request does not
-/// advertise capabilities: Crossplane before v2.2, of which only v2.0 and v2.1 read the
-/// `resources` one.
+/// selector cannot match `spec.tenant`; [`find_pipeline`] picks the tenant's).
 pub fn require_pipeline(
     rsp: &mut RunFunctionResponse,
     req: &RunFunctionRequest,
     api_version: &str,
     namespace: Option<&str>,
 ) {
-    response::require_resources(
-        rsp,
-        REQUIREMENT,
-        api_version,
-        PIPELINE_KIND,
-        Some(ResourceMatch::Labels(HashMap::new())),
-        namespace.map(str::to_owned),
-    );
-    let advertises = req
-        .meta
-        .as_ref()
-        .is_some_and(|m| m.capabilities.contains(&(Capability::Capabilities as i32)));
-    if advertises {
-        return;
-    }
-    rsp.requirements
-        .get_or_insert_default()
-        .extra_resources
-        .insert(
-            REQUIREMENT.to_owned(),
-            ResourceSelector {
-                api_version: api_version.to_owned(),
-                kind: PIPELINE_KIND.to_owned(),
-                r#match: Some(resource_selector::Match::MatchLabels(MatchLabels {
-                    labels: HashMap::new(),
-                })),
-                namespace: namespace.map(str::to_owned),
-            },
-        );
+    required::require_all(rsp, req, REQUIREMENT, api_version, PIPELINE_KIND, namespace);
 }
 
 /// What the lookup found.
@@ -99,23 +64,12 @@ pub fn find_pipeline(
     tenant: &str,
     namespace: Option<&str>,
 ) -> Result<Lookup, Fatal> {
-    let Some(answer) = req
-        .required_resources
-        .get(REQUIREMENT)
-        .or_else(|| req.extra_resources.get(REQUIREMENT))
-    else {
+    let Some(answered) = required::answered(req, REQUIREMENT, PIPELINE_KIND, namespace) else {
         return Ok(Lookup::Unanswered);
     };
-    let mut found: Vec<Composite> = answer
-        .items
-        .iter()
-        .filter_map(|r| r.resource.as_ref())
-        .filter_map(|o| Composite::from_struct(o).ok())
-        .filter(|xr| {
-            xr.kind == PIPELINE_KIND
-                && xr.namespace.as_deref() == namespace
-                && xr.spec.get("tenant").and_then(|t| t.as_str()) == Some(tenant)
-        })
+    let mut found: Vec<Composite> = answered
+        .into_iter()
+        .filter(|xr| xr.spec.get("tenant").and_then(|t| t.as_str()) == Some(tenant))
         .collect();
     let name = |xr: &Composite| match &xr.namespace {
         Some(ns) => format!("{ns}/{}", xr.name),
@@ -202,6 +156,7 @@ pub fn policy(
 mod tests {
     use super::*;
     use crate::policy::{Approvers, Promotion, Testing};
+    use function_sdk_rust::proto::v1::Capability;
     use serde_json::json;
 
     fn spec(source: &str, target: &str, approval_required: bool) -> GateSpec {

@@ -17,6 +17,7 @@ pub mod issue;
 pub mod key;
 pub mod lookup;
 pub mod model;
+pub mod promotion;
 pub mod render;
 pub mod retire;
 pub mod schedule;

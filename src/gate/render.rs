@@ -18,16 +18,16 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::input::{Input, PromotionInput};
+use crate::names;
 use crate::policy::Rule;
-use crate::xr::gate::{GateState, GateStatus, rfc3339};
-use crate::{names, pb};
+use crate::xr::gate::{GateState, GateStatus, PromotionState, rfc3339};
 
 use super::decide::{Decision, Gate, Policy};
+use super::promotion;
 
 /// The composition resource name of the gate ConfigMap.
 pub const CONFIG_MAP_RESOURCE: &str = "gate-config";
-/// The composition resource name of the promotion Job.
-pub const JOB_RESOURCE: &str = "promotion-job";
+pub use super::promotion::{GATE_KEY_ANNOTATION, JOB_RESOURCE};
 /// The component label value of the gate ConfigMap.
 pub const GATE_COMPONENT: &str = "gate";
 /// The component label value of the promotion Job.
@@ -35,9 +35,6 @@ pub const PROMOTION_COMPONENT: &str = "promotion";
 /// Label carrying the gate key's short prefix on the Job (label values stop at 63
 /// characters); for selecting, never for recognising the gate.
 pub const GATE_KEY_LABEL: &str = "release.zerotouch.dev/gate-key";
-/// Annotation carrying the full gate key on the Job: an observed Job is this key's only
-/// when it carries it.
-pub const GATE_KEY_ANNOTATION: &str = "release.zerotouch.dev/gate-key";
 
 /// The `Approved` condition type.
 pub const APPROVED: &str = "Approved";
@@ -387,6 +384,7 @@ pub fn write(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome
                         "approvals",
                         "created_timestamp",
                         "issue",
+                        "promotion",
                         "timeout_at",
                     ] {
                         map.remove(field);
@@ -413,21 +411,8 @@ pub fn write(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome
         &config_map(gate, policy, d),
         cm_ready,
     );
-    let observed_job = request::observed_composed(req, JOB_RESOURCE)
-        .and_then(|r| r.resource.as_ref())
-        // A Job carrying the full key: one of an earlier artifact is not this one, even
-        // when its name (a short prefix of the key) is the same, and nothing but a Job is.
-        .filter(|j| {
-            pb::pointer(j, "/kind").and_then(pb::as_str) == Some("Job")
-                && pb::pointer(j, "/apiVersion").and_then(pb::as_str) == Some("batch/v1")
-        })
-        .filter(|j| {
-            pb::pointer(j, "/metadata/annotations")
-                .and_then(pb::as_struct)
-                .and_then(|a| a.fields.get(GATE_KEY_ANNOTATION))
-                .and_then(pb::as_str)
-                == Some(gate.key)
-        });
+    let observed_job = promotion::observed_job(req, gate.key);
+    let mut promoting = false;
     if let Some(promotion) = &input.promotion {
         let job = if d.state == GateState::Approved {
             Some(job(gate, promotion, d))
@@ -438,28 +423,29 @@ pub fn write(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome
             // Crossplane delete it, and a later call would create it again and promote
             // twice.
             observed_job.map(|observed| {
-                let env = |name: &str| {
-                    pb::pointer(observed, "/spec/template/spec/containers/0/env")
-                        .and_then(pb::as_list)
-                        .and_then(|vars| {
-                            vars.iter()
-                                .filter_map(pb::as_struct)
-                                .find(|v| v.fields.get("name").and_then(pb::as_str) == Some(name))
-                        })
-                        .and_then(|v| v.fields.get("value"))
-                        .and_then(pb::as_str)
-                        .unwrap_or_default()
-                        .to_owned()
-                };
-                job_for(gate, promotion, env("APPROVED_BY"), env("ISSUE_URL"))
+                job_for(
+                    gate,
+                    promotion,
+                    promotion::env(observed, "APPROVED_BY"),
+                    promotion::env(observed, "ISSUE_URL"),
+                )
             })
         };
         if let Some(job) = job {
-            let succeeded = observed_job
-                .and_then(|j| pb::pointer(j, "/status/succeeded"))
-                .and_then(pb::as_f64)
-                .is_some_and(|n| n >= 1.0);
-            put(rsp, JOB_RESOURCE, &job, succeeded);
+            let name = job.metadata.name.clone().unwrap_or_default();
+            let progress = promotion::progress(&name, observed_job);
+            promoting = progress.state == PromotionState::Running;
+            put(
+                rsp,
+                JOB_RESOURCE,
+                &job,
+                progress.state == PromotionState::Succeeded,
+            );
+            crate::desired::merge_status(
+                response::desired_composite(rsp),
+                &serde_json::json!({ "promotion": progress }),
+            )
+            .expect("a JSON object is an object");
         }
     }
 
@@ -550,6 +536,8 @@ pub fn write(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome
         // Past the deadline the time left is zero; a fault must not turn into a retry
         // every second.
         Sync::Failed { .. } => input.github.poll_interval.0,
+        // The Job's progress is the gate's status too: follow it at the poll interval.
+        _ if promoting => input.github.poll_interval.0,
         _ if d.state.is_terminal() => TERMINAL_TTL,
         _ => pending_ttl(input.github.poll_interval.0, d.deadline - now),
     };

@@ -4,6 +4,7 @@
 //!
 //! Only this file touches the response; validation and builders are pure. No I/O.
 
+pub mod progress;
 pub mod render;
 pub mod validate;
 
@@ -13,7 +14,8 @@ use pbjson_types::Struct;
 use serde::Serialize;
 
 use crate::call::{Call, Fatal};
-use crate::xr::pipeline::{PipelineSpec, PipelineStatus};
+use crate::required;
+use crate::xr::pipeline::{PipelineSpec, PipelineStatus, Whereabouts};
 
 pub use validate::{Pipeline, Scope, Violation, Violations, validate};
 
@@ -88,8 +90,32 @@ pub fn compose(call: &Call<'_>, rsp: &mut RunFunctionResponse) -> Result<(), Fat
         }
     };
 
+    // Where each artifact is, from the tenant's gates (once Crossplane answers).
+    required::require_all(
+        rsp,
+        call.request,
+        progress::GATES_REQUIREMENT,
+        &call.composite.api_version,
+        progress::GATE_KIND,
+        Some(&pipeline.namespace),
+    );
+    let gates = required::answered(
+        call.request,
+        progress::GATES_REQUIREMENT,
+        progress::GATE_KIND,
+        Some(&pipeline.namespace),
+    );
+    let (whereabouts, in_flight) = match gates {
+        Some(gates) => {
+            let records = progress::records(&gates, &pipeline.config.tenant);
+            let (w, in_flight) = progress::whereabouts(&pipeline.config.environments, &records);
+            (Some(w), in_flight)
+        }
+        None => (None, false),
+    };
+
     let mut unready = Vec::new();
-    for composed in objects(&pipeline, call) {
+    for composed in objects(&pipeline, whereabouts.as_ref(), call) {
         let object = composed
             .object
             .map_err(|e| Fatal::internal(format!("cannot serialize the {}: {e}", composed.kind)))?;
@@ -125,8 +151,17 @@ pub fn compose(call: &Call<'_>, rsp: &mut RunFunctionResponse) -> Result<(), Fat
         rsp,
         &PipelineStatus {
             pipeline_id: pipeline.pipeline_id.clone(),
+            whereabouts,
         },
     )?;
+    // A gate pending or promoting: follow it within one poll interval.
+    if in_flight && let Some(meta) = rsp.meta.as_mut() {
+        let poll = call.input.github.poll_interval.0;
+        meta.ttl = Some(pbjson_types::Duration {
+            seconds: i64::try_from(poll.as_secs()).unwrap_or(i64::MAX),
+            nanos: i32::try_from(poll.subsec_nanos()).unwrap_or(0),
+        });
+    }
     if unready.is_empty() {
         response::condition_true(rsp, CONDITION, "Available");
     } else {
@@ -137,13 +172,13 @@ pub fn compose(call: &Call<'_>, rsp: &mut RunFunctionResponse) -> Result<(), Fat
 }
 
 /// Every object of the pipeline, in a fixed order.
-fn objects(p: &Pipeline, call: &Call<'_>) -> Vec<Composed> {
+fn objects(p: &Pipeline, whereabouts: Option<&Whereabouts>, call: &Call<'_>) -> Vec<Composed> {
     use resource_names::*;
     let mut out = vec![
         Composed::new(
             CONFIG_MAP,
             "ConfigMap",
-            &render::render_config_map(p),
+            &render::render_config_map(p, whereabouts),
             Readiness::Observed,
         ),
         Composed::new(

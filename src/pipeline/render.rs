@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use crate::input::{ExternalSecretInput, ServiceAccountInput};
 use crate::policy::{self, Rule};
+use crate::xr::pipeline::Whereabouts;
 use crate::yaml;
 
 use super::validate::Pipeline;
@@ -50,7 +51,7 @@ fn rule_name(rule: Rule) -> &'static str {
 /// The pipeline ConfigMap: every setting as its own key (one per adjacent pair, e.g.
 /// `dev_to_staging: manual`) for shell scripts, and the whole normalised pipeline as
 /// `pipeline.yaml` for gates.
-pub fn render_config_map(p: &Pipeline) -> ConfigMap {
+pub fn render_config_map(p: &Pipeline, whereabouts: Option<&Whereabouts>) -> ConfigMap {
     let c = &p.config;
     let mut data = BTreeMap::from([
         ("tenant".to_owned(), c.tenant.clone()),
@@ -70,6 +71,17 @@ pub fn render_config_map(p: &Pipeline) -> ConfigMap {
         data.insert(
             format!("{}_to_{}", promotion.from, promotion.to),
             rule_name(promotion.rule).to_owned(),
+        );
+    }
+    // Where each artifact is, for scripts: `artifact.<environment>` for each environment
+    // holding one, and the furthest of them.
+    if let Some(w) = whereabouts {
+        for held in &w.environments {
+            data.insert(format!("artifact.{}", held.name), held.artifact_id.clone());
+        }
+        data.insert(
+            "current_environment".to_owned(),
+            w.current_environment.clone(),
         );
     }
     // PipelineConfig holds only strings, integers and enums, which always serialize.
@@ -301,7 +313,7 @@ mod tests {
     #[test]
     fn config_map_has_one_key_per_pair_and_pipeline_yaml_reads_back() {
         let p = seed();
-        let cm = render_config_map(&p);
+        let cm = render_config_map(&p, None);
         let data = cm.data.unwrap();
         assert_eq!(data["dev_to_staging"], "manual");
         assert_eq!(data["staging_to_production"], "automatic");

@@ -376,6 +376,36 @@ pub struct IssueRef {
     pub url: String,
 }
 
+/// How far the promotion Job got (`status.promotion.state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PromotionState {
+    /// Rendered, and not yet succeeded or failed (also before Crossplane observes it).
+    Running,
+    /// The Job succeeded: the artifact is in the target environment.
+    Succeeded,
+    /// The Job failed (its `Failed` condition is True).
+    Failed,
+}
+
+/// The promotion Job of an approved gate (`status.promotion`), read from the observed
+/// Job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromotionStatus {
+    /// The Job's name.
+    pub job: String,
+    /// How far it got.
+    pub state: PromotionState,
+    /// When it succeeded or failed.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "some_time_text",
+        deserialize_with = "lenient"
+    )]
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
 /// An issue reference as status holds it: Struct numbers arrive as floats.
 #[derive(Deserialize)]
 struct RecordedIssue {

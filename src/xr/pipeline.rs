@@ -149,6 +149,40 @@ impl PipelineSpec {
 pub struct PipelineStatus {
     /// A stable id of this pipeline: `<tenant>-<8 hex>` from namespace, name and tenant.
     pub pipeline_id: String,
+    /// Where each artifact is: where its tenant's gates are known (see
+    /// [`Whereabouts`]); absent until Crossplane answers the gates' requirement.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub whereabouts: Option<Whereabouts>,
+}
+
+/// Where the tenant's artifacts are, from its gates: `environments`,
+/// `current_environment` and `artifact_id` of the pipeline's status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Whereabouts {
+    /// One entry per environment that received an artifact through a gate, in pipeline
+    /// order.
+    pub environments: Vec<EnvironmentStatus>,
+    /// The furthest environment with an entry; the first environment when none has.
+    pub current_environment: String,
+    /// The artifact in `current_environment`, if any.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub artifact_id: Option<String>,
+}
+
+/// The artifact an environment holds, and the promotion that put it there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvironmentStatus {
+    /// The environment.
+    pub name: String,
+    /// The artifact it holds.
+    pub artifact_id: String,
+    /// When it arrived: the promotion Job's completion, else the approval.
+    pub promoted_at: String,
+    /// Who approved it (the gate's `approver`).
+    #[serde(default)]
+    pub approved_by: String,
+    /// The XPromotionGate that promoted it.
+    pub gate: String,
 }
 
 #[cfg(test)]

@@ -215,6 +215,30 @@ pub fn shared_schema(file: &str) -> jsonschema::Validator {
     jsonschema::validator_for(&serde_json::from_str::<Value>(&text).unwrap()).unwrap()
 }
 
+/// A validator for what the function writes into an XR's `status`: the `status` schema
+/// of the example XRD at `xrd` (relative to the repository), closed, so that a field the
+/// XRD does not declare (which the API server would prune) fails too.
+pub fn xrd_status_validator(xrd: &str) -> jsonschema::Validator {
+    fn close(schema: &mut Value) {
+        if let Value::Object(map) = schema {
+            if map.contains_key("properties") {
+                map.insert("additionalProperties".into(), Value::Bool(false));
+            }
+            for value in map.values_mut() {
+                close(value);
+            }
+        }
+    }
+    let doc = read_yaml(repo_path(xrd)).remove(0);
+    let mut schema =
+        doc["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["status"].clone();
+    assert!(schema.is_object(), "{xrd} declares no status");
+    close(&mut schema);
+    // Conditions are Crossplane's, not part of the XRD.
+    schema["properties"]["conditions"] = serde_json::json!({"type": "array"});
+    jsonschema::validator_for(&schema).unwrap()
+}
+
 /// Every way `value` breaks the schema, with where.
 pub fn schema_errors(validator: &jsonschema::Validator, value: &Value) -> Vec<String> {
     validator

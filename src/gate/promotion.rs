@@ -1,0 +1,155 @@
+//! The promotion Job as Crossplane observed it: which observed Job is this gate's (a
+//! batch/v1 Job carrying the gate's full key; one of an earlier artifact is not, even
+//! under the same name), what it was rendered with, and how far it got
+//! (`status.promotion`).
+//!
+//! Pure: reads the observed objects it is given.
+
+use chrono::{DateTime, Utc};
+use function_sdk_rust::proto::v1::RunFunctionRequest;
+use function_sdk_rust::request;
+use pbjson_types::Struct;
+
+use crate::pb;
+use crate::xr::gate::{PromotionState, PromotionStatus};
+
+/// The composition resource name of the promotion Job.
+pub const JOB_RESOURCE: &str = "promotion-job";
+
+/// The annotation carrying the full gate key on the promotion Job.
+pub const GATE_KEY_ANNOTATION: &str = "release.zerotouch.dev/gate-key";
+
+/// The observed promotion Job of the gate keyed `key`, if Crossplane observed one.
+pub fn observed_job<'a>(req: &'a RunFunctionRequest, key: &str) -> Option<&'a Struct> {
+    request::observed_composed(req, JOB_RESOURCE)
+        .and_then(|r| r.resource.as_ref())
+        .filter(|j| {
+            pb::pointer(j, "/kind").and_then(pb::as_str) == Some("Job")
+                && pb::pointer(j, "/apiVersion").and_then(pb::as_str) == Some("batch/v1")
+        })
+        .filter(|j| {
+            pb::pointer(j, "/metadata/annotations")
+                .and_then(pb::as_struct)
+                .and_then(|a| a.fields.get(GATE_KEY_ANNOTATION))
+                .and_then(pb::as_str)
+                == Some(key)
+        })
+}
+
+/// The value of the environment variable `name` of the Job's first container, as it was
+/// rendered (empty when absent).
+pub fn env(job: &Struct, name: &str) -> String {
+    pb::pointer(job, "/spec/template/spec/containers/0/env")
+        .and_then(pb::as_list)
+        .and_then(|vars| {
+            vars.iter()
+                .filter_map(pb::as_struct)
+                .find(|v| v.fields.get("name").and_then(pb::as_str) == Some(name))
+        })
+        .and_then(|v| v.fields.get("value"))
+        .and_then(pb::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// How far the Job named `job` got, from its observed status: succeeded once a pod
+/// succeeded (or its `Complete` condition is True), failed once its `Failed` condition is
+/// True, running otherwise (not yet observed included).
+pub fn progress(job: &str, observed: Option<&Struct>) -> PromotionStatus {
+    let time = |s: &Struct, pointer: &str| {
+        pb::pointer(s, pointer)
+            .and_then(pb::as_str)
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    fn condition<'a>(s: &'a Struct, kind: &str) -> Option<&'a Struct> {
+        pb::pointer(s, "/status/conditions")
+            .and_then(pb::as_list)
+            .and_then(|conditions| {
+                conditions.iter().filter_map(pb::as_struct).find(|c| {
+                    c.fields.get("type").and_then(pb::as_str) == Some(kind)
+                        && c.fields.get("status").and_then(pb::as_str) == Some("True")
+                })
+            })
+    }
+    let (state, completed_at) = match observed {
+        Some(j)
+            if pb::pointer(j, "/status/succeeded")
+                .and_then(pb::as_f64)
+                .is_some_and(|n| n >= 1.0)
+                || condition(j, "Complete").is_some() =>
+        {
+            let at = time(j, "/status/completionTime")
+                .or_else(|| condition(j, "Complete").and_then(|c| time(c, "/lastTransitionTime")));
+            (PromotionState::Succeeded, at)
+        }
+        Some(j) => match condition(j, "Failed") {
+            Some(failed) => (PromotionState::Failed, time(failed, "/lastTransitionTime")),
+            None => (PromotionState::Running, None),
+        },
+        None => (PromotionState::Running, None),
+    };
+    PromotionStatus {
+        job: job.to_owned(),
+        state,
+        completed_at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use function_sdk_rust::resource::json_to_struct;
+    use serde_json::{Value, json};
+
+    fn job(status: Value) -> Struct {
+        json_to_struct(
+            json!({"apiVersion": "batch/v1", "kind": "Job", "status": status})
+                .as_object()
+                .unwrap(),
+        )
+    }
+
+    fn at(t: &str) -> Option<DateTime<Utc>> {
+        Some(t.parse().unwrap())
+    }
+
+    #[test]
+    fn a_job_is_running_until_it_succeeds_or_fails() {
+        let p = |status: Option<Value>| {
+            let observed = status.map(job);
+            let p = progress("j", observed.as_ref());
+            (p.state, p.completed_at)
+        };
+        assert_eq!(p(None), (PromotionState::Running, None));
+        assert_eq!(
+            p(Some(json!({"active": 1}))),
+            (PromotionState::Running, None)
+        );
+        assert_eq!(
+            p(Some(
+                json!({"succeeded": 1.0, "completionTime": "2026-03-01T07:00:00Z"})
+            )),
+            (PromotionState::Succeeded, at("2026-03-01T07:00:00Z"))
+        );
+        assert_eq!(
+            p(Some(json!({"conditions": [
+                {"type": "Complete", "status": "True", "lastTransitionTime": "2026-03-01T07:05:00Z"}
+            ]}))),
+            (PromotionState::Succeeded, at("2026-03-01T07:05:00Z"))
+        );
+        assert_eq!(
+            p(Some(json!({"failed": 3.0, "conditions": [
+                {"type": "Failed", "status": "True", "lastTransitionTime": "2026-03-01T08:00:00Z"}
+            ]}))),
+            (PromotionState::Failed, at("2026-03-01T08:00:00Z"))
+        );
+        // A pod failed but the Job still retries: running.
+        assert_eq!(
+            p(Some(
+                json!({"failed": 1.0, "conditions": [{"type": "Failed", "status": "False"}]})
+            )),
+            (PromotionState::Running, None)
+        );
+    }
+}

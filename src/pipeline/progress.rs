@@ -1,0 +1,267 @@
+//! Where each artifact is: from the tenant's XPromotionGates as their statuses record
+//! them, which artifact each environment holds (`status.environments`), the furthest
+//! environment that holds one (`current_environment`) and its artifact (`artifact_id`).
+//!
+//! An artifact is promoted into a gate's target when the gate is approved and, if it
+//! runs a promotion Job, that Job succeeded; it arrived when the Job completed (else when
+//! the gate was approved). The latest promotion into an environment wins.
+//!
+//! Pure: reads the gates it is given.
+
+use serde::Deserialize;
+
+use crate::xr::Composite;
+use crate::xr::gate::{GateState, GateStatus, PromotionState, PromotionStatus, rfc3339};
+use crate::xr::pipeline::{EnvironmentStatus, Whereabouts};
+
+/// The requirement under which a pipeline asks for its tenant's gates.
+pub const GATES_REQUIREMENT: &str = "promotion-gates";
+/// The gates' kind; their apiVersion is the pipeline's.
+pub const GATE_KIND: &str = "XPromotionGate";
+
+/// One of the tenant's gates, as its spec and status say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GateRecord {
+    /// The XPromotionGate's name.
+    pub name: String,
+    /// `spec.target_environment`.
+    pub target: String,
+    /// `spec.artifact_id`.
+    pub artifact_id: String,
+    /// Its recorded status.
+    pub status: GateStatus,
+    /// Its promotion Job's progress, if it runs one.
+    pub promotion: Option<PromotionStatus>,
+}
+
+/// The gates among `gates` whose `spec.tenant` is `tenant`, read leniently: a gate
+/// without a target or artifact is left out.
+pub fn records(gates: &[Composite], tenant: &str) -> Vec<GateRecord> {
+    let text = |gate: &Composite, field: &str| {
+        gate.spec
+            .get(field)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    gates
+        .iter()
+        .filter(|g| text(g, "tenant").as_deref() == Some(tenant))
+        .filter_map(|g| {
+            Some(GateRecord {
+                name: g.name.clone(),
+                target: text(g, "target_environment")?,
+                artifact_id: text(g, "artifact_id")?,
+                status: GateStatus::from_json(&g.status),
+                promotion: g
+                    .status
+                    .get("promotion")
+                    .and_then(|p| PromotionStatus::deserialize(p).ok()),
+            })
+        })
+        .collect()
+}
+
+/// Where the artifacts are among `environments` (in pipeline order), and whether any
+/// gate is still pending or promoting (the pipeline then follows it at the poll
+/// interval).
+pub fn whereabouts(environments: &[String], gates: &[GateRecord]) -> (Whereabouts, bool) {
+    let mut latest: Vec<Option<EnvironmentStatus>> = vec![None; environments.len()];
+    let mut in_flight = false;
+    for gate in gates {
+        let state = gate.status.gate_status.unwrap_or(GateState::Pending);
+        let job = gate.promotion.as_ref().map(|p| p.state);
+        if state == GateState::Pending || job == Some(PromotionState::Running) {
+            in_flight = true;
+        }
+        if state != GateState::Approved || !matches!(job, None | Some(PromotionState::Succeeded)) {
+            continue;
+        }
+        let Some(arrived) = gate
+            .promotion
+            .as_ref()
+            .and_then(|p| p.completed_at)
+            .or(gate.status.approval_timestamp)
+        else {
+            continue;
+        };
+        let Some(at) = environments.iter().position(|e| *e == gate.target) else {
+            continue;
+        };
+        let entry = EnvironmentStatus {
+            name: gate.target.clone(),
+            artifact_id: gate.artifact_id.clone(),
+            promoted_at: rfc3339(arrived),
+            approved_by: gate.status.approver.clone().unwrap_or_default(),
+            gate: gate.name.clone(),
+        };
+        // RFC 3339 in seconds with `Z` sorts as time; the gate's name breaks a tie.
+        let newer = latest[at]
+            .as_ref()
+            .is_none_or(|e| (&entry.promoted_at, &entry.gate) > (&e.promoted_at, &e.gate));
+        if newer {
+            latest[at] = Some(entry);
+        }
+    }
+    let current = latest.iter().rposition(Option::is_some);
+    let whereabouts = Whereabouts {
+        current_environment: current
+            .map(|i| environments[i].clone())
+            .or_else(|| environments.first().cloned())
+            .unwrap_or_default(),
+        artifact_id: current.and_then(|i| latest[i].as_ref().map(|e| e.artifact_id.clone())),
+        environments: latest.into_iter().flatten().collect(),
+    };
+    (whereabouts, in_flight)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xr::Composite;
+    use function_sdk_rust::resource::json_to_struct;
+    use serde_json::{Value, json};
+
+    fn gate(name: &str, tenant: &str, target: &str, artifact: &str, status: Value) -> Composite {
+        Composite::from_struct(&json_to_struct(
+            json!({
+                "apiVersion": "platform.zerotouch.dev/v1alpha1",
+                "kind": "XPromotionGate",
+                "metadata": {"name": name, "namespace": "platform-system"},
+                "spec": {"tenant": tenant, "artifact_id": artifact,
+                         "source_environment": "dev", "target_environment": target},
+                "status": status,
+            })
+            .as_object()
+            .unwrap(),
+        ))
+        .unwrap()
+    }
+
+    fn envs() -> Vec<String> {
+        ["dev", "staging", "production"].map(String::from).to_vec()
+    }
+
+    fn approved(at: &str) -> Value {
+        json!({"gate_status": "approved", "approver": "alice", "approval_timestamp": at})
+    }
+
+    #[test]
+    fn the_latest_promotion_into_each_environment_wins_in_pipeline_order() {
+        let gates = vec![
+            gate(
+                "s1",
+                "app",
+                "staging",
+                "r/app:v1",
+                approved("2026-03-01T06:00:00Z"),
+            ),
+            gate(
+                "s2",
+                "app",
+                "staging",
+                "r/app:v2",
+                approved("2026-03-01T08:00:00Z"),
+            ),
+            gate(
+                "p1",
+                "app",
+                "production",
+                "r/app:v1",
+                approved("2026-03-01T07:00:00Z"),
+            ),
+            // Another tenant's gate is not this pipeline's.
+            gate(
+                "x",
+                "other",
+                "production",
+                "r/other:v9",
+                approved("2026-03-01T09:00:00Z"),
+            ),
+        ];
+        let (w, in_flight) = whereabouts(&envs(), &records(&gates, "app"));
+        assert!(!in_flight);
+        let held: Vec<(&str, &str, &str)> = w
+            .environments
+            .iter()
+            .map(|e| (e.name.as_str(), e.artifact_id.as_str(), e.gate.as_str()))
+            .collect();
+        assert_eq!(
+            held,
+            vec![
+                ("staging", "r/app:v2", "s2"),
+                ("production", "r/app:v1", "p1")
+            ]
+        );
+        assert_eq!(w.current_environment, "production");
+        assert_eq!(w.artifact_id.as_deref(), Some("r/app:v1"));
+        assert_eq!(w.environments[0].promoted_at, "2026-03-01T08:00:00Z");
+        assert_eq!(w.environments[0].approved_by, "alice");
+    }
+
+    #[test]
+    fn an_artifact_arrives_only_when_its_job_succeeded() {
+        let with_job = |state: &str, completed: Option<&str>| {
+            let mut status = approved("2026-03-01T06:00:00Z");
+            status["promotion"] = json!({"job": "j", "state": state});
+            if let Some(at) = completed {
+                status["promotion"]["completed_at"] = json!(at);
+            }
+            gate("s1", "app", "staging", "r/app:v1", status)
+        };
+        let (w, in_flight) = whereabouts(&envs(), &records(&[with_job("running", None)], "app"));
+        assert!(in_flight);
+        assert!(w.environments.is_empty());
+        assert_eq!(
+            (w.current_environment.as_str(), w.artifact_id),
+            ("dev", None)
+        );
+        let (w, _) = whereabouts(
+            &envs(),
+            &records(&[with_job("failed", Some("2026-03-01T07:00:00Z"))], "app"),
+        );
+        assert!(w.environments.is_empty());
+        let (w, in_flight) = whereabouts(
+            &envs(),
+            &records(
+                &[with_job("succeeded", Some("2026-03-01T07:00:00Z"))],
+                "app",
+            ),
+        );
+        assert!(!in_flight);
+        assert_eq!(w.environments[0].promoted_at, "2026-03-01T07:00:00Z");
+    }
+
+    #[test]
+    fn pending_gates_keep_the_pipeline_following_and_others_promote_nothing() {
+        let gates = vec![
+            gate(
+                "p",
+                "app",
+                "staging",
+                "r/app:v1",
+                json!({"gate_status": "pending"}),
+            ),
+            gate("n", "app", "staging", "r/app:v2", json!({})),
+            gate(
+                "r",
+                "app",
+                "production",
+                "r/app:v1",
+                json!({"gate_status": "rejected"}),
+            ),
+            gate(
+                "t",
+                "app",
+                "production",
+                "r/app:v1",
+                json!({"gate_status": "timeout"}),
+            ),
+        ];
+        let (w, in_flight) = whereabouts(&envs(), &records(&gates, "app"));
+        assert!(in_flight);
+        assert!(w.environments.is_empty());
+        assert_eq!(w.current_environment, "dev");
+        let (_, in_flight) = whereabouts(&envs(), &records(&gates[2..], "app"));
+        assert!(!in_flight, "rejected and timed-out gates are done");
+    }
+}
