@@ -86,7 +86,7 @@ fn gate_scene(w: &workloads::Request) -> GateScene {
     let req = w.to_request("bench");
     let namespace = w.composite["metadata"]["namespace"].as_str();
     let pipeline = match lookup::find_pipeline(&req, &spec.tenant, namespace).unwrap() {
-        lookup::Lookup::Found(p) => Some(p),
+        lookup::Lookup::Found(p, _) => Some(p),
         _ => None,
     };
     let policy = lookup::policy(&spec, pipeline.as_deref(), &input.approvals).unwrap();

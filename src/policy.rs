@@ -4,6 +4,8 @@
 //!
 //! Pure: types, (de)serialisation and lookups only.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// Label naming the tenant, on every composed resource.
@@ -85,6 +87,25 @@ pub struct PipelineConfig {
     pub retention_days: u32,
     /// Test settings.
     pub testing: Testing,
+    /// Whether a gate promotes only the artifact its source environment holds.
+    #[serde(default)]
+    pub progression: Progression,
+    /// Per environment: how long an artifact stays there before it is promoted out, as
+    /// written (a Go duration, validated).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub soak_time: BTreeMap<String, String>,
+}
+
+/// `spec.progression` of a pipeline.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Progression {
+    /// A gate whose source is not the first environment promotes only the artifact its
+    /// source holds.
+    #[default]
+    Enforced,
+    /// Any artifact may be promoted between adjacent environments.
+    Free,
 }
 
 impl PipelineConfig {

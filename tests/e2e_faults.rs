@@ -410,6 +410,15 @@ async fn rate_limit_holds_back_every_gate_using_the_same_credentials() {
     cp.xr["metadata"]["name"] = json!("my-service-staging-to-production");
     cp.xr["spec"]["source_environment"] = json!("staging");
     cp.xr["spec"]["target_environment"] = json!("production");
+    // Progression is enforced: the artifact is in staging, as the pipeline's status says.
+    let artifact = cp.xr["spec"]["artifact_id"].clone();
+    cp.pipeline.as_mut().unwrap()["status"] = json!({
+        "environments": [{"name": "staging", "artifact_id": artifact,
+                          "promoted_at": "2026-03-01T05:00:00Z", "approved_by": "alice",
+                          "gate": "my-service-dev-to-staging"}],
+        "current_environment": "staging",
+        "artifact_id": artifact,
+    });
     let opened = cp.reconcile().await;
     assert_eq!(opened.status()["issue"]["number"], 2.0);
     cp.fake

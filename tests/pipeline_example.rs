@@ -72,6 +72,7 @@ fn xrd_schema_agrees_with_the_function_on_the_fixtures() {
         "invalid-approvals-unknown-environment",
         "invalid-approvals-first-environment",
         "invalid-approvals-nobody",
+        "invalid-soak-time-environment",
         // Not the XR's fault: the Input or the scope.
         "invalid-cluster-scoped-without-namespace",
         "invalid-input-secret-key",

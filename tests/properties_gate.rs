@@ -409,6 +409,7 @@ fn policy(allow_self_approval: bool) -> Policy {
         min_approvals: 2,
         min_permission: None,
         allow_self_approval,
+        soak_until: None,
     }
 }
 

@@ -424,9 +424,16 @@ pub fn decide(
     approvals.sort_by(|a, b| (a.at, &a.login).cmp(&(b.at, &b.login)));
     let needed = policy.min_approvals.max(1);
     let quorum = approvals.len() >= needed as usize;
+    // The artifact's soak in its source: approvals count, the gate does not approve yet.
+    let soaking = policy.soak_until.filter(|until| now < *until);
     decision.state = if rejection.is_some() {
         GateState::Rejected
-    } else if quorum && held.is_none() && !observed.blocked && observed.unresolved.is_empty() {
+    } else if quorum
+        && held.is_none()
+        && !observed.blocked
+        && observed.unresolved.is_empty()
+        && soaking.is_none()
+    {
         GateState::Approved
     } else if now >= deadline {
         GateState::Timeout
@@ -440,11 +447,16 @@ pub fn decide(
                 c.id, c.author, issue.number, c.author
             ))),
             None if observed.blocked => Some(Held::pending(BLOCKED)),
-            None if quorum => observed.unresolved.iter().next().map(|(login, why)| {
-                Held::pending(format!(
-                    "approval is held: GitHub could not say whether {login} may answer ({why}); asked again next poll"
-                ))
-            }),
+            None if quorum => observed
+                .unresolved
+                .iter()
+                .next()
+                .map(|(login, why)| {
+                    Held::pending(format!(
+                        "approval is held: GitHub could not say whether {login} may answer ({why}); asked again next poll"
+                    ))
+                })
+                .or_else(|| soaking.map(|until| Held::soaking(gate.spec, until))),
             None => None,
         };
     }

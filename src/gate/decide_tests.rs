@@ -35,6 +35,7 @@ fn policy(min: u32) -> Policy {
         min_approvals: min,
         min_permission: None,
         allow_self_approval: false,
+        soak_until: None,
     }
 }
 
@@ -227,6 +228,40 @@ fn table() -> Vec<Row> {
         Row {
             state: GateState::Pending,
             ..row("open issue without answers stays pending with no action")
+        },
+        // ----- soak: the artifact must stay in its source for the pipeline's soakTime -----
+        Row {
+            policy: Policy {
+                soak_until: Some(at(8, 0)),
+                ..policy(1)
+            },
+            comments: vec![comment(1, "alice", "/approve", at(1, 0))],
+            approvers: vec!["alice"],
+            held: true,
+            ..row(
+                "the approvals are in while the artifact soaks: pending, held, no verdict written",
+            )
+        },
+        Row {
+            policy: Policy {
+                soak_until: Some(at(5, 0)),
+                ..policy(1)
+            },
+            comments: vec![comment(1, "alice", "/approve", at(1, 0))],
+            state: GateState::Approved,
+            approvers: vec!["alice"],
+            actions: vec!["comment #1", "close #1 completed"],
+            ..row("once the soak is over the same answers approve")
+        },
+        Row {
+            policy: Policy {
+                soak_until: Some(at(8, 0)),
+                ..policy(1)
+            },
+            comments: vec![comment(1, "bob", "/reject", at(1, 0))],
+            state: GateState::Rejected,
+            actions: vec!["comment #1", "close #1 not_planned"],
+            ..row("a rejection during the soak rejects at once")
         },
         Row {
             state: GateState::Approved,
@@ -913,4 +948,23 @@ fn unneeded_issues_are_closed_as_not_planned_each_with_its_own_key_once() {
     // Nothing chosen (its verdict stands): only the others are closed.
     let (_, only_others) = retire_unneeded(KEY, None, &[], &superseded, &retired);
     assert_eq!(only_others, vec![4]);
+}
+
+#[test]
+fn the_soak_hold_is_its_own_reason_and_names_its_end() {
+    let mut soaking = row("soaking");
+    soaking.policy.soak_until = Some(at(8, 0));
+    soaking.comments = vec![comment(1, "alice", "/approve", at(1, 0))];
+    let held = run(&soaking).held.expect("held while soaking");
+    assert_eq!(held.reason, "Soaking");
+    assert!(
+        held.message.contains("until 2026-03-01T08:00:00Z"),
+        "{}",
+        held.message
+    );
+    assert!(
+        held.message.contains("soaks in dev until"),
+        "{}",
+        held.message
+    );
 }

@@ -21,7 +21,7 @@ use crate::policy::{PipelineConfig, Rule};
 use crate::required;
 use crate::xr::Composite;
 use crate::xr::gate::GateSpec;
-use crate::xr::pipeline::PipelineSpec;
+use crate::xr::pipeline::{PipelineSpec, Whereabouts};
 
 use super::model::Policy;
 
@@ -49,8 +49,9 @@ pub enum Lookup {
     Unanswered,
     /// Answered: the tenant has no pipeline.
     Absent,
-    /// The tenant's pipeline, validated and normalised.
-    Found(Arc<PipelineConfig>),
+    /// The tenant's pipeline, validated and normalised, with where each artifact is as
+    /// its status says.
+    Found(Arc<PipelineConfig>, Option<Whereabouts>),
 }
 
 /// Reads the answer from `required_resources`, else `extra_resources`: the one
@@ -94,7 +95,10 @@ pub fn find_pipeline(
     };
     let spec = PipelineSpec::from_json(&pipeline.spec).map_err(|e| invalid(e.to_string()))?;
     let config = validate_config(&spec).map_err(|v| invalid(v.to_string()))?;
-    Ok(Lookup::Found(Arc::new(config)))
+    Ok(Lookup::Found(
+        Arc::new(config),
+        super::progression::whereabouts(&pipeline),
+    ))
 }
 
 /// The approval policy for the gate: the pipeline's rule and approvers for the pair
@@ -113,6 +117,7 @@ pub fn policy(
         min_approvals: defaults.min_approvals,
         min_permission: defaults.min_permission,
         allow_self_approval: defaults.allow_self_approval,
+        soak_until: None,
     };
     let Some(pipeline) = pipeline else {
         return Ok(policy);
@@ -185,6 +190,8 @@ mod tests {
                 .collect(),
             registry: "ghcr.io".into(),
             retention_days: 30,
+            progression: Default::default(),
+            soak_time: Default::default(),
             testing: Testing {
                 validation_mode: "preview".into(),
                 bootstrap_mode: "preview".into(),
@@ -230,7 +237,7 @@ mod tests {
             "other",
             json!({"tenant": "other-service", "environments": ["dev", "production"]}),
         );
-        let Lookup::Found(found) = find_pipeline(
+        let Lookup::Found(found, _) = find_pipeline(
             &answered(&[other.clone(), mine.clone()]),
             "my-service",
             Some("team-a"),

@@ -17,6 +17,7 @@ pub mod issue;
 pub mod key;
 pub mod lookup;
 pub mod model;
+pub mod progression;
 pub mod promotion;
 pub mod render;
 pub mod retire;
@@ -39,6 +40,7 @@ use crate::xr::gate::{GateSpec, GateStatus, REQUESTED_BY_ANNOTATION};
 
 use decide::{Decision, Gate, Policy};
 use lookup::Lookup;
+use model::{SOAKING, WAITING_FOR_SOURCE};
 use render::{Outcome, Sync};
 use sync::{Reach, SyncError, close_unneeded_issues, sync};
 
@@ -130,13 +132,22 @@ pub async fn compose(
             },
         ),
         found => {
-            let pipeline = match found {
-                Lookup::Found(pipeline) => Some(pipeline),
-                _ => None,
+            let (pipeline, whereabouts) = match found {
+                Lookup::Found(pipeline, whereabouts) => (Some(pipeline), whereabouts),
+                _ => (None, None),
             };
-            let policy = lookup::policy(&spec, pipeline.as_deref(), &call.input.approvals)?;
+            let mut policy = lookup::policy(&spec, pipeline.as_deref(), &call.input.approvals)?;
+            // Progression and soak, from the pipeline and where its artifacts are.
+            let waiting = pipeline.as_deref().and_then(|config| {
+                progression::waiting_for_source(&spec, config, whereabouts.as_ref())
+            });
+            policy.soak_until = pipeline.as_deref().and_then(|config| {
+                let start = decide::from_recorded(&gate, &recorded, call.now).start;
+                progression::soak_until(&spec, config, whereabouts.as_ref(), start)
+            });
             let outcome = decide_with_github(
                 call,
+                waiting,
                 Reach {
                     connector: github,
                     env_token,
@@ -207,15 +218,56 @@ impl GateSpan<'_> {
 
 /// The decision for a gate whose pipeline lookup was answered: settled without GitHub
 /// when decided or approved by policy, else read from GitHub within [`budget`].
+#[allow(clippy::too_many_arguments)]
 async fn decide_with_github(
     call: &Call<'_>,
+    waiting: Option<String>,
     reach: Reach<'_>,
     gate: &Gate<'_>,
     recorded: &GateStatus,
     policy: &Policy,
     span: &GateSpan<'_>,
 ) -> Outcome {
-    match decide::settled(gate, recorded, policy, call.now) {
+    let settled = decide::settled(gate, recorded, policy, call.now);
+    // A recorded verdict stands whatever happened to the source since; otherwise the gate
+    // waits, without GitHub, for its artifact to reach its source (until its deadline,
+    // which runs meanwhile), and an automatic gate waits for the artifact's soak.
+    if settled.as_ref().is_none_or(|d| d.automatic) {
+        let recorded_decision = decide::from_recorded(gate, recorded, call.now);
+        if let Some(why) = waiting
+            && call.now < recorded_decision.deadline
+        {
+            return Outcome {
+                decision: Decision {
+                    held: Some(decide::Held {
+                        reason: WAITING_FOR_SOURCE,
+                        message: why,
+                    }),
+                    ..recorded_decision
+                },
+                sync: Sync::Synced {
+                    reason: WAITING_FOR_SOURCE,
+                    message: "GitHub is not read until the artifact reaches its source environment"
+                        .into(),
+                },
+            };
+        }
+        if let Some(until) = policy.soak_until.filter(|until| call.now < *until)
+            && settled.is_some()
+        {
+            return Outcome {
+                decision: Decision {
+                    held: Some(decide::Held::soaking(gate.spec, until)),
+                    ..recorded_decision
+                },
+                sync: Sync::Synced {
+                    reason: SOAKING,
+                    message: "approval is not required for this promotion; it waits for the artifact's soak".into(),
+                },
+            };
+        }
+    }
+    match settled {
         Some(decision) if decision.automatic => {
             let mut message =
                 "approval is not required for this promotion; GitHub is not used".to_owned();

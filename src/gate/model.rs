@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::github::{CloseReason, NewIssue};
 use crate::input::Permission;
 use crate::policy::Rule;
-use crate::xr::gate::{Approval, GateSpec, GateState, IssueRef};
+use crate::xr::gate::{Approval, GateSpec, GateState, IssueRef, rfc3339};
 
 /// The gate being decided.
 #[derive(Debug, Clone, Copy)]
@@ -41,6 +41,9 @@ pub struct Policy {
     pub min_permission: Option<Permission>,
     /// Whether the requester may approve.
     pub allow_self_approval: bool,
+    /// The end of the artifact's soak in the source environment (the pipeline's
+    /// `soakTime`): before it, approvals count but the gate does not approve.
+    pub soak_until: Option<DateTime<Utc>>,
 }
 
 impl Policy {
@@ -112,6 +115,11 @@ pub struct Decision {
     pub actions: Vec<Action>,
 }
 
+/// The reason of a gate whose approvals are in while its artifact soaks in the source.
+pub const SOAKING: &str = "Soaking";
+/// The reason of a gate waiting for its artifact to reach the source environment.
+pub const WAITING_FOR_SOURCE: &str = "WaitingForSource";
+
 /// Why a pending gate is held, as its `Approved` condition says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Held {
@@ -123,6 +131,19 @@ pub struct Held {
 }
 
 impl Held {
+    /// Held because the artifact soaks in the source environment until `until`.
+    pub fn soaking(spec: &GateSpec, until: DateTime<Utc>) -> Self {
+        Held {
+            reason: SOAKING,
+            message: format!(
+                "{} soaks in {} until {} (the pipeline's soakTime): the promotion waits until then, and answers given meanwhile count",
+                spec.artifact_id,
+                spec.source_environment,
+                rfc3339(until)
+            ),
+        }
+    }
+
     /// Held while pending: answers may still decide it.
     pub fn pending(message: impl Into<String>) -> Self {
         Held {

@@ -539,7 +539,14 @@ pub fn write(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome
         // The Job's progress is the gate's status too: follow it at the poll interval.
         _ if promoting => input.github.poll_interval.0,
         _ if d.state.is_terminal() => TERMINAL_TTL,
-        _ => pending_ttl(input.github.poll_interval.0, d.deadline - now),
+        // Pending: the next poll, the deadline, or the end of the artifact's soak.
+        _ => {
+            let until = match policy.soak_until {
+                Some(soak) if soak > now => (soak - now).min(d.deadline - now),
+                _ => d.deadline - now,
+            };
+            pending_ttl(input.github.poll_interval.0, until)
+        }
     };
     set_ttl(rsp, ttl);
 }

@@ -7,8 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use crate::input::Input;
-use crate::policy::{Approvers, PipelineConfig, Promotion, Rule, Testing};
+use crate::input::{GoDuration, Input};
+use crate::policy::{Approvers, PipelineConfig, Progression, Promotion, Rule, Testing};
 use crate::xr::Composite;
 use crate::xr::pipeline::{ApprovalsSpec, PipelineSpec};
 
@@ -203,6 +203,28 @@ fn check_spec(spec: &PipelineSpec, errors: &mut Collector) -> PipelineConfig {
     );
 
     let approvals = check_approvals(&spec.approvals, &environments, errors);
+    let progression = match spec.progression.as_deref() {
+        None | Some("enforced") => Progression::Enforced,
+        Some("free") => Progression::Free,
+        Some(other) => {
+            errors.add(
+                "spec.progression",
+                format!("{other:?} must be enforced or free"),
+            );
+            Progression::Enforced
+        }
+    };
+    for (env, duration) in &spec.soak_time {
+        let path = format!("spec.soakTime.{env}");
+        if !environments.contains(env) {
+            errors.add(
+                path,
+                format!("{env:?} is not an environment of this pipeline"),
+            );
+        } else if let Err(why) = GoDuration::parse(duration) {
+            errors.add(path, why);
+        }
+    }
 
     let promotions = environments
         .windows(2)
@@ -225,6 +247,8 @@ fn check_spec(spec: &PipelineSpec, errors: &mut Collector) -> PipelineConfig {
         promotions,
         registry,
         retention_days,
+        progression,
+        soak_time: spec.soak_time.clone(),
         testing: Testing {
             validation_mode,
             bootstrap_mode,

@@ -34,6 +34,12 @@ pub struct PipelineSpec {
     /// Per target environment: who may approve a promotion into it.
     #[serde(default)]
     pub approvals: BTreeMap<String, ApprovalsSpec>,
+    /// `enforced` (default): a gate promotes only the artifact its source holds; `free`.
+    #[serde(default)]
+    pub progression: Option<String>,
+    /// Per environment: how long an artifact stays there before a gate promotes it out.
+    #[serde(default)]
+    pub soak_time: BTreeMap<String, String>,
     /// Crossplane's own fields of a modern (v2) XR.
     #[serde(default)]
     pub crossplane: Option<IgnoredAny>,
