@@ -10,6 +10,7 @@
 
 use serde::Deserialize;
 
+use crate::gate::key::{KeyParts, gate_key};
 use crate::xr::Composite;
 use crate::xr::gate::{GateState, GateStatus, PromotionState, PromotionStatus, rfc3339};
 use crate::xr::pipeline::{EnvironmentStatus, Whereabouts};
@@ -35,7 +36,10 @@ pub struct GateRecord {
 }
 
 /// The gates among `gates` whose `spec.tenant` is `tenant`, read leniently: a gate
-/// without a target or artifact is left out.
+/// without a target or artifact is left out, and so is one whose status was recorded
+/// for another key than its spec's (its artifact or environments were changed since it
+/// was decided, and it has not been reconciled again): that status says nothing about
+/// the artifact its spec names now.
 pub fn records(gates: &[Composite], tenant: &str) -> Vec<GateRecord> {
     let text = |gate: &Composite, field: &str| {
         gate.spec
@@ -47,11 +51,26 @@ pub fn records(gates: &[Composite], tenant: &str) -> Vec<GateRecord> {
         .iter()
         .filter(|g| text(g, "tenant").as_deref() == Some(tenant))
         .filter_map(|g| {
+            let target = text(g, "target_environment")?;
+            let artifact_id = text(g, "artifact_id")?;
+            let status = GateStatus::from_json(&g.status);
+            let key = gate_key(KeyParts {
+                namespace: g.namespace.as_deref()?,
+                name: &g.name,
+                uid: g.uid.as_deref().unwrap_or_default(),
+                tenant,
+                source: &text(g, "source_environment")?,
+                target: &target,
+                artifact_id: &artifact_id,
+            });
+            if status.gate_key.as_deref() != Some(key.as_str()) {
+                return None;
+            }
             Some(GateRecord {
                 name: g.name.clone(),
-                target: text(g, "target_environment")?,
-                artifact_id: text(g, "artifact_id")?,
-                status: GateStatus::from_json(&g.status),
+                target,
+                artifact_id,
+                status,
                 promotion: g
                     .status
                     .get("promotion")
@@ -121,7 +140,21 @@ mod tests {
     use function_sdk_rust::resource::json_to_struct;
     use serde_json::{Value, json};
 
+    /// A gate whose status was recorded for its own key (as the function records it).
     fn gate(name: &str, tenant: &str, target: &str, artifact: &str, status: Value) -> Composite {
+        let mut status = status;
+        if let Some(fields) = status.as_object_mut() {
+            let key = gate_key(KeyParts {
+                namespace: "platform-system",
+                name,
+                uid: "",
+                tenant,
+                source: "dev",
+                target,
+                artifact_id: artifact,
+            });
+            fields.insert("gate_key".into(), json!(key));
+        }
         Composite::from_struct(&json_to_struct(
             json!({
                 "apiVersion": "platform.zerotouch.dev/v1alpha1",
@@ -263,5 +296,29 @@ mod tests {
         assert_eq!(w.current_environment, "dev");
         let (_, in_flight) = whereabouts(&envs(), &records(&gates[2..], "app"));
         assert!(!in_flight, "rejected and timed-out gates are done");
+    }
+
+    #[test]
+    fn a_status_recorded_for_another_artifact_says_nothing_about_this_one() {
+        // Approved for v1, then its spec switched to v2 before the gate ran again.
+        let mut switched = gate(
+            "s",
+            "app",
+            "staging",
+            "r/app:v1",
+            approved("2026-03-01T06:00:00Z"),
+        );
+        switched.spec["artifact_id"] = json!("r/app:v2");
+        assert!(records(&[switched], "app").is_empty());
+        // A status without a key (never recorded by the function) counts for nothing.
+        let mut unkeyed = gate(
+            "u",
+            "app",
+            "staging",
+            "r/app:v1",
+            approved("2026-03-01T06:00:00Z"),
+        );
+        unkeyed.status.as_object_mut().unwrap().remove("gate_key");
+        assert!(records(&[unkeyed], "app").is_empty());
     }
 }
