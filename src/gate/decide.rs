@@ -90,7 +90,9 @@ pub fn settled(
             state: GateState::Approved,
             approvals: Vec::new(),
             rejection: None,
-            decided_at: Some(start),
+            // When it is approved: now (a gate may have waited for its source or its soak
+            // since it started), so that the pipeline dates the artifact's arrival right.
+            decided_at: Some(now),
             start,
             deadline: deadline(gate.spec, start),
             issue: None,
@@ -461,7 +463,9 @@ pub fn decide(
         };
     }
     decision.decided_at = match decision.state {
-        GateState::Approved => quorum_time(&approvals, needed),
+        // Approved when the quorum was reached, or when the soak that held it ended.
+        GateState::Approved => quorum_time(&approvals, needed)
+            .map(|quorum| policy.soak_until.map_or(quorum, |soak| quorum.max(soak))),
         GateState::Rejected => rejection.as_ref().map(|r| r.at),
         GateState::Timeout => Some(deadline),
         GateState::Pending => None,

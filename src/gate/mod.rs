@@ -36,7 +36,7 @@ use function_sdk_rust::proto::v1::RunFunctionResponse;
 
 use crate::call::{Call, Fatal};
 use crate::github::{Connector, GitHubError, Secret};
-use crate::xr::gate::{GateSpec, GateStatus, REQUESTED_BY_ANNOTATION};
+use crate::xr::gate::{GateSpec, GateState, GateStatus, REQUESTED_BY_ANNOTATION};
 
 use decide::{Decision, Gate, Policy};
 use lookup::Lookup;
@@ -230,13 +230,29 @@ async fn decide_with_github(
 ) -> Outcome {
     let settled = decide::settled(gate, recorded, policy, call.now);
     // A recorded verdict stands whatever happened to the source since; otherwise the gate
-    // waits, without GitHub, for its artifact to reach its source (until its deadline,
-    // which runs meanwhile), and an automatic gate waits for the artifact's soak.
-    if settled.as_ref().is_none_or(|d| d.automatic) {
+    // waits, without GitHub, for its artifact to reach its source (its deadline running
+    // meanwhile: past it, it has timed out), and an automatic gate waits for the
+    // artifact's soak.
+    let recorded_verdict = recorded.gate_key.as_deref() == Some(gate.key)
+        && recorded.gate_status.is_some_and(|s| s.is_terminal());
+    if !recorded_verdict {
         let recorded_decision = decide::from_recorded(gate, recorded, call.now);
-        if let Some(why) = waiting
-            && call.now < recorded_decision.deadline
+        if let Some(why) = &waiting
+            && call.now >= recorded_decision.deadline
         {
+            return Outcome {
+                decision: Decision {
+                    state: GateState::Timeout,
+                    decided_at: Some(recorded_decision.deadline),
+                    ..recorded_decision
+                },
+                sync: Sync::Synced {
+                    reason: WAITING_FOR_SOURCE,
+                    message: format!("timed out {why}"),
+                },
+            };
+        }
+        if let Some(why) = waiting {
             return Outcome {
                 decision: Decision {
                     held: Some(decide::Held {

@@ -47,7 +47,9 @@ pub fn waiting_for_source(
 
 /// When the artifact's soak in the gate's source ends, if the pipeline sets a soak time
 /// for the source: from when the artifact arrived there (its promotion into it), or, in
-/// the first environment or when the pipeline does not say, from the gate's start.
+/// the first environment or when the pipeline does not say, from the gate's start. A soak
+/// time that cannot be read or added (validation bounds it) soaks for ever: a fault never
+/// shortens a soak.
 pub fn soak_until(
     spec: &GateSpec,
     config: &PipelineConfig,
@@ -55,7 +57,10 @@ pub fn soak_until(
     gate_start: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
     let source = &spec.source_environment;
-    let soak = GoDuration::parse(config.soak_time.get(source)?).ok()?;
+    let soak = config.soak_time.get(source)?;
+    let soak = GoDuration::parse(soak)
+        .ok()
+        .and_then(|d| chrono::Duration::from_std(d.0).ok());
     let arrived = whereabouts
         .and_then(|w| {
             w.environments
@@ -65,7 +70,10 @@ pub fn soak_until(
         .and_then(|e| DateTime::parse_from_rfc3339(&e.promoted_at).ok())
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or(gate_start);
-    Some(arrived + chrono::Duration::from_std(soak.0).ok()?)
+    Some(
+        soak.and_then(|d| arrived.checked_add_signed(d))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC),
+    )
 }
 
 #[cfg(test)]
@@ -164,5 +172,19 @@ mod tests {
             soak_until(&to_production, &unsoaked, Some(&staging_v2), start),
             None
         );
+    }
+
+    #[test]
+    fn a_soak_time_that_cannot_be_used_soaks_for_ever() {
+        let start: DateTime<Utc> = "2026-03-01T10:00:00Z".parse().unwrap();
+        let to_production = spec("staging", "production", "ghcr.io/o/app:v2");
+        for bad in ["soon", "999999999999999999h"] {
+            let soaked = config(Progression::Enforced, &[("staging", bad)]);
+            assert_eq!(
+                soak_until(&to_production, &soaked, None, start),
+                Some(DateTime::<Utc>::MAX_UTC),
+                "{bad}"
+            );
+        }
     }
 }

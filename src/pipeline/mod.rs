@@ -90,24 +90,29 @@ pub fn compose(call: &Call<'_>, rsp: &mut RunFunctionResponse) -> Result<(), Fat
         }
     };
 
-    // Where each artifact is, from the tenant's gates (once Crossplane answers).
+    // Where each artifact is, from the tenant's gates (once Crossplane answers): those of
+    // the pipeline's own scope, the gates whose pipeline lookup finds this pipeline (a
+    // namespaced gate looks in its namespace, a cluster-scoped one among cluster-scoped
+    // pipelines), so a gate never counts here that another policy, or none, decided.
+    let scope = call.composite.namespace.as_deref();
     required::require_all(
         rsp,
         call.request,
         progress::GATES_REQUIREMENT,
         &call.composite.api_version,
         progress::GATE_KIND,
-        Some(&pipeline.namespace),
+        scope,
     );
     let gates = required::answered(
         call.request,
         progress::GATES_REQUIREMENT,
         progress::GATE_KIND,
-        Some(&pipeline.namespace),
+        scope,
     );
     let (whereabouts, in_flight) = match gates {
         Some(gates) => {
-            let records = progress::records(&gates, &pipeline.config.tenant);
+            let records =
+                progress::records(&gates, &pipeline.config.tenant, Some(&pipeline.namespace));
             let (w, in_flight) = progress::whereabouts(&pipeline.config.environments, &records);
             (Some(w), in_flight)
         }

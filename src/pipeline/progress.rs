@@ -25,6 +25,8 @@ pub const GATE_KIND: &str = "XPromotionGate";
 pub struct GateRecord {
     /// The XPromotionGate's name.
     pub name: String,
+    /// `spec.source_environment`.
+    pub source: String,
     /// `spec.target_environment`.
     pub target: String,
     /// `spec.artifact_id`.
@@ -40,7 +42,9 @@ pub struct GateRecord {
 /// for another key than its spec's (its artifact or environments were changed since it
 /// was decided, and it has not been reconciled again): that status says nothing about
 /// the artifact its spec names now.
-pub fn records(gates: &[Composite], tenant: &str) -> Vec<GateRecord> {
+/// `namespace` is where a cluster-scoped gate's composed resources go (the Input's), which
+/// its key covers.
+pub fn records(gates: &[Composite], tenant: &str, namespace: Option<&str>) -> Vec<GateRecord> {
     let text = |gate: &Composite, field: &str| {
         gate.spec
             .get(field)
@@ -51,30 +55,34 @@ pub fn records(gates: &[Composite], tenant: &str) -> Vec<GateRecord> {
         .iter()
         .filter(|g| text(g, "tenant").as_deref() == Some(tenant))
         .filter_map(|g| {
+            let source = text(g, "source_environment")?;
             let target = text(g, "target_environment")?;
             let artifact_id = text(g, "artifact_id")?;
             let status = GateStatus::from_json(&g.status);
             let key = gate_key(KeyParts {
-                namespace: g.namespace.as_deref()?,
+                namespace: g.namespace.as_deref().or(namespace)?,
                 name: &g.name,
                 uid: g.uid.as_deref().unwrap_or_default(),
                 tenant,
-                source: &text(g, "source_environment")?,
+                source: &source,
                 target: &target,
                 artifact_id: &artifact_id,
             });
             if status.gate_key.as_deref() != Some(key.as_str()) {
                 return None;
             }
+            // A promotion recorded but unreadable is not a finished one: leave the gate out.
+            let promotion = match g.status.get("promotion") {
+                None | Some(serde_json::Value::Null) => None,
+                Some(p) => Some(PromotionStatus::deserialize(p).ok()?),
+            };
             Some(GateRecord {
                 name: g.name.clone(),
+                source,
                 target,
                 artifact_id,
                 status,
-                promotion: g
-                    .status
-                    .get("promotion")
-                    .and_then(|p| PromotionStatus::deserialize(p).ok()),
+                promotion,
             })
         })
         .collect()
@@ -103,9 +111,15 @@ pub fn whereabouts(environments: &[String], gates: &[GateRecord]) -> (Whereabout
         else {
             continue;
         };
-        let Some(at) = environments.iter().position(|e| *e == gate.target) else {
+        // Only a promotion between adjacent environments, in order, moves an artifact (a
+        // gate's own lookup refuses any other pair).
+        let position = |env: &str| environments.iter().position(|e| e == env);
+        let (Some(from), Some(at)) = (position(&gate.source), position(&gate.target)) else {
             continue;
         };
+        if from + 1 != at {
+            continue;
+        }
         let entry = EnvironmentStatus {
             name: gate.target.clone(),
             artifact_id: gate.artifact_id.clone(),
@@ -142,6 +156,11 @@ mod tests {
 
     /// A gate whose status was recorded for its own key (as the function records it).
     fn gate(name: &str, tenant: &str, target: &str, artifact: &str, status: Value) -> Composite {
+        // The environment before the target: gates promote between adjacent ones.
+        let source = match target {
+            "production" => "staging",
+            _ => "dev",
+        };
         let mut status = status;
         if let Some(fields) = status.as_object_mut() {
             let key = gate_key(KeyParts {
@@ -149,7 +168,7 @@ mod tests {
                 name,
                 uid: "",
                 tenant,
-                source: "dev",
+                source,
                 target,
                 artifact_id: artifact,
             });
@@ -161,7 +180,7 @@ mod tests {
                 "kind": "XPromotionGate",
                 "metadata": {"name": name, "namespace": "platform-system"},
                 "spec": {"tenant": tenant, "artifact_id": artifact,
-                         "source_environment": "dev", "target_environment": target},
+                         "source_environment": source, "target_environment": target},
                 "status": status,
             })
             .as_object()
@@ -211,7 +230,7 @@ mod tests {
                 approved("2026-03-01T09:00:00Z"),
             ),
         ];
-        let (w, in_flight) = whereabouts(&envs(), &records(&gates, "app"));
+        let (w, in_flight) = whereabouts(&envs(), &records(&gates, "app", None));
         assert!(!in_flight);
         let held: Vec<(&str, &str, &str)> = w
             .environments
@@ -241,7 +260,8 @@ mod tests {
             }
             gate("s1", "app", "staging", "r/app:v1", status)
         };
-        let (w, in_flight) = whereabouts(&envs(), &records(&[with_job("running", None)], "app"));
+        let (w, in_flight) =
+            whereabouts(&envs(), &records(&[with_job("running", None)], "app", None));
         assert!(in_flight);
         assert!(w.environments.is_empty());
         assert_eq!(
@@ -250,7 +270,11 @@ mod tests {
         );
         let (w, _) = whereabouts(
             &envs(),
-            &records(&[with_job("failed", Some("2026-03-01T07:00:00Z"))], "app"),
+            &records(
+                &[with_job("failed", Some("2026-03-01T07:00:00Z"))],
+                "app",
+                None,
+            ),
         );
         assert!(w.environments.is_empty());
         let (w, in_flight) = whereabouts(
@@ -258,6 +282,7 @@ mod tests {
             &records(
                 &[with_job("succeeded", Some("2026-03-01T07:00:00Z"))],
                 "app",
+                None,
             ),
         );
         assert!(!in_flight);
@@ -290,11 +315,11 @@ mod tests {
                 json!({"gate_status": "timeout"}),
             ),
         ];
-        let (w, in_flight) = whereabouts(&envs(), &records(&gates, "app"));
+        let (w, in_flight) = whereabouts(&envs(), &records(&gates, "app", None));
         assert!(in_flight);
         assert!(w.environments.is_empty());
         assert_eq!(w.current_environment, "dev");
-        let (_, in_flight) = whereabouts(&envs(), &records(&gates[2..], "app"));
+        let (_, in_flight) = whereabouts(&envs(), &records(&gates[2..], "app", None));
         assert!(!in_flight, "rejected and timed-out gates are done");
     }
 
@@ -309,7 +334,7 @@ mod tests {
             approved("2026-03-01T06:00:00Z"),
         );
         switched.spec["artifact_id"] = json!("r/app:v2");
-        assert!(records(&[switched], "app").is_empty());
+        assert!(records(&[switched], "app", None).is_empty());
         // A status without a key (never recorded by the function) counts for nothing.
         let mut unkeyed = gate(
             "u",
@@ -319,6 +344,38 @@ mod tests {
             approved("2026-03-01T06:00:00Z"),
         );
         unkeyed.status.as_object_mut().unwrap().remove("gate_key");
-        assert!(records(&[unkeyed], "app").is_empty());
+        assert!(records(&[unkeyed], "app", None).is_empty());
+    }
+
+    #[test]
+    fn only_adjacent_promotions_in_order_move_an_artifact() {
+        let mut skipping = gate(
+            "skip",
+            "app",
+            "production",
+            "r/app:v1",
+            approved("2026-03-01T06:00:00Z"),
+        );
+        skipping.spec["source_environment"] = json!("dev");
+        let key = gate_key(KeyParts {
+            namespace: "platform-system",
+            name: "skip",
+            uid: "",
+            tenant: "app",
+            source: "dev",
+            target: "production",
+            artifact_id: "r/app:v1",
+        });
+        skipping.status["gate_key"] = json!(key);
+        let (w, _) = whereabouts(&envs(), &records(&[skipping], "app", None));
+        assert!(w.environments.is_empty(), "{w:?}");
+    }
+
+    #[test]
+    fn an_unreadable_promotion_is_not_a_finished_one() {
+        let mut status = approved("2026-03-01T06:00:00Z");
+        status["promotion"] = json!({"job": "j", "state": "done"});
+        let g = gate("s", "app", "staging", "r/app:v1", status);
+        assert!(records(&[g], "app", None).is_empty());
     }
 }

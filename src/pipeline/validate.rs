@@ -148,6 +148,9 @@ pub fn validate_config(spec: &PipelineSpec) -> Result<PipelineConfig, Violations
 
 /// The spec's rules, each broken one added to `errors`; the normalised pipeline (only
 /// meaningful when nothing was added).
+/// The longest soak time: a year.
+const MAX_SOAK: std::time::Duration = std::time::Duration::from_secs(365 * 24 * 3600);
+
 fn check_spec(spec: &PipelineSpec, errors: &mut Collector) -> PipelineConfig {
     let tenant = spec.tenant.clone().unwrap_or_default();
     match &spec.tenant {
@@ -221,8 +224,15 @@ fn check_spec(spec: &PipelineSpec, errors: &mut Collector) -> PipelineConfig {
                 path,
                 format!("{env:?} is not an environment of this pipeline"),
             );
-        } else if let Err(why) = GoDuration::parse(duration) {
-            errors.add(path, why);
+        } else {
+            match GoDuration::parse(duration) {
+                Err(why) => errors.add(path, why),
+                Ok(d) if d.0 > MAX_SOAK => errors.add(
+                    path,
+                    format!("{duration:?} is longer than the longest soak, 8760h (a year)"),
+                ),
+                Ok(_) => {}
+            }
         }
     }
 
