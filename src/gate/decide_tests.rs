@@ -2,26 +2,12 @@
 //! it must produce.
 
 use super::*;
-use crate::gate::test_support::{self, KEY, UID, spec};
+use crate::gate::test_support::{self, BOT, KEY, UID, at, bot, issue, spec};
 use crate::github::fake::user_id;
 use crate::policy::Rule;
 use crate::xr::gate::IssueRef;
 
-const BOT: &str = "release-bot";
-
-fn bot() -> Identity {
-    Identity {
-        login: BOT.into(),
-        id: user_id(BOT),
-    }
-}
 const OLD_KEY: &str = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
-
-fn at(hour: u32, minute: u32) -> DateTime<Utc> {
-    format!("2026-03-01T{hour:02}:{minute:02}:00Z")
-        .parse()
-        .unwrap()
-}
 
 fn day2(hour: u32) -> DateTime<Utc> {
     format!("2026-03-02T{hour:02}:00:00Z").parse().unwrap()
@@ -36,23 +22,6 @@ fn policy(min: u32) -> Policy {
         min_permission: None,
         allow_self_approval: false,
         soak_until: None,
-    }
-}
-
-fn issue(number: u64, key: &str) -> Issue {
-    Issue {
-        number,
-        html_url: format!("https://github.com/acme/release-approvals/issues/{number}"),
-        title: "Promote".into(),
-        body: format!("<!-- release-gate:key={key} xr=platform-system/gate -->"),
-        state: IssueState::Open,
-        state_reason: None,
-        closed_by: None,
-        closed_at: None,
-        created_at: at(0, 0),
-        author: BOT.into(),
-        author_id: user_id(BOT),
-        labels: vec!["release-gate".into()],
     }
 }
 

@@ -1,39 +1,15 @@
 //! The selection table: which issue holds a gate, from the issues as read.
 
 use super::*;
-use crate::gate::test_support::{self, KEY, UID, spec};
+use crate::gate::test_support::{self, BOT, KEY, UID, at, issue, spec};
 use crate::github::fake::user_id;
 use crate::github::{CloseReason, EventKind};
 use crate::xr::gate::GateState;
 
-const BOT: &str = "release-bot";
 const OTHER_KEY: &str = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
-
-fn at(hour: u32, minute: u32) -> DateTime<Utc> {
-    format!("2026-03-01T{hour:02}:{minute:02}:00Z")
-        .parse()
-        .unwrap()
-}
 
 fn gate_spec() -> crate::xr::gate::GateSpec {
     spec()
-}
-
-fn issue(number: u64, body_key: &str) -> Issue {
-    Issue {
-        number,
-        html_url: format!("https://github.com/acme/release-approvals/issues/{number}"),
-        title: "Promote".into(),
-        body: format!("<!-- release-gate:key={body_key} xr=platform-system/gate uid={UID} -->"),
-        state: IssueState::Open,
-        state_reason: None,
-        closed_by: None,
-        closed_at: None,
-        created_at: at(0, 0),
-        author: BOT.into(),
-        author_id: user_id(BOT),
-        labels: vec!["release-gate".into()],
-    }
 }
 
 fn comment(id: u64, author: &str, body: String, when: DateTime<Utc>) -> Comment {

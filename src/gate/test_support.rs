@@ -1,10 +1,16 @@
 //! Fixtures the gate's tests share: one gate spec, its key and uid, and the gate made
 //! of them. Compiled for tests only.
 
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::model::Gate;
+use crate::github::fake::user_id;
+use crate::github::{Identity, Issue, IssueState};
 use crate::xr::gate::GateSpec;
+
+/// The function's login in the tests.
+pub const BOT: &str = "release-bot";
 
 /// The gate key the tests use.
 pub const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -31,5 +37,38 @@ pub fn gate<'a>(spec: &'a GateSpec, requester: Option<&'a str>) -> Gate<'a> {
         name: "gate",
         uid: UID,
         requester,
+    }
+}
+
+/// The function's identity in the tests.
+pub fn bot() -> Identity {
+    Identity {
+        login: BOT.into(),
+        id: user_id(BOT),
+    }
+}
+
+/// `hour:minute` on the tests' day, 2026-03-01, UTC.
+pub fn at(hour: u32, minute: u32) -> DateTime<Utc> {
+    format!("2026-03-01T{hour:02}:{minute:02}:00Z")
+        .parse()
+        .unwrap()
+}
+
+/// An open approval issue the function opened at midnight, its body naming `key`.
+pub fn issue(number: u64, key: &str) -> Issue {
+    Issue {
+        number,
+        html_url: format!("https://github.com/acme/release-approvals/issues/{number}"),
+        title: "Promote".into(),
+        body: format!("<!-- release-gate:key={key} xr=platform-system/gate uid={UID} -->"),
+        state: IssueState::Open,
+        state_reason: None,
+        closed_by: None,
+        closed_at: None,
+        created_at: at(0, 0),
+        author: BOT.into(),
+        author_id: user_id(BOT),
+        labels: vec!["release-gate".into()],
     }
 }
