@@ -40,7 +40,7 @@ use crate::xr::gate::{GateSpec, GateState, GateStatus, REQUESTED_BY_ANNOTATION};
 
 use decide::{Decision, Gate, Policy};
 use lookup::Lookup;
-use model::{SOAKING, WAITING_FOR_SOURCE};
+use model::WAITING_FOR_SOURCE;
 use render::{Outcome, Sync};
 use sync::{Reach, SyncError, close_unneeded_issues, sync};
 
@@ -253,34 +253,23 @@ async fn decide_with_github(
             };
         }
         if let Some(why) = waiting {
-            return Outcome {
-                decision: Decision {
-                    held: Some(decide::Held {
-                        reason: WAITING_FOR_SOURCE,
-                        message: why,
-                    }),
-                    ..recorded_decision
-                },
-                sync: Sync::Synced {
+            return held_without_github(
+                recorded_decision,
+                decide::Held {
                     reason: WAITING_FOR_SOURCE,
-                    message: "GitHub is not read until the artifact reaches its source environment"
-                        .into(),
+                    message: why,
                 },
-            };
+                "GitHub is not read until the artifact reaches its source environment",
+            );
         }
         if let Some(until) = policy.soak_until.filter(|until| call.now < *until)
             && settled.is_some()
         {
-            return Outcome {
-                decision: Decision {
-                    held: Some(decide::Held::soaking(gate.spec, until)),
-                    ..recorded_decision
-                },
-                sync: Sync::Synced {
-                    reason: SOAKING,
-                    message: "approval is not required for this promotion; it waits for the artifact's soak".into(),
-                },
-            };
+            return held_without_github(
+                recorded_decision,
+                decide::Held::soaking(gate.spec, until),
+                "approval is not required for this promotion; it waits for the artifact's soak",
+            );
         }
     }
     match settled {
@@ -335,21 +324,18 @@ async fn decide_with_github(
         },
         // Without a known requester, anyone who may approve could be approving their own
         // request: the Input can make such a gate wait, without asking on GitHub.
-        None if call.input.approvals.require_requester && gate.requester.is_none() => Outcome {
-            decision: Decision {
-                held: Some(decide::Held {
+        None if call.input.approvals.require_requester && gate.requester.is_none() => {
+            held_without_github(
+                decide::from_recorded(gate, recorded, call.now),
+                decide::Held {
                     reason: MISSING_REQUESTER,
                     message: format!(
                         "the gate has no {REQUESTED_BY_ANNOTATION} annotation, which the input's approvals.requireRequester requires; no approval issue is opened until it names the requester"
                     ),
-                }),
-                ..decide::from_recorded(gate, recorded, call.now)
-            },
-            sync: Sync::Synced {
-                reason: MISSING_REQUESTER,
-                message: "GitHub is not read until the gate names its requester".into(),
-            },
-        },
+                },
+                "GitHub is not read until the gate names its requester",
+            )
+        }
         None => match tokio::time::timeout(
             budget(call),
             sync(call, reach, gate, recorded, policy).instrument(span.get().clone()),
@@ -379,6 +365,21 @@ async fn decide_with_github(
                     retry_after: e.retry_after(),
                 },
             },
+        },
+    }
+}
+
+/// A pending gate held back by `held` without reading GitHub: its recorded decision, the
+/// hold as its `Approved` condition's reason, and the same reason for `ApprovalSynced`.
+fn held_without_github(recorded: Decision, held: decide::Held, sync_message: &str) -> Outcome {
+    Outcome {
+        sync: Sync::Synced {
+            reason: held.reason,
+            message: sync_message.to_owned(),
+        },
+        decision: Decision {
+            held: Some(held),
+            ..recorded
         },
     }
 }
