@@ -168,7 +168,7 @@ async fn input_xr_kind_overrides_the_observed_kind() {
 
 #[test]
 fn server_without_tls_or_insecure_refuses_to_start() {
-    let mut server = start_server(&[], &[]);
+    let mut server = common::spawn_server(&[], &[]);
     let status = server.child.wait().expect("the server exits");
     assert!(!status.success());
 }

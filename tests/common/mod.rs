@@ -77,16 +77,29 @@ pub fn resource(value: &Value) -> wire::Resource {
 }
 
 /// A port that was free a moment ago, for a server binary to bind. It is taken below the
-/// kernel's ephemeral range (which starts at 32768), so that a fake bound to port 0 in
-/// this process meanwhile can never be handed the same port; the process id and a counter
-/// spread the choices of tests running at once.
+/// kernel's ephemeral range (read from `/proc`, 32768 by default), so that a socket bound
+/// to port 0 or connecting out meanwhile is not handed the same port; the process id and
+/// a counter spread the choices of tests running at once. [`start_server`] still starts
+/// again on another port when the bind is lost.
 pub fn free_port() -> u16 {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(0);
+    let ephemeral_start = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u32>().ok())
+        .unwrap_or(32_768);
+    // Up to 12,000 ports just below the ephemeral range; a kernel whose range starts very
+    // low leaves only 20000..32000, and the retry in [`start_server`].
+    let (low, span) = if ephemeral_start > 2_048 {
+        let low = ephemeral_start.saturating_sub(12_000).max(1_024);
+        (low, ephemeral_start - low)
+    } else {
+        (20_000, 12_000)
+    };
     let base = std::process::id().wrapping_mul(97);
     loop {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let port = 20_000 + ((base.wrapping_add(n.wrapping_mul(13))) % 12_000) as u16;
+        let port = (low + base.wrapping_add(n.wrapping_mul(13)) % span) as u16;
         if TcpListener::bind(("127.0.0.1", port)).is_ok() {
             return port;
         }
@@ -97,19 +110,53 @@ pub fn free_port() -> u16 {
 pub struct Server {
     pub child: Child,
     pub port: u16,
+    /// Where the server's stderr (its log) goes.
+    pub log: PathBuf,
+}
+
+impl Server {
+    /// What the server logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if !self.log.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&self.log);
+        }
     }
 }
 
 /// Starts the real binary with `args` plus `--address 127.0.0.1:<port>` and metrics off
-/// (unless `args` sets `--metrics-address`).
+/// (unless `args` sets `--metrics-address`), and returns once it accepts connections on
+/// that port. A server that exits before it listens (another process took the port
+/// between the check and the bind) is started again on another port; one that keeps
+/// exiting fails the test with its log.
 pub fn start_server(args: &[&str], envs: &[(&str, &str)]) -> Server {
+    let mut last_log = String::new();
+    for _ in 0..5 {
+        let mut server = spawn_server(args, envs);
+        if wait_until_listening(&mut server) {
+            return server;
+        }
+        last_log = server.log();
+    }
+    panic!("the server binary did not start listening; its last log:\n{last_log}");
+}
+
+/// Starts the real binary like [`start_server`] without waiting for it to listen: for
+/// servers that are expected to refuse to start.
+pub fn spawn_server(args: &[&str], envs: &[(&str, &str)]) -> Server {
     let port = free_port();
+    let log = std::env::temp_dir().join(format!(
+        "function-release-pipeline-test-{}-{port}.log",
+        std::process::id()
+    ));
+    let stderr = std::fs::File::create(&log).expect("create the server's log file");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_function-release-pipeline"));
     cmd.args(args)
         .arg("--address")
@@ -117,7 +164,7 @@ pub fn start_server(args: &[&str], envs: &[(&str, &str)]) -> Server {
         .env_remove("TLS_SERVER_CERTS_DIR")
         .env_remove("GITHUB_TOKEN")
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(stderr);
     if !args.contains(&"--metrics-address") {
         cmd.arg("--metrics-address").arg("");
     }
@@ -125,7 +172,35 @@ pub fn start_server(args: &[&str], envs: &[(&str, &str)]) -> Server {
         cmd.env(k, v);
     }
     let child = cmd.spawn().expect("start the server binary");
-    Server { child, port }
+    Server { child, port, log }
+}
+
+/// Waits up to 10 s for `server` to accept a connection; false if it exited first.
+pub fn wait_until_listening(server: &mut Server) -> bool {
+    for _ in 0..200 {
+        if let Ok(Some(_)) = server.child.try_wait() {
+            return false;
+        }
+        if accepts_connections(server.port) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!(
+        "the server binary does not listen on port {} after 10 s; its log:\n{}",
+        server.port,
+        server.log()
+    );
+}
+
+/// Whether a listener answers on the loopback port. A connection to itself (possible when
+/// the port lies in the kernel's ephemeral range and nothing listens) does not count.
+fn accepts_connections(port: u16) -> bool {
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    match std::net::TcpStream::connect_timeout(&address, Duration::from_millis(500)) {
+        Ok(stream) => stream.local_addr().ok() != stream.peer_addr().ok(),
+        Err(_) => false,
+    }
 }
 
 /// Connects in plaintext, retrying while the server starts.
@@ -141,12 +216,12 @@ pub async fn connect_insecure(port: u16) -> FunctionRunnerServiceClient<tonic::t
     panic!("cannot connect to the server on port {port}");
 }
 
-/// Waits until something accepts TCP connections on the port.
+/// Waits until a listener accepts TCP connections on the port.
 pub async fn wait_for_port(port: u16) {
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+        if tokio::task::spawn_blocking(move || accepts_connections(port))
             .await
-            .is_ok()
+            .unwrap_or(false)
         {
             return;
         }

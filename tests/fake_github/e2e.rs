@@ -17,6 +17,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -32,7 +33,7 @@ use crate::common::wire::{
 };
 use crate::common::{
     FunctionRunnerServiceClient, Server, connect_insecure, example_file, free_port, from_struct,
-    read_yaml, resource, start_server, to_struct,
+    read_yaml, resource, start_server, to_struct, wait_until_listening,
 };
 use crate::fake_github::{FakeGitHub, TOKEN};
 
@@ -125,36 +126,47 @@ impl Captured {
     }
 }
 
-/// Starts the real binary like [`start_server`], but keeps its stderr (the log).
+/// Starts the real binary like [`start_server`], but keeps its stderr (the log) in memory,
+/// and waits like it until the server listens.
 pub fn start_server_capturing_stderr(args: &[&str], envs: &[(&str, &str)]) -> (Server, Captured) {
-    let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_function-release-pipeline"))
-        .args(args)
-        .envs(envs.iter().copied())
-        .arg("--address")
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--metrics-address")
-        .arg("")
-        .env_remove("TLS_SERVER_CERTS_DIR")
-        .env_remove("GITHUB_TOKEN")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the server binary");
-    let captured = Captured::default();
-    let mut stderr = child.stderr.take().expect("piped stderr");
-    let sink = captured.clone();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = stderr.read(&mut buf) {
-            if n == 0 {
-                break;
+    for _ in 0..5 {
+        let port = free_port();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_function-release-pipeline"))
+            .args(args)
+            .envs(envs.iter().copied())
+            .arg("--address")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--metrics-address")
+            .arg("")
+            .env_remove("TLS_SERVER_CERTS_DIR")
+            .env_remove("GITHUB_TOKEN")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the server binary");
+        let captured = Captured::default();
+        let mut stderr = child.stderr.take().expect("piped stderr");
+        let sink = captured.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stderr.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.bytes.lock().unwrap().extend_from_slice(&buf[..n]);
             }
-            sink.bytes.lock().unwrap().extend_from_slice(&buf[..n]);
+            sink.closed.store(true, Ordering::SeqCst);
+        });
+        let mut server = Server {
+            child,
+            port,
+            log: PathBuf::new(),
+        };
+        if wait_until_listening(&mut server) {
+            return (server, captured);
         }
-        sink.closed.store(true, Ordering::SeqCst);
-    });
-    (Server { child, port }, captured)
+    }
+    panic!("the server binary did not start listening");
 }
 
 /// A condition as the response set it.
