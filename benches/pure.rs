@@ -128,6 +128,7 @@ fn gate_decision_and_render(c: &mut Criterion) {
         closed_by: None,
         closed_at: None,
         created_at: opened,
+        updated_at: opened,
         author: "release-bot".into(),
         author_id: user_id("release-bot"),
         labels,

@@ -14,7 +14,8 @@
 //! 3. [`gate`] (XPromotionGate) validates the spec ([`xr::gate`]), looks the tenant's
 //!    pipeline up as a required resource ([`gate::lookup`]), and unless the gate is
 //!    settled reads GitHub through the [`github::GitHub`] trait (`gate::sync`: which
-//!    issue counts is [`gate::select`]'s, when to list [`gate::schedule`]'s), decides
+//!    issue counts is [`gate::select`]'s; the repository's shared view is
+//!    [`github::view`]'s), decides
 //!    ([`gate::decide`]), writes what the decision asks for, and renders status, the gate
 //!    ConfigMap and, once approved, the promotion Job ([`gate::render`]).
 //!

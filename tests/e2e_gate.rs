@@ -374,11 +374,10 @@ async fn unchanged_pending_gate_polls_cost_only_not_modified_answers() {
         per_poll.iter().all(|n| *n == per_poll[0] && *n > 0),
         "{per_poll:?}"
     );
+    // Only the repository's look: the gate sends nothing of its own while its issue does
+    // not change.
     let routes: Vec<Route> = seen.iter().take(per_poll[0]).map(|r| r.route).collect();
-    assert_eq!(
-        routes,
-        vec![Route::ListIssues, Route::ListComments, Route::ListEvents]
-    );
+    assert_eq!(routes, vec![Route::ListIssues, Route::ListRepoComments]);
 
     // A change is seen on the next poll, at the cost of the answers that changed.
     cp.fake.comment_as(1, "alice", "/approve");
@@ -391,6 +390,18 @@ async fn unchanged_pending_gate_polls_cost_only_not_modified_answers() {
             .contains("1 counted: alice")
     );
     assert!(cp.fake.rate_limited_requests() >= 1);
+    // The look saw the issue change, so the gate read its issue and comments again.
+    let routes: Vec<Route> = cp.fake.seen().iter().map(|r| r.route).collect();
+    assert!(
+        routes.contains(&Route::GetIssue) && routes.contains(&Route::ListComments),
+        "{routes:?}"
+    );
+    // And once it has, it sends nothing of its own again.
+    cp.reconcile().await;
+    cp.fake.clear_seen();
+    cp.reconcile().await;
+    let routes: Vec<Route> = cp.fake.seen().iter().map(|r| r.route).collect();
+    assert_eq!(routes, vec![Route::ListIssues, Route::ListRepoComments]);
 }
 
 #[tokio::test]
@@ -637,9 +648,12 @@ async fn thousands_of_labelled_issues_by_others_cost_a_new_gate_a_handful_of_req
 
     assert_eq!(opened.status()["issue"]["number"], 3001.0);
     let seen = cp.fake.seen();
-    // Who the function is, one page of its own issues (none), who it is again before
-    // opening (a 304), open, bind.
-    assert_eq!(seen.len(), 5, "{seen:#?}");
-    assert_eq!(cp.fake.rate_limited_requests(), 4, "{seen:#?}");
-    assert_eq!(cp.fake.count(Route::ListIssues), 1);
+    // Who the function is; the repository's first look: one page of its own issues
+    // (none) and the comments changed lately; before opening, a second look at what
+    // changed since (issues, then comments: a 304) and who it is again (a 304); open,
+    // bind. Nothing grows with the others' issues.
+    assert_eq!(seen.len(), 8, "{seen:#?}");
+    assert_eq!(cp.fake.rate_limited_requests(), 6, "{seen:#?}");
+    assert_eq!(cp.fake.count(Route::ListIssues), 2);
+    assert_eq!(cp.fake.count(Route::ListRepoComments), 2);
 }

@@ -485,6 +485,7 @@ fn as_issue(body: &str) -> Issue {
         closed_by: None,
         closed_at: None,
         created_at: at,
+        updated_at: at,
         labels: Vec::new(),
     }
 }

@@ -130,8 +130,10 @@ impl Sim {
         users.push(REQUESTER);
         let input = json!({
             "apiVersion": "release.fn.zerotouch.dev/v1beta1", "kind": "Input",
+            // Every call looks at the repository: the rounds follow each other faster
+            // than the default half poll interval.
             "github": {"repository": format!("{}/{}", fake_github::OWNER, fake_github::REPO),
-                       "apiUrl": api_url, "labels": [LABEL]},
+                       "apiUrl": api_url, "labels": [LABEL], "lookInterval": "1ms"},
             "approvals": {"users": users, "minApprovals": self.min_approvals},
             "promotion": {"image": "ghcr.io/acme/promoter:v1"},
         });
@@ -559,11 +561,16 @@ async fn hundreds_of_gates_under_random_faults_reach_exactly_the_verdicts_people
         assert_eq!(
             state,
             sim.expected(),
-            "{}: people gave {:?} of {} needed, rejected: {}; status {status}",
+            "{}: people gave {:?} of {} needed, rejected: {}; status {status}; issues {:#?}; comments {:#?}",
             sim.name,
             sim.approvers,
             sim.min_approvals,
-            sim.rejected
+            sim.rejected,
+            by_key.get(&sim.key),
+            by_key.get(&sim.key).map(|is| is
+                .iter()
+                .map(|i| fake.comments(i.number))
+                .collect::<Vec<_>>())
         );
         *verdicts.entry(sim.expected()).or_default() += 1;
         let issues = by_key.get(&sim.key).cloned().unwrap_or_default();

@@ -21,7 +21,6 @@ pub mod progression;
 pub mod promotion;
 pub mod render;
 pub mod retire;
-pub mod schedule;
 pub mod select;
 mod sync;
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! The gate's GitHub shell: open the approvals repository with the step's credentials,
 //! read what the decision needs (the function's own issues for this gate, their comments,
 //! the chosen issue's events, who is authorized), decide, and write what the decision
-//! asks for. Which issue counts, when to list and what to retire are decided by the pure
-//! modules ([`super::select`], [`super::schedule`], [`super::decide`]); this module only
-//! fetches and executes.
+//! asks for. Which issue counts and what to retire are decided by the pure modules
+//! ([`super::select`], [`super::decide`]); this module only fetches and executes. The
+//! listing and the reads of an unchanged issue come from the repository's shared view
+//! ([`crate::github::view`]); a decision that would change anything is taken again on
+//! fresh reads.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -15,10 +17,10 @@ use crate::github::{
     Comment, Connector, Credentials, GitHub, GitHubError, Identity, Issue, IssueEvent, Secret,
     Target,
 };
-use crate::xr::gate::GateStatus;
+use crate::xr::gate::{GateState, GateStatus};
 
 use super::decide::{self, Action, Decision, Gate, Observed, Policy};
-use super::{issue, schedule, select};
+use super::{issue, select};
 
 /// How this call reaches GitHub: the connector, and the local render's own token.
 #[derive(Clone, Copy)]
@@ -117,22 +119,29 @@ pub(super) async fn close_unneeded_issues(
     recorded: &GateStatus,
 ) -> Result<Vec<u64>, SyncError> {
     let (gh, identity) = open_repository(call, reach).await?;
-    let found = find_issues(gh.as_ref(), gate, recorded, &identity, true, call.now).await?;
-    // An issue that already carries a verdict for this key keeps it (the function wrote it,
-    // then could not close the issue): a retirement marker after it would erase it.
-    let decided = matches!(
-        issue::written_verdict(&found.comments, &identity, gate.key),
-        Some(issue::WrittenVerdict::Decided(..))
-    );
-    let (actions, closed) = decide::retire_unneeded(
-        gate.key,
-        found.issue.as_ref().filter(|_| !decided),
-        &found.duplicates,
-        &found.superseded,
-        &found.retired,
-    );
-    execute(gh.as_ref(), &actions).await?;
-    Ok(closed)
+    let mut fresh = false;
+    loop {
+        let found = find_issues(gh.as_ref(), call, gate, recorded, &identity).await?;
+        // An issue that already carries a verdict for this key keeps it (the function wrote
+        // it, then could not close the issue): a retirement marker after it would erase it.
+        let decided = matches!(
+            issue::written_verdict(&found.comments, &identity, gate.key),
+            Some(issue::WrittenVerdict::Decided(..))
+        );
+        let (actions, closed) = decide::retire_unneeded(
+            gate.key,
+            found.issue.as_ref().filter(|_| !decided),
+            &found.duplicates,
+            &found.superseded,
+            &found.retired,
+        );
+        if !actions.is_empty() && !fresh && gh.forget() {
+            fresh = true;
+            continue;
+        }
+        execute(gh.as_ref(), &actions).await?;
+        return Ok(closed);
+    }
 }
 
 /// Reads the approval issue, decides, and carries the decision's actions out.
@@ -146,8 +155,24 @@ pub(super) async fn sync(
     // 2. Read GitHub.
     let (gh, identity) = open_repository(call, reach).await?;
     let github_input = &call.input.github;
-    let list = schedule::must_list(gate, recorded, call.now, github_input.poll_interval.0);
-    let found = find_issues(gh.as_ref(), gate, recorded, &identity, list, call.now).await?;
+    let labels = &github_input.labels;
+    let mut fresh = false;
+    let (found, authorized, unresolved, decision) = loop {
+        let found = find_issues(gh.as_ref(), call, gate, recorded, &identity).await?;
+        let candidates =
+            decide::candidates(gate, policy, &identity, &found.comments, &found.events);
+        let (authorized, unresolved) = authorize(gh.as_ref(), policy, candidates).await?;
+        let observed = observed(&identity, &found, &authorized, &unresolved);
+        // 3. Decide (pure).
+        let decision = decide::decide(gate, recorded, policy, &observed, labels, call.now);
+        // The view only keeps a gate waiting: a verdict, or a write (opening an issue
+        // included), is taken again on what GitHub says now.
+        if (found.adopt || consequential(&decision)) && !fresh && gh.forget() {
+            fresh = true;
+            continue;
+        }
+        break (found, authorized, unresolved, decision);
+    };
     // An issue opened by a call that failed before binding it: bind it now.
     if let (Some(issue), Some(binding), true) = (&found.issue, &found.binding, found.adopt) {
         gh.add_comment(
@@ -156,25 +181,7 @@ pub(super) async fn sync(
         )
         .await?;
     }
-    let candidates = decide::candidates(gate, policy, &identity, &found.comments, &found.events);
-    let (authorized, unresolved) = authorize(gh.as_ref(), policy, candidates).await?;
-    let observed = Observed {
-        identity: &identity,
-        issue: found.issue.as_ref(),
-        binding: found.binding.as_ref(),
-        comments: &found.comments,
-        events: &found.events,
-        tampering: &found.tampering,
-        blocked: found.blocked,
-        duplicates: &found.duplicates,
-        superseded: &found.superseded,
-        retired: &found.retired,
-        authorized: &authorized,
-        unresolved: &unresolved,
-    };
-    // 3. Decide (pure).
-    let labels = &github_input.labels;
-    let decision = decide::decide(gate, recorded, policy, &observed, labels, call.now);
+    let observed = observed(&identity, &found, &authorized, &unresolved);
     // Before opening an issue: a listing by a stale login (the account or App was renamed
     // since it was read) finds none of the function's issues.
     if decision
@@ -242,18 +249,47 @@ struct Found {
     blocked: bool,
 }
 
+/// What was read, as the decision takes it.
+fn observed<'a>(
+    identity: &'a Identity,
+    found: &'a Found,
+    authorized: &'a BTreeSet<String>,
+    unresolved: &'a BTreeMap<String, String>,
+) -> Observed<'a> {
+    Observed {
+        identity,
+        issue: found.issue.as_ref(),
+        binding: found.binding.as_ref(),
+        comments: &found.comments,
+        events: &found.events,
+        tampering: &found.tampering,
+        blocked: found.blocked,
+        duplicates: &found.duplicates,
+        superseded: &found.superseded,
+        retired: &found.retired,
+        authorized,
+        unresolved,
+    }
+}
+
+/// Whether a decision changes anything: a verdict, or a write to GitHub.
+fn consequential(decision: &Decision) -> bool {
+    decision.state != GateState::Pending || !decision.actions.is_empty()
+}
+
 /// Reads what [`select::select`] chooses from: the function's own issues that may carry
-/// this gate (from the listing of the issues it opened when `list`, else only if the recorded issue
-/// is gone, no longer bound to the key, younger than [`LIST_WINDOW`] or retired) plus
-/// the issue recorded in status, each with its comments; then the chosen issue's events.
+/// this gate (from the repository's view, brought up to date first) plus the issue
+/// recorded in status, each with its comments; then the chosen issue's events.
 async fn find_issues(
     gh: &dyn GitHub,
+    call: &Call<'_>,
     gate: &Gate<'_>,
     recorded: &GateStatus,
     identity: &Identity,
-    list: bool,
-    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Found, GitHubError> {
+    let now = call.now;
+    gh.look(identity, now, call.input.github.look_every())
+        .await?;
     let same_key = recorded.gate_key.as_deref() == Some(gate.key);
     let recorded_number = recorded
         .issue
@@ -265,53 +301,36 @@ async fn find_issues(
         now,
         timeout: chrono::TimeDelta::hours(i64::from(gate.spec.timeout_hours)),
     };
-    let mut list = list;
-    let mut by_number: Option<Option<Issue>> = None;
-    let (reads, selection) = loop {
-        let mut candidates: Vec<Issue> = Vec::new();
-        if list {
-            for issue in gh.list_own_issues(&identity.login).await? {
-                if select::is_candidate(gate, &issue, identity, recorded_number)
-                    && !candidates.iter().any(|i| i.number == issue.number)
-                {
-                    candidates.push(issue);
-                }
-            }
-        }
-        // The recorded issue may have lost the label; read it by number too (once).
-        if let Some(number) = recorded_number
-            && !candidates.iter().any(|i| i.number == number)
+    let mut candidates: Vec<Issue> = Vec::new();
+    for issue in gh.list_own_issues(&identity.login).await? {
+        if select::is_candidate(gate, &issue, identity, recorded_number)
+            && !candidates.iter().any(|i| i.number == issue.number)
         {
-            let issue = match &by_number {
-                Some(known) => known.clone(),
-                None => by_number.insert(gh.get_issue(number).await?).clone(),
-            };
-            if let Some(issue) = issue.filter(|i| select::is_own(i, identity)) {
-                candidates.push(issue);
-            }
+            candidates.push(issue);
         }
-        // Unlisted, the recorded issue alone is enough only once it is old enough that
-        // no duplicate of it is expected.
-        if !list && schedule::list_after_reading(&candidates, now) {
-            list = true;
+    }
+    // The recorded issue is read by number too: the view may not hold it (yet).
+    if let Some(number) = recorded_number
+        && !candidates.iter().any(|i| i.number == number)
+        && let Some(issue) = gh
+            .get_issue(number)
+            .await?
+            .filter(|i| select::is_own(i, identity))
+    {
+        candidates.push(issue);
+    }
+    candidates.sort_by_key(|i| i.number);
+    let mut reads = Vec::with_capacity(candidates.len());
+    for listed in candidates {
+        // Read by number: a listing does not say who closed an issue, and an unchanged
+        // issue is answered from the view.
+        let Some(issue) = gh.get_issue(listed.number).await? else {
             continue;
-        }
-        candidates.sort_by_key(|i| i.number);
-        let mut reads = Vec::with_capacity(candidates.len());
-        for issue in candidates {
-            let comments = gh.list_comments(issue.number).await?;
-            reads.push(select::Read { issue, comments });
-        }
-        let selection = select::select(gate, identity, &reads, recorded_number, &adoption);
-        // The recorded issue is no longer this key's, or was retired: the issue to
-        // follow, and any verdict on it, is among the others.
-        if selection.chosen.is_none() && !list {
-            list = true;
-            continue;
-        }
-        break (reads, selection);
-    };
-    let mut selection = selection;
+        };
+        let comments = gh.list_comments(issue.number).await?;
+        reads.push(select::Read { issue, comments });
+    }
+    let mut selection = select::select(gate, identity, &reads, recorded_number, &adoption);
     let mut events = match selection.chosen {
         Some(index) => gh.list_events(reads[index].issue.number).await?,
         None => Vec::new(),

@@ -67,6 +67,7 @@ pub fn issue(number: u64, key: &str) -> Issue {
         closed_by: None,
         closed_at: None,
         created_at: at(0, 0),
+        updated_at: at(0, 0),
         author: BOT.into(),
         author_id: user_id(BOT),
         labels: vec!["release-gate".into()],

@@ -21,11 +21,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use super::credentials::fingerprint;
 use super::{
-    CloseReason, Comment, Connector, Credentials, GitHub, GitHubError, Identity, Issue, IssueEvent,
-    NewIssue, Result, Target,
+    CloseReason, Comment, CommentChange, Connector, Credentials, GitHub, GitHubError, Identity,
+    Issue, IssueEvent, NewIssue, Result, Target,
 };
 use crate::input::Permission;
 
@@ -227,6 +228,31 @@ impl GitHub for HeldBack {
     async fn list_own_issues(&self, creator: &str) -> Result<Vec<Issue>> {
         self.limit.check()?;
         self.limit.note(self.inner.list_own_issues(creator).await)
+    }
+
+    async fn own_issues_changed_since(
+        &self,
+        creator: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Issue>> {
+        self.limit.check()?;
+        self.limit
+            .note(self.inner.own_issues_changed_since(creator, since).await)
+    }
+
+    async fn comments_changed_since(&self, since: DateTime<Utc>) -> Result<Vec<CommentChange>> {
+        self.limit.check()?;
+        self.limit
+            .note(self.inner.comments_changed_since(since).await)
+    }
+
+    async fn look(&self, me: &Identity, now: DateTime<Utc>, max_age: Duration) -> Result<()> {
+        self.limit.check()?;
+        self.limit.note(self.inner.look(me, now, max_age).await)
+    }
+
+    fn forget(&self) -> bool {
+        self.inner.forget()
     }
 
     async fn get_issue(&self, number: u64) -> Result<Option<Issue>> {

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    CloseReason, Comment, Connector, Credentials, EventKind, GitHub, GitHubError, Identity, Issue,
-    IssueEvent, IssueState, NewIssue, Result, Target,
+    CloseReason, Comment, CommentChange, Connector, Credentials, EventKind, GitHub, GitHubError,
+    Identity, Issue, IssueEvent, IssueState, NewIssue, Result, Target,
 };
 use crate::input::Permission;
 
@@ -33,6 +33,10 @@ pub enum Call {
     Identity,
     /// `list_own_issues(creator)`.
     ListIssues(String),
+    /// `own_issues_changed_since(creator)`.
+    ListChangedIssues(String),
+    /// `comments_changed_since`.
+    ListChangedComments,
     /// `get_issue(number)`.
     GetIssue(u64),
     /// `open_issue(title)`.
@@ -232,10 +236,14 @@ impl FakeGitHub {
         Self::reopen(&mut s, number, login);
     }
 
-    /// Someone with write access edits an issue's body: GitHub keeps the author.
+    /// Someone with write access edits an issue's body: GitHub keeps the author and
+    /// moves the issue's `updated_at`.
     pub fn user_edits_body(&self, number: u64, body: &str) {
-        if let Some(issue) = self.lock().issues.get_mut(&number) {
+        let mut s = self.lock();
+        let at = Self::now(&s);
+        if let Some(issue) = s.issues.get_mut(&number) {
             issue.body = body.to_owned();
+            issue.updated_at = at;
         }
     }
 
@@ -281,11 +289,13 @@ impl FakeGitHub {
         issue.state_reason = Some(reason.clone());
         issue.closed_by = Some(login.to_owned());
         issue.closed_at = Some(at);
+        issue.updated_at = at;
         Self::push_event(s, number, EventKind::Closed, login, Some(reason));
         true
     }
 
     fn reopen(s: &mut State, number: u64, login: &str) -> bool {
+        let at = Self::now(s);
         let Some(issue) = s.issues.get_mut(&number) else {
             return false;
         };
@@ -293,6 +303,7 @@ impl FakeGitHub {
         issue.state = IssueState::Open;
         issue.state_reason = Some(CloseReason::Other("reopened".into()));
         issue.closed_at = None;
+        issue.updated_at = at;
         Self::push_event(s, number, EventKind::Reopened, login, None);
         true
     }
@@ -325,6 +336,7 @@ impl FakeGitHub {
             closed_by: None,
             closed_at: None,
             created_at: Self::now(s),
+            updated_at: Self::now(s),
             author_id: user_id(author),
             author: author.to_owned(),
             labels: new.labels.clone(),
@@ -336,6 +348,10 @@ impl FakeGitHub {
     fn push_comment(s: &mut State, number: u64, login: &str, body: &str, at: DateTime<Utc>) {
         let id = s.next_comment_id;
         s.next_comment_id += 1;
+        // A new comment moves the issue's `updated_at`; an edit of one does not here.
+        if let Some(issue) = s.issues.get_mut(&number) {
+            issue.updated_at = at;
+        }
         s.comments.entry(number).or_default().push(Comment {
             id,
             author_id: user_id(login),
@@ -387,6 +403,43 @@ impl GitHub for FakeGitHub {
                 ..i.clone()
             })
             .collect())
+    }
+
+    async fn own_issues_changed_since(
+        &self,
+        creator: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Issue>> {
+        let s = self.enter(Call::ListChangedIssues(creator.to_owned()))?;
+        let mut issues: Vec<Issue> = s
+            .issues
+            .values()
+            .filter(|i| i.author.eq_ignore_ascii_case(creator) && i.updated_at >= since)
+            .map(|i| Issue {
+                closed_by: None,
+                ..i.clone()
+            })
+            .collect();
+        issues.sort_by_key(|i| (i.updated_at, i.number));
+        Ok(issues)
+    }
+
+    async fn comments_changed_since(&self, since: DateTime<Utc>) -> Result<Vec<CommentChange>> {
+        let s = self.enter(Call::ListChangedComments)?;
+        let mut changes: Vec<CommentChange> = s
+            .comments
+            .iter()
+            .flat_map(|(number, comments)| {
+                comments.iter().map(move |c| CommentChange {
+                    id: c.id,
+                    issue: *number,
+                    updated_at: c.updated_at,
+                })
+            })
+            .filter(|c| c.updated_at >= since)
+            .collect();
+        changes.sort_by_key(|c| (c.updated_at, c.id));
+        Ok(changes)
     }
 
     async fn get_issue(&self, number: u64) -> Result<Option<Issue>> {

@@ -9,6 +9,7 @@ pub mod etag;
 pub mod fake;
 pub mod read_only;
 pub mod rest;
+pub mod view;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -95,6 +96,9 @@ pub struct Issue {
     pub closed_at: Option<DateTime<Utc>>,
     /// When it was opened.
     pub created_at: DateTime<Utc>,
+    /// When it last changed: GitHub moves it on comments, closes, reopens and edits of the
+    /// issue itself, not always on edits of a comment.
+    pub updated_at: DateTime<Utc>,
     /// Who opened it.
     pub author: String,
     /// Their numeric user id (0 when GitHub names nobody, as for a deleted account).
@@ -160,6 +164,18 @@ impl EventKind {
             other => EventKind::Other(other.to_owned()),
         }
     }
+}
+
+/// A comment that changed (written or edited), as the repository's comment feed lists
+/// it: which issue it is on, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommentChange {
+    /// The comment id.
+    pub id: u64,
+    /// The issue it is on.
+    pub issue: u64,
+    /// When it was last written or edited.
+    pub updated_at: DateTime<Utc>,
 }
 
 /// An issue to open.
@@ -271,6 +287,35 @@ pub trait GitHub: Send + Sync {
     /// access can remove a label, while nobody can change who opened an issue.
     async fn list_own_issues(&self, creator: &str) -> Result<Vec<Issue>>;
 
+    /// The issues `creator` opened that changed at or after `since`, least recently
+    /// changed first, every page (one conditional listing sorted by `updated`).
+    async fn own_issues_changed_since(
+        &self,
+        creator: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Issue>>;
+
+    /// Every comment in the repository, on any issue, written or edited at or after
+    /// `since`, least recently changed first, every page.
+    async fn comments_changed_since(&self, since: DateTime<Utc>) -> Result<Vec<CommentChange>>;
+
+    /// Brings this repository's shared view ([`view`]) up to date, if it is older than
+    /// `max_age`: from then on, this client answers listings of `me`'s issues, and reads of
+    /// an issue that did not change since they were last made, from memory. Clients
+    /// without a view do nothing.
+    /// `now` is the caller's clock, which the view's ages are measured by.
+    async fn look(&self, _me: &Identity, _now: DateTime<Utc>, _max_age: Duration) -> Result<()> {
+        Ok(())
+    }
+
+    /// From now on, this client sends every read to GitHub and brings the view up to date
+    /// at its next look, whatever its age: before a verdict or a write is taken on what the
+    /// view said. Whether anything this client answered came from a view (else there is
+    /// nothing to read again).
+    fn forget(&self) -> bool {
+        false
+    }
+
     /// The issue with this number; `None` when it does not exist or was deleted.
     async fn get_issue(&self, number: u64) -> Result<Option<Issue>>;
 
@@ -323,10 +368,13 @@ pub trait Connector: Send + Sync {
 
 pub mod octocrab;
 
-/// The connector the server uses: GitHub's REST API through octocrab, sparing the
-/// rate limit ([`budget`]).
+/// The connector the server uses: GitHub's REST API through octocrab, one shared view
+/// per repository ([`view`]), sparing the rate limit ([`budget`]).
 pub fn default_connector() -> Arc<dyn Connector> {
     Arc::new(budget::BudgetConnector::new(Arc::new(
-        octocrab::OctocrabConnector::default(),
+        view::ViewConnector::new(
+            Arc::new(octocrab::OctocrabConnector::default()),
+            view::DEFAULT_MAX_BYTES,
+        ),
     )))
 }

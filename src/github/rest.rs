@@ -11,7 +11,9 @@ use chrono::{DateTime, Utc};
 use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 
-use super::{CloseReason, Comment, EventKind, GitHubError, Issue, IssueEvent, IssueState};
+use super::{
+    CloseReason, Comment, CommentChange, EventKind, GitHubError, Issue, IssueEvent, IssueState,
+};
 use crate::input::Permission;
 
 /// The login GitHub shows for a deleted account.
@@ -58,6 +60,8 @@ pub struct WireIssue {
     closed_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     #[serde(default)]
+    updated_at: Option<DateTime<Utc>>,
+    #[serde(default)]
     user: Option<WireUser>,
     #[serde(default)]
     labels: Vec<WireLabel>,
@@ -93,6 +97,7 @@ impl WireIssue {
             closed_by: self.closed_by.filter(|_| closed).map(|u| u.login),
             closed_at: self.closed_at.filter(|_| closed),
             created_at: self.created_at,
+            updated_at: self.updated_at.unwrap_or(self.created_at),
             author_id: self.user.as_ref().map_or(0, |u| u.id),
             author: self
                 .user
@@ -121,6 +126,28 @@ pub struct WireComment {
     created_at: DateTime<Utc>,
     #[serde(default)]
     updated_at: Option<DateTime<Utc>>,
+}
+
+/// A comment in the repository's comment feed (`GET /repos/{owner}/{repo}/issues/comments`).
+#[derive(Debug, Deserialize)]
+pub struct WireCommentChange {
+    id: u64,
+    issue_url: String,
+    created_at: DateTime<Utc>,
+    #[serde(default)]
+    updated_at: Option<DateTime<Utc>>,
+}
+
+impl WireCommentChange {
+    /// The change, when `issue_url` ends in an issue number.
+    pub fn into_change(self) -> Option<CommentChange> {
+        let issue = self.issue_url.rsplit('/').next()?.parse().ok()?;
+        Some(CommentChange {
+            id: self.id,
+            issue,
+            updated_at: self.updated_at.unwrap_or(self.created_at),
+        })
+    }
 }
 
 impl WireComment {

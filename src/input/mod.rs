@@ -122,6 +122,21 @@ pub struct GitHubInput {
     /// How often a pending gate is polled, as a duration such as `30s` or `2m`.
     #[serde(default = "default_poll_interval")]
     pub poll_interval: GoDuration,
+    /// How old the replica's shared view of the approvals repository may be when a gate
+    /// reads it (default: half of `pollInterval`). Each look costs two conditional
+    /// requests per repository, whatever the number of gates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub look_interval: Option<GoDuration>,
+}
+
+impl GitHubInput {
+    /// How old the repository's view may be: [`Self::look_interval`], else half the poll
+    /// interval, so that an answer reaches a gate polled every interval within about one
+    /// interval (at most one and a half).
+    pub fn look_every(&self) -> Duration {
+        self.look_interval
+            .map_or(self.poll_interval.0 / 2, |GoDuration(d)| d)
+    }
 }
 
 impl Default for GitHubInput {
@@ -132,6 +147,7 @@ impl Default for GitHubInput {
             credentials_name: default_credentials_name(),
             labels: default_labels(),
             poll_interval: default_poll_interval(),
+            look_interval: None,
         }
     }
 }

@@ -60,6 +60,9 @@ pub fn example_input(api_url: &str) -> Value {
     let composition = read_yaml(example_file("promotion-gate", "composition.yaml")).remove(0);
     let mut input = composition["spec"]["pipeline"][0]["input"].clone();
     input["github"]["apiUrl"] = json!(api_url);
+    // Every call looks at the repository, so that an answer is read at the next reconcile
+    // (the server's clock is the wall clock; the default waits half a poll interval).
+    input["github"]["lookInterval"] = json!("1ms");
     input
 }
 

@@ -57,6 +57,8 @@ pub enum Route {
     ListIssues,
     /// `POST /repos/{o}/{r}/issues`.
     CreateIssue,
+    /// `GET /repos/{o}/{r}/issues/comments`: every comment of the repository.
+    ListRepoComments,
     /// `GET /repos/{o}/{r}/issues/{n}`.
     GetIssue,
     /// `PATCH /repos/{o}/{r}/issues/{n}`.
@@ -789,6 +791,7 @@ fn route_of(method: &Method, segments: &[String]) -> Route {
         ("GET", ["repos", o, r, "installation"]) if repo(o, r) => Route::RepoInstallation,
         ("GET", ["repos", o, r, "issues"]) if repo(o, r) => Route::ListIssues,
         ("POST", ["repos", o, r, "issues"]) if repo(o, r) => Route::CreateIssue,
+        ("GET", ["repos", o, r, "issues", "comments"]) if repo(o, r) => Route::ListRepoComments,
         ("GET", ["repos", o, r, "issues", _]) if repo(o, r) => Route::GetIssue,
         ("PATCH", ["repos", o, r, "issues", _]) if repo(o, r) => Route::UpdateIssue,
         ("GET", ["repos", o, r, "issues", _, "comments"]) if repo(o, r) => Route::ListComments,
@@ -1086,6 +1089,33 @@ fn serve(
                 .collect();
             paginate(items, query, link_base)
         }
+        Route::ListRepoComments => {
+            // Like GitHub: `since` keeps what changed after it; sorted by `created` unless
+            // asked otherwise; comments of deleted issues are gone.
+            let since = match query.get("since").map(|s| DateTime::parse_from_rfc3339(s)) {
+                None => None,
+                Some(Ok(t)) => Some(t.with_timezone(&Utc)),
+                Some(Err(_)) => {
+                    return Answer::message(StatusCode::UNPROCESSABLE_ENTITY, "Validation Failed");
+                }
+            };
+            let mut comments: Vec<&FakeComment> = state
+                .comments
+                .values()
+                .filter(|c| state.issues.get(&c.issue).is_some_and(|i| !i.deleted))
+                .filter(|c| since.is_none_or(|s| c.updated_at > s))
+                .collect();
+            if query.get("sort").map(String::as_str) == Some("updated") {
+                comments.sort_by_key(|c| (c.updated_at, c.id));
+            } else {
+                comments.sort_by_key(|c| (c.created_at, c.id));
+            }
+            if query.get("direction").map(String::as_str) == Some("desc") {
+                comments.reverse();
+            }
+            let items = comments.into_iter().map(comment_json).collect();
+            paginate(items, query, link_base)
+        }
         Route::ListEvents => {
             let Some(n) = number().filter(|n| state.issues.contains_key(n)) else {
                 return Answer::message(StatusCode::NOT_FOUND, "Not Found");
@@ -1146,6 +1176,13 @@ fn list_issues(state: &State, query: &BTreeMap<String, String>, link_base: &str)
         .unwrap_or_default();
     let which = query.get("state").map(String::as_str).unwrap_or("open");
     let creator = query.get("creator");
+    let since = match query.get("since").map(|s| DateTime::parse_from_rfc3339(s)) {
+        None => None,
+        Some(Ok(t)) => Some(t.with_timezone(&Utc)),
+        Some(Err(_)) => {
+            return Answer::message(StatusCode::UNPROCESSABLE_ENTITY, "Validation Failed");
+        }
+    };
     let mut issues: Vec<&FakeIssue> = state
         .issues
         .values()
@@ -1153,8 +1190,12 @@ fn list_issues(state: &State, query: &BTreeMap<String, String>, link_base: &str)
         .filter(|i| creator.is_none_or(|c| i.user.eq_ignore_ascii_case(c)))
         .filter(|i| wanted.iter().all(|w| i.labels.iter().any(|l| l == w)))
         .filter(|i| which == "all" || i.state == which)
+        .filter(|i| since.is_none_or(|s| i.updated_at > s))
         .collect();
-    issues.sort_by_key(|i| (i.created_at, i.number));
+    match query.get("sort").map(String::as_str) {
+        Some("updated") => issues.sort_by_key(|i| (i.updated_at, i.number)),
+        _ => issues.sort_by_key(|i| (i.created_at, i.number)),
+    }
     if query.get("direction").map(String::as_str) != Some("asc") {
         issues.reverse();
     }
@@ -1275,6 +1316,9 @@ fn comment_json(c: &FakeComment) -> Value {
         "node_id": format!("IC_fake{}", c.id),
         "user": user_json(&c.user),
         "body": c.body,
+        "url": format!("https://api.github.example/repos/{OWNER}/{REPO}/issues/comments/{}", c.id),
+        "html_url": format!("https://github.example/{OWNER}/{REPO}/issues/{}#issuecomment-{}", c.issue, c.id),
+        "issue_url": format!("https://api.github.example/repos/{OWNER}/{REPO}/issues/{}", c.issue),
         "created_at": time(c.created_at),
         "updated_at": time(c.updated_at),
         "author_association": "MEMBER",

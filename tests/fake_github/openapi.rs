@@ -127,10 +127,13 @@ impl Description {
     /// sent (an API root's path prefix such as `/api/v3` removed), `body` the JSON body.
     pub fn check(&self, method: &str, uri: &str, body: Option<&Value>) -> Result<(), String> {
         let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+        // A literal segment wins over a parameter, as in GitHub's router:
+        // `/issues/comments` is not issue number "comments".
         let op = self
             .operations
             .iter()
-            .find(|op| op["method"] == method && path_matches(op["path"].as_str().unwrap(), path))
+            .filter(|op| op["method"] == method && path_matches(op["path"].as_str().unwrap(), path))
+            .min_by_key(|op| op["path"].as_str().unwrap().matches('{').count())
             .ok_or_else(|| format!("{method} {path} is no operation the function may use"))?;
         let what = format!("{} ({})", op["operationId"].as_str().unwrap(), self.source);
         let params = op["query"].as_object().cloned().unwrap_or_default();

@@ -35,10 +35,12 @@ use serde_json::json;
 
 use super::credentials::fingerprint;
 use super::etag::{Cached, EtagCache};
-use super::rest::{self, WireAccessToken, WireApp, WireComment, WireInstallation, WireIssue};
+use super::rest::{
+    self, WireAccessToken, WireApp, WireComment, WireCommentChange, WireInstallation, WireIssue,
+};
 use super::{
-    CloseReason, Comment, Connector, Credentials, GitHub, GitHubError, Identity, Issue, IssueEvent,
-    NewIssue, Result, Secret, Target,
+    CloseReason, Comment, CommentChange, Connector, Credentials, GitHub, GitHubError, Identity,
+    Issue, IssueEvent, NewIssue, Result, Secret, Target,
 };
 use crate::input::Permission;
 
@@ -99,6 +101,10 @@ pub(super) struct Caches {
     pub(super) installations: Mutex<HashMap<String, u64>>,
     /// Installation tokens by App identity and installation.
     pub(super) tokens: Mutex<HashMap<String, InstallationToken>>,
+    /// The pages last read of each feed (a listing with `since`), by credentials identity
+    /// and feed: when `since` moves on, the pages of the old one are never asked again
+    /// and leave the ETag cache.
+    pub(super) feeds: Mutex<HashMap<String, Vec<String>>>,
 }
 
 #[derive(Clone)]

@@ -103,6 +103,34 @@ impl RestGitHub {
         what: &str,
         first: String,
     ) -> Result<Vec<T>> {
+        Ok(self.get_pages(what, first).await?.0)
+    }
+
+    /// Like [`Self::get_all`], for a feed whose `since` moves on: the pages of the feed's
+    /// previous listing that this one did not ask for again leave the ETag cache.
+    pub(super) async fn get_feed<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &str,
+        feed: &str,
+        first: String,
+    ) -> Result<Vec<T>> {
+        let (items, pages) = self.get_pages(what, first).await?;
+        let key = format!("{}\0{}\0{feed}", self.identity, self.repo_path());
+        let old = lock(&self.caches.feeds).insert(key, pages.clone());
+        for path in old.into_iter().flatten() {
+            if !pages.contains(&path) {
+                self.etags.remove(&self.identity, &path);
+            }
+        }
+        Ok(items)
+    }
+
+    /// Every page of a listing, and the paths asked for.
+    async fn get_pages<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &str,
+        first: String,
+    ) -> Result<(Vec<T>, Vec<String>)> {
         let mut items = Vec::new();
         let mut seen = HashSet::new();
         let mut next = Some(first.clone());
@@ -130,7 +158,7 @@ impl RestGitHub {
                 next = Some(format!("{first}&page={}", seen.len() + 1));
             }
         }
-        Ok(items)
+        Ok((items, seen.into_iter().collect()))
     }
 
     /// A write (POST or PATCH), sent once.
@@ -230,6 +258,54 @@ impl GitHub for RestGitHub {
             .collect();
         issues.sort_by_key(|i| (i.created_at, i.number));
         Ok(issues)
+    }
+
+    async fn own_issues_changed_since(
+        &self,
+        creator: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Issue>> {
+        let path = format!(
+            "{}/issues?creator={}&state=all&sort=updated&direction=asc&since={}&per_page={PER_PAGE}",
+            self.repo_path(),
+            rest::encode(creator),
+            rest::encode(&timestamp(since)),
+        );
+        let wire: Vec<WireIssue> = self
+            .get_feed("cannot list changed approval issues", "issues", path)
+            .await?;
+        let mut seen = HashSet::new();
+        let mut issues: Vec<Issue> = wire
+            .into_iter()
+            .filter(|i| !i.is_pull_request())
+            .map(WireIssue::into_issue)
+            .filter(|i| seen.insert(i.number))
+            .collect();
+        issues.sort_by_key(|i| (i.updated_at, i.number));
+        Ok(issues)
+    }
+
+    async fn comments_changed_since(&self, since: DateTime<Utc>) -> Result<Vec<CommentChange>> {
+        let path = format!(
+            "{}/issues/comments?sort=updated&direction=asc&since={}&per_page={PER_PAGE}",
+            self.repo_path(),
+            rest::encode(&timestamp(since)),
+        );
+        let wire: Vec<WireCommentChange> = self
+            .get_feed(
+                "cannot list the repository's changed comments",
+                "comments",
+                path,
+            )
+            .await?;
+        let mut seen = HashSet::new();
+        let mut changes: Vec<CommentChange> = wire
+            .into_iter()
+            .filter_map(WireCommentChange::into_change)
+            .filter(|c| seen.insert(c.id))
+            .collect();
+        changes.sort_by_key(|c| (c.updated_at, c.id));
+        Ok(changes)
     }
 
     async fn get_issue(&self, number: u64) -> Result<Option<Issue>> {
@@ -356,4 +432,9 @@ impl GitHub for RestGitHub {
             Err(e) => Err(e),
         }
     }
+}
+
+/// A time as GitHub's `since` parameter takes it (ISO 8601, whole seconds, UTC).
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

@@ -1,0 +1,425 @@
+//! What a replica knows of one approvals repository: the issues the function opened (the
+//! index), a change stamp per issue, and the reads of each issue made since it last
+//! changed (the memos). Pure: no I/O, no clock; bounded by bytes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::github::{Comment, CommentChange, Identity, Issue, IssueEvent, IssueState};
+
+/// How far back each feed looks again: a change GitHub lists a little late (its
+/// timestamps have whole seconds, and a listing is not a snapshot) is still seen.
+pub const OVERLAP: TimeDelta = TimeDelta::minutes(2);
+
+/// Where a feed starts when it has seen nothing yet, before the caller's clock: against
+/// clock skew between the replica and GitHub.
+pub const FIRST_LOOKBACK: TimeDelta = TimeDelta::minutes(10);
+
+/// The page size of the feeds' listings (GitHub's largest).
+pub const FEED_PAGE: usize = 100;
+
+/// How far a feed's bound may move on after a listing with these change times: to the
+/// latest, unless the listing took more than one page. Then only to the end of the first
+/// page: a change made while the pages were read moves its item to the last page and
+/// shifts the others back, so an item at a page boundary can be skipped, and it is never
+/// older than the first page's end.
+fn watermark(mut times: Vec<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    times.sort_unstable();
+    if times.len() >= FEED_PAGE {
+        return Some(times[FEED_PAGE - 1]);
+    }
+    times.last().copied()
+}
+
+/// A feed's bound moves on only by this much at least: the same request, answered 304,
+/// serves while nothing changes, and a change costs one counted answer, not a second one
+/// for a request with a new bound. A feed lists at most this much of past changes again.
+pub const ADVANCE_STEP: TimeDelta = TimeDelta::minutes(10);
+
+/// The next bound of a feed at `since` whose listing ended at `latest` ([`watermark`]).
+fn advance(since: Option<DateTime<Utc>>, latest: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    let Some(next) = latest.map(|t| t - OVERLAP) else {
+        return since;
+    };
+    match since {
+        Some(since) if next - since < ADVANCE_STEP => Some(since),
+        Some(since) => Some(since.max(next)),
+        None => Some(next),
+    }
+}
+
+/// Fixed bytes counted per remembered item besides its strings.
+const ITEM_OVERHEAD: usize = 160;
+
+/// One of the function's own issues as last listed or read.
+#[derive(Debug)]
+struct Entry {
+    issue: Issue,
+    /// Moves whenever the issue, or a comment on it, is seen to change.
+    stamp: u64,
+    bytes: usize,
+}
+
+/// The reads of one issue, each with the stamp the issue had when the read began.
+#[derive(Debug, Default)]
+struct Memo {
+    issue: Option<u64>,
+    comments: Option<(u64, Arc<Vec<Comment>>)>,
+    events: Option<(u64, Arc<Vec<IssueEvent>>)>,
+    used: u64,
+    bytes: usize,
+}
+
+/// One repository's view. Every change of size is also added to `total`, which all the
+/// replica's views share, so that together they stay under one byte budget.
+#[derive(Debug)]
+pub struct ViewState {
+    /// Whose issues these are.
+    pub me: Identity,
+    /// Lower bound of the next listing of changed issues.
+    pub issues_since: Option<DateTime<Utc>>,
+    /// Lower bound of the next listing of changed comments.
+    pub comments_since: Option<DateTime<Utc>>,
+    index: HashMap<u64, Entry>,
+    /// Comments seen in the feed's overlap, with the time each was last written.
+    seen_comments: HashMap<u64, DateTime<Utc>>,
+    memos: HashMap<u64, Memo>,
+    memo_order: BTreeMap<u64, u64>,
+    next_stamp: u64,
+    tick: u64,
+    bytes: usize,
+    total: Arc<AtomicUsize>,
+    max_bytes: usize,
+}
+
+fn issue_bytes(issue: &Issue) -> usize {
+    ITEM_OVERHEAD
+        + issue.title.len()
+        + issue.body.len()
+        + issue.html_url.len()
+        + issue.author.len()
+        + issue.closed_by.as_ref().map_or(0, String::len)
+        + issue.labels.iter().map(String::len).sum::<usize>()
+}
+
+fn comments_bytes(comments: &[Comment]) -> usize {
+    comments
+        .iter()
+        .map(|c| ITEM_OVERHEAD + c.body.len() + c.author.len())
+        .sum()
+}
+
+fn events_bytes(events: &[IssueEvent]) -> usize {
+    events
+        .iter()
+        .map(|e| ITEM_OVERHEAD + e.actor.as_ref().map_or(0, String::len))
+        .sum()
+}
+
+/// Whether two reads of an issue say the same; a listing does not carry `closed_by`.
+fn same(listed: &Issue, known: &Issue) -> bool {
+    let closed_by = listed.closed_by.clone().or_else(|| known.closed_by.clone());
+    Issue {
+        closed_by,
+        ..listed.clone()
+    } == *known
+}
+
+impl ViewState {
+    /// An empty view of `me`'s issues, counting its bytes into `total`.
+    pub fn new(me: Identity, total: Arc<AtomicUsize>, max_bytes: usize) -> Self {
+        ViewState {
+            me,
+            issues_since: None,
+            comments_since: None,
+            index: HashMap::new(),
+            seen_comments: HashMap::new(),
+            memos: HashMap::new(),
+            memo_order: BTreeMap::new(),
+            next_stamp: 1,
+            tick: 0,
+            bytes: 0,
+            total,
+            max_bytes,
+        }
+    }
+
+    fn grow(&mut self, by: usize) {
+        self.bytes += by;
+        self.total.fetch_add(by, Ordering::Relaxed);
+    }
+
+    fn shrink(&mut self, by: usize) {
+        self.bytes -= by;
+        self.total.fetch_sub(by, Ordering::Relaxed);
+    }
+
+    fn stamp(&mut self) -> u64 {
+        self.next_stamp += 1;
+        self.next_stamp
+    }
+
+    /// The bytes this view holds.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// How many issues the index holds.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Whether the index is empty.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// Marks the issue changed: every read remembered of it is read again.
+    pub fn touch(&mut self, number: u64) {
+        let stamp = self.stamp();
+        if let Some(entry) = self.index.get_mut(&number) {
+            entry.stamp = stamp;
+        }
+    }
+
+    /// Takes in an issue as a listing or a read shows it; marks it changed when it differs
+    /// from what was known. Issues someone else opened are not kept.
+    pub fn upsert(&mut self, issue: Issue) {
+        if issue.author_id != self.me.id {
+            return;
+        }
+        let number = issue.number;
+        match self.index.get(&number) {
+            Some(known) if same(&issue, &known.issue) => {}
+            known => {
+                let closed_by = known.and_then(|k| {
+                    (k.issue.closed_at == issue.closed_at)
+                        .then(|| k.issue.closed_by.clone())
+                        .flatten()
+                });
+                let issue = Issue {
+                    closed_by: issue.closed_by.or(closed_by),
+                    ..issue
+                };
+                self.remove_entry(number);
+                let stamp = self.stamp();
+                let bytes = issue_bytes(&issue);
+                self.index.insert(
+                    number,
+                    Entry {
+                        issue,
+                        stamp,
+                        bytes,
+                    },
+                );
+                self.grow(bytes);
+            }
+        }
+    }
+
+    /// Forgets an issue that no longer exists (deleted, transferred), with its reads.
+    pub fn remove(&mut self, number: u64) {
+        self.remove_entry(number);
+        self.remove_memo(number);
+    }
+
+    fn remove_entry(&mut self, number: u64) {
+        if let Some(entry) = self.index.remove(&number) {
+            self.shrink(entry.bytes);
+        }
+    }
+
+    fn remove_memo(&mut self, number: u64) {
+        if let Some(memo) = self.memos.remove(&number) {
+            self.memo_order.remove(&memo.used);
+            self.shrink(memo.bytes);
+        }
+    }
+
+    /// Takes in a full listing of the function's issues: it replaces the index (issues
+    /// missing from it were deleted or transferred).
+    pub fn replace_all(&mut self, issues: Vec<Issue>, now: DateTime<Utc>) {
+        let listed: std::collections::HashSet<u64> = issues.iter().map(|i| i.number).collect();
+        let gone: Vec<u64> = self
+            .index
+            .keys()
+            .filter(|n| !listed.contains(n))
+            .copied()
+            .collect();
+        for number in gone {
+            self.remove(number);
+        }
+        self.take_changed_issues(issues, now);
+    }
+
+    /// Takes in the issues changed since [`Self::issues_since`], and moves it on.
+    pub fn take_changed_issues(&mut self, issues: Vec<Issue>, now: DateTime<Utc>) {
+        let latest = watermark(issues.iter().map(|i| i.updated_at).collect());
+        for issue in issues {
+            self.upsert(issue);
+        }
+        // Bounds follow GitHub's own timestamps; the caller's clock only starts them.
+        self.issues_since = advance(self.issues_since, latest);
+        self.issues_since.get_or_insert(now - FIRST_LOOKBACK);
+        self.fit();
+    }
+
+    /// Takes in the comments changed since [`Self::comments_since`]: each new or newly
+    /// edited one marks its issue changed. Moves the bound on.
+    pub fn take_changed_comments(&mut self, changes: Vec<CommentChange>, now: DateTime<Utc>) {
+        let latest = watermark(changes.iter().map(|c| c.updated_at).collect());
+        for change in changes {
+            if self.seen_comments.get(&change.id) != Some(&change.updated_at) {
+                self.seen_comments.insert(change.id, change.updated_at);
+                self.touch(change.issue);
+            }
+        }
+        self.comments_since = advance(self.comments_since, latest);
+        let since = *self.comments_since.get_or_insert(now - FIRST_LOOKBACK);
+        // Only the overlap needs remembering: older comments are not listed again.
+        self.seen_comments.retain(|_, at| *at >= since);
+    }
+
+    /// The function's own issues, oldest first, as a listing shows them.
+    pub fn issues(&self) -> Vec<Issue> {
+        let mut issues: Vec<Issue> = self
+            .index
+            .values()
+            .map(|e| Issue {
+                closed_by: None,
+                ..e.issue.clone()
+            })
+            .collect();
+        issues.sort_by_key(|i| (i.created_at, i.number));
+        issues
+    }
+
+    /// The issue's change stamp, when it is in the index.
+    pub fn stamp_of(&self, number: u64) -> Option<u64> {
+        self.index.get(&number).map(|e| e.stamp)
+    }
+
+    fn memo(&mut self, number: u64) -> &mut Memo {
+        self.tick += 1;
+        let tick = self.tick;
+        let memo = self.memos.entry(number).or_default();
+        if memo.used != 0 {
+            self.memo_order.remove(&memo.used);
+        }
+        memo.used = tick;
+        self.memo_order.insert(tick, number);
+        memo
+    }
+
+    /// The issue, when it was read since it last changed.
+    pub fn remembered_issue(&mut self, number: u64) -> Option<Issue> {
+        let stamp = self.stamp_of(number)?;
+        if self.memos.get(&number)?.issue != Some(stamp) {
+            return None;
+        }
+        self.memo(number);
+        self.index.get(&number).map(|e| e.issue.clone())
+    }
+
+    /// Takes in an issue read by number: the index holds it as read, and serves it until
+    /// it changes.
+    pub fn read_issue(&mut self, issue: Issue) {
+        let number = issue.number;
+        self.upsert(issue);
+        if let Some(stamp) = self.stamp_of(number) {
+            self.memo(number).issue = Some(stamp);
+        }
+    }
+
+    /// The comments, when they were read since the issue last changed.
+    pub fn remembered_comments(&mut self, number: u64) -> Option<Arc<Vec<Comment>>> {
+        let stamp = self.stamp_of(number)?;
+        let (at, comments) = self.memos.get(&number)?.comments.clone()?;
+        (at == stamp).then(|| {
+            self.memo(number);
+            comments
+        })
+    }
+
+    /// Remembers comments read when the issue's stamp was `stamp`.
+    pub fn read_comments(&mut self, number: u64, stamp: u64, comments: Vec<Comment>) {
+        let bytes = comments_bytes(&comments);
+        let memo = self.memo(number);
+        let old = memo.comments.as_ref().map_or(0, |(_, c)| comments_bytes(c));
+        memo.comments = Some((stamp, Arc::new(comments)));
+        memo.bytes = memo.bytes + bytes - old;
+        self.grow(bytes);
+        self.shrink(old);
+        self.fit();
+    }
+
+    /// The events, when they were read since the issue last changed.
+    pub fn remembered_events(&mut self, number: u64) -> Option<Arc<Vec<IssueEvent>>> {
+        let stamp = self.stamp_of(number)?;
+        let (at, events) = self.memos.get(&number)?.events.clone()?;
+        (at == stamp).then(|| {
+            self.memo(number);
+            events
+        })
+    }
+
+    /// Remembers events read when the issue's stamp was `stamp`.
+    pub fn read_events(&mut self, number: u64, stamp: u64, events: Vec<IssueEvent>) {
+        let bytes = events_bytes(&events);
+        let memo = self.memo(number);
+        let old = memo.events.as_ref().map_or(0, |(_, e)| events_bytes(e));
+        memo.events = Some((stamp, Arc::new(events)));
+        memo.bytes = memo.bytes + bytes - old;
+        self.grow(bytes);
+        self.shrink(old);
+        self.fit();
+    }
+
+    /// Gives bytes back while the replica's views hold more than their budget: first the
+    /// least recently used reads, then closed issues, then open ones, least recently
+    /// changed first. Forgetting only costs reads: an issue missing from the index is read
+    /// by number when a gate records it, and one that no gate records asks for nothing.
+    pub fn fit(&mut self) {
+        let over = |v: &Self| v.total.load(Ordering::Relaxed) > v.max_bytes && v.bytes > 0;
+        while over(self) {
+            let Some((_, number)) = self.memo_order.pop_first() else {
+                break;
+            };
+            if let Some(memo) = self.memos.remove(&number) {
+                self.shrink(memo.bytes);
+            }
+        }
+        if !over(self) {
+            return;
+        }
+        // Down to nine tenths of the budget at once, so that the sort is rare.
+        let target = self.max_bytes / 10 * 9;
+        let mut order: Vec<(bool, DateTime<Utc>, u64)> = self
+            .index
+            .values()
+            .map(|e| {
+                (
+                    e.issue.state == IssueState::Open,
+                    e.issue.updated_at,
+                    e.issue.number,
+                )
+            })
+            .collect();
+        order.sort_unstable();
+        for (_, _, number) in order {
+            if self.total.load(Ordering::Relaxed) <= target || self.bytes == 0 {
+                break;
+            }
+            self.remove(number);
+        }
+    }
+}
+
+impl Drop for ViewState {
+    fn drop(&mut self) {
+        self.total.fetch_sub(self.bytes, Ordering::Relaxed);
+    }
+}
