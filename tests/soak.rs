@@ -359,10 +359,23 @@ fn people_act(fake: &FakeGitHub, sims: &mut [Sim], rng: &mut Rng, percent: u64, 
         if sim.expected() != "pending" || !rng.chance(percent) {
             continue;
         }
+        // People answer an issue once the function has bound it to the gate: Crossplane
+        // calls a gate whose opening failed again within seconds, while this simulation
+        // lets a whole round pass; an issue answered before it was bound is never adopted
+        // (see `gate::select`), and the gate asks again on a new one.
+        let bound = |i: &&fake_github::FakeIssue| {
+            fake.comments(i.number).iter().any(|c| {
+                c.user == LOGIN
+                    && issue::markers(&c.body)
+                        .iter()
+                        .any(|m| m.contains_key("bind") && m.get("key") == Some(&sim.key))
+            })
+        };
         let Some(issue) = by_key.get(&sim.key).and_then(|issues| {
             issues
                 .iter()
                 .filter(|i| i.user == LOGIN)
+                .filter(bound)
                 .min_by_key(|i| i.number)
         }) else {
             continue;

@@ -308,10 +308,10 @@ pub trait GitHub: Send + Sync {
         Ok(())
     }
 
-    /// From now on, this client sends every read to GitHub and brings the view up to date
-    /// at its next look, whatever its age: before a verdict or a write is taken on what the
-    /// view said. Whether anything this client answered came from a view (else there is
-    /// nothing to read again).
+    /// From now on, this client sends every read of an issue (the issue, its comments, its
+    /// events) to GitHub, and its next look brings the view up to date whatever its age:
+    /// before a verdict or a write is taken on what the view said. Whether this client
+    /// answered from a view (else there is nothing to read again).
     fn forget(&self) -> bool {
         false
     }

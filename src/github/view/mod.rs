@@ -12,8 +12,10 @@
 //!   change, or the function writes to it. A gate's reads of its issue (the issue, its
 //!   comments, its events) are remembered with the stamp they were made at, and answered
 //!   from memory while the stamp stands: a gate whose issue did not change sends nothing.
-//! - The view never takes a verdict: a gate that would decide, or write, on what it said
-//!   [`GitHub::forget`]s, looks again and reads its issues from GitHub.
+//! - Remembered reads never take a verdict: a gate that would decide, or write, on them
+//!   [`GitHub::forget`]s, looks again and reads its issues from GitHub. A request to open an issue
+//!   that failed (GitHub may have opened it) makes the next look go to GitHub whatever its
+//!   age, so that the issue is found rather than opened twice.
 //!
 //! A restarted replica begins with an empty view: its first look lists, and every gate's
 //! first reads go to GitHub. Every replica keeps its own view. A look that fails leaves the
@@ -57,6 +59,9 @@ struct Looked {
     view: ViewState,
     listed_at: DateTime<Utc>,
     looked_at: DateTime<Utc>,
+    /// An issue may have been opened without the view knowing (the request failed after
+    /// GitHub may have done it): the next look goes to GitHub whatever its age.
+    stale: bool,
 }
 
 /// A [`Connector`] whose clients share one view per repository and credentials.
@@ -145,6 +150,7 @@ impl Connector for ViewConnector {
             max_bytes: self.max_bytes,
             looked: AtomicBool::new(false),
             fresh: AtomicBool::new(false),
+            now: Mutex::new(DateTime::<Utc>::MIN_UTC),
         }))
     }
 }
@@ -157,14 +163,21 @@ struct Viewed {
     max_bytes: usize,
     /// This client brought the view up to date: it may answer from it.
     looked: AtomicBool,
-    /// Reads go to GitHub ([`GitHub::forget`]).
+    /// Reads of an issue go to GitHub, and the next look does too ([`GitHub::forget`]).
     fresh: AtomicBool,
+    /// The caller's clock at its look.
+    now: Mutex<DateTime<Utc>>,
 }
 
 impl Viewed {
     /// Whether reads of an issue may be answered from memory.
     fn may_remember(&self) -> bool {
         self.looked.load(Ordering::Relaxed) && !self.fresh.load(Ordering::Relaxed)
+    }
+
+    /// The caller's clock at its look.
+    fn now(&self) -> DateTime<Utc> {
+        *self.now.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Runs `f` on the view of `me`'s issues, if there is one.
@@ -178,65 +191,58 @@ impl Viewed {
         self.with_view(|view| view.touch(number)).await;
     }
 
-    /// The full listing, or the two feeds, as due.
+    /// The full listing, or the two feeds, as due. The view is changed only once both
+    /// answered: a look that fails, or whose call is cancelled, leaves it as it was.
     async fn refresh(
         &self,
         state: &mut Option<Looked>,
         me: &Identity,
         now: DateTime<Utc>,
         max_age: Duration,
+        force: bool,
     ) -> Result<()> {
-        // A clock that went back counts as time passed.
+        // A clock that went back (a call that waited for the view behind a later one)
+        // counts as no time passed.
         let within = |since: DateTime<Utc>, age: Duration| {
-            (now - since).to_std().is_ok_and(|elapsed| elapsed < age)
+            (now - since).to_std().map_or(true, |elapsed| elapsed < age)
         };
+        if state.as_ref().is_some_and(|l| l.view.me.id != me.id) {
+            *state = None;
+        }
         if let Some(looked) = state.as_ref()
-            && looked.view.me.id == me.id
+            && !force
+            && !looked.stale
             && within(looked.looked_at, max_age)
             && within(looked.listed_at, FULL_LISTING_EVERY)
         {
             return Ok(());
         }
-        let known = state.take().filter(|l| l.view.me.id == me.id);
-        let full = known
-            .as_ref()
-            .is_none_or(|l| !within(l.listed_at, FULL_LISTING_EVERY));
-        let mut looked = known.unwrap_or_else(|| Looked {
+        let known = state.as_ref();
+        // A new view, one due for its full listing, and one whose login was renamed (its
+        // listings by the old login found nothing) list every issue.
+        let issues_since = known
+            .filter(|l| within(l.listed_at, FULL_LISTING_EVERY) && l.view.me.login == me.login)
+            .and_then(|l| l.view.issues_since);
+        let comments_since = known
+            .and_then(|l| l.view.comments_since)
+            .unwrap_or(now - state::FIRST_LOOKBACK);
+        let issues = match issues_since {
+            Some(since) => {
+                self.inner
+                    .own_issues_changed_since(&me.login, since)
+                    .await?
+            }
+            None => self.inner.list_own_issues(&me.login).await?,
+        };
+        let comments = self.inner.comments_changed_since(comments_since).await?;
+        let looked = state.get_or_insert_with(|| Looked {
             view: ViewState::new(me.clone(), self.total.clone(), self.max_bytes),
             listed_at: now,
             looked_at: now,
+            stale: false,
         });
-        // The login may have been renamed; the view follows the account by id.
         looked.view.me = me.clone();
-        let comments_since = looked
-            .view
-            .comments_since
-            .unwrap_or(now - state::FIRST_LOOKBACK);
-        let result: Result<(Vec<Issue>, Vec<CommentChange>)> = async {
-            let issues = match (full, looked.view.issues_since) {
-                (false, Some(since)) => {
-                    self.inner
-                        .own_issues_changed_since(&me.login, since)
-                        .await?
-                }
-                _ => self.inner.list_own_issues(&me.login).await?,
-            };
-            let comments = self.inner.comments_changed_since(comments_since).await?;
-            Ok((issues, comments))
-        }
-        .await;
-        let (issues, comments) = match result {
-            Ok(read) => read,
-            Err(e) => {
-                // A failed look leaves a view that already was as it was.
-                if looked.view.issues_since.is_some() {
-                    *state = Some(looked);
-                }
-                return Err(e);
-            }
-        };
-        let full = full || looked.view.issues_since.is_none();
-        if full {
+        if issues_since.is_none() {
             looked.view.replace_all(issues, now);
             looked.listed_at = now;
         } else {
@@ -244,8 +250,8 @@ impl Viewed {
         }
         looked.view.comments_since.get_or_insert(comments_since);
         looked.view.take_changed_comments(comments, now);
-        looked.looked_at = now;
-        *state = Some(looked);
+        looked.looked_at = looked.looked_at.max(now);
+        looked.stale = false;
         Ok(())
     }
 }
@@ -262,11 +268,9 @@ impl GitHub for Viewed {
 
     async fn look(&self, me: &Identity, now: DateTime<Utc>, max_age: Duration) -> Result<()> {
         let mut state = self.view.state.lock().await;
-        let max_age = match self.fresh.load(Ordering::Relaxed) {
-            true => Duration::ZERO,
-            false => max_age,
-        };
-        self.refresh(&mut state, me, now, max_age).await?;
+        let force = self.fresh.load(Ordering::Relaxed);
+        self.refresh(&mut state, me, now, max_age, force).await?;
+        *self.now.lock().unwrap_or_else(|e| e.into_inner()) = now;
         self.looked.store(true, Ordering::Relaxed);
         Ok(())
     }
@@ -277,12 +281,12 @@ impl GitHub for Viewed {
     }
 
     async fn list_own_issues(&self, creator: &str) -> Result<Vec<Issue>> {
+        // A view that dropped issues for memory is not listed from before a verdict.
+        let fresh = self.fresh.load(Ordering::Relaxed);
         if self.looked.load(Ordering::Relaxed)
             && let Some(Some(issues)) = self
                 .with_view(|view| {
-                    view.me
-                        .login
-                        .eq_ignore_ascii_case(creator)
+                    (view.me.login.eq_ignore_ascii_case(creator) && !(fresh && view.incomplete))
                         .then(|| view.issues())
                 })
                 .await
@@ -306,7 +310,9 @@ impl GitHub for Viewed {
 
     async fn get_issue(&self, number: u64) -> Result<Option<Issue>> {
         if self.may_remember()
-            && let Some(Some(issue)) = self.with_view(|view| view.remembered_issue(number)).await
+            && let Some(Some(issue)) = self
+                .with_view(|view| view.remembered_issue(number, self.now()))
+                .await
         {
             return Ok(Some(issue));
         }
@@ -314,7 +320,8 @@ impl GitHub for Viewed {
         match &read {
             Some(issue) => {
                 let issue = issue.clone();
-                self.with_view(|view| view.read_issue(issue)).await;
+                let now = self.now();
+                self.with_view(|view| view.read_issue(issue, now)).await;
             }
             None => {
                 self.with_view(|view| view.remove(number)).await;
@@ -324,16 +331,25 @@ impl GitHub for Viewed {
     }
 
     async fn open_issue(&self, issue: &NewIssue) -> Result<Issue> {
-        let opened = self.inner.open_issue(issue).await?;
-        let copy = opened.clone();
-        self.with_view(|view| view.upsert(copy)).await;
-        Ok(opened)
+        match self.inner.open_issue(issue).await {
+            Ok(opened) => {
+                let copy = opened.clone();
+                self.with_view(|view| view.upsert(copy)).await;
+                Ok(opened)
+            }
+            Err(e) => {
+                if let Some(looked) = self.view.state.lock().await.as_mut() {
+                    looked.stale = true;
+                }
+                Err(e)
+            }
+        }
     }
 
     async fn list_comments(&self, number: u64) -> Result<Vec<Comment>> {
         if self.may_remember()
             && let Some(Some(comments)) = self
-                .with_view(|view| view.remembered_comments(number))
+                .with_view(|view| view.remembered_comments(number, self.now()))
                 .await
         {
             return Ok(comments.as_ref().clone());
@@ -342,7 +358,8 @@ impl GitHub for Viewed {
         let comments = self.inner.list_comments(number).await?;
         if let Some(stamp) = stamp {
             let copy = comments.clone();
-            self.with_view(|view| view.read_comments(number, stamp, copy))
+            let now = self.now();
+            self.with_view(|view| view.read_comments(number, stamp, now, copy))
                 .await;
         }
         Ok(comments)
@@ -350,7 +367,9 @@ impl GitHub for Viewed {
 
     async fn list_events(&self, number: u64) -> Result<Vec<IssueEvent>> {
         if self.may_remember()
-            && let Some(Some(events)) = self.with_view(|view| view.remembered_events(number)).await
+            && let Some(Some(events)) = self
+                .with_view(|view| view.remembered_events(number, self.now()))
+                .await
         {
             return Ok(events.as_ref().clone());
         }
@@ -358,7 +377,8 @@ impl GitHub for Viewed {
         let events = self.inner.list_events(number).await?;
         if let Some(stamp) = stamp {
             let copy = events.clone();
-            self.with_view(|view| view.read_events(number, stamp, copy))
+            let now = self.now();
+            self.with_view(|view| view.read_events(number, stamp, now, copy))
                 .await;
         }
         Ok(events)

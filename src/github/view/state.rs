@@ -37,15 +37,25 @@ fn watermark(mut times: Vec<DateTime<Utc>>) -> Option<DateTime<Utc>> {
 /// A feed's bound moves on only by this much at least: the same request, answered 304,
 /// serves while nothing changes, and a change costs one counted answer, not a second one
 /// for a request with a new bound. A feed lists at most this much of past changes again.
-pub const ADVANCE_STEP: TimeDelta = TimeDelta::minutes(10);
+pub const ADVANCE_STEP: TimeDelta = TimeDelta::minutes(2);
 
-/// The next bound of a feed at `since` whose listing ended at `latest` ([`watermark`]).
-fn advance(since: Option<DateTime<Utc>>, latest: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+/// The next bound of a feed at `since` whose listing ended at `latest` ([`watermark`]);
+/// `paged` when the listing took more than one page (the bound then always moves on).
+fn advance(
+    since: Option<DateTime<Utc>>,
+    latest: Option<DateTime<Utc>>,
+    paged: bool,
+) -> Option<DateTime<Utc>> {
     let Some(next) = latest.map(|t| t - OVERLAP) else {
         return since;
     };
     match since {
-        Some(since) if next - since < ADVANCE_STEP => Some(since),
+        Some(since) if next - since < ADVANCE_STEP && !paged => Some(since),
+        // Many changes within the overlap (a flood of comments): move on by a second at
+        // least, or every look would read the same pages again.
+        Some(since) if paged && next <= since => {
+            Some(since.max(next + OVERLAP - TimeDelta::seconds(1)))
+        }
         Some(since) => Some(since.max(next)),
         None => Some(next),
     }
@@ -66,11 +76,21 @@ struct Entry {
 /// The reads of one issue, each with the stamp the issue had when the read began.
 #[derive(Debug, Default)]
 struct Memo {
-    issue: Option<u64>,
-    comments: Option<(u64, Arc<Vec<Comment>>)>,
-    events: Option<(u64, Arc<Vec<IssueEvent>>)>,
+    issue: Option<(u64, DateTime<Utc>)>,
+    comments: Option<(u64, DateTime<Utc>, Arc<Vec<Comment>>)>,
+    events: Option<(u64, DateTime<Utc>, Arc<Vec<IssueEvent>>)>,
     used: u64,
     bytes: usize,
+}
+
+/// How long a read is remembered at most, even while its issue shows no change: a deleted
+/// comment moves nothing GitHub lists, so each pending gate reads its issue afresh at least
+/// this often (memos are made at different times, so these reads spread out).
+pub const MEMO_MAX_AGE: TimeDelta = TimeDelta::hours(6);
+
+/// Whether a read made at `at` with `stamp` still serves at `now` for an issue at `current`.
+fn serves(stamp: u64, at: DateTime<Utc>, current: u64, now: DateTime<Utc>) -> bool {
+    stamp == current && now - at < MEMO_MAX_AGE && now >= at - OVERLAP
 }
 
 /// One repository's view. Every change of size is also added to `total`, which all the
@@ -84,6 +104,9 @@ pub struct ViewState {
     /// Lower bound of the next listing of changed comments.
     pub comments_since: Option<DateTime<Utc>>,
     index: HashMap<u64, Entry>,
+    /// Issues were dropped from the index for memory since the last full listing: a
+    /// listing from it may miss some.
+    pub incomplete: bool,
     /// Comments seen in the feed's overlap, with the time each was last written.
     seen_comments: HashMap<u64, DateTime<Utc>>,
     memos: HashMap<u64, Memo>,
@@ -136,6 +159,7 @@ impl ViewState {
             issues_since: None,
             comments_since: None,
             index: HashMap::new(),
+            incomplete: false,
             seen_comments: HashMap::new(),
             memos: HashMap::new(),
             memo_order: BTreeMap::new(),
@@ -194,6 +218,8 @@ impl ViewState {
         let number = issue.number;
         match self.index.get(&number) {
             Some(known) if same(&issue, &known.issue) => {}
+            // A read that began before a change the view has already taken in.
+            Some(known) if issue.updated_at < known.issue.updated_at => {}
             known => {
                 let closed_by = known.and_then(|k| {
                     (k.issue.closed_at == issue.closed_at)
@@ -252,17 +278,26 @@ impl ViewState {
         for number in gone {
             self.remove(number);
         }
-        self.take_changed_issues(issues, now);
+        self.incomplete = false;
+        // Sorted by creation, not by change: the bound follows the latest change.
+        let latest = issues.iter().map(|i| i.updated_at).max();
+        for issue in issues {
+            self.upsert(issue);
+        }
+        self.issues_since = advance(self.issues_since, latest, true);
+        self.issues_since.get_or_insert(now - FIRST_LOOKBACK);
+        self.fit();
     }
 
     /// Takes in the issues changed since [`Self::issues_since`], and moves it on.
     pub fn take_changed_issues(&mut self, issues: Vec<Issue>, now: DateTime<Utc>) {
         let latest = watermark(issues.iter().map(|i| i.updated_at).collect());
+        let paged = issues.len() >= FEED_PAGE;
         for issue in issues {
             self.upsert(issue);
         }
         // Bounds follow GitHub's own timestamps; the caller's clock only starts them.
-        self.issues_since = advance(self.issues_since, latest);
+        self.issues_since = advance(self.issues_since, latest, paged);
         self.issues_since.get_or_insert(now - FIRST_LOOKBACK);
         self.fit();
     }
@@ -271,13 +306,14 @@ impl ViewState {
     /// edited one marks its issue changed. Moves the bound on.
     pub fn take_changed_comments(&mut self, changes: Vec<CommentChange>, now: DateTime<Utc>) {
         let latest = watermark(changes.iter().map(|c| c.updated_at).collect());
+        let paged = changes.len() >= FEED_PAGE;
         for change in changes {
             if self.seen_comments.get(&change.id) != Some(&change.updated_at) {
                 self.seen_comments.insert(change.id, change.updated_at);
                 self.touch(change.issue);
             }
         }
-        self.comments_since = advance(self.comments_since, latest);
+        self.comments_since = advance(self.comments_since, latest, paged);
         let since = *self.comments_since.get_or_insert(now - FIRST_LOOKBACK);
         // Only the overlap needs remembering: older comments are not listed again.
         self.seen_comments.retain(|_, at| *at >= since);
@@ -315,41 +351,59 @@ impl ViewState {
     }
 
     /// The issue, when it was read since it last changed.
-    pub fn remembered_issue(&mut self, number: u64) -> Option<Issue> {
-        let stamp = self.stamp_of(number)?;
-        if self.memos.get(&number)?.issue != Some(stamp) {
+    pub fn remembered_issue(&mut self, number: u64, now: DateTime<Utc>) -> Option<Issue> {
+        let current = self.stamp_of(number)?;
+        let (stamp, at) = self.memos.get(&number)?.issue?;
+        if !serves(stamp, at, current, now) {
             return None;
         }
         self.memo(number);
         self.index.get(&number).map(|e| e.issue.clone())
     }
 
-    /// Takes in an issue read by number: the index holds it as read, and serves it until
-    /// it changes.
-    pub fn read_issue(&mut self, issue: Issue) {
+    /// Takes in an issue read by number at `now`: the index holds it as read, and serves it
+    /// until it changes, unless the view already holds a later change.
+    pub fn read_issue(&mut self, issue: Issue, now: DateTime<Utc>) {
         let number = issue.number;
+        let read = issue.clone();
         self.upsert(issue);
-        if let Some(stamp) = self.stamp_of(number) {
-            self.memo(number).issue = Some(stamp);
+        if let Some(entry) = self.index.get(&number)
+            && same(&read, &entry.issue)
+        {
+            let stamp = entry.stamp;
+            self.memo(number).issue = Some((stamp, now));
         }
     }
 
     /// The comments, when they were read since the issue last changed.
-    pub fn remembered_comments(&mut self, number: u64) -> Option<Arc<Vec<Comment>>> {
-        let stamp = self.stamp_of(number)?;
-        let (at, comments) = self.memos.get(&number)?.comments.clone()?;
-        (at == stamp).then(|| {
+    pub fn remembered_comments(
+        &mut self,
+        number: u64,
+        now: DateTime<Utc>,
+    ) -> Option<Arc<Vec<Comment>>> {
+        let current = self.stamp_of(number)?;
+        let (stamp, at, comments) = self.memos.get(&number)?.comments.clone()?;
+        serves(stamp, at, current, now).then(|| {
             self.memo(number);
             comments
         })
     }
 
-    /// Remembers comments read when the issue's stamp was `stamp`.
-    pub fn read_comments(&mut self, number: u64, stamp: u64, comments: Vec<Comment>) {
+    /// Remembers comments read at `now`, begun when the issue's stamp was `stamp`.
+    pub fn read_comments(
+        &mut self,
+        number: u64,
+        stamp: u64,
+        now: DateTime<Utc>,
+        comments: Vec<Comment>,
+    ) {
         let bytes = comments_bytes(&comments);
         let memo = self.memo(number);
-        let old = memo.comments.as_ref().map_or(0, |(_, c)| comments_bytes(c));
-        memo.comments = Some((stamp, Arc::new(comments)));
+        let old = memo
+            .comments
+            .as_ref()
+            .map_or(0, |(_, _, c)| comments_bytes(c));
+        memo.comments = Some((stamp, now, Arc::new(comments)));
         memo.bytes = memo.bytes + bytes - old;
         self.grow(bytes);
         self.shrink(old);
@@ -357,21 +411,31 @@ impl ViewState {
     }
 
     /// The events, when they were read since the issue last changed.
-    pub fn remembered_events(&mut self, number: u64) -> Option<Arc<Vec<IssueEvent>>> {
-        let stamp = self.stamp_of(number)?;
-        let (at, events) = self.memos.get(&number)?.events.clone()?;
-        (at == stamp).then(|| {
+    pub fn remembered_events(
+        &mut self,
+        number: u64,
+        now: DateTime<Utc>,
+    ) -> Option<Arc<Vec<IssueEvent>>> {
+        let current = self.stamp_of(number)?;
+        let (stamp, at, events) = self.memos.get(&number)?.events.clone()?;
+        serves(stamp, at, current, now).then(|| {
             self.memo(number);
             events
         })
     }
 
-    /// Remembers events read when the issue's stamp was `stamp`.
-    pub fn read_events(&mut self, number: u64, stamp: u64, events: Vec<IssueEvent>) {
+    /// Remembers events read at `now`, begun when the issue's stamp was `stamp`.
+    pub fn read_events(
+        &mut self,
+        number: u64,
+        stamp: u64,
+        now: DateTime<Utc>,
+        events: Vec<IssueEvent>,
+    ) {
         let bytes = events_bytes(&events);
         let memo = self.memo(number);
-        let old = memo.events.as_ref().map_or(0, |(_, e)| events_bytes(e));
-        memo.events = Some((stamp, Arc::new(events)));
+        let old = memo.events.as_ref().map_or(0, |(_, _, e)| events_bytes(e));
+        memo.events = Some((stamp, now, Arc::new(events)));
         memo.bytes = memo.bytes + bytes - old;
         self.grow(bytes);
         self.shrink(old);
@@ -414,6 +478,7 @@ impl ViewState {
                 break;
             }
             self.remove(number);
+            self.incomplete = true;
         }
     }
 }
