@@ -23,6 +23,8 @@
 //! replica share one byte budget.
 
 pub mod state;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

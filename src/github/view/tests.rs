@@ -1,0 +1,367 @@
+//! The view against the in-memory fake: what a gate sends when its issue did not change,
+//! when it did, and the rules that keep remembered reads from deciding anything.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+
+use super::state::{FEED_PAGE, MEMO_MAX_AGE, OVERLAP, ViewState};
+use super::*;
+use crate::github::fake::{Call, FakeConnector, FakeGitHub, user_id};
+use crate::github::{CloseReason, Secret};
+
+const LOOK: Duration = Duration::from_secs(15);
+
+fn at(secs: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap() + TimeDelta::seconds(secs)
+}
+
+fn target() -> Target {
+    Target {
+        api_url: "https://api.github.com".into(),
+        owner: "acme".into(),
+        repo: "release-approvals".into(),
+    }
+}
+
+fn credentials() -> Credentials {
+    Credentials::Token(Secret::new("ghp_view"))
+}
+
+fn me() -> Identity {
+    Identity {
+        login: "release-bot".into(),
+        id: user_id("release-bot"),
+    }
+}
+
+fn new_issue(title: &str) -> NewIssue {
+    NewIssue {
+        title: title.into(),
+        body: format!("body of {title}"),
+        labels: vec!["release-gate".into()],
+        assignees: Vec::new(),
+    }
+}
+
+/// One gate's poll as the gate reads: look, list, read issue `number`, its comments and
+/// events. Returns the calls it sent to GitHub.
+async fn poll(
+    connector: &ViewConnector,
+    fake: &FakeGitHub,
+    now: DateTime<Utc>,
+    number: u64,
+) -> Vec<Call> {
+    fake.set_now(now);
+    fake.clear_calls();
+    let gh = connector.connect(&target(), &credentials()).await.unwrap();
+    gh.look(&me(), now, LOOK).await.unwrap();
+    gh.list_own_issues("release-bot").await.unwrap();
+    gh.get_issue(number).await.unwrap();
+    gh.list_comments(number).await.unwrap();
+    gh.list_events(number).await.unwrap();
+    fake.calls()
+}
+
+fn feeds() -> Vec<Call> {
+    vec![
+        Call::ListChangedIssues("release-bot".into()),
+        Call::ListChangedComments,
+    ]
+}
+
+fn setup() -> (ViewConnector, FakeGitHub, u64) {
+    let fake = FakeGitHub::default();
+    fake.set_now(at(0));
+    let number = fake.user_opens("release-bot", &new_issue("gate")).number;
+    let connector = ViewConnector::new(Arc::new(FakeConnector::new(fake.clone())), 1 << 20);
+    (connector, fake, number)
+}
+
+#[tokio::test]
+async fn a_gate_whose_issue_did_not_change_sends_nothing_of_its_own() {
+    let (connector, fake, n) = setup();
+    // The first poll lists every issue of the function and reads the gate's issue.
+    let first = poll(&connector, &fake, at(10), n).await;
+    assert!(first.contains(&Call::ListIssues("release-bot".into())));
+    assert!(first.contains(&Call::ListComments(n)));
+    // Within the look interval: nothing at all.
+    assert_eq!(poll(&connector, &fake, at(20), n).await, vec![]);
+    // After it: the two feeds, and nothing of the gate's own.
+    assert_eq!(poll(&connector, &fake, at(30), n).await, feeds());
+    // A thousand gates polling the same unchanged repository share the look.
+    let mut calls = Vec::new();
+    for _ in 0..1000 {
+        calls.extend(poll(&connector, &fake, at(40), n).await);
+    }
+    assert_eq!(calls, vec![], "the view looked at 30s, within 15s of 40s");
+}
+
+#[tokio::test]
+async fn a_gate_reads_its_issue_again_once_the_view_sees_a_comment_an_edit_or_a_close() {
+    let (connector, fake, n) = setup();
+    poll(&connector, &fake, at(10), n).await;
+    fake.set_now(at(12));
+    fake.user_comments(n, "alice", "/approve");
+    let seen = poll(&connector, &fake, at(30), n).await;
+    assert!(seen.contains(&Call::ListComments(n)), "{seen:?}");
+    assert!(seen.contains(&Call::GetIssue(n)), "{seen:?}");
+    assert_eq!(poll(&connector, &fake, at(50), n).await, feeds());
+
+    // An edit does not move the issue's `updated_at` here; the comment feed sees it.
+    let id = fake.comments(n)[0].id;
+    fake.set_now(at(55));
+    fake.user_edits_comment(id, "/approve (edited)");
+    let seen = poll(&connector, &fake, at(70), n).await;
+    assert!(seen.contains(&Call::ListComments(n)), "{seen:?}");
+    let gh = connector.connect(&target(), &credentials()).await.unwrap();
+    gh.look(&me(), at(71), LOOK).await.unwrap();
+    let comments = gh.list_comments(n).await.unwrap();
+    assert_eq!(comments[0].body, "/approve (edited)");
+
+    // A close by someone moves it too.
+    fake.set_now(at(75));
+    fake.user_closes(n, "mallory", CloseReason::Completed);
+    let seen = poll(&connector, &fake, at(90), n).await;
+    assert!(seen.contains(&Call::ListEvents(n)), "{seen:?}");
+}
+
+#[tokio::test]
+async fn the_function_s_own_write_makes_the_next_read_go_to_github() {
+    let (connector, fake, n) = setup();
+    poll(&connector, &fake, at(10), n).await;
+    let gh = connector.connect(&target(), &credentials()).await.unwrap();
+    gh.look(&me(), at(12), LOOK).await.unwrap();
+    gh.close_issue(n, CloseReason::NotPlanned).await.unwrap();
+    // Before the view looks again, the issue is read from GitHub, closed.
+    let seen = poll(&connector, &fake, at(13), n).await;
+    assert!(seen.contains(&Call::GetIssue(n)), "{seen:?}");
+    let gh = connector.connect(&target(), &credentials()).await.unwrap();
+    gh.look(&me(), at(14), LOOK).await.unwrap();
+    assert_eq!(
+        gh.get_issue(n).await.unwrap().unwrap().state,
+        crate::github::IssueState::Closed
+    );
+}
+
+#[tokio::test]
+async fn forgetting_sends_every_read_of_the_issue_and_the_next_look_to_github() {
+    let (connector, fake, n) = setup();
+    poll(&connector, &fake, at(10), n).await;
+    fake.clear_calls();
+    let gh = connector.connect(&target(), &credentials()).await.unwrap();
+    gh.look(&me(), at(12), LOOK).await.unwrap();
+    gh.list_comments(n).await.unwrap();
+    assert_eq!(fake.calls(), vec![], "remembered");
+    assert!(gh.forget(), "this client answered from the view");
+    gh.look(&me(), at(12), LOOK).await.unwrap();
+    gh.get_issue(n).await.unwrap();
+    gh.list_comments(n).await.unwrap();
+    gh.list_events(n).await.unwrap();
+    let mut expected = feeds();
+    expected.extend([
+        Call::GetIssue(n),
+        Call::ListComments(n),
+        Call::ListEvents(n),
+    ]);
+    assert_eq!(fake.calls(), expected);
+    // A client without a view has nothing to forget.
+    assert!(!FakeGitHub::default().forget());
+}
+
+#[tokio::test]
+async fn an_issue_opened_behind_a_failed_request_is_found_by_the_next_look() {
+    let (connector, fake, n) = setup();
+    poll(&connector, &fake, at(10), n).await;
+    // The request fails, but GitHub opened the issue (as after a lost answer).
+    let gh = connector.connect(&target(), &credentials()).await.unwrap();
+    gh.look(&me(), at(11), LOOK).await.unwrap();
+    fake.fail_with(Some(crate::github::GitHubError::Timeout("lost".into())));
+    assert!(gh.open_issue(&new_issue("second")).await.is_err());
+    fake.fail_with(None);
+    let opened = fake.user_opens("release-bot", &new_issue("second")).number;
+    // Within the look interval, the next look still goes to GitHub and finds it.
+    let gh = connector.connect(&target(), &credentials()).await.unwrap();
+    gh.look(&me(), at(12), LOOK).await.unwrap();
+    let listed: Vec<u64> = gh
+        .list_own_issues("release-bot")
+        .await
+        .unwrap()
+        .iter()
+        .map(|i| i.number)
+        .collect();
+    assert_eq!(listed, vec![n, opened]);
+}
+
+#[tokio::test]
+async fn a_failed_look_leaves_the_view_and_fails_the_call() {
+    let (connector, fake, n) = setup();
+    poll(&connector, &fake, at(10), n).await;
+    fake.fail_with(Some(crate::github::GitHubError::Server {
+        status: 502,
+        message: "bad gateway".into(),
+    }));
+    let gh = connector.connect(&target(), &credentials()).await.unwrap();
+    assert!(gh.look(&me(), at(30), LOOK).await.is_err());
+    fake.fail_with(None);
+    // The view is still there: the next look reads only the feeds.
+    let seen = poll(&connector, &fake, at(31), n).await;
+    assert_eq!(seen, feeds());
+}
+
+#[tokio::test]
+async fn reads_are_remembered_for_at_most_six_hours() {
+    let (connector, fake, n) = setup();
+    poll(&connector, &fake, at(10), n).await;
+    let later = at(10) + MEMO_MAX_AGE;
+    let seen = poll(&connector, &fake, later, n).await;
+    assert!(seen.contains(&Call::ListComments(n)), "{seen:?}");
+}
+
+#[tokio::test]
+async fn the_view_belongs_to_its_credentials_and_repository() {
+    let (connector, fake, n) = setup();
+    poll(&connector, &fake, at(10), n).await;
+    fake.clear_calls();
+    let other = Credentials::Token(Secret::new("ghp_other"));
+    let gh = connector.connect(&target(), &other).await.unwrap();
+    gh.look(&me(), at(11), LOOK).await.unwrap();
+    assert!(
+        fake.calls()
+            .contains(&Call::ListIssues("release-bot".into()))
+    );
+}
+
+// ----- the state alone -----
+
+fn issue(number: u64, updated: i64, open: bool) -> Issue {
+    Issue {
+        number,
+        html_url: String::new(),
+        title: format!("#{number}"),
+        body: "x".repeat(200),
+        state: if open {
+            crate::github::IssueState::Open
+        } else {
+            crate::github::IssueState::Closed
+        },
+        state_reason: None,
+        closed_by: None,
+        closed_at: None,
+        created_at: at(0),
+        updated_at: at(updated),
+        author: "release-bot".into(),
+        author_id: me().id,
+        labels: Vec::new(),
+    }
+}
+
+fn state(max_bytes: usize) -> ViewState {
+    ViewState::new(me(), Arc::default(), max_bytes)
+}
+
+#[test]
+fn an_older_read_never_replaces_a_newer_change() {
+    let mut view = state(1 << 20);
+    view.upsert(issue(1, 100, false));
+    let stamp = view.stamp_of(1);
+    view.read_issue(issue(1, 50, true), at(200));
+    assert_eq!(view.stamp_of(1), stamp);
+    assert_eq!(view.remembered_issue(1, at(201)), None, "not remembered");
+    assert_eq!(view.issues()[0].state, crate::github::IssueState::Closed);
+}
+
+#[test]
+fn issues_someone_else_opened_are_not_kept() {
+    let mut view = state(1 << 20);
+    view.upsert(Issue {
+        author_id: 7,
+        ..issue(1, 0, true)
+    });
+    assert!(view.is_empty());
+}
+
+#[test]
+fn a_comment_seen_again_unchanged_does_not_mark_its_issue() {
+    let mut view = state(1 << 20);
+    view.upsert(issue(1, 0, true));
+    let change = |at_secs| CommentChange {
+        id: 9,
+        issue: 1,
+        updated_at: at(at_secs),
+    };
+    view.take_changed_comments(vec![change(10)], at(20));
+    let stamp = view.stamp_of(1);
+    view.take_changed_comments(vec![change(10)], at(30));
+    assert_eq!(view.stamp_of(1), stamp);
+    view.take_changed_comments(vec![change(25)], at(40));
+    assert_ne!(view.stamp_of(1), stamp, "an edit");
+}
+
+#[test]
+fn a_feed_bound_stays_while_changes_are_recent_and_moves_through_a_flood() {
+    let mut view = state(1 << 20);
+    view.replace_all(vec![issue(1, 0, true)], at(0));
+    let start = view.issues_since.unwrap();
+    assert_eq!(start, at(0) - OVERLAP);
+    // A change a minute later: the same request serves (no new bound).
+    view.take_changed_issues(vec![issue(1, 60, true)], at(70));
+    assert_eq!(view.issues_since, Some(start));
+    // Ten minutes later it moves on, keeping the overlap.
+    view.take_changed_issues(vec![issue(1, 600, true)], at(610));
+    assert_eq!(view.issues_since, Some(at(600) - OVERLAP));
+    // A page's worth of changes within one second still moves it on.
+    let since = view.issues_since.unwrap();
+    let flood: Vec<Issue> = (0..FEED_PAGE as u64 + 5)
+        .map(|n| issue(100 + n, 600, true))
+        .collect();
+    view.take_changed_issues(flood, at(620));
+    assert!(view.issues_since.unwrap() > since);
+    assert!(
+        view.issues_since.unwrap() < at(600),
+        "the flood's second is listed again"
+    );
+}
+
+#[test]
+fn memory_goes_back_reads_first_then_closed_issues_and_the_view_says_so() {
+    let mut view = state(15_000);
+    view.upsert(issue(0, 0, true));
+    view.read_comments(0, view.stamp_of(0).unwrap(), at(0), Vec::new());
+    for n in 1..60 {
+        view.upsert(issue(n, n as i64, n % 2 == 0));
+    }
+    view.fit();
+    assert!(view.bytes() <= 15_000, "{}", view.bytes());
+    assert!(view.incomplete);
+    // Reads went first, then closed issues, least recently changed first; every open
+    // issue is kept.
+    assert_eq!(view.remembered_comments(0, at(1)), None);
+    let kept = view.issues();
+    let open = |i: &&Issue| i.state == crate::github::IssueState::Open;
+    assert_eq!(kept.iter().filter(open).count(), 30);
+    let closed: Vec<u64> = kept.iter().filter(|i| !open(i)).map(|i| i.number).collect();
+    assert!(closed.len() < 30, "{closed:?}");
+    assert!(
+        closed.iter().all(|n| *n > 60 - 2 * closed.len() as u64),
+        "{closed:?}"
+    );
+    // A full listing makes it complete again when it fits.
+    let mut small = state(1 << 20);
+    small.incomplete = true;
+    small.replace_all(vec![issue(1, 0, true)], at(0));
+    assert!(!small.incomplete);
+}
+
+#[test]
+fn views_give_their_bytes_back_when_dropped() {
+    let total: Arc<std::sync::atomic::AtomicUsize> = Arc::default();
+    {
+        let mut view = ViewState::new(me(), total.clone(), 1 << 20);
+        view.upsert(issue(1, 0, true));
+        view.read_comments(1, view.stamp_of(1).unwrap(), at(0), Vec::new());
+        assert!(total.load(std::sync::atomic::Ordering::Relaxed) > 0);
+    }
+    assert_eq!(total.load(std::sync::atomic::Ordering::Relaxed), 0);
+}
