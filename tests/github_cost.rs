@@ -1,5 +1,5 @@
 //! What a gate costs on GitHub, counted against the fake GitHub HTTP server through the
-//! real octocrab adapter: an hour of polling at the default 30 s poll interval (120 calls
+//! server's own connector (the octocrab adapter behind the repository's shared view): an hour of polling at the default 30 s poll interval (120 calls
 //! of RunFunction), by request and status. Only answers other than 304 count against
 //! GitHub's rate limit. Targets: at most 2 counted requests per pending gate per hour once
 //! its issue is open and unchanged, and none for a decided gate.
@@ -17,7 +17,6 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, TimeDelta, Utc};
 use fake_github::{FakeGitHub, LOGIN, Seen, TOKEN};
 use function_release_pipeline::function::ReleaseFunction;
-use function_release_pipeline::github::octocrab::OctocrabConnector;
 use function_sdk_rust::proto::v1::{
     CredentialData, Credentials, RunFunctionRequest, RunFunctionResponse, credentials,
 };
@@ -72,8 +71,10 @@ impl Poller {
         let fake = FakeGitHub::start().await;
         let clock = Arc::new(Mutex::new(fake.now()));
         let read = clock.clone();
+        // The server's own connector: rate-limit budget, the repository's shared view,
+        // the octocrab adapter.
         let function = ReleaseFunction::new(
-            Arc::new(OctocrabConnector::default()),
+            function_release_pipeline::github::default_connector(),
             Arc::new(move || *read.lock().unwrap()),
         );
         let req = pending_gate(&fake);
