@@ -129,21 +129,19 @@ impl Replica {
         status
     }
 
-    /// One poll interval from `start`: every gate called once, evenly spread; `before`
-    /// runs ahead of the call of gate `at` (an answer given then). Returns the requests.
-    async fn interval(
-        &mut self,
-        start: DateTime<Utc>,
-        mut before: Option<(usize, Box<dyn FnOnce(&FakeGitHub) + '_>)>,
-    ) -> Vec<Seen> {
+    /// One poll interval from `start`: every gate called once, evenly spread; with
+    /// `answer: (i, n)`, alice answers `/approve` on issue `n` just before gate `i` is
+    /// called. Returns the requests.
+    async fn interval(&mut self, start: DateTime<Utc>, answer: Option<(usize, u64)>) -> Vec<Seen> {
         self.fake.clear_seen();
         let n = self.gates.len();
         for i in 0..n {
             let offset = TimeDelta::milliseconds(POLL_SECS * 1000 * i as i64 / n as i64);
             self.set_now(start + offset);
-            if before.as_ref().is_some_and(|(at, _)| *at == i) {
-                let (_, act) = before.take().unwrap();
-                act(&self.fake);
+            if let Some((at, number)) = answer
+                && at == i
+            {
+                self.fake.comment_as(number, "alice", "/approve");
             }
             self.call(i).await;
         }
@@ -208,17 +206,10 @@ async fn measure(gates: usize, quiet: usize, answers: usize) -> Costs {
         let mut answered_at = None;
         let mut first = true;
         loop {
-            let act: Option<(usize, Box<dyn FnOnce(&FakeGitHub) + '_>)> = if first {
-                let at = &mut answered_at;
+            let act = if first {
                 let offset = POLL_SECS * 1000 * when as i64 / gates as i64;
-                let time = start + TimeDelta::milliseconds(offset);
-                *at = Some(time);
-                Some((
-                    when,
-                    Box::new(move |fake: &FakeGitHub| {
-                        fake.comment_as(number, "alice", "/approve");
-                    }),
-                ))
+                answered_at = Some(start + TimeDelta::milliseconds(offset));
+                Some((when, number))
             } else {
                 None
             };

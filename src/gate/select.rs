@@ -74,6 +74,28 @@ pub fn is_candidate(
                 && issue::body_uid(issue).as_deref() == Some(gate.uid)))
 }
 
+/// What an issue of the function is found by: the key and the uid its description names
+/// ([`is_candidate`] decides from the issue itself; these only narrow the search).
+pub fn tags(issue: &Issue) -> Vec<String> {
+    let mut tags = Vec::new();
+    if let Some(key) = issue::body_key(issue) {
+        tags.push(format!("key:{key}"));
+    }
+    if let Some(uid) = issue::body_uid(issue).filter(|u| !u.is_empty()) {
+        tags.push(format!("uid:{uid}"));
+    }
+    tags
+}
+
+/// The tags [`tags`] gives the issues that may carry this gate.
+pub fn wanted_tags(gate: &Gate<'_>) -> Vec<String> {
+    let mut wanted = vec![format!("key:{}", gate.key)];
+    if !gate.uid.is_empty() {
+        wanted.push(format!("uid:{}", gate.uid));
+    }
+    wanted
+}
+
 /// Whether the function opened the issue: by user id, which a renamed account or App
 /// keeps.
 pub fn is_own(issue: &Issue, identity: &Identity) -> bool {

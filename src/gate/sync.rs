@@ -302,7 +302,11 @@ async fn find_issues(
         timeout: chrono::TimeDelta::hours(i64::from(gate.spec.timeout_hours)),
     };
     let mut candidates: Vec<Issue> = Vec::new();
-    for issue in gh.list_own_issues(&identity.login).await? {
+    let tags = select::wanted_tags(gate);
+    for issue in gh
+        .own_issues_tagged(&identity.login, &tags, select::tags)
+        .await?
+    {
         if select::is_candidate(gate, &issue, identity, recorded_number)
             && !candidates.iter().any(|i| i.number == issue.number)
         {

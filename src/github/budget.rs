@@ -26,7 +26,7 @@ use chrono::{DateTime, Utc};
 use super::credentials::fingerprint;
 use super::{
     CloseReason, Comment, CommentChange, Connector, Credentials, GitHub, GitHubError, Identity,
-    Issue, IssueEvent, NewIssue, Result, Target,
+    Issue, IssueEvent, NewIssue, Result, Tagger, Target,
 };
 use crate::input::Permission;
 
@@ -253,6 +253,17 @@ impl GitHub for HeldBack {
 
     fn forget(&self) -> bool {
         self.inner.forget()
+    }
+
+    async fn own_issues_tagged(
+        &self,
+        creator: &str,
+        tags: &[String],
+        tagger: Tagger,
+    ) -> Result<Vec<Issue>> {
+        self.limit.check()?;
+        self.limit
+            .note(self.inner.own_issues_tagged(creator, tags, tagger).await)
     }
 
     async fn get_issue(&self, number: u64) -> Result<Option<Issue>> {

@@ -178,6 +178,9 @@ pub struct CommentChange {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What an issue is looked up by (for a gate: the key and uid its description names).
+pub type Tagger = fn(&Issue) -> Vec<String>;
+
 /// An issue to open.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewIssue {
@@ -314,6 +317,20 @@ pub trait GitHub: Send + Sync {
     /// answered from a view (else there is nothing to read again).
     fn forget(&self) -> bool {
         false
+    }
+
+    /// The issues `creator` opened that `tagger` gives one of `tags`, oldest first: the
+    /// candidates of a gate among all of the function's issues, without listing them all
+    /// where a view indexes them by tag.
+    async fn own_issues_tagged(
+        &self,
+        creator: &str,
+        tags: &[String],
+        tagger: Tagger,
+    ) -> Result<Vec<Issue>> {
+        let mut issues = self.list_own_issues(creator).await?;
+        issues.retain(|i| tagger(i).iter().any(|t| tags.contains(t)));
+        Ok(issues)
     }
 
     /// The issue with this number; `None` when it does not exist or was deleted.

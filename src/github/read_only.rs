@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 
 use super::{
     CloseReason, Comment, CommentChange, Connector, Credentials, GitHub, GitHubError, Identity,
-    Issue, IssueEvent, NewIssue, Result, Target,
+    Issue, IssueEvent, NewIssue, Result, Tagger, Target,
 };
 use crate::input::Permission;
 
@@ -90,6 +90,15 @@ impl GitHub for ReadOnly {
 
     fn forget(&self) -> bool {
         self.inner.forget()
+    }
+
+    async fn own_issues_tagged(
+        &self,
+        creator: &str,
+        tags: &[String],
+        tagger: Tagger,
+    ) -> Result<Vec<Issue>> {
+        self.inner.own_issues_tagged(creator, tags, tagger).await
     }
 
     async fn get_issue(&self, number: u64) -> Result<Option<Issue>> {

@@ -37,7 +37,7 @@ use chrono::{DateTime, Utc};
 use super::credentials::fingerprint;
 use super::{
     CloseReason, Comment, CommentChange, Connector, Credentials, GitHub, Identity, Issue,
-    IssueEvent, NewIssue, Result, Target,
+    IssueEvent, NewIssue, Result, Tagger, Target,
 };
 use crate::input::Permission;
 use state::ViewState;
@@ -296,6 +296,28 @@ impl GitHub for Viewed {
             return Ok(issues);
         }
         self.inner.list_own_issues(creator).await
+    }
+
+    async fn own_issues_tagged(
+        &self,
+        creator: &str,
+        tags: &[String],
+        tagger: Tagger,
+    ) -> Result<Vec<Issue>> {
+        let fresh = self.fresh.load(Ordering::Relaxed);
+        if self.looked.load(Ordering::Relaxed)
+            && let Some(Some(issues)) = self
+                .with_view(|view| {
+                    (view.me.login.eq_ignore_ascii_case(creator) && !(fresh && view.incomplete))
+                        .then(|| view.tagged(tags, tagger))
+                })
+                .await
+        {
+            return Ok(issues);
+        }
+        let mut issues = self.inner.list_own_issues(creator).await?;
+        issues.retain(|i| tagger(i).iter().any(|t| tags.contains(t)));
+        Ok(issues)
     }
 
     async fn own_issues_changed_since(

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::github::{Comment, CommentChange, Identity, Issue, IssueEvent, IssueState};
+use crate::github::{Comment, CommentChange, Identity, Issue, IssueEvent, IssueState, Tagger};
 
 /// How far back each feed looks again: a change GitHub lists a little late (its
 /// timestamps have whole seconds, and a listing is not a snapshot) is still seen.
@@ -68,6 +68,8 @@ const ITEM_OVERHEAD: usize = 160;
 #[derive(Debug)]
 struct Entry {
     issue: Issue,
+    /// What [`ViewState::tagged`] finds it by.
+    tags: Vec<String>,
     /// Moves whenever the issue, or a comment on it, is seen to change.
     stamp: u64,
     bytes: usize,
@@ -104,6 +106,9 @@ pub struct ViewState {
     /// Lower bound of the next listing of changed comments.
     pub comments_since: Option<DateTime<Utc>>,
     index: HashMap<u64, Entry>,
+    /// The issues by tag, as `tagger` gives them.
+    by_tag: HashMap<String, Vec<u64>>,
+    tagger: Option<Tagger>,
     /// Issues were dropped from the index for memory since the last full listing: a
     /// listing from it may miss some.
     pub incomplete: bool,
@@ -159,6 +164,8 @@ impl ViewState {
             issues_since: None,
             comments_since: None,
             index: HashMap::new(),
+            by_tag: HashMap::new(),
+            tagger: None,
             incomplete: false,
             seen_comments: HashMap::new(),
             memos: HashMap::new(),
@@ -232,11 +239,16 @@ impl ViewState {
                 };
                 self.remove_entry(number);
                 let stamp = self.stamp();
-                let bytes = issue_bytes(&issue);
+                let tags = self.tagger.map(|tagger| tagger(&issue)).unwrap_or_default();
+                for tag in &tags {
+                    self.by_tag.entry(tag.clone()).or_default().push(number);
+                }
+                let bytes = issue_bytes(&issue) + tags.iter().map(String::len).sum::<usize>();
                 self.index.insert(
                     number,
                     Entry {
                         issue,
+                        tags,
                         stamp,
                         bytes,
                     },
@@ -254,6 +266,14 @@ impl ViewState {
 
     fn remove_entry(&mut self, number: u64) {
         if let Some(entry) = self.index.remove(&number) {
+            for tag in &entry.tags {
+                if let Some(numbers) = self.by_tag.get_mut(tag) {
+                    numbers.retain(|n| *n != number);
+                    if numbers.is_empty() {
+                        self.by_tag.remove(tag);
+                    }
+                }
+            }
             self.shrink(entry.bytes);
         }
     }
@@ -324,6 +344,47 @@ impl ViewState {
         let mut issues: Vec<Issue> = self
             .index
             .values()
+            .map(|e| Issue {
+                closed_by: None,
+                ..e.issue.clone()
+            })
+            .collect();
+        issues.sort_by_key(|i| (i.created_at, i.number));
+        issues
+    }
+
+    /// The function's own issues that `tagger` gives one of `tags`, oldest first, as a
+    /// listing shows them. The index is built by the first tagger asked with (the product
+    /// has one: the gate's).
+    pub fn tagged(&mut self, tags: &[String], tagger: Tagger) -> Vec<Issue> {
+        if self.tagger.is_none() {
+            self.tagger = Some(tagger);
+            self.by_tag.clear();
+            let mut grown = 0;
+            for (number, entry) in &mut self.index {
+                let old: usize = entry.tags.iter().map(String::len).sum();
+                entry.tags = tagger(&entry.issue);
+                let new: usize = entry.tags.iter().map(String::len).sum();
+                for tag in &entry.tags {
+                    self.by_tag.entry(tag.clone()).or_default().push(*number);
+                }
+                entry.bytes = entry.bytes + new - old;
+                grown += new;
+                grown -= old;
+            }
+            self.grow(grown);
+        }
+        let mut numbers: Vec<u64> = tags
+            .iter()
+            .filter_map(|t| self.by_tag.get(t))
+            .flatten()
+            .copied()
+            .collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        let mut issues: Vec<Issue> = numbers
+            .iter()
+            .filter_map(|n| self.index.get(n))
             .map(|e| Issue {
                 closed_by: None,
                 ..e.issue.clone()
