@@ -49,6 +49,11 @@ pub const FULL_LISTING_EVERY: Duration = Duration::from_secs(6 * 3600);
 /// The byte budget of all of a replica's views together, by default.
 pub const DEFAULT_MAX_BYTES: usize = 256 << 20;
 
+/// At most this many issues a full listing no longer shows are read by number before they
+/// leave the view (deleted or transferred issues are rare; a listing that skipped one
+/// while pages shifted is caught this way).
+const MAX_CHECKED_GONE: usize = 20;
+
 /// At most this many repositories are viewed at once; the least recently used view goes.
 pub const MAX_VIEWS: usize = 64;
 
@@ -205,8 +210,11 @@ impl Viewed {
     ) -> Result<()> {
         // A clock that went back (a call that waited for the view behind a later one)
         // counts as no time passed.
-        let within = |since: DateTime<Utc>, age: Duration| {
-            (now - since).to_std().map_or(true, |elapsed| elapsed < age)
+        let within = |since: DateTime<Utc>, age: Duration| match (now - since).to_std() {
+            Ok(elapsed) => elapsed < age,
+            // Calls that waited behind a later one are a little behind; a clock set back
+            // further than that looks again.
+            Err(_) => since - now <= state::OVERLAP,
         };
         if state.as_ref().is_some_and(|l| l.view.me.id != me.id) {
             *state = None;
@@ -234,7 +242,21 @@ impl Viewed {
                     .own_issues_changed_since(&me.login, since)
                     .await?
             }
-            None => self.inner.list_own_issues(&me.login).await?,
+            None => {
+                let mut listed = self.inner.list_own_issues(&me.login).await?;
+                // A listing read while issues were deleted can skip one at a page boundary:
+                // what the view held and the listing lacks is read by number (up to a few).
+                let missing = state
+                    .as_ref()
+                    .map(|l| l.view.missing_from(&listed))
+                    .unwrap_or_default();
+                for number in missing.into_iter().take(MAX_CHECKED_GONE) {
+                    if let Some(issue) = self.inner.get_issue(number).await? {
+                        listed.push(issue);
+                    }
+                }
+                listed
+            }
         };
         let comments = self.inner.comments_changed_since(comments_since).await?;
         let looked = state.get_or_insert_with(|| Looked {

@@ -54,7 +54,7 @@ fn advance(
         // Many changes within the overlap (a flood of comments): move on by a second at
         // least, or every look would read the same pages again.
         Some(since) if paged && next <= since => {
-            Some(since.max(next + OVERLAP - TimeDelta::seconds(1)))
+            Some((next + OVERLAP - TimeDelta::seconds(1)).max(since + TimeDelta::seconds(1)))
         }
         Some(since) => Some(since.max(next)),
         None => Some(next),
@@ -285,6 +285,19 @@ impl ViewState {
         }
     }
 
+    /// The issues the index holds that `listed` does not.
+    pub fn missing_from(&self, listed: &[Issue]) -> Vec<u64> {
+        let listed: std::collections::HashSet<u64> = listed.iter().map(|i| i.number).collect();
+        let mut missing: Vec<u64> = self
+            .index
+            .keys()
+            .filter(|n| !listed.contains(n))
+            .copied()
+            .collect();
+        missing.sort_unstable();
+        missing
+    }
+
     /// Takes in a full listing of the function's issues: it replaces the index (issues
     /// missing from it were deleted or transferred).
     pub fn replace_all(&mut self, issues: Vec<Issue>, now: DateTime<Utc>) {
@@ -304,7 +317,7 @@ impl ViewState {
         for issue in issues {
             self.upsert(issue);
         }
-        self.issues_since = advance(self.issues_since, latest, true);
+        self.issues_since = advance(self.issues_since, latest, false);
         self.issues_since.get_or_insert(now - FIRST_LOOKBACK);
         self.fit();
     }

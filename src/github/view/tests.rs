@@ -365,3 +365,47 @@ fn views_give_their_bytes_back_when_dropped() {
     }
     assert_eq!(total.load(std::sync::atomic::Ordering::Relaxed), 0);
 }
+
+#[test]
+fn a_flood_within_one_second_does_not_stick_a_feed() {
+    let mut view = state(1 << 20);
+    view.replace_all(vec![issue(1, 0, true)], at(0));
+    let flood = || -> Vec<Issue> {
+        (0..FEED_PAGE as u64 + 5)
+            .map(|n| issue(100 + n, 10, true))
+            .collect()
+    };
+    let mut bounds = Vec::new();
+    for _ in 0..4 {
+        view.take_changed_issues(flood(), at(20));
+        bounds.push(view.issues_since.unwrap());
+    }
+    assert!(bounds.windows(2).all(|w| w[0] < w[1]), "{bounds:?}");
+    assert!(*bounds.last().unwrap() >= at(10), "{bounds:?}");
+}
+
+#[test]
+fn a_full_listing_keeps_the_overlap() {
+    let mut view = state(1 << 20);
+    view.replace_all(vec![issue(1, 0, true)], at(0));
+    view.take_changed_issues(vec![issue(1, 300, true)], at(310));
+    let since = view.issues_since.unwrap();
+    view.replace_all(vec![issue(1, 330, true)], at(340));
+    assert!(view.issues_since.unwrap() <= at(330) - OVERLAP.max(TimeDelta::zero()));
+    assert!(view.issues_since.unwrap() >= since);
+}
+
+#[tokio::test]
+async fn a_clock_set_back_looks_again() {
+    let (connector, fake, n) = setup();
+    poll(&connector, &fake, at(1000), n).await;
+    // A call that waited behind a later one, a second behind: no look.
+    assert_eq!(poll(&connector, &fake, at(999), n).await, vec![]);
+    // A clock set back by an hour: the view lists again, and nothing remembered serves.
+    let seen = poll(&connector, &fake, at(1000 - 3600), n).await;
+    assert!(
+        seen.contains(&Call::ListIssues("release-bot".into())),
+        "{seen:?}"
+    );
+    assert!(seen.contains(&Call::ListComments(n)), "{seen:?}");
+}
