@@ -17,11 +17,9 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, TimeDelta, Utc};
 use fake_github::{FakeGitHub, LOGIN, Seen, TOKEN};
 use function_release_pipeline::function::ReleaseFunction;
-use function_sdk_rust::proto::v1::{
-    CredentialData, Credentials, RunFunctionRequest, RunFunctionResponse, credentials,
-};
+use function_sdk_rust::proto::v1::{RunFunctionRequest, RunFunctionResponse};
 use function_sdk_rust::resource::{json_to_struct, struct_to_json};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The Input's default poll interval.
 const POLL: TimeDelta = TimeDelta::seconds(30);
@@ -29,28 +27,6 @@ const POLL: TimeDelta = TimeDelta::seconds(30);
 const POLLS_PER_HOUR: usize = 120;
 /// Requests one token may make per hour.
 const HOURLY_QUOTA: usize = 5000;
-
-/// The promotion-gate example, pending (no status), with the pipeline ConfigMap answered,
-/// a token in the step's credentials and the Input pointed at the fake.
-fn pending_gate(fake: &FakeGitHub) -> RunFunctionRequest {
-    let mut w = workloads::decided_gate();
-    w.composite["status"] = Value::Null;
-    w.observed.remove("promotion-job");
-    let mut input = w.input.clone().unwrap();
-    input["github"]["apiUrl"] = json!(fake.url());
-    w.input = Some(input);
-    let mut req = w.to_request("cost");
-    req.credentials = [(
-        "github".to_owned(),
-        Credentials {
-            source: Some(credentials::Source::CredentialData(CredentialData {
-                data: [("token".to_owned(), TOKEN.as_bytes().to_vec())].into(),
-            })),
-        },
-    )]
-    .into();
-    req
-}
 
 /// The XR status a response desires.
 fn desired_status(rsp: &RunFunctionResponse) -> Value {
@@ -77,7 +53,7 @@ impl Poller {
             function_release_pipeline::github::default_connector(),
             Arc::new(move || *read.lock().unwrap()),
         );
-        let req = pending_gate(&fake);
+        let req = workloads::pending_gate(&fake.url(), "cost", TOKEN);
         Poller {
             fake,
             function,

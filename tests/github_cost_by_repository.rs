@@ -29,36 +29,12 @@ use function_release_pipeline::function::ReleaseFunction;
 use function_release_pipeline::github::budget::BudgetConnector;
 use function_release_pipeline::github::octocrab::OctocrabConnector;
 use function_release_pipeline::github::view::{DEFAULT_MAX_BYTES, ViewConnector};
-use function_sdk_rust::proto::v1::{
-    CredentialData, Credentials, RunFunctionRequest, RunFunctionResponse, credentials,
-};
+use function_sdk_rust::proto::v1::{RunFunctionRequest, RunFunctionResponse};
 use function_sdk_rust::resource::{json_to_struct, struct_to_json};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The Input's default poll interval, in seconds.
 const POLL_SECS: i64 = 30;
-
-/// A pending gate named `name` (its own key), the Input pointed at the fake.
-fn pending_gate(fake: &FakeGitHub, name: &str) -> RunFunctionRequest {
-    let mut w = workloads::decided_gate();
-    w.composite["status"] = Value::Null;
-    w.composite["metadata"]["name"] = json!(name);
-    w.observed.remove("promotion-job");
-    let mut input = w.input.clone().unwrap();
-    input["github"]["apiUrl"] = json!(fake.url());
-    w.input = Some(input);
-    let mut req = w.to_request(name);
-    req.credentials = [(
-        "github".to_owned(),
-        Credentials {
-            source: Some(credentials::Source::CredentialData(CredentialData {
-                data: [("token".to_owned(), TOKEN.as_bytes().to_vec())].into(),
-            })),
-        },
-    )]
-    .into();
-    req
-}
 
 fn desired_status(rsp: &RunFunctionResponse) -> Value {
     let composite = rsp.desired.as_ref().unwrap().composite.as_ref().unwrap();
@@ -90,7 +66,7 @@ impl Replica {
             Arc::new(move || *read.lock().unwrap()),
         );
         let gates: Vec<RunFunctionRequest> = (0..gates)
-            .map(|i| pending_gate(&fake, &format!("gate-{i:05}")))
+            .map(|i| workloads::pending_gate(&fake.url(), &format!("gate-{i:05}"), TOKEN))
             .collect();
         let statuses = vec![Value::Null; gates.len()];
         Replica {

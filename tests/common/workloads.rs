@@ -185,3 +185,27 @@ pub fn all() -> Vec<(&'static str, Request)> {
         ("decided_gate", decided_gate()),
     ]
 }
+
+/// The promotion-gate example as a pending gate named `name` (so with its own key): no
+/// status, no Job, the Input pointed at `api_url`, `token` in the step's credentials.
+pub fn pending_gate(api_url: &str, name: &str, token: &str) -> RunFunctionRequest {
+    use function_sdk_rust::proto::v1::{CredentialData, Credentials, credentials};
+    let mut w = decided_gate();
+    w.composite["status"] = Value::Null;
+    w.composite["metadata"]["name"] = json!(name);
+    w.observed.remove(JOB_RESOURCE);
+    let mut input = w.input.clone().unwrap();
+    input["github"]["apiUrl"] = json!(api_url);
+    w.input = Some(input);
+    let mut req = w.to_request(name);
+    req.credentials = [(
+        "github".to_owned(),
+        Credentials {
+            source: Some(credentials::Source::CredentialData(CredentialData {
+                data: [("token".to_owned(), token.as_bytes().to_vec())].into(),
+            })),
+        },
+    )]
+    .into();
+    req
+}

@@ -75,12 +75,16 @@ struct Entry {
     bytes: usize,
 }
 
+/// One kind of read of an issue: the stamp the issue had when it began, when it was made,
+/// and what it read.
+type Slot<T> = Option<(u64, DateTime<Utc>, Arc<Vec<T>>)>;
+
 /// The reads of one issue, each with the stamp the issue had when the read began.
 #[derive(Debug, Default)]
 struct Memo {
     issue: Option<(u64, DateTime<Utc>)>,
-    comments: Option<(u64, DateTime<Utc>, Arc<Vec<Comment>>)>,
-    events: Option<(u64, DateTime<Utc>, Arc<Vec<IssueEvent>>)>,
+    comments: Slot<Comment>,
+    events: Slot<IssueEvent>,
     used: u64,
     bytes: usize,
 }
@@ -449,18 +453,47 @@ impl ViewState {
         }
     }
 
+    /// A read of one kind, when it was made since the issue last changed.
+    fn remembered<T>(
+        &mut self,
+        number: u64,
+        now: DateTime<Utc>,
+        slot: fn(&Memo) -> &Slot<T>,
+    ) -> Option<Arc<Vec<T>>> {
+        let current = self.stamp_of(number)?;
+        let (stamp, at, items) = slot(self.memos.get(&number)?).clone()?;
+        serves(stamp, at, current, now).then(|| {
+            self.memo(number);
+            items
+        })
+    }
+
+    /// Remembers a read of one kind made at `now`, begun when the issue's stamp was `stamp`.
+    fn remember<T>(
+        &mut self,
+        number: u64,
+        (stamp, now): (u64, DateTime<Utc>),
+        items: Vec<T>,
+        slot: fn(&mut Memo) -> &mut Slot<T>,
+        size: fn(&[T]) -> usize,
+    ) {
+        let bytes = size(&items);
+        let memo = self.memo(number);
+        let old = slot(memo).as_ref().map_or(0, |(_, _, items)| size(items));
+        *slot(memo) = Some((stamp, now, Arc::new(items)));
+        memo.bytes = memo.bytes + bytes - old;
+        self.grow(bytes);
+        self.shrink(old);
+        self.fit();
+    }
+
     /// The comments, when they were read since the issue last changed.
     pub fn remembered_comments(
         &mut self,
         number: u64,
         now: DateTime<Utc>,
     ) -> Option<Arc<Vec<Comment>>> {
-        let current = self.stamp_of(number)?;
-        let (stamp, at, comments) = self.memos.get(&number)?.comments.clone()?;
-        serves(stamp, at, current, now).then(|| {
-            self.memo(number);
-            comments
-        })
+        self.remembered(number, now, |m| &m.comments)
     }
 
     /// Remembers comments read at `now`, begun when the issue's stamp was `stamp`.
@@ -471,17 +504,8 @@ impl ViewState {
         now: DateTime<Utc>,
         comments: Vec<Comment>,
     ) {
-        let bytes = comments_bytes(&comments);
-        let memo = self.memo(number);
-        let old = memo
-            .comments
-            .as_ref()
-            .map_or(0, |(_, _, c)| comments_bytes(c));
-        memo.comments = Some((stamp, now, Arc::new(comments)));
-        memo.bytes = memo.bytes + bytes - old;
-        self.grow(bytes);
-        self.shrink(old);
-        self.fit();
+        let slot: fn(&mut Memo) -> &mut Slot<Comment> = |m| &mut m.comments;
+        self.remember(number, (stamp, now), comments, slot, comments_bytes);
     }
 
     /// The events, when they were read since the issue last changed.
@@ -490,12 +514,7 @@ impl ViewState {
         number: u64,
         now: DateTime<Utc>,
     ) -> Option<Arc<Vec<IssueEvent>>> {
-        let current = self.stamp_of(number)?;
-        let (stamp, at, events) = self.memos.get(&number)?.events.clone()?;
-        serves(stamp, at, current, now).then(|| {
-            self.memo(number);
-            events
-        })
+        self.remembered(number, now, |m| &m.events)
     }
 
     /// Remembers events read at `now`, begun when the issue's stamp was `stamp`.
@@ -506,14 +525,8 @@ impl ViewState {
         now: DateTime<Utc>,
         events: Vec<IssueEvent>,
     ) {
-        let bytes = events_bytes(&events);
-        let memo = self.memo(number);
-        let old = memo.events.as_ref().map_or(0, |(_, _, e)| events_bytes(e));
-        memo.events = Some((stamp, now, Arc::new(events)));
-        memo.bytes = memo.bytes + bytes - old;
-        self.grow(bytes);
-        self.shrink(old);
-        self.fit();
+        let slot: fn(&mut Memo) -> &mut Slot<IssueEvent> = |m| &mut m.events;
+        self.remember(number, (stamp, now), events, slot, events_bytes);
     }
 
     /// Gives bytes back while the replica's views hold more than their budget: first the
