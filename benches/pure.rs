@@ -174,6 +174,7 @@ fn gate_decision_and_render(c: &mut Criterion) {
             retired: &BTreeSet::new(),
             authorized: &authorized,
             unresolved: &Default::default(),
+            memberships: &Default::default(),
         };
         let decision = decide::decide(
             &gate,

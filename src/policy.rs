@@ -44,6 +44,31 @@ pub struct Approvers {
     pub teams: Vec<String>,
     /// Distinct approvals needed.
     pub min_approvals: u32,
+    /// Named rules that must all be met besides (or, without users and teams, instead of)
+    /// the approvers above.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<ApprovalRule>,
+}
+
+/// The name of the rule the approvers outside `rules` form (reserved: no named rule may
+/// take it).
+pub const IMPLICIT_RULE: &str = "approvers";
+
+/// One approval rule: at least `min_approvals` distinct approvals from its users and the
+/// members of its teams. An approver counts toward every rule that lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApprovalRule {
+    /// The rule's name, unique within the environment.
+    pub name: String,
+    /// GitHub logins.
+    #[serde(default)]
+    pub users: Vec<String>,
+    /// Teams as `org/slug`.
+    #[serde(default)]
+    pub teams: Vec<String>,
+    /// Distinct approvals needed from them.
+    pub min_approvals: u32,
 }
 
 /// One adjacent pair of environments and how promotion between them works.

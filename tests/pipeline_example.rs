@@ -72,6 +72,10 @@ fn xrd_schema_agrees_with_the_function_on_the_fixtures() {
         "invalid-approvals-unknown-environment",
         "invalid-approvals-first-environment",
         "invalid-approvals-nobody",
+        "invalid-approval-rule-nobody",
+        "invalid-approval-rule-reserved-name",
+        // A list keyed by name: the API server refuses duplicate keys.
+        "invalid-approval-rule-duplicate",
         "invalid-soak-time-environment",
         // Not the XR's fault: the Input or the scope.
         "invalid-cluster-scoped-without-namespace",

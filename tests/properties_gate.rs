@@ -407,6 +407,7 @@ fn policy(allow_self_approval: bool) -> Policy {
         users: vec!["alice".into(), "bob".into()],
         teams: vec!["acme/release-managers".into()],
         min_approvals: 2,
+        rules: Vec::new(),
         min_permission: None,
         allow_self_approval,
         soak_until: None,

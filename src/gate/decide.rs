@@ -47,6 +47,8 @@ pub struct Observed<'a> {
     /// Logins (lower-case) whose team or permission lookup failed this poll, with why:
     /// their answers are unknown, so the gate does not approve this poll.
     pub unresolved: &'a BTreeMap<String, String>,
+    /// The approver teams (lower-case) each login (lower-case) was found in.
+    pub memberships: &'a BTreeMap<String, BTreeSet<String>>,
 }
 
 fn deadline(spec: &GateSpec, start: DateTime<Utc>) -> DateTime<Utc> {
@@ -82,6 +84,7 @@ pub fn settled(
                 && !policy.needs_approval(gate.spec),
             held: None,
             tampering: Vec::new(),
+            progress: Vec::new(),
             actions: Vec::new(),
         });
     }
@@ -99,6 +102,7 @@ pub fn settled(
             automatic: true,
             held: None,
             tampering: Vec::new(),
+            progress: Vec::new(),
             actions: Vec::new(),
         });
     }
@@ -125,6 +129,7 @@ pub fn from_recorded(gate: &Gate<'_>, recorded: &GateStatus, now: DateTime<Utc>)
             automatic: false,
             held: None,
             tampering: Vec::new(),
+            progress: Vec::new(),
             actions: Vec::new(),
         };
     }
@@ -142,13 +147,15 @@ pub fn from_recorded(gate: &Gate<'_>, recorded: &GateStatus, now: DateTime<Utc>)
         automatic: false,
         held: None,
         tampering: Vec::new(),
+        progress: Vec::new(),
         actions: Vec::new(),
     }
 }
 
 /// Logins whose team membership or permission must be looked up before deciding: the
 /// authors of commands and of edited comments, and whoever closed the issue, unless
-/// already listed, never counted, or the policy has no team or permission rule.
+/// already listed (without named rules), never counted, or the policy has no team or
+/// permission rule.
 pub fn candidates(
     gate: &Gate<'_>,
     policy: &Policy,
@@ -156,9 +163,12 @@ pub fn candidates(
     comments: &[Comment],
     events: &[IssueEvent],
 ) -> BTreeSet<String> {
-    if policy.teams.is_empty() && policy.min_permission.is_none() {
+    if policy.all_teams().is_empty() && policy.min_permission.is_none() {
         return BTreeSet::new();
     }
+    // With named rules, a listed approver's teams matter too: they may count toward
+    // another rule through one.
+    let named = !policy.rules.is_empty();
     let closers = events
         .iter()
         .filter(|e| e.kind == EventKind::Closed)
@@ -168,7 +178,7 @@ pub fn candidates(
         .filter(|c| issue::edited(c) || issue::parse_command(&c.body).is_some())
         .map(|c| c.author.as_str())
         .chain(closers)
-        .filter(|login| !policy.lists(login) && !excluded(gate, policy, identity, login))
+        .filter(|login| (named || !policy.lists(login)) && !excluded(gate, policy, identity, login))
         .map(str::to_ascii_lowercase)
         .collect()
 }
@@ -230,6 +240,7 @@ pub fn decide(
         automatic: false,
         held: None,
         tampering: observed.tampering.to_vec(),
+        progress: Vec::new(),
         actions: Vec::new(),
     };
     let Some(issue) = observed.issue else {
@@ -345,6 +356,7 @@ pub fn decide(
             login: comment.author.clone(),
             at: comment.created_at,
             via: Via::Comment,
+            rules: Vec::new(),
         };
         match issue::parse_command(&comment.body) {
             Some(Command::Approve) if authorized(&comment.author) => add(answer),
@@ -372,6 +384,7 @@ pub fn decide(
             login: login.to_owned(),
             at,
             via: Via::Close,
+            rules: Vec::new(),
         };
         let why = match closer {
             _ if !in_window(at) => {
@@ -425,7 +438,12 @@ pub fn decide(
     let mut approvals: Vec<Approval> = approvals.into_values().collect();
     approvals.sort_by(|a, b| (a.at, &a.login).cmp(&(b.at, &b.login)));
     let needed = policy.min_approvals.max(1);
-    let quorum = approvals.len() >= needed as usize;
+    let found = super::rules::Found {
+        authorized: observed.authorized,
+        memberships: observed.memberships,
+    };
+    let rules = super::rules::count(policy, &mut approvals, &found);
+    let quorum = rules.iter().all(|r| r.met_at.is_some());
     // The artifact's soak in its source: approvals count, the gate does not approve yet.
     let soaking = policy.soak_until.filter(|until| now < *until);
     decision.state = if rejection.is_some() {
@@ -464,7 +482,7 @@ pub fn decide(
     }
     decision.decided_at = match decision.state {
         // Approved when the quorum was reached, or when the soak that held it ended.
-        GateState::Approved => quorum_time(&approvals, needed)
+        GateState::Approved => super::rules::met_at(&rules)
             .map(|quorum| policy.soak_until.map_or(quorum, |soak| quorum.max(soak))),
         GateState::Rejected => rejection.as_ref().map(|r| r.at),
         GateState::Timeout => Some(deadline),
@@ -472,6 +490,9 @@ pub fn decide(
     };
     decision.approvals = approvals;
     decision.rejection = rejection;
+    if !policy.rules.is_empty() {
+        decision.progress = rules;
+    }
 
     if decision.state.is_terminal() {
         decision.actions.push(Action::Comment {
@@ -504,6 +525,7 @@ pub fn decide(
                         login: closer.to_owned(),
                         at,
                         via: Via::Close,
+                        rules: Vec::new(),
                     },
                     decision.approvals.len(),
                     needed,

@@ -4,7 +4,7 @@
 use super::*;
 use crate::gate::test_support::{self, BOT, KEY, UID, at, bot, issue, spec};
 use crate::github::fake::user_id;
-use crate::policy::Rule;
+use crate::policy::{ApprovalRule, Rule};
 use crate::xr::gate::IssueRef;
 
 const OLD_KEY: &str = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
@@ -19,10 +19,44 @@ fn policy(min: u32) -> Policy {
         users: vec!["alice".into(), "bob".into(), BOT.into(), "dave".into()],
         teams: vec!["acme/release-managers".into()],
         min_approvals: min,
+        rules: Vec::new(),
         min_permission: None,
         allow_self_approval: false,
         soak_until: None,
     }
+}
+
+/// Named rules only: `release` (team acme/release-managers, or dave) needing
+/// `release_min`, and `security` (sam, or dave) needing one.
+fn ruled(release_min: u32) -> Policy {
+    let rule = |name: &str, users: &[&str], teams: &[&str], min| ApprovalRule {
+        name: name.into(),
+        users: users.iter().map(|u| u.to_string()).collect(),
+        teams: teams.iter().map(|t| t.to_string()).collect(),
+        min_approvals: min,
+    };
+    Policy {
+        users: Vec::new(),
+        teams: Vec::new(),
+        rules: vec![
+            rule(
+                "release",
+                &["dave", "alice", "bob"],
+                &["acme/release-managers"],
+                release_min,
+            ),
+            rule("security", &["sam", "dave"], &[], 1),
+        ],
+        ..policy(1)
+    }
+}
+
+/// Carol is in the release managers' team.
+fn carol_in_release_managers() -> BTreeMap<String, BTreeSet<String>> {
+    BTreeMap::from([(
+        "carol".to_owned(),
+        BTreeSet::from(["acme/release-managers".to_owned()]),
+    )])
 }
 
 fn closed(mut issue: Issue, by: &str, reason: CloseReason, when: DateTime<Utc>) -> Issue {
@@ -110,6 +144,8 @@ struct Row {
     retired: BTreeSet<u64>,
     team_members: Vec<&'static str>,
     unresolved: Vec<&'static str>,
+    /// The approver teams each login was found in.
+    memberships: BTreeMap<String, BTreeSet<String>>,
     now: DateTime<Utc>,
     state: GateState,
     approvers: Vec<&'static str>,
@@ -135,6 +171,7 @@ fn row(name: &'static str) -> Row {
         retired: BTreeSet::new(),
         team_members: Vec::new(),
         unresolved: Vec::new(),
+        memberships: BTreeMap::new(),
         now: at(6, 0),
         state: GateState::Pending,
         approvers: Vec::new(),
@@ -176,6 +213,7 @@ fn run(row: &Row) -> Decision {
         retired: &row.retired,
         authorized: &authorized,
         unresolved: &unresolved,
+        memberships: &row.memberships,
     };
     decide(
         &gate,
@@ -197,6 +235,52 @@ fn table() -> Vec<Row> {
         Row {
             state: GateState::Pending,
             ..row("open issue without answers stays pending with no action")
+        },
+        // ----- approval rules: every rule met; an approver counts toward each of theirs -----
+        Row {
+            policy: ruled(1),
+            comments: vec![comment(1, "carol", "/approve", at(1, 0))],
+            team_members: vec!["carol"],
+            memberships: carol_in_release_managers(),
+            approvers: vec!["carol"],
+            ..row("rules partly met: the release rule by a team member, security still needed")
+        },
+        Row {
+            policy: ruled(1),
+            comments: vec![
+                comment(1, "carol", "/approve", at(1, 0)),
+                comment(2, "sam", "/approve", at(2, 0)),
+            ],
+            team_members: vec!["carol"],
+            memberships: carol_in_release_managers(),
+            state: GateState::Approved,
+            approvers: vec!["carol", "sam"],
+            actions: vec!["comment #1", "close #1 completed"],
+            ..row("rules fully met: one release manager and one security engineer approve")
+        },
+        Row {
+            policy: ruled(1),
+            comments: vec![comment(1, "dave", "/approve", at(1, 0))],
+            state: GateState::Approved,
+            approvers: vec!["dave"],
+            actions: vec!["comment #1", "close #1 completed"],
+            ..row("an approver listed in two rules counts toward both")
+        },
+        Row {
+            policy: ruled(2),
+            comments: vec![
+                comment(1, "alice", "/approve", at(1, 0)),
+                comment(2, "sam", "/approve", at(2, 0)),
+            ],
+            approvers: vec!["alice", "sam"],
+            ..row("a rule needing two stays unmet with one of its approvers, whatever the others")
+        },
+        Row {
+            policy: ruled(1),
+            comments: vec![comment(1, "carol", "/approve", at(1, 0))],
+            team_members: vec!["carol"],
+            approvers: vec!["carol"],
+            ..row("a team member GitHub did not place in a rule's team counts toward no rule")
         },
         // ----- soak: the artifact must stay in its source for the pipeline's soakTime -----
         Row {
@@ -425,6 +509,7 @@ fn table() -> Vec<Row> {
                             login: "alice".into(),
                             at: at(2, 0),
                             via: Via::Close,
+                            rules: Vec::new(),
                         },
                         1,
                         2,
@@ -450,6 +535,7 @@ fn table() -> Vec<Row> {
                         login: "alice".into(),
                         at: at(2, 0),
                         via: Via::Comment,
+                        rules: Vec::new(),
                     }],
                     None,
                     day2(0),
@@ -602,6 +688,7 @@ fn table() -> Vec<Row> {
                                 login: "alice".into(),
                                 at: at(1, 0),
                                 via: Via::Close,
+                                rules: Vec::new(),
                             },
                             1,
                             2,
@@ -936,4 +1023,52 @@ fn the_soak_hold_is_its_own_reason_and_names_its_end() {
         "{}",
         held.message
     );
+}
+
+#[test]
+fn each_approval_says_which_rules_it_counted_toward_and_the_gate_how_far_each_got() {
+    let ruled_row = Row {
+        policy: ruled(1),
+        comments: vec![
+            comment(1, "carol", "/approve", at(1, 0)),
+            comment(2, "dave", "/approve", at(2, 0)),
+        ],
+        team_members: vec!["carol"],
+        memberships: carol_in_release_managers(),
+        ..row("rules")
+    };
+    let d = run(&ruled_row);
+    assert_eq!(d.state, GateState::Approved);
+    let counted: Vec<(&str, Vec<&str>)> = d
+        .approvals
+        .iter()
+        .map(|a| {
+            (
+                a.login.as_str(),
+                a.rules.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counted,
+        vec![
+            ("carol", vec!["release"]),
+            ("dave", vec!["release", "security"])
+        ]
+    );
+    let progress: Vec<(&str, u32, u32)> = d
+        .progress
+        .iter()
+        .map(|r| (r.name.as_str(), r.counted, r.needed))
+        .collect();
+    assert_eq!(progress, vec![("release", 2, 1), ("security", 1, 1)]);
+    // Approved when the last rule was met: dave's approval met security.
+    assert_eq!(d.decided_at, Some(at(2, 0)));
+    // Without named rules nothing is attributed.
+    let plain = run(&Row {
+        comments: vec![comment(1, "alice", "/approve", at(1, 0))],
+        ..row("plain")
+    });
+    assert!(plain.progress.is_empty());
+    assert!(plain.approvals.iter().all(|a| a.rules.is_empty()));
 }

@@ -286,6 +286,7 @@ fn parse_approvals(field: &str) -> Vec<Approval> {
                 login: login.to_owned(),
                 at: DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc),
                 via: Via::parse(via)?,
+                rules: Vec::new(),
             })
         })
         .collect()
@@ -404,6 +405,18 @@ fn body(gate: &Gate<'_>, policy: &Policy, deadline: DateTime<Utc>) -> String {
     if who.is_empty() {
         who.push("- nobody is configured as an approver yet: ask the platform team".into());
     }
+    let needed = policy.min_approvals;
+    let mut quorum = format!(
+        "{needed} distinct approval{} needed.",
+        if needed == 1 { " is" } else { "s are" }
+    );
+    // Named rules: each rule, whom it takes and how many; all must be met.
+    if let Some(rules) = super::rules::describe(policy, code) {
+        who = rules;
+        quorum = "Every rule above must be met; an approval counts toward each rule that \
+                  lists its author."
+            .to_owned();
+    }
     let requester = match gate.requester {
         Some(r) => format!("{} (who ", escape(r)),
         None => "the requester (who ".into(),
@@ -413,7 +426,6 @@ fn body(gate: &Gate<'_>, policy: &Policy, deadline: DateTime<Utc>) -> String {
     } else {
         format!("{requester}may not approve it)")
     };
-    let needed = policy.min_approvals;
     format!(
         "{marker}\n\
          ## Promotion approval requested\n\
@@ -429,7 +441,7 @@ fn body(gate: &Gate<'_>, policy: &Policy, deadline: DateTime<Utc>) -> String {
          \n\
          {who}\n\
          \n\
-         {needed} distinct approval{plural} needed.\n\
+         {quorum}\n\
          \n\
          ### How to answer\n\
          \n\
@@ -451,7 +463,6 @@ fn body(gate: &Gate<'_>, policy: &Policy, deadline: DateTime<Utc>) -> String {
         deadline = rfc3339(deadline),
         hours = spec.timeout_hours,
         who = who.join("\n"),
-        plural = if needed == 1 { " is" } else { "s are" },
     )
 }
 
@@ -642,11 +653,13 @@ mod tests {
                 login: "alice".into(),
                 at: at("2026-01-01T01:00:00Z"),
                 via: Via::Comment,
+                rules: Vec::new(),
             },
             Approval {
                 login: "bob".into(),
                 at: at("2026-01-01T02:00:00Z"),
                 via: Via::Close,
+                rules: Vec::new(),
             },
         ];
         let body = verdict_comment(
@@ -682,6 +695,7 @@ mod tests {
             login: "alice".into(),
             at: at("2026-01-01T01:00:00Z"),
             via: Via::Comment,
+            rules: Vec::new(),
         }];
         let body = verdict_comment(
             "k1",
@@ -754,6 +768,7 @@ mod tests {
             login: "alice".into(),
             at: at("2026-01-01T01:00:00Z"),
             via: Via::Close,
+            rules: Vec::new(),
         };
         let comment = Comment {
             id: 1,

@@ -115,6 +115,7 @@ pub fn policy(
         users: defaults.users.clone(),
         teams: defaults.teams.clone(),
         min_approvals: defaults.min_approvals,
+        rules: Vec::new(),
         min_permission: defaults.min_permission,
         allow_self_approval: defaults.allow_self_approval,
         soak_until: None,
@@ -153,6 +154,7 @@ pub fn policy(
         policy.users = approvers.users.clone();
         policy.teams = approvers.teams.clone();
         policy.min_approvals = approvers.min_approvals.max(1);
+        policy.rules = approvers.rules.clone();
     }
     Ok(policy)
 }
@@ -382,6 +384,7 @@ mod tests {
             users: vec!["carol".into()],
             teams: vec![],
             min_approvals: 2,
+            rules: Vec::new(),
         };
         let defaults = ApprovalsInput {
             users: vec!["alice".into()],

@@ -21,6 +21,7 @@ pub mod progression;
 pub mod promotion;
 pub mod render;
 pub mod retire;
+pub mod rules;
 pub mod select;
 mod sync;
 #[cfg(test)]

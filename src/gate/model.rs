@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::github::{CloseReason, NewIssue};
 use crate::input::Permission;
-use crate::policy::Rule;
+use crate::policy::{ApprovalRule, Rule};
 use crate::xr::gate::{Approval, GateSpec, GateState, IssueRef, rfc3339};
 
 /// The gate being decided.
@@ -37,6 +37,9 @@ pub struct Policy {
     pub teams: Vec<String>,
     /// Distinct approvals needed.
     pub min_approvals: u32,
+    /// The pipeline's named rules for the target environment, all of which must be met
+    /// besides the approvers above (when it names any).
+    pub rules: Vec<ApprovalRule>,
     /// Anyone with this repository permission or higher may approve.
     pub min_permission: Option<Permission>,
     /// Whether the requester may approve.
@@ -53,11 +56,47 @@ impl Policy {
         self.rule != Rule::Automatic || spec.approval_required
     }
 
-    /// Whether `login` is a listed approver.
+    /// Whether `login` is a listed approver, of any rule.
     pub fn lists(&self, login: &str) -> bool {
-        self.users.iter().any(|u| u.eq_ignore_ascii_case(login))
+        self.users
+            .iter()
+            .chain(self.rules.iter().flat_map(|r| &r.users))
+            .any(|u| u.eq_ignore_ascii_case(login))
+    }
+
+    /// Every team whose members may approve, of any rule, each once.
+    pub fn all_teams(&self) -> Vec<&str> {
+        let mut teams: Vec<&str> = Vec::new();
+        for team in self
+            .teams
+            .iter()
+            .chain(self.rules.iter().flat_map(|r| &r.teams))
+        {
+            if !teams.iter().any(|t| t.eq_ignore_ascii_case(team)) {
+                teams.push(team);
+            }
+        }
+        teams
+    }
+
+    /// The rules that must all be met: the named rules, and the approvers above as one
+    /// more rule when there are no named rules or they name someone.
+    pub fn rules_in_force(&self) -> Vec<ApprovalRule> {
+        let mut rules = Vec::new();
+        if self.rules.is_empty() || !self.users.is_empty() || !self.teams.is_empty() {
+            rules.push(ApprovalRule {
+                name: IMPLICIT_RULE.to_owned(),
+                users: self.users.clone(),
+                teams: self.teams.clone(),
+                min_approvals: self.min_approvals.max(1),
+            });
+        }
+        rules.extend(self.rules.iter().cloned());
+        rules
     }
 }
+
+pub use crate::policy::IMPLICIT_RULE;
 
 /// A change to make on GitHub.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +152,21 @@ pub struct Decision {
     pub tampering: Vec<String>,
     /// GitHub actions to take, in order.
     pub actions: Vec<Action>,
+    /// How far each named approval rule got (empty when the pipeline names none).
+    pub progress: Vec<RuleProgress>,
+}
+
+/// How far one approval rule got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleProgress {
+    /// The rule's name.
+    pub name: String,
+    /// Approvals counted toward it.
+    pub counted: u32,
+    /// Approvals it needs.
+    pub needed: u32,
+    /// When it was met, if it is.
+    pub met_at: Option<DateTime<Utc>>,
 }
 
 /// The reason of a gate whose approvals are in while its artifact soaks in the source.

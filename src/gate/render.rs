@@ -152,6 +152,8 @@ pub fn config_map(gate: &Gate<'_>, policy: &Policy, decision: &Decision) -> Conf
             decision.decided_at.map(rfc3339).unwrap_or_default(),
         ),
     ]);
+    let mut data = data;
+    data.extend(super::rules::config_entries(policy, decision));
     ConfigMap {
         metadata: ObjectMeta {
             name: Some(format!("{}-gate", gate.name)),
@@ -288,8 +290,11 @@ fn approved_condition(gate: &Gate<'_>, policy: &Policy, d: &Decision) -> (&'stat
         GateState::Pending => (
             "Pending",
             format!(
-                "waiting for {} approval(s){on_issue} ({} counted{}); deadline {}",
-                policy.min_approvals,
+                "waiting for {}{on_issue} ({} counted{}); deadline {}",
+                match d.progress.as_slice() {
+                    [] => format!("{} approval(s)", policy.min_approvals),
+                    rules => format!("every approval rule: {}", super::rules::summary(rules)),
+                },
                 d.approvals.len(),
                 if d.approvals.is_empty() {
                     String::new()
@@ -601,11 +606,13 @@ mod tests {
                     login: "alice".into(),
                     at: t("2026-03-01T07:00:00Z"),
                     via: crate::xr::gate::Via::Comment,
+                    rules: Vec::new(),
                 },
                 crate::xr::gate::Approval {
                     login: "bob".into(),
                     at: t("2026-03-01T08:00:00Z"),
                     via: crate::xr::gate::Via::Close,
+                    rules: Vec::new(),
                 },
             ],
             rejection: None,
@@ -620,6 +627,7 @@ mod tests {
             held: None,
             tampering: Vec::new(),
             actions: Vec::new(),
+            progress: Vec::new(),
         }
     }
 

@@ -157,12 +157,12 @@ pub(super) async fn sync(
     let github_input = &call.input.github;
     let labels = &github_input.labels;
     let mut fresh = false;
-    let (found, authorized, unresolved, decision) = loop {
+    let (found, (authorized, unresolved, memberships), decision) = loop {
         let found = find_issues(gh.as_ref(), call, gate, recorded, &identity).await?;
         let candidates =
             decide::candidates(gate, policy, &identity, &found.comments, &found.events);
-        let (authorized, unresolved) = authorize(gh.as_ref(), policy, candidates).await?;
-        let observed = observed(&identity, &found, &authorized, &unresolved);
+        let people = authorize(gh.as_ref(), policy, candidates).await?;
+        let observed = observed(&identity, &found, &people);
         // 3. Decide (pure).
         let decision = decide::decide(gate, recorded, policy, &observed, labels, call.now);
         // The view only keeps a gate waiting: a verdict, or a write (opening an issue
@@ -171,7 +171,7 @@ pub(super) async fn sync(
             fresh = true;
             continue;
         }
-        break (found, authorized, unresolved, decision);
+        break (found, people, decision);
     };
     // An issue opened by a call that failed before binding it: bind it now.
     if let (Some(issue), Some(binding), true) = (&found.issue, &found.binding, found.adopt) {
@@ -181,7 +181,8 @@ pub(super) async fn sync(
         )
         .await?;
     }
-    let observed = observed(&identity, &found, &authorized, &unresolved);
+    let people = (authorized, unresolved, memberships);
+    let observed = observed(&identity, &found, &people);
     // Before opening an issue: a listing by a stale login (the account or App was renamed
     // since it was read) finds none of the function's issues.
     if decision
@@ -253,8 +254,7 @@ struct Found {
 fn observed<'a>(
     identity: &'a Identity,
     found: &'a Found,
-    authorized: &'a BTreeSet<String>,
-    unresolved: &'a BTreeMap<String, String>,
+    (authorized, unresolved, memberships): &'a Authorized,
 ) -> Observed<'a> {
     Observed {
         identity,
@@ -269,6 +269,7 @@ fn observed<'a>(
         retired: &found.retired,
         authorized,
         unresolved,
+        memberships,
     }
 }
 
@@ -376,9 +377,13 @@ async fn authorize(
     gh: &dyn GitHub,
     policy: &Policy,
     candidates: BTreeSet<String>,
-) -> Result<(BTreeSet<String>, BTreeMap<String, String>), GitHubError> {
+) -> Result<Authorized, GitHubError> {
     let mut authorized = BTreeSet::new();
     let mut unresolved = BTreeMap::new();
+    let mut memberships: Memberships = BTreeMap::new();
+    // With named rules, every team is asked: an approver counts toward each rule whose
+    // team they are in. Without, the first team that says yes is enough.
+    let every_team = !policy.rules.is_empty();
     let mut settle = |login: &str, answer: Result<bool, GitHubError>| match answer {
         Ok(yes) => Ok(yes),
         Err(limited @ GitHubError::RateLimited { .. }) => Err(limited),
@@ -388,13 +393,22 @@ async fn authorize(
         }
     };
     'login: for login in candidates {
-        for team in &policy.teams {
+        for team in policy.all_teams() {
             if let Some((org, slug)) = team.split_once('/')
                 && settle(&login, gh.is_team_member(org, slug, &login).await)?
             {
-                authorized.insert(login);
-                continue 'login;
+                memberships
+                    .entry(login.clone())
+                    .or_default()
+                    .insert(team.to_ascii_lowercase());
+                authorized.insert(login.clone());
+                if !every_team {
+                    continue 'login;
+                }
             }
+        }
+        if authorized.contains(&login) {
+            continue 'login;
         }
         if let Some(min) = policy.min_permission {
             let answer = gh
@@ -410,8 +424,15 @@ async fn authorize(
     authorized.iter().for_each(|login| {
         unresolved.remove(login);
     });
-    Ok((authorized, unresolved))
+    Ok((authorized, unresolved, memberships))
 }
+
+/// Logins found authorized, logins whose lookup failed (with why), and the teams each
+/// login was found in (lower-case).
+type Authorized = (BTreeSet<String>, BTreeMap<String, String>, Memberships);
+
+/// The approver teams (lower-case `org/slug`) each login (lower-case) was found in.
+pub(super) type Memberships = BTreeMap<String, BTreeSet<String>>;
 
 /// Carries the actions out in order; returns the issue opened, if one was.
 async fn execute(gh: &dyn GitHub, actions: &[Action]) -> Result<Option<Issue>, GitHubError> {

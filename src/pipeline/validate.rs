@@ -8,9 +8,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::input::{GoDuration, Input};
-use crate::policy::{Approvers, PipelineConfig, Progression, Promotion, Rule, Testing};
+use crate::policy::{
+    ApprovalRule, Approvers, IMPLICIT_RULE, PipelineConfig, Progression, Promotion, Rule, Testing,
+};
 use crate::xr::Composite;
-use crate::xr::pipeline::{ApprovalsSpec, PipelineSpec};
+use crate::xr::pipeline::{ApprovalRuleSpec, ApprovalsSpec, PipelineSpec};
 
 use crate::names;
 
@@ -20,6 +22,9 @@ pub const DEFAULT_REGISTRY: &str = "ghcr.io";
 pub const DEFAULT_RETENTION_DAYS: u32 = 30;
 /// Bounds of `spec.artifactConfig.retention_days`.
 pub const RETENTION_DAYS: std::ops::RangeInclusive<i64> = 1..=365;
+/// The most rules one environment may have.
+const MAX_RULES: usize = 10;
+
 /// Bounds of `spec.approvals.<env>.minApprovals`.
 pub const MIN_APPROVALS: std::ops::RangeInclusive<i64> = 1..=10;
 /// The only testing mode (`validation_mode`, `bootstrap_mode`), also the default.
@@ -375,49 +380,124 @@ fn check_approvals(
             Some(_) => {}
         }
         let before = errors.0.len();
-        if spec.users.is_empty() && spec.teams.is_empty() {
+        let has_rules = spec.rules.as_ref().is_some_and(|r| !r.is_empty());
+        if spec.users.is_empty() && spec.teams.is_empty() && !has_rules {
             errors.add(
                 path.clone(),
-                "must name at least one of users, teams (omit the environment to use the function's default approvers)",
+                "must name at least one of users, teams or rules (omit the environment to use the function's default approvers)",
             );
         }
-        for (i, user) in spec.users.iter().enumerate() {
-            if !is_github_login(user) {
-                errors.add(
-                    format!("{path}.users[{i}]"),
-                    format!("{user:?} is not a GitHub login"),
-                );
-            }
-        }
-        for (i, team) in spec.teams.iter().enumerate() {
-            if !is_team(team) {
-                errors.add(
-                    format!("{path}.teams[{i}]"),
-                    format!("{team:?} must be org/team-slug"),
-                );
-            }
-        }
-        let min_approvals = spec.min_approvals.unwrap_or(1);
-        if !MIN_APPROVALS.contains(&min_approvals) {
-            errors.add(
-                format!("{path}.minApprovals"),
-                format!(
-                    "{min_approvals} must be between {} and {}",
-                    MIN_APPROVALS.start(),
-                    MIN_APPROVALS.end()
-                ),
-            );
-        }
+        check_people(&path, &spec.users, &spec.teams, errors);
+        let min_approvals = check_min_approvals(&path, spec.min_approvals, errors);
+        let rules = check_rules(&path, spec.rules.as_deref(), errors);
         if errors.0.len() == before {
             out.insert(
                 env.clone(),
                 Approvers {
                     users: spec.users.clone(),
                     teams: spec.teams.clone(),
-                    min_approvals: min_approvals as u32,
+                    min_approvals,
+                    rules,
                 },
             );
         }
+    }
+    out
+}
+
+/// `users` and `teams` at `path`.
+fn check_people(path: &str, users: &[String], teams: &[String], errors: &mut Collector) {
+    for (i, user) in users.iter().enumerate() {
+        if !is_github_login(user) {
+            errors.add(
+                format!("{path}.users[{i}]"),
+                format!("{user:?} is not a GitHub login"),
+            );
+        }
+    }
+    for (i, team) in teams.iter().enumerate() {
+        if !is_team(team) {
+            errors.add(
+                format!("{path}.teams[{i}]"),
+                format!("{team:?} must be org/team-slug"),
+            );
+        }
+    }
+}
+
+/// `minApprovals` at `path`, default 1.
+fn check_min_approvals(path: &str, min: Option<i64>, errors: &mut Collector) -> u32 {
+    let min = min.unwrap_or(1);
+    if !MIN_APPROVALS.contains(&min) {
+        errors.add(
+            format!("{path}.minApprovals"),
+            format!(
+                "{min} must be between {} and {}",
+                MIN_APPROVALS.start(),
+                MIN_APPROVALS.end()
+            ),
+        );
+    }
+    min.clamp(*MIN_APPROVALS.start(), *MIN_APPROVALS.end()) as u32
+}
+
+/// `rules` at `path`: each named (a DNS label, unique), with users or teams.
+fn check_rules(
+    path: &str,
+    rules: Option<&[ApprovalRuleSpec]>,
+    errors: &mut Collector,
+) -> Vec<ApprovalRule> {
+    let Some(rules) = rules else {
+        return Vec::new();
+    };
+    if rules.is_empty() {
+        errors.add(
+            format!("{path}.rules"),
+            "must name at least one rule (omit rules to use users and teams alone)",
+        );
+    }
+    if rules.len() > MAX_RULES {
+        errors.add(
+            format!("{path}.rules"),
+            format!("at most {MAX_RULES} rules, got {}", rules.len()),
+        );
+    }
+    let mut names = BTreeSet::new();
+    let mut out = Vec::new();
+    for (i, rule) in rules.iter().enumerate() {
+        let at = format!("{path}.rules[{i}]");
+        if !names::is_dns_label(&rule.name) {
+            errors.add(
+                format!("{at}.name"),
+                format!(
+                    "{:?} must be a lowercase name of letters, digits and '-' (at most 63)",
+                    rule.name
+                ),
+            );
+        } else if rule.name == IMPLICIT_RULE {
+            errors.add(
+                format!("{at}.name"),
+                format!(
+                    "{IMPLICIT_RULE:?} is the name of the users and teams outside rules; choose another"
+                ),
+            );
+        } else if !names.insert(rule.name.clone()) {
+            errors.add(
+                format!("{at}.name"),
+                format!("{:?} names another rule too", rule.name),
+            );
+        }
+        if rule.users.is_empty() && rule.teams.is_empty() {
+            errors.add(at.clone(), "must name at least one of users, teams");
+        }
+        check_people(&at, &rule.users, &rule.teams, errors);
+        let min_approvals = check_min_approvals(&at, rule.min_approvals, errors);
+        out.push(ApprovalRule {
+            name: rule.name.clone(),
+            users: rule.users.clone(),
+            teams: rule.teams.clone(),
+            min_approvals,
+        });
     }
     out
 }
@@ -586,7 +666,8 @@ mod tests {
             Some(Approvers {
                 users: vec!["alice".into()],
                 teams: vec!["acme/sre".into()],
-                min_approvals: 2
+                min_approvals: 2,
+                rules: Vec::new(),
             })
         );
     }
@@ -737,7 +818,7 @@ mod tests {
             (
                 "approvals name someone",
                 seed_with(json!({"approvals": {"production": {"minApprovals": 2}}})),
-                "spec.approvals.production: must name at least one of users, teams (omit the environment to use the function's default approvers)",
+                "spec.approvals.production: must name at least one of users, teams or rules (omit the environment to use the function's default approvers)",
             ),
             (
                 "approvals users are logins",

@@ -364,6 +364,10 @@ pub struct Approval {
     pub at: DateTime<Utc>,
     /// How.
     pub via: Via,
+    /// The named approval rules it counted toward (none when the pipeline names no
+    /// rules for the environment).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<String>,
 }
 
 /// The approval issue, as recorded in status.
@@ -693,6 +697,7 @@ mod tests {
                 login: "alice".into(),
                 at: "2026-01-01T01:00:00Z".parse().unwrap(),
                 via: Via::Comment,
+                rules: Vec::new(),
             }],
         };
         let mut value = status.to_json();
@@ -738,6 +743,7 @@ mod tests {
                     login: "alice".into(),
                     at: "2026-01-01T01:00:00Z".parse().unwrap(),
                     via: Via::Comment,
+                    rules: Vec::new(),
                 }],
                 ..GateStatus::default()
             }

@@ -116,6 +116,27 @@ pub struct ApprovalsSpec {
     /// Distinct approvals needed, 1..=10; default 1.
     #[serde(default)]
     pub min_approvals: Option<i64>,
+    /// Named rules that must all be met.
+    #[serde(default)]
+    pub rules: Option<Vec<ApprovalRuleSpec>>,
+}
+
+/// `spec.approvals.<environment>.rules[i]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApprovalRuleSpec {
+    /// The rule's name.
+    #[serde(default)]
+    pub name: String,
+    /// GitHub logins.
+    #[serde(default)]
+    pub users: Vec<String>,
+    /// Teams (`org/slug`).
+    #[serde(default)]
+    pub teams: Vec<String>,
+    /// Distinct approvals needed from them, 1..=10; default 1.
+    #[serde(default)]
+    pub min_approvals: Option<i64>,
 }
 
 /// A spec that is not the XReleasePipeline API (unknown field, wrong type).

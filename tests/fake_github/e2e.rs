@@ -86,6 +86,7 @@ pub fn approvers(users: &[&str], min_approvals: u32) -> Approvers {
         users: users.iter().map(|u| u.to_string()).collect(),
         teams: Vec::new(),
         min_approvals,
+        rules: Vec::new(),
     }
 }
 
