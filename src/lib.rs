@@ -26,6 +26,7 @@
 pub mod call;
 pub mod cli;
 pub mod desired;
+pub mod freeze;
 pub mod function;
 pub mod gate;
 pub mod github;

@@ -119,6 +119,54 @@ pub struct PipelineConfig {
     /// written (a Go duration, validated).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub soak_time: BTreeMap<String, String>,
+    /// Freeze windows, as written (validated).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub freezes: Vec<FreezeSpec>,
+    /// Who may let an approved gate through a freeze window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freeze_override: Option<FreezeOverride>,
+}
+
+/// `spec.freezeOverride`, validated.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FreezeOverride {
+    /// GitHub logins.
+    #[serde(default)]
+    pub users: Vec<String>,
+    /// Teams as `org/slug`.
+    #[serde(default)]
+    pub teams: Vec<String>,
+}
+
+/// One freeze window as the pipeline writes it (`spec.freezes[i]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FreezeSpec {
+    /// The window's name.
+    #[serde(default)]
+    pub name: String,
+    /// The environments no promotion goes into while it is open.
+    #[serde(default)]
+    pub environments: Vec<String>,
+    /// Why, for people.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    /// Absolute: from (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Absolute: until (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    /// Recurring: a five-field cron schedule of the window's openings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+    /// Recurring: how long each opening lasts (Go duration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
+    /// Recurring: the IANA time zone the schedule is read in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 /// `spec.progression` of a pipeline.

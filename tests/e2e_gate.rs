@@ -8,6 +8,8 @@ mod e2e;
 #[path = "fake_github/mod.rs"]
 mod fake_github;
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use common::wire::Severity;
 use e2e::{Crossplane, approvers, example_pipeline};
@@ -658,4 +660,63 @@ async fn thousands_of_labelled_issues_by_others_cost_a_new_gate_a_handful_of_req
     assert_eq!(cp.fake.rate_limited_requests(), 6, "{seen:#?}");
     assert_eq!(cp.fake.count(Route::ListIssues), 2);
     assert_eq!(cp.fake.count(Route::ListRepoComments), 2);
+}
+
+#[tokio::test]
+async fn a_freeze_window_holds_an_approved_gate_until_an_allowed_approver_overrides_it() {
+    let mut cp = gate_with_quorum_of_two().await;
+    // Staging is frozen for the next hour (the server reads the wall clock); carol may
+    // override.
+    let now = Utc::now();
+    let mut pipeline = cp.pipeline.take().unwrap();
+    pipeline["spec"]["freezes"] = json!([{
+        "name": "maintenance", "environments": ["staging"], "reason": "database maintenance",
+        "from": (now - chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "until": (now + chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    }]);
+    pipeline["spec"]["freezeOverride"] = json!({"users": ["carol"]});
+    cp.pipeline = Some(pipeline);
+
+    cp.reconcile().await;
+    cp.fake.comment_as(1, "alice", "/approve");
+    cp.fake.comment_as(1, "bob", "/approve");
+    // Approved by two, but frozen: pending, no Job.
+    let frozen = cp.reconcile().await;
+    assert_eq!(frozen.status()["gate_status"], "pending");
+    assert!(frozen.composed("promotion-job").is_none());
+    let approved = frozen.condition("Approved").unwrap();
+    assert_eq!(approved.reason, "Frozen", "{}", approved.message);
+    assert!(
+        approved.message.contains("maintenance"),
+        "{}",
+        approved.message
+    );
+    assert!(frozen.ttl() <= Duration::from_secs(30));
+
+    // bob approves but may not override; carol may.
+    cp.fake
+        .comment_as(1, "bob", "/override-freeze it is urgent");
+    let still = cp.reconcile().await;
+    assert_eq!(still.status()["gate_status"], "pending");
+    cp.fake
+        .comment_as(1, "carol", "/override-freeze hotfix for a security issue");
+    let through = cp.reconcile().await;
+    assert_eq!(through.status()["gate_status"], "approved");
+    assert!(through.composed("promotion-job").is_some());
+    let warnings = through.results(Severity::Warning);
+    assert!(
+        warnings
+            .iter()
+            .any(|(reason, message)| reason == "FreezeOverridden"
+                && message.contains("carol")
+                && message.contains("hotfix for a security issue")),
+        "{warnings:?}"
+    );
+    let entries = through.status()["approvals"].as_array().unwrap().clone();
+    assert!(
+        entries
+            .iter()
+            .any(|a| a["login"] == "carol" && a["via"] == "override-freeze"),
+        "{entries:?}"
+    );
 }

@@ -73,6 +73,11 @@ fn xrd_schema_agrees_with_the_function_on_the_fixtures() {
         "invalid-approvals-first-environment",
         "invalid-approvals-nobody",
         "invalid-approval-rule-nobody",
+        // A cron schedule, a time zone, times in order: the XRD's CEL, or only the function.
+        "invalid-freeze-schedule",
+        "invalid-freeze-time-zone",
+        "invalid-freeze-until-before-from",
+        "invalid-freeze-environment",
         "invalid-approval-rule-reserved-name",
         // A list keyed by name: the API server refuses duplicate keys.
         "invalid-approval-rule-duplicate",

@@ -411,6 +411,8 @@ fn policy(allow_self_approval: bool) -> Policy {
         min_permission: None,
         allow_self_approval,
         soak_until: None,
+        frozen: None,
+        freeze_override: None,
     }
 }
 

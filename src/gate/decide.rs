@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::github::{CloseReason, Comment, EventKind, Identity, Issue, IssueEvent, IssueState};
 use crate::xr::gate::{Approval, GateSpec, GateState, GateStatus, IssueRef, Via};
 
+use super::answers::{excluded, is_requester};
 use super::issue::{self, Binding, Command, WrittenVerdict};
 pub use super::model::{Action, Decision, Gate, Held, Policy};
 pub use super::retire::{retire, retire_unneeded};
@@ -85,6 +86,7 @@ pub fn settled(
             held: None,
             tampering: Vec::new(),
             progress: Vec::new(),
+            freeze_override: None,
             actions: Vec::new(),
         });
     }
@@ -103,6 +105,7 @@ pub fn settled(
             held: None,
             tampering: Vec::new(),
             progress: Vec::new(),
+            freeze_override: None,
             actions: Vec::new(),
         });
     }
@@ -130,6 +133,7 @@ pub fn from_recorded(gate: &Gate<'_>, recorded: &GateStatus, now: DateTime<Utc>)
             held: None,
             tampering: Vec::new(),
             progress: Vec::new(),
+            freeze_override: None,
             actions: Vec::new(),
         };
     }
@@ -148,52 +152,9 @@ pub fn from_recorded(gate: &Gate<'_>, recorded: &GateStatus, now: DateTime<Utc>)
         held: None,
         tampering: Vec::new(),
         progress: Vec::new(),
+        freeze_override: None,
         actions: Vec::new(),
     }
-}
-
-/// Logins whose team membership or permission must be looked up before deciding: the
-/// authors of commands and of edited comments, and whoever closed the issue, unless
-/// already listed (without named rules), never counted, or the policy has no team or
-/// permission rule.
-pub fn candidates(
-    gate: &Gate<'_>,
-    policy: &Policy,
-    identity: &Identity,
-    comments: &[Comment],
-    events: &[IssueEvent],
-) -> BTreeSet<String> {
-    if policy.all_teams().is_empty() && policy.min_permission.is_none() {
-        return BTreeSet::new();
-    }
-    // With named rules, a listed approver's teams matter too: they may count toward
-    // another rule through one.
-    let named = !policy.rules.is_empty();
-    let closers = events
-        .iter()
-        .filter(|e| e.kind == EventKind::Closed)
-        .filter_map(|e| e.actor.as_deref());
-    comments
-        .iter()
-        .filter(|c| issue::edited(c) || issue::parse_command(&c.body).is_some())
-        .map(|c| c.author.as_str())
-        .chain(closers)
-        .filter(|login| (named || !policy.lists(login)) && !excluded(gate, policy, identity, login))
-        .map(str::to_ascii_lowercase)
-        .collect()
-}
-
-/// Never counted as an approval: the function itself, and the requester unless
-/// self-approval is on.
-fn excluded(gate: &Gate<'_>, policy: &Policy, identity: &Identity, login: &str) -> bool {
-    login.eq_ignore_ascii_case(&identity.login)
-        || (!policy.allow_self_approval && is_requester(gate, login))
-}
-
-/// Whether `login` requested this promotion: they may always withdraw it.
-fn is_requester(gate: &Gate<'_>, login: &str) -> bool {
-    gate.requester
-        .is_some_and(|r| r.eq_ignore_ascii_case(login))
 }
 
 /// Decides the gate. `recorded` is the observed XR's status; `labels` go on a new issue.
@@ -241,6 +202,7 @@ pub fn decide(
         held: None,
         tampering: observed.tampering.to_vec(),
         progress: Vec::new(),
+        freeze_override: None,
         actions: Vec::new(),
     };
     let Some(issue) = observed.issue else {
@@ -446,6 +408,19 @@ pub fn decide(
     let quorum = rules.iter().all(|r| r.met_at.is_some());
     // The artifact's soak in its source: approvals count, the gate does not approve yet.
     let soaking = policy.soak_until.filter(|until| now < *until);
+    // A freeze window for the target: likewise, unless someone allowed overrides it.
+    let frozen = policy.frozen.as_ref().filter(|f| now < f.until);
+    let overridden = frozen.and_then(|f| {
+        super::frozen::override_of(
+            f,
+            policy,
+            identity,
+            observed.comments,
+            &in_window,
+            &authorized,
+            observed.memberships,
+        )
+    });
     decision.state = if rejection.is_some() {
         GateState::Rejected
     } else if quorum
@@ -453,6 +428,7 @@ pub fn decide(
         && !observed.blocked
         && observed.unresolved.is_empty()
         && soaking.is_none()
+        && (frozen.is_none() || overridden.is_some())
     {
         GateState::Approved
     } else if now >= deadline {
@@ -476,20 +452,26 @@ pub fn decide(
                         "approval is held: GitHub could not say whether {login} may answer ({why}); asked again next poll"
                     ))
                 })
-                .or_else(|| soaking.map(|until| Held::soaking(gate.spec, until))),
+                .or_else(|| soaking.map(|until| Held::soaking(gate.spec, until)))
+                .or_else(|| frozen.map(|f| Held::frozen(gate.spec, f))),
             None => None,
         };
     }
     decision.decided_at = match decision.state {
         // Approved when the quorum was reached, or when the soak that held it ended.
         GateState::Approved => super::rules::met_at(&rules)
-            .map(|quorum| policy.soak_until.map_or(quorum, |soak| quorum.max(soak))),
+            .map(|quorum| policy.soak_until.map_or(quorum, |soak| quorum.max(soak)))
+            .map(|at| overridden.as_ref().map_or(at, |o| at.max(o.entry.at))),
         GateState::Rejected => rejection.as_ref().map(|r| r.at),
         GateState::Timeout => Some(deadline),
         GateState::Pending => None,
     };
     decision.approvals = approvals;
     decision.rejection = rejection;
+    if let (GateState::Approved, Some(o)) = (decision.state, overridden) {
+        decision.approvals.push(o.entry);
+        decision.freeze_override = Some(o.message);
+    }
     if !policy.rules.is_empty() {
         decision.progress = rules;
     }

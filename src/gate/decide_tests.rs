@@ -2,6 +2,7 @@
 //! it must produce.
 
 use super::*;
+use crate::gate::answers::candidates;
 use crate::gate::test_support::{self, BOT, KEY, UID, at, bot, issue, spec};
 use crate::github::fake::user_id;
 use crate::policy::{ApprovalRule, Rule};
@@ -23,6 +24,8 @@ fn policy(min: u32) -> Policy {
         min_permission: None,
         allow_self_approval: false,
         soak_until: None,
+        frozen: None,
+        freeze_override: None,
     }
 }
 
@@ -47,6 +50,22 @@ fn ruled(release_min: u32) -> Policy {
             ),
             rule("security", &["sam", "dave"], &[], 1),
         ],
+        ..policy(1)
+    }
+}
+
+/// A freeze window open until `until`, which `overriders` may override.
+fn frozen_until(until: DateTime<Utc>, overriders: &[&str]) -> Policy {
+    Policy {
+        frozen: Some(crate::freeze::Frozen {
+            name: "maintenance".into(),
+            reason: String::new(),
+            until,
+        }),
+        freeze_override: Some(crate::policy::FreezeOverride {
+            users: overriders.iter().map(|u| u.to_string()).collect(),
+            teams: Vec::new(),
+        }),
         ..policy(1)
     }
 }
@@ -281,6 +300,58 @@ fn table() -> Vec<Row> {
             team_members: vec!["carol"],
             approvers: vec!["carol"],
             ..row("a team member GitHub did not place in a rule's team counts toward no rule")
+        },
+        // ----- freeze windows: answers count, no approval inside, unless overridden -----
+        Row {
+            policy: frozen_until(at(12, 0), &["alice"]),
+            comments: vec![comment(1, "alice", "/approve", at(1, 0))],
+            approvers: vec!["alice"],
+            held: true,
+            ..row("inside a freeze window the approvals are in, the gate waits")
+        },
+        Row {
+            policy: frozen_until(at(5, 0), &["alice"]),
+            comments: vec![comment(1, "alice", "/approve", at(1, 0))],
+            state: GateState::Approved,
+            approvers: vec!["alice"],
+            actions: vec!["comment #1", "close #1 completed"],
+            ..row("once the window has closed the same answers approve")
+        },
+        Row {
+            policy: frozen_until(at(12, 0), &["alice"]),
+            comments: vec![
+                comment(1, "bob", "/approve", at(1, 0)),
+                comment(2, "alice", "/override-freeze hotfix", at(2, 0)),
+            ],
+            state: GateState::Approved,
+            approvers: vec!["bob", "alice"],
+            actions: vec!["comment #1", "close #1 completed"],
+            ..row("an approver listed in freezeOverride lets the approved gate through")
+        },
+        Row {
+            policy: frozen_until(at(12, 0), &["alice"]),
+            comments: vec![
+                comment(1, "bob", "/approve", at(1, 0)),
+                comment(2, "bob", "/override-freeze please", at(2, 0)),
+            ],
+            approvers: vec!["bob"],
+            held: true,
+            ..row("an approver not listed in freezeOverride cannot override")
+        },
+        Row {
+            policy: frozen_until(at(12, 0), &["eve"]),
+            comments: vec![
+                comment(1, "bob", "/approve", at(1, 0)),
+                comment(2, "eve", "/override-freeze trust me", at(2, 0)),
+            ],
+            approvers: vec!["bob"],
+            held: true,
+            ..row("someone listed in freezeOverride who may not approve cannot override")
+        },
+        Row {
+            policy: frozen_until(at(12, 0), &["alice"]),
+            comments: vec![comment(1, "alice", "/override-freeze hotfix", at(2, 0))],
+            ..row("an override without the approvals approves nothing")
         },
         // ----- soak: the artifact must stay in its source for the pipeline's soakTime -----
         Row {

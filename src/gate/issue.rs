@@ -39,6 +39,17 @@ pub fn parse_command(body: &str) -> Option<Command> {
     found
 }
 
+/// The reason of an `/override-freeze <reason>` line (trimmed, case-insensitive command, a
+/// reason required, at most 200 characters kept).
+pub fn parse_override(body: &str) -> Option<String> {
+    body.lines().find_map(|line| {
+        let line = line.trim();
+        let (command, reason) = line.split_once(char::is_whitespace)?;
+        (command.eq_ignore_ascii_case("/override-freeze") && !reason.trim().is_empty())
+            .then(|| reason.trim().chars().take(200).collect())
+    })
+}
+
 /// Escapes user content for a markdown body: no HTML, no `@` mention pings (a
 /// zero-width joiner follows every `@`), no markdown breakout, one line.
 pub fn escape(text: &str) -> String {

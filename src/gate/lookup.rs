@@ -119,6 +119,8 @@ pub fn policy(
         min_permission: defaults.min_permission,
         allow_self_approval: defaults.allow_self_approval,
         soak_until: None,
+        frozen: None,
+        freeze_override: None,
     };
     let Some(pipeline) = pipeline else {
         return Ok(policy);
@@ -194,6 +196,8 @@ mod tests {
             retention_days: 30,
             progression: Default::default(),
             soak_time: Default::default(),
+            freezes: Vec::new(),
+            freeze_override: None,
             testing: Testing {
                 validation_mode: "preview".into(),
                 bootstrap_mode: "preview".into(),

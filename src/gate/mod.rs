@@ -12,7 +12,9 @@
 //! and the status write may be lost. A GitHub failure never approves and is never
 //! Fatal: the recorded status is kept and `ApprovalSynced` turns False.
 
+pub mod answers;
 pub mod decide;
+pub mod frozen;
 pub mod issue;
 pub mod key;
 pub mod lookup;
@@ -145,6 +147,12 @@ pub async fn compose(
                 let start = decide::from_recorded(&gate, &recorded, call.now).start;
                 progression::soak_until(&spec, config, whereabouts.as_ref(), start)
             });
+            // Freeze windows open for the target now, and who may override them.
+            if let Some(config) = pipeline.as_deref() {
+                let windows = crate::freeze::windows(config);
+                policy.frozen = crate::freeze::frozen(&windows, &spec.target_environment, call.now);
+                policy.freeze_override = config.freeze_override.clone();
+            }
             let outcome = decide_with_github(
                 call,
                 waiting,

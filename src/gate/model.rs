@@ -4,9 +4,10 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::freeze::Frozen;
 use crate::github::{CloseReason, NewIssue};
 use crate::input::Permission;
-use crate::policy::{ApprovalRule, Rule};
+use crate::policy::{ApprovalRule, FreezeOverride, Rule};
 use crate::xr::gate::{Approval, GateSpec, GateState, IssueRef, rfc3339};
 
 /// The gate being decided.
@@ -47,6 +48,10 @@ pub struct Policy {
     /// The end of the artifact's soak in the source environment (the pipeline's
     /// `soakTime`): before it, approvals count but the gate does not approve.
     pub soak_until: Option<DateTime<Utc>>,
+    /// The freeze window open for the target environment at this call, if any.
+    pub frozen: Option<Frozen>,
+    /// Who, besides being an approver, may let an approved gate through a window.
+    pub freeze_override: Option<FreezeOverride>,
 }
 
 impl Policy {
@@ -154,6 +159,8 @@ pub struct Decision {
     pub actions: Vec<Action>,
     /// How far each named approval rule got (empty when the pipeline names none).
     pub progress: Vec<RuleProgress>,
+    /// Who let the approved gate through which freeze window, and why (said in a Warning).
+    pub freeze_override: Option<String>,
 }
 
 /// How far one approval rule got.
@@ -168,6 +175,9 @@ pub struct RuleProgress {
     /// When it was met, if it is.
     pub met_at: Option<DateTime<Utc>>,
 }
+
+/// The reason of a gate whose approvals are in while a freeze window is open.
+pub const FROZEN: &str = "Frozen";
 
 /// The reason of a gate whose approvals are in while its artifact soaks in the source.
 pub const SOAKING: &str = "Soaking";
@@ -194,6 +204,24 @@ impl Held {
                 spec.artifact_id,
                 spec.source_environment,
                 rfc3339(until)
+            ),
+        }
+    }
+
+    /// Held because a freeze window is open for the target environment.
+    pub fn frozen(spec: &GateSpec, frozen: &Frozen) -> Self {
+        let why = if frozen.reason.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", frozen.reason)
+        };
+        Held {
+            reason: FROZEN,
+            message: format!(
+                "promotions into {} are frozen by window {}{why} until {}: the promotion waits until then unless an approver allowed to override comments /override-freeze <reason>, and answers given meanwhile count",
+                spec.target_environment,
+                frozen.name,
+                rfc3339(frozen.until)
             ),
         }
     }

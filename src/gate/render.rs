@@ -96,6 +96,7 @@ fn logins(decision: &Decision) -> String {
     decision
         .approvals
         .iter()
+        .filter(|a| a.via != crate::xr::gate::Via::OverrideFreeze)
         .map(|a| a.login.as_str())
         .collect::<Vec<_>>()
         .join(",")
@@ -507,6 +508,13 @@ pub fn write(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome
                 )
                 .reason = Some(ISSUE_REPLACED.to_owned());
             }
+            // A freeze window overridden: said on the call that approves.
+            if let Some(message) = &d.freeze_override
+                && recorded.gate_status != Some(GateState::Approved)
+            {
+                response::warning(rsp, message.clone()).reason =
+                    Some("FreezeOverridden".to_owned());
+            }
             // Tampering is said once: while the observed condition already names it, the
             // Warning was given.
             let said = resource::get_condition(request::observed_composite(req), APPROVED)
@@ -546,10 +554,14 @@ pub fn write(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome
         _ if d.state.is_terminal() => TERMINAL_TTL,
         // Pending: the next poll, the deadline, or the end of the artifact's soak.
         _ => {
-            let until = match policy.soak_until {
+            let mut until = match policy.soak_until {
                 Some(soak) if soak > now => (soak - now).min(d.deadline - now),
                 _ => d.deadline - now,
             };
+            // And the end of a freeze window.
+            if let Some(f) = policy.frozen.as_ref().filter(|f| f.until > now) {
+                until = until.min(f.until - now);
+            }
             pending_ttl(input.github.poll_interval.0, until)
         }
     };
@@ -628,6 +640,7 @@ mod tests {
             tampering: Vec::new(),
             actions: Vec::new(),
             progress: Vec::new(),
+            freeze_override: None,
         }
     }
 

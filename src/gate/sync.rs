@@ -160,7 +160,7 @@ pub(super) async fn sync(
     let (found, (authorized, unresolved, memberships), decision) = loop {
         let found = find_issues(gh.as_ref(), call, gate, recorded, &identity).await?;
         let candidates =
-            decide::candidates(gate, policy, &identity, &found.comments, &found.events);
+            super::answers::candidates(gate, policy, &identity, &found.comments, &found.events);
         let people = authorize(gh.as_ref(), policy, candidates).await?;
         let observed = observed(&identity, &found, &people);
         // 3. Decide (pure).
@@ -384,6 +384,7 @@ async fn authorize(
     // With named rules, every team is asked: an approver counts toward each rule whose
     // team they are in. Without, the first team that says yes is enough.
     let every_team = !policy.rules.is_empty();
+    let everyone: Vec<String> = candidates.iter().cloned().collect();
     let mut settle = |login: &str, answer: Result<bool, GitHubError>| match answer {
         Ok(yes) => Ok(yes),
         Err(limited @ GitHubError::RateLimited { .. }) => Err(limited),
@@ -418,6 +419,32 @@ async fn authorize(
             if settle(&login, answer)? {
                 authorized.insert(login);
                 continue 'login;
+            }
+        }
+    }
+    // While a freeze window is open: who is in a team allowed to override it (that alone
+    // does not make anyone an approver).
+    let override_teams: Vec<&String> = match (&policy.frozen, &policy.freeze_override) {
+        (Some(_), Some(allowed)) => allowed.teams.iter().collect(),
+        _ => Vec::new(),
+    };
+    let approvers: Vec<String> = everyone
+        .into_iter()
+        .filter(|l| authorized.contains(l) || policy.lists(l))
+        .collect();
+    for login in approvers {
+        for team in &override_teams {
+            let known = memberships
+                .get(&login)
+                .is_some_and(|t| t.contains(&team.to_ascii_lowercase()));
+            if !known
+                && let Some((org, slug)) = team.split_once('/')
+                && settle(&login, gh.is_team_member(org, slug, &login).await)?
+            {
+                memberships
+                    .entry(login.clone())
+                    .or_default()
+                    .insert(team.to_ascii_lowercase());
             }
         }
     }

@@ -4,9 +4,11 @@
 //!
 //! Only this file touches the response; validation and builders are pure. No I/O.
 
+mod approvals;
 pub mod progress;
 pub mod render;
 pub mod validate;
+mod violations;
 
 use function_sdk_rust::proto::v1::{Ready, RunFunctionResponse};
 use function_sdk_rust::{request, resource, response};

@@ -5,14 +5,14 @@
 //! Pure: no I/O, no gRPC types; rendering is the render module's.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
+use crate::freeze::{MAX_WINDOWS, Window};
 use crate::input::{GoDuration, Input};
 use crate::policy::{
-    ApprovalRule, Approvers, IMPLICIT_RULE, PipelineConfig, Progression, Promotion, Rule, Testing,
+    FreezeOverride, FreezeSpec, PipelineConfig, Progression, Promotion, Rule, Testing,
 };
 use crate::xr::Composite;
-use crate::xr::pipeline::{ApprovalRuleSpec, ApprovalsSpec, PipelineSpec};
+use crate::xr::pipeline::PipelineSpec;
 
 use crate::names;
 
@@ -22,11 +22,8 @@ pub const DEFAULT_REGISTRY: &str = "ghcr.io";
 pub const DEFAULT_RETENTION_DAYS: u32 = 30;
 /// Bounds of `spec.artifactConfig.retention_days`.
 pub const RETENTION_DAYS: std::ops::RangeInclusive<i64> = 1..=365;
-/// The most rules one environment may have.
-const MAX_RULES: usize = 10;
-
-/// Bounds of `spec.approvals.<env>.minApprovals`.
-pub const MIN_APPROVALS: std::ops::RangeInclusive<i64> = 1..=10;
+pub use super::approvals::MIN_APPROVALS;
+use super::approvals::{check_approvals, check_people};
 /// The only testing mode (`validation_mode`, `bootstrap_mode`), also the default.
 pub const PREVIEW: &str = "preview";
 
@@ -55,43 +52,8 @@ pub struct Pipeline {
     pub pipeline_id: String,
 }
 
-/// One broken rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Violation {
-    /// The field path, e.g. `spec.environments[2]`.
-    pub path: String,
-    /// The rule, e.g. `duplicate environment "dev"`.
-    pub rule: String,
-}
-
-impl fmt::Display for Violation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.path, self.rule)
-    }
-}
-
-/// Every rule a pipeline breaks, in field order.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct Violations(pub Vec<Violation>);
-
-impl fmt::Display for Violations {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let texts: Vec<String> = self.0.iter().map(Violation::to_string).collect();
-        f.write_str(&texts.join("; "))
-    }
-}
-
-#[derive(Default)]
-struct Collector(Vec<Violation>);
-
-impl Collector {
-    fn add(&mut self, path: impl Into<String>, rule: impl Into<String>) {
-        self.0.push(Violation {
-            path: path.into(),
-            rule: rule.into(),
-        });
-    }
-}
+use super::violations::Collector;
+pub use super::violations::{Violation, Violations};
 
 /// Checks `spec` of `composite` (and what the pipeline needs of `input`) and returns the
 /// pipeline with defaults applied, or every rule broken.
@@ -256,6 +218,7 @@ fn check_spec(spec: &PipelineSpec, errors: &mut Collector) -> PipelineConfig {
             }
         })
         .collect();
+    let freezes = check_freezes(spec, &environments, errors);
     PipelineConfig {
         tenant,
         environments,
@@ -264,6 +227,14 @@ fn check_spec(spec: &PipelineSpec, errors: &mut Collector) -> PipelineConfig {
         retention_days,
         progression,
         soak_time: spec.soak_time.clone(),
+        freezes,
+        freeze_override: spec.freeze_override.as_ref().map(|o| {
+            check_people("spec.freezeOverride", &o.users, &o.teams, errors);
+            FreezeOverride {
+                users: o.users.clone(),
+                teams: o.teams.clone(),
+            }
+        }),
         testing: Testing {
             validation_mode,
             bootstrap_mode,
@@ -349,157 +320,34 @@ fn check_mode(path: &str, mode: Option<&str>, errors: &mut Collector) -> String 
     }
 }
 
-fn check_approvals(
-    approvals: &BTreeMap<String, ApprovalsSpec>,
+/// `spec.freezes`: each window valid, names unique.
+fn check_freezes(
+    spec: &PipelineSpec,
     environments: &[String],
     errors: &mut Collector,
-) -> BTreeMap<String, Approvers> {
-    let mut out = BTreeMap::new();
-    for (env, spec) in approvals {
-        let path = format!("spec.approvals.{env}");
-        match environments.iter().position(|e| e == env) {
-            None => {
-                errors.add(
-                    path,
-                    format!(
-                        "{env:?} is not one of spec.environments [{}]",
-                        environments.join(", ")
-                    ),
-                );
-                continue;
-            }
-            Some(0) => {
-                errors.add(
-                    path,
-                    format!(
-                        "{env:?} is the first environment; nothing is promoted into it, so it has no approvers"
-                    ),
-                );
-                continue;
-            }
-            Some(_) => {}
-        }
-        let before = errors.0.len();
-        let has_rules = spec.rules.as_ref().is_some_and(|r| !r.is_empty());
-        if spec.users.is_empty() && spec.teams.is_empty() && !has_rules {
-            errors.add(
-                path.clone(),
-                "must name at least one of users, teams or rules (omit the environment to use the function's default approvers)",
-            );
-        }
-        check_people(&path, &spec.users, &spec.teams, errors);
-        let min_approvals = check_min_approvals(&path, spec.min_approvals, errors);
-        let rules = check_rules(&path, spec.rules.as_deref(), errors);
-        if errors.0.len() == before {
-            out.insert(
-                env.clone(),
-                Approvers {
-                    users: spec.users.clone(),
-                    teams: spec.teams.clone(),
-                    min_approvals,
-                    rules,
-                },
-            );
-        }
-    }
-    out
-}
-
-/// `users` and `teams` at `path`.
-fn check_people(path: &str, users: &[String], teams: &[String], errors: &mut Collector) {
-    for (i, user) in users.iter().enumerate() {
-        if !is_github_login(user) {
-            errors.add(
-                format!("{path}.users[{i}]"),
-                format!("{user:?} is not a GitHub login"),
-            );
-        }
-    }
-    for (i, team) in teams.iter().enumerate() {
-        if !is_team(team) {
-            errors.add(
-                format!("{path}.teams[{i}]"),
-                format!("{team:?} must be org/team-slug"),
-            );
-        }
-    }
-}
-
-/// `minApprovals` at `path`, default 1.
-fn check_min_approvals(path: &str, min: Option<i64>, errors: &mut Collector) -> u32 {
-    let min = min.unwrap_or(1);
-    if !MIN_APPROVALS.contains(&min) {
+) -> Vec<FreezeSpec> {
+    if spec.freezes.len() > MAX_WINDOWS {
         errors.add(
-            format!("{path}.minApprovals"),
-            format!(
-                "{min} must be between {} and {}",
-                MIN_APPROVALS.start(),
-                MIN_APPROVALS.end()
-            ),
-        );
-    }
-    min.clamp(*MIN_APPROVALS.start(), *MIN_APPROVALS.end()) as u32
-}
-
-/// `rules` at `path`: each named (a DNS label, unique), with users or teams.
-fn check_rules(
-    path: &str,
-    rules: Option<&[ApprovalRuleSpec]>,
-    errors: &mut Collector,
-) -> Vec<ApprovalRule> {
-    let Some(rules) = rules else {
-        return Vec::new();
-    };
-    if rules.is_empty() {
-        errors.add(
-            format!("{path}.rules"),
-            "must name at least one rule (omit rules to use users and teams alone)",
-        );
-    }
-    if rules.len() > MAX_RULES {
-        errors.add(
-            format!("{path}.rules"),
-            format!("at most {MAX_RULES} rules, got {}", rules.len()),
+            "spec.freezes",
+            format!("at most {MAX_WINDOWS} windows, got {}", spec.freezes.len()),
         );
     }
     let mut names = BTreeSet::new();
-    let mut out = Vec::new();
-    for (i, rule) in rules.iter().enumerate() {
-        let at = format!("{path}.rules[{i}]");
-        if !names::is_dns_label(&rule.name) {
-            errors.add(
-                format!("{at}.name"),
-                format!(
-                    "{:?} must be a lowercase name of letters, digits and '-' (at most 63)",
-                    rule.name
-                ),
-            );
-        } else if rule.name == IMPLICIT_RULE {
-            errors.add(
-                format!("{at}.name"),
-                format!(
-                    "{IMPLICIT_RULE:?} is the name of the users and teams outside rules; choose another"
-                ),
-            );
-        } else if !names.insert(rule.name.clone()) {
-            errors.add(
-                format!("{at}.name"),
-                format!("{:?} names another rule too", rule.name),
-            );
+    let mut found = Vec::new();
+    for (i, window) in spec.freezes.iter().enumerate() {
+        let path = format!("spec.freezes[{i}]");
+        Window::parse(window, &path, environments, &mut found);
+        if !window.name.is_empty() && !names.insert(window.name.clone()) {
+            found.push((
+                format!("{path}.name"),
+                format!("{:?} names another window too", window.name),
+            ));
         }
-        if rule.users.is_empty() && rule.teams.is_empty() {
-            errors.add(at.clone(), "must name at least one of users, teams");
-        }
-        check_people(&at, &rule.users, &rule.teams, errors);
-        let min_approvals = check_min_approvals(&at, rule.min_approvals, errors);
-        out.push(ApprovalRule {
-            name: rule.name.clone(),
-            users: rule.users.clone(),
-            teams: rule.teams.clone(),
-            min_approvals,
-        });
     }
-    out
+    for (path, message) in found {
+        errors.add(path, message);
+    }
+    spec.freezes.clone()
 }
 
 fn check_external_secret_keys(keys: &[String], errors: &mut Collector) {
@@ -522,26 +370,6 @@ fn check_external_secret_keys(keys: &[String], errors: &mut Collector) {
             );
         }
     }
-}
-
-/// A GitHub login: letters, digits and single hyphens, not at either end, at most 39.
-fn is_github_login(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 39
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-        && !s.contains("--")
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-}
-
-/// `org/team-slug`.
-fn is_team(s: &str) -> bool {
-    let part = |p: &str| {
-        !p.is_empty()
-            && p.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-    };
-    matches!(s.split_once('/'), Some((org, slug)) if part(org) && part(slug))
 }
 
 /// `host[:port][/path]`: a host of letters, digits, '.' and '-', an optional numeric
@@ -576,6 +404,7 @@ fn is_registry(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::Approvers;
     use serde_json::{Value, json};
 
     fn composite(namespace: Option<&str>) -> Composite {

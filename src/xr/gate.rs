@@ -333,6 +333,10 @@ pub enum Via {
     Comment,
     /// Closing the issue as completed.
     Close,
+    /// `/override-freeze <reason>`: let an approved gate through a freeze window (not an
+    /// approval).
+    #[serde(rename = "override-freeze")]
+    OverrideFreeze,
 }
 
 impl Via {
@@ -341,6 +345,7 @@ impl Via {
         match self {
             Via::Comment => "comment",
             Via::Close => "close",
+            Via::OverrideFreeze => "override-freeze",
         }
     }
 
@@ -349,6 +354,7 @@ impl Via {
         match s {
             "comment" => Some(Via::Comment),
             "close" => Some(Via::Close),
+            "override-freeze" => Some(Via::OverrideFreeze),
             _ => None,
         }
     }

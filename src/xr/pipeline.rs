@@ -40,6 +40,13 @@ pub struct PipelineSpec {
     /// Per environment: how long an artifact stays there before a gate promotes it out.
     #[serde(default)]
     pub soak_time: BTreeMap<String, String>,
+    /// Freeze windows: no promotion into their environments starts while one is open.
+    #[serde(default)]
+    pub freezes: Vec<crate::policy::FreezeSpec>,
+    /// Who may let an approved gate through a freeze window (also an approver of its
+    /// target environment).
+    #[serde(default)]
+    pub freeze_override: Option<FreezeOverrideSpec>,
     /// Crossplane's own fields of a modern (v2) XR.
     #[serde(default)]
     pub crossplane: Option<IgnoredAny>,
@@ -119,6 +126,18 @@ pub struct ApprovalsSpec {
     /// Named rules that must all be met.
     #[serde(default)]
     pub rules: Option<Vec<ApprovalRuleSpec>>,
+}
+
+/// `spec.freezeOverride`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FreezeOverrideSpec {
+    /// GitHub logins.
+    #[serde(default)]
+    pub users: Vec<String>,
+    /// Teams (`org/slug`).
+    #[serde(default)]
+    pub teams: Vec<String>,
 }
 
 /// `spec.approvals.<environment>.rules[i]`.
