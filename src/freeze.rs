@@ -52,6 +52,8 @@ pub struct Frozen {
     pub name: String,
     /// Why.
     pub reason: String,
+    /// When it opened (the opening of the chain of openings that keeps it open).
+    pub opened: DateTime<Utc>,
     /// When it closes.
     pub until: DateTime<Utc>,
 }
@@ -224,8 +226,15 @@ impl Window {
 
     /// When the window that is open at `now` closes; `None` when it is not open.
     pub fn open_until(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.open_at(now).map(|(_, until)| until)
+    }
+
+    /// When the window that is open at `now` opened and when it closes.
+    pub fn open_at(&self, now: DateTime<Utc>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
         match &self.when {
-            When::Absolute { from, until } => (*from <= now && now < *until).then_some(*until),
+            When::Absolute { from, until } => {
+                (*from <= now && now < *until).then_some((*from, *until))
+            }
             When::Recurring {
                 schedule,
                 duration,
@@ -252,7 +261,7 @@ impl Window {
                     until = until.max(next_utc + *duration);
                     at = next;
                 }
-                Some(until)
+                Some((first, until))
             }
         }
     }
@@ -284,9 +293,10 @@ pub fn frozen(windows: &[Window], environment: &str, now: DateTime<Utc>) -> Opti
         .iter()
         .filter(|w| w.environments.iter().any(|e| e == environment))
         .filter_map(|w| {
-            w.open_until(now).map(|until| Frozen {
+            w.open_at(now).map(|(opened, until)| Frozen {
                 name: w.name.clone(),
                 reason: w.reason.clone(),
+                opened,
                 until,
             })
         })

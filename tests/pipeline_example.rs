@@ -73,6 +73,7 @@ fn xrd_schema_agrees_with_the_function_on_the_fixtures() {
         "invalid-approvals-first-environment",
         "invalid-approvals-nobody",
         "invalid-approval-rule-nobody",
+        "invalid-approval-rules-min-approvals-without-people",
         // A cron schedule, a time zone, times in order: the XRD's CEL, or only the function.
         "invalid-freeze-schedule",
         "invalid-freeze-time-zone",

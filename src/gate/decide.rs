@@ -411,8 +411,11 @@ pub fn decide(
     // A freeze window for the target: likewise, unless someone allowed overrides it.
     let frozen = policy.frozen.as_ref().filter(|f| now < f.until);
     let overridden = frozen.and_then(|f| {
+        let approved_at = super::rules::met_at(&rules)?;
         super::frozen::override_of(
             f,
+            approved_at.max(f.opened),
+            gate.requester,
             policy,
             identity,
             observed.comments,
@@ -453,7 +456,7 @@ pub fn decide(
                     ))
                 })
                 .or_else(|| soaking.map(|until| Held::soaking(gate.spec, until)))
-                .or_else(|| frozen.map(|f| Held::frozen(gate.spec, f))),
+                .or_else(|| frozen.map(|f| Held::frozen(gate.spec, f, true))),
             None => None,
         };
     }

@@ -60,6 +60,7 @@ fn frozen_until(until: DateTime<Utc>, overriders: &[&str]) -> Policy {
         frozen: Some(crate::freeze::Frozen {
             name: "maintenance".into(),
             reason: String::new(),
+            opened: at(0, 0),
             until,
         }),
         freeze_override: Some(crate::policy::FreezeOverride {
@@ -352,6 +353,30 @@ fn table() -> Vec<Row> {
             policy: frozen_until(at(12, 0), &["alice"]),
             comments: vec![comment(1, "alice", "/override-freeze hotfix", at(2, 0))],
             ..row("an override without the approvals approves nothing")
+        },
+        Row {
+            policy: frozen_until(at(12, 0), &["alice"]),
+            comments: vec![
+                comment(1, "alice", "/override-freeze hotfix", at(1, 0)),
+                comment(2, "bob", "/approve", at(2, 0)),
+            ],
+            approvers: vec!["bob"],
+            held: true,
+            ..row("an override given before the approvals were in does not count for them")
+        },
+        Row {
+            policy: Policy {
+                allow_self_approval: true,
+                users: vec!["rita".into()],
+                ..frozen_until(at(12, 0), &["rita"])
+            },
+            comments: vec![
+                comment(1, "rita", "/approve", at(1, 0)),
+                comment(2, "rita", "/override-freeze mine", at(2, 0)),
+            ],
+            approvers: vec!["rita"],
+            held: true,
+            ..row("the requester never overrides a freeze of their own promotion")
         },
         // ----- soak: the artifact must stay in its source for the pipeline's soakTime -----
         Row {

@@ -46,10 +46,15 @@ fn may_override(
 }
 
 /// The first override of `frozen` on the issue: a comment, as its author posted it
-/// (never edited), within the gate's window, by an approver (`authorized`) who may
-/// override.
+/// (never edited), within the gate's window, no earlier than `not_before` (the window's
+/// opening and the time the approvals were in: an override answers this window for
+/// these approvals), by an approver (`authorized`) who may override and did not request
+/// the promotion.
+#[allow(clippy::too_many_arguments)]
 pub fn override_of(
     frozen: &Frozen,
+    not_before: DateTime<Utc>,
+    requester: Option<&str>,
     policy: &Policy,
     identity: &Identity,
     comments: &[Comment],
@@ -61,6 +66,8 @@ pub fn override_of(
         let reason = issue::parse_override(&c.body)?;
         let eligible = !issue::edited(c)
             && c.author_id != identity.id
+            && c.created_at >= not_before
+            && !requester.is_some_and(|r| r.eq_ignore_ascii_case(&c.author))
             && in_window(c.created_at)
             && authorized(&c.author)
             && may_override(policy, &c.author, memberships);

@@ -148,12 +148,15 @@ pub async fn compose(
                 progression::soak_until(&spec, config, whereabouts.as_ref(), start)
             });
             // Freeze windows open for the target now, and who may override them.
-            if let Some(config) = pipeline.as_deref() {
-                let windows = crate::freeze::windows(config);
-                policy.frozen = crate::freeze::frozen(&windows, &spec.target_environment, call.now);
-                policy.freeze_override = config.freeze_override.clone();
-            }
-            let outcome = decide_with_github(
+            let windows = pipeline
+                .as_deref()
+                .map(crate::freeze::windows)
+                .unwrap_or_default();
+            policy.frozen = crate::freeze::frozen(&windows, &spec.target_environment, call.now);
+            policy.freeze_override = pipeline
+                .as_deref()
+                .and_then(|config| config.freeze_override.clone());
+            let mut outcome = decide_with_github(
                 call,
                 waiting,
                 Reach {
@@ -166,6 +169,21 @@ pub async fn compose(
                 &span,
             )
             .await;
+            // Approved once a window that held it closed: it arrived then, not when its
+            // approvals were in (the pipeline dates arrivals by it).
+            let d = &mut outcome.decision;
+            if d.state == GateState::Approved
+                && d.freeze_override.is_none()
+                && let Some(mut at) = d.decided_at
+            {
+                for _ in 0..16 {
+                    match crate::freeze::frozen(&windows, &spec.target_environment, at) {
+                        Some(f) if f.until <= call.now && f.until > at => at = f.until,
+                        _ => break,
+                    }
+                }
+                d.decided_at = Some(at);
+            }
             (policy, outcome)
         }
     };
@@ -277,6 +295,17 @@ async fn decide_with_github(
                 recorded_decision,
                 decide::Held::soaking(gate.spec, until),
                 "approval is not required for this promotion; it waits for the artifact's soak",
+            );
+        }
+        // An automatic promotion waits out a freeze window too (nobody can override it:
+        // it has no issue to answer in).
+        if let Some(frozen) = policy.frozen.as_ref().filter(|f| call.now < f.until)
+            && settled.is_some()
+        {
+            return held_without_github(
+                recorded_decision,
+                decide::Held::frozen(gate.spec, frozen, false),
+                "approval is not required for this promotion; it waits for the freeze window to close",
             );
         }
     }

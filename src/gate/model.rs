@@ -209,7 +209,7 @@ impl Held {
     }
 
     /// Held because a freeze window is open for the target environment.
-    pub fn frozen(spec: &GateSpec, frozen: &Frozen) -> Self {
+    pub fn frozen(spec: &GateSpec, frozen: &Frozen, overridable: bool) -> Self {
         let why = if frozen.reason.is_empty() {
             String::new()
         } else {
@@ -218,10 +218,15 @@ impl Held {
         Held {
             reason: FROZEN,
             message: format!(
-                "promotions into {} are frozen by window {}{why} until {}: the promotion waits until then unless an approver allowed to override comments /override-freeze <reason>, and answers given meanwhile count",
+                "promotions into {} are frozen by window {}{why} until {}: the promotion waits until then{}",
                 spec.target_environment,
                 frozen.name,
-                rfc3339(frozen.until)
+                rfc3339(frozen.until),
+                if overridable {
+                    " unless an approver allowed to override comments /override-freeze <reason>, and answers given meanwhile count"
+                } else {
+                    ""
+                }
             ),
         }
     }

@@ -52,6 +52,16 @@ pub(super) fn check_approvals(
                 "must name at least one of users, teams or rules (omit the environment to use the function's default approvers)",
             );
         }
+        if has_rules
+            && spec.users.is_empty()
+            && spec.teams.is_empty()
+            && spec.min_approvals.is_some()
+        {
+            errors.add(
+                format!("{path}.minApprovals"),
+                "counts approvals from the users and teams outside rules, and there are none: set minApprovals on each rule",
+            );
+        }
         check_people(&path, &spec.users, &spec.teams, errors);
         let min_approvals = check_min_approvals(&path, spec.min_approvals, errors);
         let rules = check_rules(&path, spec.rules.as_deref(), errors);
