@@ -13,7 +13,7 @@ use function_sdk_rust::{request, response};
 use tonic::{Request, Response, Status};
 
 pub use crate::call::{Call, Clock, Fatal};
-use crate::github::{Connector, Secret};
+use crate::github::{Connector, Repos, Secret};
 use crate::input::{InputMemo, XrKind};
 use crate::xr::Composite;
 
@@ -46,15 +46,21 @@ fn grpc_timeout(metadata: &tonic::metadata::MetadataMap) -> Option<Duration> {
 /// budgets, see [`crate::github`]), the clock, and the Inputs already read
 /// ([`InputMemo`]). Clones share it.
 pub struct ReleaseFunction {
-    github: Arc<dyn Connector>,
+    github: Repos,
     clock: Clock,
     env_token: Option<Secret>,
     inputs: Arc<InputMemo>,
 }
 
 impl ReleaseFunction {
-    /// A function using `github` to reach GitHub and `clock` for the time.
-    pub fn new(github: Arc<dyn Connector>, clock: Clock) -> Self {
+    /// A function reaching GitHub through clients from `connector` (every read sent to
+    /// GitHub), with `clock` for the time.
+    pub fn new(connector: Arc<dyn Connector>, clock: Clock) -> Self {
+        Self::with_repos(Repos::new(connector, crate::gate::select::tags), clock)
+    }
+
+    /// A function reaching GitHub's repositories through `repos`, with `clock` for the time.
+    pub fn with_repos(github: Repos, clock: Clock) -> Self {
         ReleaseFunction {
             github,
             clock,
@@ -74,7 +80,7 @@ impl ReleaseFunction {
     /// local `render` alone, so a Composition can never send the server's own token to an
     /// `apiUrl` it chose.
     pub fn for_server() -> Self {
-        ReleaseFunction::new(crate::github::default_connector(), Arc::new(Utc::now))
+        ReleaseFunction::with_repos(crate::gate::server_repos(), Arc::new(Utc::now))
     }
 
     /// Runs the function on one request.
@@ -128,13 +134,7 @@ impl ReleaseFunction {
         let outcome = match kind {
             XrKind::XReleasePipeline => crate::pipeline::compose(&call, &mut rsp),
             XrKind::XPromotionGate => {
-                crate::gate::compose(
-                    &call,
-                    self.github.as_ref(),
-                    self.env_token.as_ref(),
-                    &mut rsp,
-                )
-                .await
+                crate::gate::compose(&call, &self.github, self.env_token.as_ref(), &mut rsp).await
             }
         };
         crate::metrics::record_run(kind, outcome.is_ok());

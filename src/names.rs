@@ -117,6 +117,68 @@ pub fn pipeline_id(namespace: Option<&str>, name: &str, tenant: &str) -> String 
     format!("{tenant}-{hex}")
 }
 
+/// Every reason this function gives a condition or a result, PascalCase as Kubernetes
+/// writes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// `Approved` Unknown: waiting for answers.
+    Pending,
+    /// `Approved` True.
+    Approved,
+    /// `Approved` False: an approver rejected.
+    Rejected,
+    /// `Approved` False: no verdict before the deadline.
+    TimedOut,
+    /// `Approved` False: the artifact has not reached the source environment.
+    WaitingForSource,
+    /// `Approved` False: the artifact soaks in the source environment.
+    Soaking,
+    /// `Approved` False: a freeze window is open for the target environment.
+    Frozen,
+    /// `Approved` False: the gate names no requester, which the Input requires.
+    MissingRequester,
+    /// `ApprovalSynced` True: the approval issue was read.
+    Synced,
+    /// `ApprovalSynced` True: the gate is decided for its key.
+    Decided,
+    /// `ApprovalSynced` True: approved by policy.
+    NotRequired,
+    /// `ApprovalSynced` False: the Input names no approvals repository.
+    MissingRepository,
+    /// `ApprovalSynced` False: the function's GitHub login changed.
+    IdentityChanged,
+    /// Warning: the gate follows another approval issue than the one recorded.
+    IssueReplaced,
+    /// Warning: someone changed what the gate reads on GitHub.
+    Tampered,
+    /// Warning: an approver let the promotion through a freeze window.
+    FreezeOverridden,
+}
+
+impl Reason {
+    /// As Kubernetes shows it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Pending => "Pending",
+            Reason::Approved => "Approved",
+            Reason::Rejected => "Rejected",
+            Reason::TimedOut => "TimedOut",
+            Reason::WaitingForSource => "WaitingForSource",
+            Reason::Soaking => "Soaking",
+            Reason::Frozen => "Frozen",
+            Reason::MissingRequester => "MissingRequester",
+            Reason::Synced => "Synced",
+            Reason::Decided => "Decided",
+            Reason::NotRequired => "NotRequired",
+            Reason::MissingRepository => "MissingRepository",
+            Reason::IdentityChanged => "IdentityChanged",
+            Reason::IssueReplaced => "IssueReplaced",
+            Reason::Tampered => "Tampered",
+            Reason::FreezeOverridden => "FreezeOverridden",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -49,8 +49,8 @@ impl Poller {
         let read = clock.clone();
         // The server's own connector: rate-limit budget, the repository's shared view,
         // the octocrab adapter.
-        let function = ReleaseFunction::new(
-            function_release_pipeline::github::default_connector(),
+        let function = ReleaseFunction::with_repos(
+            function_release_pipeline::gate::server_repos(),
             Arc::new(move || *read.lock().unwrap()),
         );
         let req = workloads::pending_gate(&fake.url(), "cost", TOKEN);

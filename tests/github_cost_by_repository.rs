@@ -26,9 +26,7 @@ use std::time::Instant;
 use chrono::{DateTime, TimeDelta, Utc};
 use fake_github::{FakeGitHub, Seen, TOKEN};
 use function_release_pipeline::function::ReleaseFunction;
-use function_release_pipeline::github::budget::BudgetConnector;
-use function_release_pipeline::github::octocrab::OctocrabConnector;
-use function_release_pipeline::github::view::{DEFAULT_MAX_BYTES, ViewConnector};
+use function_release_pipeline::github::view::Views;
 use function_sdk_rust::proto::v1::{RunFunctionRequest, RunFunctionResponse};
 use function_sdk_rust::resource::{json_to_struct, struct_to_json};
 use serde_json::Value;
@@ -45,7 +43,7 @@ fn desired_status(rsp: &RunFunctionResponse) -> Value {
 struct Replica {
     fake: FakeGitHub,
     function: ReleaseFunction,
-    view: Arc<ViewConnector>,
+    view: Arc<Views>,
     clock: Arc<Mutex<DateTime<Utc>>>,
     gates: Vec<RunFunctionRequest>,
     /// Each gate's status as last written.
@@ -57,14 +55,9 @@ impl Replica {
         let fake = FakeGitHub::start().await;
         let clock = Arc::new(Mutex::new(fake.now()));
         let read = clock.clone();
-        let view = Arc::new(ViewConnector::new(
-            Arc::new(OctocrabConnector::default()),
-            DEFAULT_MAX_BYTES,
-        ));
-        let function = ReleaseFunction::new(
-            Arc::new(BudgetConnector::new(view.clone())),
-            Arc::new(move || *read.lock().unwrap()),
-        );
+        let repos = function_release_pipeline::gate::server_repos();
+        let view = repos.views().expect("the server keeps views").clone();
+        let function = ReleaseFunction::with_repos(repos, Arc::new(move || *read.lock().unwrap()));
         let gates: Vec<RunFunctionRequest> = (0..gates)
             .map(|i| workloads::pending_gate(&fake.url(), &format!("gate-{i:05}"), TOKEN))
             .collect();

@@ -37,7 +37,7 @@ use tracing::Instrument;
 use function_sdk_rust::proto::v1::RunFunctionResponse;
 
 use crate::call::{Call, Fatal};
-use crate::github::{Connector, GitHubError, Secret};
+use crate::github::{GitHubError, Repos, Secret};
 use crate::xr::gate::{GateSpec, GateState, GateStatus, REQUESTED_BY_ANNOTATION};
 
 use decide::{Decision, Gate, Policy};
@@ -59,10 +59,17 @@ fn budget(call: &Call<'_>) -> Duration {
         .map_or(GITHUB_BUDGET, |left| left.min(GITHUB_BUDGET))
 }
 
+/// How the server reaches approvals repositories: GitHub's REST API sparing the rate
+/// limit, one shared view per repository, gates finding their issues by [`select::tags`].
+pub fn server_repos() -> Repos {
+    Repos::new(crate::github::default_connector(), select::tags)
+        .with_views(crate::github::view::DEFAULT_MAX_BYTES)
+}
+
 /// Composes an XPromotionGate.
 pub async fn compose(
     call: &Call<'_>,
-    github: &dyn Connector,
+    github: &Repos,
     env_token: Option<&Secret>,
     rsp: &mut RunFunctionResponse,
 ) -> Result<(), Fatal> {
@@ -160,7 +167,7 @@ pub async fn compose(
                 call,
                 waiting,
                 Reach {
-                    connector: github,
+                    repos: github,
                     env_token,
                 },
                 &gate,

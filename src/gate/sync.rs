@@ -8,13 +8,12 @@
 //! fresh reads.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 use function_sdk_rust::request;
 
 use crate::call::Call;
 use crate::github::{
-    Comment, Connector, Credentials, GitHub, GitHubError, Identity, Issue, IssueEvent, Secret,
+    Comment, Credentials, GitHubError, Identity, Issue, IssueEvent, Reads, Repo, Repos, Secret,
     Target,
 };
 use crate::xr::gate::{GateState, GateStatus};
@@ -25,7 +24,7 @@ use super::{issue, select};
 /// How this call reaches GitHub: the connector, and the local render's own token.
 #[derive(Clone, Copy)]
 pub(super) struct Reach<'a> {
-    pub(super) connector: &'a dyn Connector,
+    pub(super) repos: &'a Repos,
     pub(super) env_token: Option<&'a Secret>,
 }
 
@@ -63,10 +62,7 @@ impl SyncError {
 }
 
 /// The approvals repository with the step's credentials, and who the function is there.
-async fn open_repository(
-    call: &Call<'_>,
-    reach: Reach<'_>,
-) -> Result<(Arc<dyn GitHub>, Identity), SyncError> {
+async fn open_repository(call: &Call<'_>, reach: Reach<'_>) -> Result<(Repo, Identity), SyncError> {
     let github_input = &call.input.github;
     let repository = github_input
         .repository
@@ -103,7 +99,7 @@ async fn open_repository(
         owner: owner.to_owned(),
         repo: repo.to_owned(),
     };
-    let gh = reach.connector.connect(&target, &credentials).await?;
+    let gh = reach.repos.open(&target, &credentials).await?;
     let identity = gh.identity().await?;
     Ok((gh, identity))
 }
@@ -119,9 +115,11 @@ pub(super) async fn close_unneeded_issues(
     recorded: &GateStatus,
 ) -> Result<Vec<u64>, SyncError> {
     let (gh, identity) = open_repository(call, reach).await?;
-    let mut fresh = false;
+    let mut reads = gh
+        .remembered(&identity, call.now, call.input.github.look_every())
+        .await?;
     loop {
-        let found = find_issues(gh.as_ref(), call, gate, recorded, &identity).await?;
+        let found = find_issues(&reads, gate, recorded, &identity, call.now).await?;
         // An issue that already carries a verdict for this key keeps it (the function wrote
         // it, then could not close the issue): a retirement marker after it would erase it.
         let decided = matches!(
@@ -135,11 +133,11 @@ pub(super) async fn close_unneeded_issues(
             &found.superseded,
             &found.retired,
         );
-        if !actions.is_empty() && !fresh && gh.forget() {
-            fresh = true;
+        if !actions.is_empty() && reads.remembered() {
+            reads = gh.fresh(&identity, call.now).await?;
             continue;
         }
-        execute(gh.as_ref(), &actions).await?;
+        execute(&gh, &actions).await?;
         return Ok(closed);
     }
 }
@@ -156,19 +154,21 @@ pub(super) async fn sync(
     let (gh, identity) = open_repository(call, reach).await?;
     let github_input = &call.input.github;
     let labels = &github_input.labels;
-    let mut fresh = false;
+    let mut reads = gh
+        .remembered(&identity, call.now, call.input.github.look_every())
+        .await?;
     let (found, (authorized, unresolved, memberships), decision) = loop {
-        let found = find_issues(gh.as_ref(), call, gate, recorded, &identity).await?;
+        let found = find_issues(&reads, gate, recorded, &identity, call.now).await?;
         let candidates =
             super::answers::candidates(gate, policy, &identity, &found.comments, &found.events);
-        let people = authorize(gh.as_ref(), policy, candidates).await?;
+        let people = authorize(&gh, policy, candidates).await?;
         let observed = observed(&identity, &found, &people);
         // 3. Decide (pure).
         let decision = decide::decide(gate, recorded, policy, &observed, labels, call.now);
         // The view only keeps a gate waiting: a verdict, or a write (opening an issue
         // included), is taken again on what GitHub says now.
-        if (found.adopt || consequential(&decision)) && !fresh && gh.forget() {
-            fresh = true;
+        if (found.adopt || consequential(&decision)) && reads.remembered() {
+            reads = gh.fresh(&identity, call.now).await?;
             continue;
         }
         break (found, people, decision);
@@ -199,7 +199,7 @@ pub(super) async fn sync(
         }
     }
     // 4. Write GitHub; an issue just opened is bound, then decided on again.
-    let Some(opened) = execute(gh.as_ref(), &decision.actions).await? else {
+    let Some(opened) = execute(&gh, &decision.actions).await? else {
         return Ok(decision);
     };
     // The issue exists now: bind it to this gate with the start and deadline decided
@@ -232,7 +232,7 @@ pub(super) async fn sync(
         }
     };
     let decision = decide::decide(gate, &started, policy, &observed, labels, call.now);
-    execute(gh.as_ref(), &decision.actions).await?;
+    execute(&gh, &decision.actions).await?;
     Ok(decision)
 }
 
@@ -282,15 +282,12 @@ fn consequential(decision: &Decision) -> bool {
 /// this gate (from the repository's view, brought up to date first) plus the issue
 /// recorded in status, each with its comments; then the chosen issue's events.
 async fn find_issues(
-    gh: &dyn GitHub,
-    call: &Call<'_>,
+    gh: &Reads<'_>,
     gate: &Gate<'_>,
     recorded: &GateStatus,
     identity: &Identity,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Found, GitHubError> {
-    let now = call.now;
-    gh.look(identity, now, call.input.github.look_every())
-        .await?;
     let same_key = recorded.gate_key.as_deref() == Some(gate.key);
     let recorded_number = recorded
         .issue
@@ -304,10 +301,7 @@ async fn find_issues(
     };
     let mut candidates: Vec<Issue> = Vec::new();
     let tags = select::wanted_tags(gate);
-    for issue in gh
-        .own_issues_tagged(&identity.login, &tags, select::tags)
-        .await?
-    {
+    for issue in gh.tagged(&tags).await? {
         if select::is_candidate(gate, &issue, identity, recorded_number)
             && !candidates.iter().any(|i| i.number == issue.number)
         {
@@ -318,7 +312,7 @@ async fn find_issues(
     if let Some(number) = recorded_number
         && !candidates.iter().any(|i| i.number == number)
         && let Some(issue) = gh
-            .get_issue(number)
+            .issue(number)
             .await?
             .filter(|i| select::is_own(i, identity))
     {
@@ -329,15 +323,15 @@ async fn find_issues(
     for listed in candidates {
         // Read by number: a listing does not say who closed an issue, and an unchanged
         // issue is answered from the view.
-        let Some(issue) = gh.get_issue(listed.number).await? else {
+        let Some(issue) = gh.issue(listed.number).await? else {
             continue;
         };
-        let comments = gh.list_comments(issue.number).await?;
+        let comments = gh.comments(issue.number).await?;
         reads.push(select::Read { issue, comments });
     }
     let mut selection = select::select(gate, identity, &reads, recorded_number, &adoption);
     let mut events = match selection.chosen {
-        Some(index) => gh.list_events(reads[index].issue.number).await?,
+        Some(index) => gh.events(reads[index].issue.number).await?,
         None => Vec::new(),
     };
     if !select::confirm_adoption(&mut selection, &reads, &events) {
@@ -374,7 +368,7 @@ async fn find_issues(
 /// answers (a listed approver's veto) are still read; a rate limit still stops the sync,
 /// so that the gate waits for it.
 async fn authorize(
-    gh: &dyn GitHub,
+    gh: &Repo,
     policy: &Policy,
     candidates: BTreeSet<String>,
 ) -> Result<Authorized, GitHubError> {
@@ -462,7 +456,7 @@ type Authorized = (BTreeSet<String>, BTreeMap<String, String>, Memberships);
 pub(super) type Memberships = BTreeMap<String, BTreeSet<String>>;
 
 /// Carries the actions out in order; returns the issue opened, if one was.
-async fn execute(gh: &dyn GitHub, actions: &[Action]) -> Result<Option<Issue>, GitHubError> {
+async fn execute(gh: &Repo, actions: &[Action]) -> Result<Option<Issue>, GitHubError> {
     let mut opened = None;
     for action in actions {
         match action {

@@ -25,8 +25,8 @@ use chrono::{DateTime, Utc};
 
 use super::credentials::fingerprint;
 use super::{
-    CloseReason, Comment, CommentChange, Connector, Credentials, GitHub, GitHubError, Identity,
-    Issue, IssueEvent, NewIssue, Result, Tagger, Target,
+    CloseReason, Comment, CommentChange, Connector, Credentials, Feeds, GitHub, GitHubError,
+    Identity, Issue, IssueEvent, IssueReads, NewIssue, People, Result, Target, Writes,
 };
 use crate::input::Permission;
 
@@ -214,17 +214,25 @@ struct HeldBack {
 }
 
 #[async_trait]
-impl GitHub for HeldBack {
-    async fn identity(&self) -> Result<Identity> {
+impl IssueReads for HeldBack {
+    async fn get_issue(&self, number: u64) -> Result<Option<Issue>> {
         self.limit.check()?;
-        self.limit.note(self.inner.identity().await)
+        self.limit.note(self.inner.get_issue(number).await)
     }
 
-    async fn refresh_identity(&self) -> Result<Identity> {
+    async fn list_comments(&self, number: u64) -> Result<Vec<Comment>> {
         self.limit.check()?;
-        self.limit.note(self.inner.refresh_identity().await)
+        self.limit.note(self.inner.list_comments(number).await)
     }
 
+    async fn list_events(&self, number: u64) -> Result<Vec<IssueEvent>> {
+        self.limit.check()?;
+        self.limit.note(self.inner.list_events(number).await)
+    }
+}
+
+#[async_trait]
+impl Feeds for HeldBack {
     async fn list_own_issues(&self, creator: &str) -> Result<Vec<Issue>> {
         self.limit.check()?;
         self.limit.note(self.inner.list_own_issues(creator).await)
@@ -245,45 +253,13 @@ impl GitHub for HeldBack {
         self.limit
             .note(self.inner.comments_changed_since(since).await)
     }
+}
 
-    async fn look(&self, me: &Identity, now: DateTime<Utc>, max_age: Duration) -> Result<()> {
-        self.limit.check()?;
-        self.limit.note(self.inner.look(me, now, max_age).await)
-    }
-
-    fn forget(&self) -> bool {
-        self.inner.forget()
-    }
-
-    async fn own_issues_tagged(
-        &self,
-        creator: &str,
-        tags: &[String],
-        tagger: Tagger,
-    ) -> Result<Vec<Issue>> {
-        self.limit.check()?;
-        self.limit
-            .note(self.inner.own_issues_tagged(creator, tags, tagger).await)
-    }
-
-    async fn get_issue(&self, number: u64) -> Result<Option<Issue>> {
-        self.limit.check()?;
-        self.limit.note(self.inner.get_issue(number).await)
-    }
-
+#[async_trait]
+impl Writes for HeldBack {
     async fn open_issue(&self, issue: &NewIssue) -> Result<Issue> {
         self.limit.check()?;
         self.limit.note(self.inner.open_issue(issue).await)
-    }
-
-    async fn list_comments(&self, number: u64) -> Result<Vec<Comment>> {
-        self.limit.check()?;
-        self.limit.note(self.inner.list_comments(number).await)
-    }
-
-    async fn list_events(&self, number: u64) -> Result<Vec<IssueEvent>> {
-        self.limit.check()?;
-        self.limit.note(self.inner.list_events(number).await)
     }
 
     async fn add_comment(&self, number: u64, body: &str) -> Result<()> {
@@ -300,6 +276,19 @@ impl GitHub for HeldBack {
     async fn reopen_issue(&self, number: u64) -> Result<()> {
         self.limit.check()?;
         self.limit.note(self.inner.reopen_issue(number).await)
+    }
+}
+
+#[async_trait]
+impl People for HeldBack {
+    async fn identity(&self) -> Result<Identity> {
+        self.limit.check()?;
+        self.limit.note(self.inner.identity().await)
+    }
+
+    async fn refresh_identity(&self) -> Result<Identity> {
+        self.limit.check()?;
+        self.limit.note(self.inner.refresh_identity().await)
     }
 
     async fn is_team_member(&self, org: &str, team_slug: &str, login: &str) -> Result<bool> {

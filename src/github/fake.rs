@@ -9,8 +9,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    CloseReason, Comment, CommentChange, Connector, Credentials, EventKind, GitHub, GitHubError,
-    Identity, Issue, IssueEvent, IssueState, NewIssue, Result, Target,
+    CloseReason, Comment, CommentChange, Connector, Credentials, EventKind, Feeds, GitHub,
+    GitHubError, Identity, Issue, IssueEvent, IssueReads, IssueState, NewIssue, People, Result,
+    Target, Writes,
 };
 use crate::input::Permission;
 
@@ -374,24 +375,34 @@ impl FakeGitHub {
 }
 
 #[async_trait]
-impl GitHub for FakeGitHub {
-    async fn identity(&self) -> Result<Identity> {
-        let s = self.enter(Call::Identity)?;
-        Ok(Identity {
-            login: s.identity_seen.clone(),
-            id: s.identity_id,
-        })
+impl IssueReads for FakeGitHub {
+    async fn get_issue(&self, number: u64) -> Result<Option<Issue>> {
+        Ok(self
+            .enter(Call::GetIssue(number))?
+            .issues
+            .get(&number)
+            .cloned())
     }
 
-    async fn refresh_identity(&self) -> Result<Identity> {
-        let mut s = self.enter(Call::Identity)?;
-        s.identity_seen = s.identity.clone();
-        Ok(Identity {
-            login: s.identity.clone(),
-            id: s.identity_id,
-        })
+    async fn list_comments(&self, number: u64) -> Result<Vec<Comment>> {
+        let s = self.enter(Call::ListComments(number))?;
+        if !s.issues.contains_key(&number) {
+            return Err(GitHubError::NotFound(format!("issue #{number}")));
+        }
+        Ok(s.comments.get(&number).cloned().unwrap_or_default())
     }
 
+    async fn list_events(&self, number: u64) -> Result<Vec<IssueEvent>> {
+        let s = self.enter(Call::ListEvents(number))?;
+        if !s.issues.contains_key(&number) {
+            return Err(GitHubError::NotFound(format!("issue #{number}")));
+        }
+        Ok(s.events.get(&number).cloned().unwrap_or_default())
+    }
+}
+
+#[async_trait]
+impl Feeds for FakeGitHub {
     async fn list_own_issues(&self, creator: &str) -> Result<Vec<Issue>> {
         let s = self.enter(Call::ListIssues(creator.to_owned()))?;
         // Like GitHub's list endpoint, a listing does not say who closed an issue.
@@ -441,28 +452,46 @@ impl GitHub for FakeGitHub {
         changes.sort_by_key(|c| (c.updated_at, c.id));
         Ok(changes)
     }
+}
 
-    async fn get_issue(&self, number: u64) -> Result<Option<Issue>> {
-        Ok(self
-            .enter(Call::GetIssue(number))?
-            .issues
-            .get(&number)
-            .cloned())
+#[async_trait]
+impl People for FakeGitHub {
+    async fn identity(&self) -> Result<Identity> {
+        let s = self.enter(Call::Identity)?;
+        Ok(Identity {
+            login: s.identity_seen.clone(),
+            id: s.identity_id,
+        })
     }
 
+    async fn refresh_identity(&self) -> Result<Identity> {
+        let mut s = self.enter(Call::Identity)?;
+        s.identity_seen = s.identity.clone();
+        Ok(Identity {
+            login: s.identity.clone(),
+            id: s.identity_id,
+        })
+    }
+
+    async fn is_team_member(&self, org: &str, team_slug: &str, login: &str) -> Result<bool> {
+        let team = format!("{org}/{team_slug}");
+        let s = self.enter(Call::TeamMember(team.clone(), login.to_owned()))?;
+        Ok(s.teams.get(&team).is_some_and(|m| m.contains(login)))
+    }
+
+    async fn permission(&self, login: &str) -> Result<Option<Permission>> {
+        let s = self.enter(Call::Permission(login.to_owned()))?;
+        Ok(s.permissions.get(login).copied())
+    }
+}
+
+#[async_trait]
+impl Writes for FakeGitHub {
     async fn open_issue(&self, issue: &NewIssue) -> Result<Issue> {
         let mut s = self.enter(Call::OpenIssue(issue.title.clone()))?;
         s.opened.push(issue.clone());
         let author = s.identity.clone();
         Ok(Self::insert_issue(&mut s, &author, issue))
-    }
-
-    async fn list_comments(&self, number: u64) -> Result<Vec<Comment>> {
-        let s = self.enter(Call::ListComments(number))?;
-        if !s.issues.contains_key(&number) {
-            return Err(GitHubError::NotFound(format!("issue #{number}")));
-        }
-        Ok(s.comments.get(&number).cloned().unwrap_or_default())
     }
 
     async fn add_comment(&self, number: u64, body: &str) -> Result<()> {
@@ -473,14 +502,6 @@ impl GitHub for FakeGitHub {
         let (login, at) = (s.identity.clone(), Self::now(&s));
         Self::push_comment(&mut s, number, &login, body, at);
         Ok(())
-    }
-
-    async fn list_events(&self, number: u64) -> Result<Vec<IssueEvent>> {
-        let s = self.enter(Call::ListEvents(number))?;
-        if !s.issues.contains_key(&number) {
-            return Err(GitHubError::NotFound(format!("issue #{number}")));
-        }
-        Ok(s.events.get(&number).cloned().unwrap_or_default())
     }
 
     async fn close_issue(&self, number: u64, reason: CloseReason) -> Result<()> {
@@ -501,17 +522,6 @@ impl GitHub for FakeGitHub {
         } else {
             Err(GitHubError::NotFound(format!("issue #{number}")))
         }
-    }
-
-    async fn is_team_member(&self, org: &str, team_slug: &str, login: &str) -> Result<bool> {
-        let team = format!("{org}/{team_slug}");
-        let s = self.enter(Call::TeamMember(team.clone(), login.to_owned()))?;
-        Ok(s.teams.get(&team).is_some_and(|m| m.contains(login)))
-    }
-
-    async fn permission(&self, login: &str) -> Result<Option<Permission>> {
-        let s = self.enter(Call::Permission(login.to_owned()))?;
-        Ok(s.permissions.get(login).copied())
     }
 }
 

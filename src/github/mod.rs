@@ -1,13 +1,23 @@
-//! GitHub, in this product's own terms: the approval issue, its comments, who may
-//! approve. The gate logic talks only to the [`GitHub`] trait; the octocrab adapter
-//! (`octocrab.rs`, the one file that imports octocrab) and the in-memory fake used by
-//! tests implement it. Domain types here never carry octocrab models.
+//! GitHub, in this product's own terms: the approval issue, its comments and events, who
+//! may approve, and the function's writes.
+//!
+//! - A client of one repository implements one trait per concern ([`IssueReads`],
+//!   [`Feeds`], [`People`], [`Writes`]; together [`GitHub`]): the octocrab adapter
+//!   ([`octocrab`], the one module that imports octocrab), the in-memory [`fake`], and the
+//!   rate-limit [`budget`] that wraps either.
+//! - The gate reaches a repository through a [`Repo`] ([`repo`]): reads either
+//!   [remembered](Repo::remembered) from the repository's shared [`view`] or
+//!   [fresh](Repo::fresh) from GitHub, as a value the caller chooses; writes that keep the
+//!   view honest, and that the local render only writes down.
+//!
+//! Domain types here never carry octocrab models.
 
 pub mod budget;
 pub mod credentials;
 pub mod etag;
 pub mod fake;
-pub mod read_only;
+pub mod octocrab;
+pub mod repo;
 pub mod rest;
 pub mod view;
 
@@ -18,6 +28,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 pub use credentials::{Credentials, Secret};
+pub use repo::{Reads, Repo, Repos, Skipped};
 
 use crate::input::Permission;
 
@@ -73,6 +84,125 @@ pub struct Identity {
     pub login: String,
     /// The numeric user id.
     pub id: u64,
+}
+
+/// A GitHub login, compared as GitHub compares them: without regard to ASCII case. It
+/// keeps the spelling it was given, for messages.
+#[derive(Debug, Clone)]
+pub struct Login(String);
+
+impl Login {
+    /// The login `text` (a leading `@` and surrounding blanks taken off).
+    pub fn new(text: &str) -> Self {
+        Login(text.trim().trim_start_matches('@').to_owned())
+    }
+
+    /// As given.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `other` names the same account.
+    pub fn is(&self, other: &str) -> bool {
+        self.0.eq_ignore_ascii_case(other)
+    }
+
+    fn folded(&self) -> impl Iterator<Item = u8> + '_ {
+        self.0.bytes().map(|b| b.to_ascii_lowercase())
+    }
+}
+
+impl PartialEq for Login {
+    fn eq(&self, other: &Self) -> bool {
+        self.is(&other.0)
+    }
+}
+
+impl Eq for Login {}
+
+impl PartialOrd for Login {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Login {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.folded().cmp(other.folded())
+    }
+}
+
+impl std::hash::Hash for Login {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        for b in self.folded() {
+            state.write_u8(b);
+        }
+    }
+}
+
+impl std::fmt::Display for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for Login {
+    fn from(text: &str) -> Self {
+        Login::new(text)
+    }
+}
+
+/// A team, `org/slug`, compared without regard to ASCII case.
+#[derive(Debug, Clone)]
+pub struct Team {
+    /// The organization.
+    pub org: String,
+    /// The team's slug.
+    pub slug: String,
+}
+
+impl Team {
+    /// Reads `org/slug` (validation guarantees the shape; anything else is `None`).
+    pub fn parse(text: &str) -> Option<Self> {
+        let (org, slug) = text.split_once('/')?;
+        (!org.is_empty() && !slug.is_empty() && !slug.contains('/')).then(|| Team {
+            org: org.to_owned(),
+            slug: slug.to_owned(),
+        })
+    }
+
+    fn folded(&self) -> (String, String) {
+        (
+            self.org.to_ascii_lowercase(),
+            self.slug.to_ascii_lowercase(),
+        )
+    }
+}
+
+impl PartialEq for Team {
+    fn eq(&self, other: &Self) -> bool {
+        self.org.eq_ignore_ascii_case(&other.org) && self.slug.eq_ignore_ascii_case(&other.slug)
+    }
+}
+
+impl Eq for Team {}
+
+impl PartialOrd for Team {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Team {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.folded().cmp(&other.folded())
+    }
+}
+
+impl std::fmt::Display for Team {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.org, self.slug)
+    }
 }
 
 /// An issue, as the gate needs it.
@@ -269,22 +399,26 @@ impl GitHubError {
 /// Result alias for GitHub calls.
 pub type Result<T, E = GitHubError> = std::result::Result<T, E>;
 
-/// One repository's approval issues, as the gate uses them. Every method is one
-/// logical GitHub operation; implementations paginate fully and use conditional
-/// requests where they can. None may sleep on a rate limit: it returns
-/// [`GitHubError::RateLimited`] and the gate retries through its TTL.
+/// Reads of one of the repository's issues, by number. Implementations paginate fully
+/// and use conditional requests where they can; none may sleep on a rate limit: it
+/// returns [`GitHubError::RateLimited`] and the gate retries through its TTL.
 #[async_trait]
-pub trait GitHub: Send + Sync {
-    /// The identity the function acts as (never counted as an approver). May be
-    /// remembered for a while.
-    async fn identity(&self) -> Result<Identity>;
+pub trait IssueReads: Send + Sync {
+    /// The issue with this number; `None` when it does not exist or was deleted.
+    async fn get_issue(&self, number: u64) -> Result<Option<Issue>>;
 
-    /// The identity read afresh from GitHub (and remembered from now on): before opening an
-    /// issue, so that a renamed account's stale login never made a listing miss its issues.
-    async fn refresh_identity(&self) -> Result<Identity> {
-        self.identity().await
-    }
+    /// Every comment on the issue, oldest first, every page.
+    async fn list_comments(&self, number: u64) -> Result<Vec<Comment>>;
 
+    /// Every event of the issue (closes and reopens with their actor), oldest first,
+    /// every page.
+    async fn list_events(&self, number: u64) -> Result<Vec<IssueEvent>>;
+}
+
+/// The repository's listings, which only the shared view ([`view`]) follows: a gate
+/// never lists.
+#[async_trait]
+pub trait Feeds: Send + Sync {
     /// Every issue, open or closed, that `creator` opened, oldest first (a consistent
     /// list, every page; never the search API). Not filtered by label: anyone with triage
     /// access can remove a label, while nobody can change who opened an issue.
@@ -301,51 +435,32 @@ pub trait GitHub: Send + Sync {
     /// Every comment in the repository, on any issue, written or edited at or after
     /// `since`, least recently changed first, every page.
     async fn comments_changed_since(&self, since: DateTime<Utc>) -> Result<Vec<CommentChange>>;
+}
 
-    /// Brings this repository's shared view ([`view`]) up to date, if it is older than
-    /// `max_age`: from then on, this client answers listings of `me`'s issues, and reads of
-    /// an issue that did not change since they were last made, from memory. Clients
-    /// without a view do nothing.
-    /// `now` is the caller's clock, which the view's ages are measured by.
-    async fn look(&self, _me: &Identity, _now: DateTime<Utc>, _max_age: Duration) -> Result<()> {
-        Ok(())
-    }
+/// Who is who: the function's own identity, and whether someone may approve.
+#[async_trait]
+pub trait People: Send + Sync {
+    /// The identity the function acts as (never counted as an approver). May be
+    /// remembered for a while.
+    async fn identity(&self) -> Result<Identity>;
 
-    /// From now on, this client sends every read of an issue (the issue, its comments, its
-    /// events) to GitHub, and its next look brings the view up to date whatever its age:
-    /// before a verdict or a write is taken on what the view said. Whether this client
-    /// answered from a view (else there is nothing to read again).
-    fn forget(&self) -> bool {
-        false
-    }
+    /// The identity read afresh from GitHub (and remembered from now on): before opening an
+    /// issue, so that a renamed account's stale login never made a listing miss its issues.
+    async fn refresh_identity(&self) -> Result<Identity>;
 
-    /// The issues `creator` opened that `tagger` gives one of `tags`, oldest first: the
-    /// candidates of a gate among all of the function's issues, without listing them all
-    /// where a view indexes them by tag.
-    async fn own_issues_tagged(
-        &self,
-        creator: &str,
-        tags: &[String],
-        tagger: Tagger,
-    ) -> Result<Vec<Issue>> {
-        let mut issues = self.list_own_issues(creator).await?;
-        issues.retain(|i| tagger(i).iter().any(|t| tags.contains(t)));
-        Ok(issues)
-    }
+    /// Whether `login` is an active member of team `org/team_slug`.
+    async fn is_team_member(&self, org: &str, team_slug: &str, login: &str) -> Result<bool>;
 
-    /// The issue with this number; `None` when it does not exist or was deleted.
-    async fn get_issue(&self, number: u64) -> Result<Option<Issue>>;
+    /// `login`'s permission on the repository; `None` when they have none.
+    async fn permission(&self, login: &str) -> Result<Option<Permission>>;
+}
 
+/// The function's writes to the repository.
+#[async_trait]
+pub trait Writes: Send + Sync {
     /// Opens an issue. Never retried by the implementation: a retried POST can open a
     /// duplicate. The caller detects duplicates by marker afterwards.
     async fn open_issue(&self, issue: &NewIssue) -> Result<Issue>;
-
-    /// Every comment on the issue, oldest first, every page.
-    async fn list_comments(&self, number: u64) -> Result<Vec<Comment>>;
-
-    /// Every event of the issue (closes and reopens with their actor), oldest first,
-    /// every page.
-    async fn list_events(&self, number: u64) -> Result<Vec<IssueEvent>>;
 
     /// Adds a comment.
     async fn add_comment(&self, number: u64, body: &str) -> Result<()>;
@@ -355,13 +470,15 @@ pub trait GitHub: Send + Sync {
 
     /// Reopens a closed issue.
     async fn reopen_issue(&self, number: u64) -> Result<()>;
-
-    /// Whether `login` is an active member of team `org/team_slug`.
-    async fn is_team_member(&self, org: &str, team_slug: &str, login: &str) -> Result<bool>;
-
-    /// `login`'s permission on the repository; `None` when they have none.
-    async fn permission(&self, login: &str) -> Result<Option<Permission>>;
 }
+
+/// A client of one repository, each concern one trait: what the octocrab adapter, the
+/// in-memory fake and the rate-limit [`budget`] implement. The gate never holds one: it
+/// reaches the repository through a [`Repo`], which adds the shared view and the
+/// local render's refusal to write.
+pub trait GitHub: IssueReads + Feeds + People + Writes {}
+
+impl<T: IssueReads + Feeds + People + Writes> GitHub for T {}
 
 /// Where to reach GitHub, from the Input.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -383,15 +500,10 @@ pub trait Connector: Send + Sync {
     async fn connect(&self, target: &Target, credentials: &Credentials) -> Result<Arc<dyn GitHub>>;
 }
 
-pub mod octocrab;
-
-/// The connector the server uses: GitHub's REST API through octocrab, one shared view
-/// per repository ([`view`]), sparing the rate limit ([`budget`]).
+/// The connector the server uses: GitHub's REST API through octocrab, sparing the rate
+/// limit ([`budget`]).
 pub fn default_connector() -> Arc<dyn Connector> {
     Arc::new(budget::BudgetConnector::new(Arc::new(
-        view::ViewConnector::new(
-            Arc::new(octocrab::OctocrabConnector::default()),
-            view::DEFAULT_MAX_BYTES,
-        ),
+        octocrab::OctocrabConnector::default(),
     )))
 }

@@ -22,7 +22,7 @@ use serde_json::{Map, Value, json};
 
 use crate::cli::RenderArgs;
 use crate::function::ReleaseFunction;
-use crate::github::read_only::{ReadOnlyConnector, Skipped};
+use crate::github::Skipped;
 use crate::yaml;
 
 mod inputs;
@@ -86,14 +86,11 @@ pub enum RenderError {
 pub async fn run(args: &RenderArgs, out: &mut dyn Write) -> Result<(), RenderError> {
     let now = parse_now(args)?;
     let skipped = Skipped::default();
-    let connector = match args.github_writes {
-        true => crate::github::default_connector(),
-        false => Arc::new(ReadOnlyConnector::new(
-            crate::github::default_connector(),
-            skipped.clone(),
-        )),
+    let repos = match args.github_writes {
+        true => crate::gate::server_repos(),
+        false => crate::gate::server_repos().read_only(skipped.clone()),
     };
-    let function = ReleaseFunction::new(connector, Arc::new(move || now))
+    let function = ReleaseFunction::with_repos(repos, Arc::new(move || now))
         .with_env_token(std::env::var("GITHUB_TOKEN").ok());
     let result = run_with(args, &function, now, out).await;
     let skipped = skipped.lock().unwrap_or_else(|e| e.into_inner());

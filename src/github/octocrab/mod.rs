@@ -39,8 +39,8 @@ use super::rest::{
     self, WireAccessToken, WireApp, WireComment, WireCommentChange, WireInstallation, WireIssue,
 };
 use super::{
-    CloseReason, Comment, CommentChange, Connector, Credentials, GitHub, GitHubError, Identity,
-    Issue, IssueEvent, NewIssue, Result, Secret, Target,
+    CloseReason, Comment, CommentChange, Connector, Credentials, Feeds, GitHub, GitHubError,
+    Identity, Issue, IssueEvent, IssueReads, NewIssue, People, Result, Secret, Target, Writes,
 };
 use crate::input::Permission;
 

@@ -191,56 +191,54 @@ pub(super) fn relative(url: &str) -> std::result::Result<String, ()> {
 }
 
 #[async_trait]
-impl GitHub for RestGitHub {
-    async fn identity(&self) -> Result<Identity> {
-        let key = match &self.login_source {
-            LoginSource::User => self.identity.clone(),
-            LoginSource::App { identity, .. } => identity.clone(),
-        };
-        let now = Utc::now();
-        if let Some((identity, read)) = lock(&self.caches.identities).get(&key)
-            && now - *read < IDENTITY_TTL
-        {
-            return Ok(identity.clone());
+impl IssueReads for RestGitHub {
+    async fn get_issue(&self, number: u64) -> Result<Option<Issue>> {
+        let path = format!("{}/issues/{number}", self.repo_path());
+        match self.get("cannot read approval issue", &path).await {
+            Ok(page) => {
+                let wire: WireIssue = rest::parse("cannot read approval issue", &page.body)?;
+                Ok(Some(wire.into_issue()))
+            }
+            Err(GitHubError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
         }
-        let user = match &self.login_source {
-            LoginSource::User => {
-                let what = "cannot read the GitHub identity";
-                let page = self.get(what, "/user").await?;
-                rest::parse::<rest::WireUser>(what, &page.body)?
-            }
-            LoginSource::App { app, .. } => {
-                let what = "cannot read the GitHub App";
-                let reply = app.send(what, Method::GET, "/app", None, None).await?;
-                if !reply.status.is_success() {
-                    return Err(app.fail(what, &reply));
-                }
-                let bot = format!("{}[bot]", rest::parse::<WireApp>(what, &reply.body)?.slug);
-                // The App's bot user, whose id its issues and comments carry.
-                let what = "cannot read the GitHub App's bot user";
-                let page = self
-                    .get(what, &format!("/users/{}", rest::encode(&bot)))
-                    .await?;
-                rest::parse::<rest::WireUser>(what, &page.body)?
-            }
-        };
-        let identity = Identity {
-            login: user.login,
-            id: user.id,
-        };
-        lock(&self.caches.identities).insert(key, (identity.clone(), now));
-        Ok(identity)
     }
 
-    async fn refresh_identity(&self) -> Result<Identity> {
-        let key = match &self.login_source {
-            LoginSource::User => self.identity.clone(),
-            LoginSource::App { identity, .. } => identity.clone(),
-        };
-        lock(&self.caches.identities).remove(&key);
-        self.identity().await
+    async fn list_comments(&self, number: u64) -> Result<Vec<Comment>> {
+        let path = format!(
+            "{}/issues/{number}/comments?per_page={PER_PAGE}",
+            self.repo_path()
+        );
+        let wire: Vec<WireComment> = self.get_all("cannot list issue comments", path).await?;
+        let mut seen = HashSet::new();
+        let mut comments: Vec<Comment> = wire
+            .into_iter()
+            .map(WireComment::into_comment)
+            .filter(|c| seen.insert(c.id))
+            .collect();
+        comments.sort_by_key(|c| (c.created_at, c.id));
+        Ok(comments)
     }
 
+    async fn list_events(&self, number: u64) -> Result<Vec<IssueEvent>> {
+        let path = format!(
+            "{}/issues/{number}/events?per_page={PER_PAGE}",
+            self.repo_path()
+        );
+        let wire: Vec<rest::WireEvent> = self.get_all("cannot list issue events", path).await?;
+        let mut seen = HashSet::new();
+        let mut events: Vec<IssueEvent> = wire
+            .into_iter()
+            .map(rest::WireEvent::into_event)
+            .filter(|e| seen.insert(e.id))
+            .collect();
+        events.sort_by_key(|e| (e.created_at, e.id));
+        Ok(events)
+    }
+}
+
+#[async_trait]
+impl Feeds for RestGitHub {
     async fn list_own_issues(&self, creator: &str) -> Result<Vec<Issue>> {
         let path = format!(
             "{}/issues?creator={}&state=all&per_page={PER_PAGE}&sort=created&direction=asc",
@@ -307,96 +305,57 @@ impl GitHub for RestGitHub {
         changes.sort_by_key(|c| (c.updated_at, c.id));
         Ok(changes)
     }
+}
 
-    async fn get_issue(&self, number: u64) -> Result<Option<Issue>> {
-        let path = format!("{}/issues/{number}", self.repo_path());
-        match self.get("cannot read approval issue", &path).await {
-            Ok(page) => {
-                let wire: WireIssue = rest::parse("cannot read approval issue", &page.body)?;
-                Ok(Some(wire.into_issue()))
-            }
-            Err(GitHubError::NotFound(_)) => Ok(None),
-            Err(e) => Err(e),
+#[async_trait]
+impl People for RestGitHub {
+    async fn identity(&self) -> Result<Identity> {
+        let key = match &self.login_source {
+            LoginSource::User => self.identity.clone(),
+            LoginSource::App { identity, .. } => identity.clone(),
+        };
+        let now = Utc::now();
+        if let Some((identity, read)) = lock(&self.caches.identities).get(&key)
+            && now - *read < IDENTITY_TTL
+        {
+            return Ok(identity.clone());
         }
+        let user = match &self.login_source {
+            LoginSource::User => {
+                let what = "cannot read the GitHub identity";
+                let page = self.get(what, "/user").await?;
+                rest::parse::<rest::WireUser>(what, &page.body)?
+            }
+            LoginSource::App { app, .. } => {
+                let what = "cannot read the GitHub App";
+                let reply = app.send(what, Method::GET, "/app", None, None).await?;
+                if !reply.status.is_success() {
+                    return Err(app.fail(what, &reply));
+                }
+                let bot = format!("{}[bot]", rest::parse::<WireApp>(what, &reply.body)?.slug);
+                // The App's bot user, whose id its issues and comments carry.
+                let what = "cannot read the GitHub App's bot user";
+                let page = self
+                    .get(what, &format!("/users/{}", rest::encode(&bot)))
+                    .await?;
+                rest::parse::<rest::WireUser>(what, &page.body)?
+            }
+        };
+        let identity = Identity {
+            login: user.login,
+            id: user.id,
+        };
+        lock(&self.caches.identities).insert(key, (identity.clone(), now));
+        Ok(identity)
     }
 
-    async fn open_issue(&self, issue: &NewIssue) -> Result<Issue> {
-        let what = "cannot open approval issue";
-        let assignees: Vec<&String> = issue.assignees.iter().take(MAX_ASSIGNEES).collect();
-        let body = json!({
-            "title": issue.title,
-            "body": issue.body,
-            "labels": issue.labels,
-            "assignees": assignees,
-        });
-        let path = format!("{}/issues", self.repo_path());
-        let reply = self.write(what, Method::POST, &path, body).await?;
-        let wire: WireIssue = rest::parse(what, &reply.body)?;
-        Ok(wire.into_issue())
-    }
-
-    async fn list_comments(&self, number: u64) -> Result<Vec<Comment>> {
-        let path = format!(
-            "{}/issues/{number}/comments?per_page={PER_PAGE}",
-            self.repo_path()
-        );
-        let wire: Vec<WireComment> = self.get_all("cannot list issue comments", path).await?;
-        let mut seen = HashSet::new();
-        let mut comments: Vec<Comment> = wire
-            .into_iter()
-            .map(WireComment::into_comment)
-            .filter(|c| seen.insert(c.id))
-            .collect();
-        comments.sort_by_key(|c| (c.created_at, c.id));
-        Ok(comments)
-    }
-
-    async fn list_events(&self, number: u64) -> Result<Vec<IssueEvent>> {
-        let path = format!(
-            "{}/issues/{number}/events?per_page={PER_PAGE}",
-            self.repo_path()
-        );
-        let wire: Vec<rest::WireEvent> = self.get_all("cannot list issue events", path).await?;
-        let mut seen = HashSet::new();
-        let mut events: Vec<IssueEvent> = wire
-            .into_iter()
-            .map(rest::WireEvent::into_event)
-            .filter(|e| seen.insert(e.id))
-            .collect();
-        events.sort_by_key(|e| (e.created_at, e.id));
-        Ok(events)
-    }
-
-    async fn add_comment(&self, number: u64, body: &str) -> Result<()> {
-        let path = format!("{}/issues/{number}/comments", self.repo_path());
-        self.write(
-            "cannot comment on approval issue",
-            Method::POST,
-            &path,
-            json!({ "body": body }),
-        )
-        .await
-        .map(drop)
-    }
-
-    async fn close_issue(&self, number: u64, reason: CloseReason) -> Result<()> {
-        let path = format!("{}/issues/{number}", self.repo_path());
-        let body = json!({ "state": "closed", "state_reason": reason.as_api_str() });
-        self.write("cannot close approval issue", Method::PATCH, &path, body)
-            .await
-            .map(drop)
-    }
-
-    async fn reopen_issue(&self, number: u64) -> Result<()> {
-        let path = format!("{}/issues/{number}", self.repo_path());
-        self.write(
-            "cannot reopen approval issue",
-            Method::PATCH,
-            &path,
-            json!({ "state": "open" }),
-        )
-        .await
-        .map(drop)
+    async fn refresh_identity(&self) -> Result<Identity> {
+        let key = match &self.login_source {
+            LoginSource::User => self.identity.clone(),
+            LoginSource::App { identity, .. } => identity.clone(),
+        };
+        lock(&self.caches.identities).remove(&key);
+        self.identity().await
     }
 
     async fn is_team_member(&self, org: &str, team_slug: &str, login: &str) -> Result<bool> {
@@ -431,6 +390,56 @@ impl GitHub for RestGitHub {
             Err(GitHubError::NotFound(_)) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+}
+
+#[async_trait]
+impl Writes for RestGitHub {
+    async fn open_issue(&self, issue: &NewIssue) -> Result<Issue> {
+        let what = "cannot open approval issue";
+        let assignees: Vec<&String> = issue.assignees.iter().take(MAX_ASSIGNEES).collect();
+        let body = json!({
+            "title": issue.title,
+            "body": issue.body,
+            "labels": issue.labels,
+            "assignees": assignees,
+        });
+        let path = format!("{}/issues", self.repo_path());
+        let reply = self.write(what, Method::POST, &path, body).await?;
+        let wire: WireIssue = rest::parse(what, &reply.body)?;
+        Ok(wire.into_issue())
+    }
+
+    async fn add_comment(&self, number: u64, body: &str) -> Result<()> {
+        let path = format!("{}/issues/{number}/comments", self.repo_path());
+        self.write(
+            "cannot comment on approval issue",
+            Method::POST,
+            &path,
+            json!({ "body": body }),
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn close_issue(&self, number: u64, reason: CloseReason) -> Result<()> {
+        let path = format!("{}/issues/{number}", self.repo_path());
+        let body = json!({ "state": "closed", "state_reason": reason.as_api_str() });
+        self.write("cannot close approval issue", Method::PATCH, &path, body)
+            .await
+            .map(drop)
+    }
+
+    async fn reopen_issue(&self, number: u64) -> Result<()> {
+        let path = format!("{}/issues/{number}", self.repo_path());
+        self.write(
+            "cannot reopen approval issue",
+            Method::PATCH,
+            &path,
+            json!({ "state": "open" }),
+        )
+        .await
+        .map(drop)
     }
 }
 

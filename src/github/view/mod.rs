@@ -13,9 +13,10 @@
 //!   comments, its events) are remembered with the stamp they were made at, and answered
 //!   from memory while the stamp stands: a gate whose issue did not change sends nothing.
 //! - Remembered reads never take a verdict: a gate that would decide, or write, on them
-//!   [`GitHub::forget`]s, looks again and reads its issues from GitHub. A request to open an issue
-//!   that failed (GitHub may have opened it) makes the next look go to GitHub whatever its
-//!   age, so that the issue is found rather than opened twice.
+//!   reads again through [`Repo::fresh`](super::Repo::fresh), which looks again and reads
+//!   its issues from GitHub. A request to open an issue that failed (GitHub may have
+//!   opened it) makes the next look go to GitHub whatever its age, so that the issue is
+//!   found rather than opened twice.
 //!
 //! A restarted replica begins with an empty view: its first look lists, and every gate's
 //! first reads go to GitHub. Every replica keeps its own view. A look that fails leaves the
@@ -27,19 +28,14 @@ pub mod state;
 mod tests;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::credentials::fingerprint;
-use super::{
-    CloseReason, Comment, CommentChange, Connector, Credentials, GitHub, Identity, Issue,
-    IssueEvent, NewIssue, Result, Tagger, Target,
-};
-use crate::input::Permission;
+use super::{Comment, Credentials, GitHub, Identity, Issue, IssueEvent, Result, Tagger, Target};
 use state::ViewState;
 
 /// How often a view lists every issue the function opened, rather than only the changed
@@ -58,8 +54,10 @@ const MAX_CHECKED_GONE: usize = 20;
 pub const MAX_VIEWS: usize = 64;
 
 /// One repository's view and when it was last brought up to date.
-struct RepoView {
+pub struct RepoView {
     state: tokio::sync::Mutex<Option<Looked>>,
+    total: Arc<AtomicUsize>,
+    max_bytes: usize,
 }
 
 struct Looked {
@@ -71,20 +69,18 @@ struct Looked {
     stale: bool,
 }
 
-/// A [`Connector`] whose clients share one view per repository and credentials.
-pub struct ViewConnector {
-    inner: Arc<dyn Connector>,
+/// A replica's views, one per repository and credentials, sharing one byte budget.
+pub struct Views {
     views: Mutex<HashMap<String, (Arc<RepoView>, u64)>>,
     tick: AtomicUsize,
     total: Arc<AtomicUsize>,
     max_bytes: usize,
 }
 
-impl ViewConnector {
-    /// Wraps `inner`; all views together hold at most `max_bytes`.
-    pub fn new(inner: Arc<dyn Connector>, max_bytes: usize) -> Self {
-        ViewConnector {
-            inner,
+impl Views {
+    /// No views yet; all of them together will hold at most `max_bytes`.
+    pub fn new(max_bytes: usize) -> Self {
+        Views {
             views: Mutex::default(),
             tick: AtomicUsize::new(0),
             total: Arc::default(),
@@ -97,7 +93,9 @@ impl ViewConnector {
         self.total.load(Ordering::Relaxed)
     }
 
-    fn view(&self, key: String) -> Arc<RepoView> {
+    /// The view of `target` as seen with `credentials`.
+    pub fn view(&self, target: &Target, credentials: &Credentials) -> Arc<RepoView> {
+        let key = key(target, credentials);
         let tick = self.tick.fetch_add(1, Ordering::Relaxed) as u64;
         let mut views = self.views.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((view, used)) = views.get_mut(&key) {
@@ -114,6 +112,8 @@ impl ViewConnector {
         }
         let view = Arc::new(RepoView {
             state: tokio::sync::Mutex::new(None),
+            total: self.total.clone(),
+            max_bytes: self.max_bytes,
         });
         views.insert(key, (view.clone(), tick));
         view
@@ -146,68 +146,63 @@ fn key(target: &Target, credentials: &Credentials) -> String {
     }
 }
 
-#[async_trait]
-impl Connector for ViewConnector {
-    async fn connect(&self, target: &Target, credentials: &Credentials) -> Result<Arc<dyn GitHub>> {
-        let inner = self.inner.connect(target, credentials).await?;
-        Ok(Arc::new(Viewed {
-            inner,
-            view: self.view(key(target, credentials)),
-            total: self.total.clone(),
-            max_bytes: self.max_bytes,
-            looked: AtomicBool::new(false),
-            fresh: AtomicBool::new(false),
-            now: Mutex::new(DateTime::<Utc>::MIN_UTC),
-        }))
-    }
-}
-
-/// One call's client: reads through the repository's view once it looked.
-struct Viewed {
-    inner: Arc<dyn GitHub>,
-    view: Arc<RepoView>,
-    total: Arc<AtomicUsize>,
-    max_bytes: usize,
-    /// This client brought the view up to date: it may answer from it.
-    looked: AtomicBool,
-    /// Reads of an issue go to GitHub, and the next look does too ([`GitHub::forget`]).
-    fresh: AtomicBool,
-    /// The caller's clock at its look.
-    now: Mutex<DateTime<Utc>>,
-}
-
-impl Viewed {
-    /// Whether reads of an issue may be answered from memory.
-    fn may_remember(&self) -> bool {
-        self.looked.load(Ordering::Relaxed) && !self.fresh.load(Ordering::Relaxed)
-    }
-
-    /// The caller's clock at its look.
-    fn now(&self) -> DateTime<Utc> {
-        *self.now.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Runs `f` on the view of `me`'s issues, if there is one.
-    async fn with_view<T>(&self, f: impl FnOnce(&mut ViewState) -> T) -> Option<T> {
-        let mut state = self.view.state.lock().await;
+impl RepoView {
+    /// Runs `f` on the view, if it looked once.
+    async fn with<T>(&self, f: impl FnOnce(&mut ViewState) -> T) -> Option<T> {
+        let mut state = self.state.lock().await;
         state.as_mut().map(|looked| f(&mut looked.view))
     }
 
     /// After a write to the issue: what was remembered of it is read again.
-    async fn touched(&self, number: u64) {
-        self.with_view(|view| view.touch(number)).await;
+    pub async fn touch(&self, number: u64) {
+        self.with(|view| view.touch(number)).await;
     }
 
-    /// The full listing, or the two feeds, as due. The view is changed only once both
-    /// answered: a look that fails, or whose call is cancelled, leaves it as it was.
-    async fn refresh(
+    /// After a request to open an issue: the issue it opened, or, when it failed (GitHub
+    /// may have opened it all the same), a next look that goes to GitHub.
+    pub async fn opened(&self, issue: Option<&Issue>) {
+        let mut state = self.state.lock().await;
+        let Some(looked) = state.as_mut() else {
+            return;
+        };
+        match issue {
+            Some(issue) => looked.view.upsert(issue.clone()),
+            None => looked.stale = true,
+        }
+    }
+
+    /// The issues of `me` that `tagger` gives one of `tags`, from the view: `None` when it
+    /// cannot say (it never looked, it is another login's, or, for a `fresh` read, it
+    /// dropped issues for memory).
+    pub async fn tagged(
         &self,
-        state: &mut Option<Looked>,
+        me: &Identity,
+        tags: &[String],
+        tagger: Tagger,
+        fresh: bool,
+    ) -> Option<Vec<Issue>> {
+        self.with(|view| {
+            (view.me.login.eq_ignore_ascii_case(&me.login) && !(fresh && view.incomplete))
+                .then(|| view.tagged(tags, tagger))
+        })
+        .await
+        .flatten()
+    }
+
+    /// Brings the view up to date through `client`, if it is older than `max_age` (or
+    /// whatever its age, when `force`d): the full listing, or the two feeds, as due. The
+    /// view is changed only once both answered: a look that fails, or whose call is
+    /// cancelled, leaves it as it was.
+    pub async fn look(
+        &self,
+        client: &dyn GitHub,
         me: &Identity,
         now: DateTime<Utc>,
         max_age: Duration,
         force: bool,
     ) -> Result<()> {
+        let mut state = self.state.lock().await;
+        let state = &mut *state;
         // A clock that went back (a call that waited for the view behind a later one)
         // counts as no time passed.
         let within = |since: DateTime<Utc>, age: Duration| match (now - since).to_std() {
@@ -237,13 +232,9 @@ impl Viewed {
             .and_then(|l| l.view.comments_since)
             .unwrap_or(now - state::FIRST_LOOKBACK);
         let issues = match issues_since {
-            Some(since) => {
-                self.inner
-                    .own_issues_changed_since(&me.login, since)
-                    .await?
-            }
+            Some(since) => client.own_issues_changed_since(&me.login, since).await?,
             None => {
-                let mut listed = self.inner.list_own_issues(&me.login).await?;
+                let mut listed = client.list_own_issues(&me.login).await?;
                 // A listing read while issues were deleted can skip one at a page boundary:
                 // what the view held and the listing lacks is read by number (up to a few).
                 let missing = state
@@ -251,14 +242,14 @@ impl Viewed {
                     .map(|l| l.view.missing_from(&listed))
                     .unwrap_or_default();
                 for number in missing.into_iter().take(MAX_CHECKED_GONE) {
-                    if let Some(issue) = self.inner.get_issue(number).await? {
+                    if let Some(issue) = client.get_issue(number).await? {
                         listed.push(issue);
                     }
                 }
                 listed
             }
         };
-        let comments = self.inner.comments_changed_since(comments_since).await?;
+        let comments = client.comments_changed_since(comments_since).await?;
         let looked = state.get_or_insert_with(|| Looked {
             view: ViewState::new(me.clone(), self.total.clone(), self.max_bytes),
             listed_at: now,
@@ -280,179 +271,79 @@ impl Viewed {
     }
 }
 
-#[async_trait]
-impl GitHub for Viewed {
-    async fn identity(&self) -> Result<Identity> {
-        self.inner.identity().await
+/// Reads issue `number` through `client`, or from the `view` when it may answer and the
+/// issue did not change since it was last read; what is read goes into the view.
+pub async fn read_issue(
+    view: Option<(&RepoView, bool)>,
+    client: &dyn GitHub,
+    number: u64,
+    now: DateTime<Utc>,
+) -> Result<Option<Issue>> {
+    if let Some((view, true)) = view
+        && let Some(Some(issue)) = view.with(|v| v.remembered_issue(number, now)).await
+    {
+        return Ok(Some(issue));
     }
-
-    async fn refresh_identity(&self) -> Result<Identity> {
-        self.inner.refresh_identity().await
-    }
-
-    async fn look(&self, me: &Identity, now: DateTime<Utc>, max_age: Duration) -> Result<()> {
-        let mut state = self.view.state.lock().await;
-        let force = self.fresh.load(Ordering::Relaxed);
-        self.refresh(&mut state, me, now, max_age, force).await?;
-        *self.now.lock().unwrap_or_else(|e| e.into_inner()) = now;
-        self.looked.store(true, Ordering::Relaxed);
-        Ok(())
-    }
-
-    fn forget(&self) -> bool {
-        self.fresh.store(true, Ordering::Relaxed);
-        self.looked.load(Ordering::Relaxed)
-    }
-
-    async fn list_own_issues(&self, creator: &str) -> Result<Vec<Issue>> {
-        // A view that dropped issues for memory is not listed from before a verdict.
-        let fresh = self.fresh.load(Ordering::Relaxed);
-        if self.looked.load(Ordering::Relaxed)
-            && let Some(Some(issues)) = self
-                .with_view(|view| {
-                    (view.me.login.eq_ignore_ascii_case(creator) && !(fresh && view.incomplete))
-                        .then(|| view.issues())
-                })
-                .await
-        {
-            return Ok(issues);
-        }
-        self.inner.list_own_issues(creator).await
-    }
-
-    async fn own_issues_tagged(
-        &self,
-        creator: &str,
-        tags: &[String],
-        tagger: Tagger,
-    ) -> Result<Vec<Issue>> {
-        let fresh = self.fresh.load(Ordering::Relaxed);
-        if self.looked.load(Ordering::Relaxed)
-            && let Some(Some(issues)) = self
-                .with_view(|view| {
-                    (view.me.login.eq_ignore_ascii_case(creator) && !(fresh && view.incomplete))
-                        .then(|| view.tagged(tags, tagger))
-                })
-                .await
-        {
-            return Ok(issues);
-        }
-        let mut issues = self.inner.list_own_issues(creator).await?;
-        issues.retain(|i| tagger(i).iter().any(|t| tags.contains(t)));
-        Ok(issues)
-    }
-
-    async fn own_issues_changed_since(
-        &self,
-        creator: &str,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<Issue>> {
-        self.inner.own_issues_changed_since(creator, since).await
-    }
-
-    async fn comments_changed_since(&self, since: DateTime<Utc>) -> Result<Vec<CommentChange>> {
-        self.inner.comments_changed_since(since).await
-    }
-
-    async fn get_issue(&self, number: u64) -> Result<Option<Issue>> {
-        if self.may_remember()
-            && let Some(Some(issue)) = self
-                .with_view(|view| view.remembered_issue(number, self.now()))
-                .await
-        {
-            return Ok(Some(issue));
-        }
-        let read = self.inner.get_issue(number).await?;
+    let read = client.get_issue(number).await?;
+    if let Some((view, _)) = view {
         match &read {
             Some(issue) => {
                 let issue = issue.clone();
-                let now = self.now();
-                self.with_view(|view| view.read_issue(issue, now)).await;
+                view.with(|v| v.read_issue(issue, now)).await;
             }
             None => {
-                self.with_view(|view| view.remove(number)).await;
-            }
-        }
-        Ok(read)
-    }
-
-    async fn open_issue(&self, issue: &NewIssue) -> Result<Issue> {
-        match self.inner.open_issue(issue).await {
-            Ok(opened) => {
-                let copy = opened.clone();
-                self.with_view(|view| view.upsert(copy)).await;
-                Ok(opened)
-            }
-            Err(e) => {
-                if let Some(looked) = self.view.state.lock().await.as_mut() {
-                    looked.stale = true;
-                }
-                Err(e)
+                view.with(|v| v.remove(number)).await;
             }
         }
     }
+    Ok(read)
+}
 
-    async fn list_comments(&self, number: u64) -> Result<Vec<Comment>> {
-        if self.may_remember()
-            && let Some(Some(comments)) = self
-                .with_view(|view| view.remembered_comments(number, self.now()))
-                .await
-        {
-            return Ok(comments.as_ref().clone());
-        }
-        let stamp = self.with_view(|view| view.stamp_of(number)).await.flatten();
-        let comments = self.inner.list_comments(number).await?;
-        if let Some(stamp) = stamp {
-            let copy = comments.clone();
-            let now = self.now();
-            self.with_view(|view| view.read_comments(number, stamp, now, copy))
-                .await;
-        }
-        Ok(comments)
+/// Reads the comments of issue `number`, as [`read_issue`] reads the issue.
+pub async fn read_comments(
+    view: Option<(&RepoView, bool)>,
+    client: &dyn GitHub,
+    number: u64,
+    now: DateTime<Utc>,
+) -> Result<Vec<Comment>> {
+    if let Some((view, true)) = view
+        && let Some(Some(comments)) = view.with(|v| v.remembered_comments(number, now)).await
+    {
+        return Ok(comments.as_ref().clone());
     }
+    let Some((view, _)) = view else {
+        return client.list_comments(number).await;
+    };
+    let stamp = view.with(|v| v.stamp_of(number)).await.flatten();
+    let comments = client.list_comments(number).await?;
+    if let Some(stamp) = stamp {
+        let copy = comments.clone();
+        view.with(|v| v.read_comments(number, stamp, now, copy))
+            .await;
+    }
+    Ok(comments)
+}
 
-    async fn list_events(&self, number: u64) -> Result<Vec<IssueEvent>> {
-        if self.may_remember()
-            && let Some(Some(events)) = self
-                .with_view(|view| view.remembered_events(number, self.now()))
-                .await
-        {
-            return Ok(events.as_ref().clone());
-        }
-        let stamp = self.with_view(|view| view.stamp_of(number)).await.flatten();
-        let events = self.inner.list_events(number).await?;
-        if let Some(stamp) = stamp {
-            let copy = events.clone();
-            let now = self.now();
-            self.with_view(|view| view.read_events(number, stamp, now, copy))
-                .await;
-        }
-        Ok(events)
+/// Reads the events of issue `number`, as [`read_issue`] reads the issue.
+pub async fn read_events(
+    view: Option<(&RepoView, bool)>,
+    client: &dyn GitHub,
+    number: u64,
+    now: DateTime<Utc>,
+) -> Result<Vec<IssueEvent>> {
+    if let Some((view, true)) = view
+        && let Some(Some(events)) = view.with(|v| v.remembered_events(number, now)).await
+    {
+        return Ok(events.as_ref().clone());
     }
-
-    async fn add_comment(&self, number: u64, body: &str) -> Result<()> {
-        let result = self.inner.add_comment(number, body).await;
-        self.touched(number).await;
-        result
+    let Some((view, _)) = view else {
+        return client.list_events(number).await;
+    };
+    let stamp = view.with(|v| v.stamp_of(number)).await.flatten();
+    let events = client.list_events(number).await?;
+    if let Some(stamp) = stamp {
+        let copy = events.clone();
+        view.with(|v| v.read_events(number, stamp, now, copy)).await;
     }
-
-    async fn close_issue(&self, number: u64, reason: CloseReason) -> Result<()> {
-        let result = self.inner.close_issue(number, reason).await;
-        self.touched(number).await;
-        result
-    }
-
-    async fn reopen_issue(&self, number: u64) -> Result<()> {
-        let result = self.inner.reopen_issue(number).await;
-        self.touched(number).await;
-        result
-    }
-
-    async fn is_team_member(&self, org: &str, team_slug: &str, login: &str) -> Result<bool> {
-        self.inner.is_team_member(org, team_slug, login).await
-    }
-
-    async fn permission(&self, login: &str) -> Result<Option<Permission>> {
-        self.inner.permission(login).await
-    }
+    Ok(events)
 }

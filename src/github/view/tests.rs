@@ -9,7 +9,12 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use super::state::{FEED_PAGE, MEMO_MAX_AGE, OVERLAP, ViewState};
 use super::*;
 use crate::github::fake::{Call, FakeConnector, FakeGitHub, user_id};
-use crate::github::{CloseReason, Secret};
+use crate::github::{CloseReason, CommentChange, NewIssue, Repo, Repos, Secret};
+
+/// What these tests find issues by: every issue carries the tag `all`.
+fn all(_: &Issue) -> Vec<String> {
+    vec!["all".into()]
+}
 
 const LOOK: Duration = Duration::from_secs(15);
 
@@ -45,22 +50,21 @@ fn new_issue(title: &str) -> NewIssue {
     }
 }
 
-/// One gate's poll as the gate reads: look, list, read issue `number`, its comments and
-/// events. Returns the calls it sent to GitHub.
-async fn poll(
-    connector: &ViewConnector,
-    fake: &FakeGitHub,
-    now: DateTime<Utc>,
-    number: u64,
-) -> Vec<Call> {
+async fn open(repos: &Repos) -> Repo {
+    repos.open(&target(), &credentials()).await.unwrap()
+}
+
+/// One gate's poll as the gate reads: remembered reads of its candidates, issue `number`,
+/// its comments and events. Returns the calls it sent to GitHub.
+async fn poll(repos: &Repos, fake: &FakeGitHub, now: DateTime<Utc>, number: u64) -> Vec<Call> {
     fake.set_now(now);
     fake.clear_calls();
-    let gh = connector.connect(&target(), &credentials()).await.unwrap();
-    gh.look(&me(), now, LOOK).await.unwrap();
-    gh.list_own_issues("release-bot").await.unwrap();
-    gh.get_issue(number).await.unwrap();
-    gh.list_comments(number).await.unwrap();
-    gh.list_events(number).await.unwrap();
+    let repo = open(repos).await;
+    let reads = repo.remembered(&me(), now, LOOK).await.unwrap();
+    reads.tagged(&["all".into()]).await.unwrap();
+    reads.issue(number).await.unwrap();
+    reads.comments(number).await.unwrap();
+    reads.events(number).await.unwrap();
     fake.calls()
 }
 
@@ -71,12 +75,12 @@ fn feeds() -> Vec<Call> {
     ]
 }
 
-fn setup() -> (ViewConnector, FakeGitHub, u64) {
+fn setup() -> (Repos, FakeGitHub, u64) {
     let fake = FakeGitHub::default();
     fake.set_now(at(0));
     let number = fake.user_opens("release-bot", &new_issue("gate")).number;
-    let connector = ViewConnector::new(Arc::new(FakeConnector::new(fake.clone())), 1 << 20);
-    (connector, fake, number)
+    let repos = Repos::new(Arc::new(FakeConnector::new(fake.clone())), all).with_views(1 << 20);
+    (repos, fake, number)
 }
 
 #[tokio::test]
@@ -115,9 +119,9 @@ async fn a_gate_reads_its_issue_again_once_the_view_sees_a_comment_an_edit_or_a_
     fake.user_edits_comment(id, "/approve (edited)");
     let seen = poll(&connector, &fake, at(70), n).await;
     assert!(seen.contains(&Call::ListComments(n)), "{seen:?}");
-    let gh = connector.connect(&target(), &credentials()).await.unwrap();
-    gh.look(&me(), at(71), LOOK).await.unwrap();
-    let comments = gh.list_comments(n).await.unwrap();
+    let repo = open(&connector).await;
+    let reads = repo.remembered(&me(), at(71), LOOK).await.unwrap();
+    let comments = reads.comments(n).await.unwrap();
     assert_eq!(comments[0].body, "/approve (edited)");
 
     // A close by someone moves it too.
@@ -131,34 +135,35 @@ async fn a_gate_reads_its_issue_again_once_the_view_sees_a_comment_an_edit_or_a_
 async fn the_function_s_own_write_makes_the_next_read_go_to_github() {
     let (connector, fake, n) = setup();
     poll(&connector, &fake, at(10), n).await;
-    let gh = connector.connect(&target(), &credentials()).await.unwrap();
-    gh.look(&me(), at(12), LOOK).await.unwrap();
-    gh.close_issue(n, CloseReason::NotPlanned).await.unwrap();
+    let repo = open(&connector).await;
+    repo.remembered(&me(), at(12), LOOK).await.unwrap();
+    repo.close_issue(n, CloseReason::NotPlanned).await.unwrap();
     // Before the view looks again, the issue is read from GitHub, closed.
     let seen = poll(&connector, &fake, at(13), n).await;
     assert!(seen.contains(&Call::GetIssue(n)), "{seen:?}");
-    let gh = connector.connect(&target(), &credentials()).await.unwrap();
-    gh.look(&me(), at(14), LOOK).await.unwrap();
+    let repo = open(&connector).await;
+    let reads = repo.remembered(&me(), at(14), LOOK).await.unwrap();
     assert_eq!(
-        gh.get_issue(n).await.unwrap().unwrap().state,
+        reads.issue(n).await.unwrap().unwrap().state,
         crate::github::IssueState::Closed
     );
 }
 
 #[tokio::test]
-async fn forgetting_sends_every_read_of_the_issue_and_the_next_look_to_github() {
+async fn fresh_reads_send_every_read_of_the_issue_and_a_look_to_github() {
     let (connector, fake, n) = setup();
     poll(&connector, &fake, at(10), n).await;
     fake.clear_calls();
-    let gh = connector.connect(&target(), &credentials()).await.unwrap();
-    gh.look(&me(), at(12), LOOK).await.unwrap();
-    gh.list_comments(n).await.unwrap();
+    let repo = open(&connector).await;
+    let remembered = repo.remembered(&me(), at(12), LOOK).await.unwrap();
+    assert!(remembered.remembered());
+    remembered.comments(n).await.unwrap();
     assert_eq!(fake.calls(), vec![], "remembered");
-    assert!(gh.forget(), "this client answered from the view");
-    gh.look(&me(), at(12), LOOK).await.unwrap();
-    gh.get_issue(n).await.unwrap();
-    gh.list_comments(n).await.unwrap();
-    gh.list_events(n).await.unwrap();
+    let fresh = repo.fresh(&me(), at(12)).await.unwrap();
+    assert!(!fresh.remembered());
+    fresh.issue(n).await.unwrap();
+    fresh.comments(n).await.unwrap();
+    fresh.events(n).await.unwrap();
     let mut expected = feeds();
     expected.extend([
         Call::GetIssue(n),
@@ -166,8 +171,16 @@ async fn forgetting_sends_every_read_of_the_issue_and_the_next_look_to_github() 
         Call::ListEvents(n),
     ]);
     assert_eq!(fake.calls(), expected);
-    // A client without a view has nothing to forget.
-    assert!(!FakeGitHub::default().forget());
+    // Without a view, every read is fresh.
+    let direct = Repos::new(Arc::new(FakeConnector::new(fake.clone())), all);
+    let repo = open(&direct).await;
+    assert!(
+        !repo
+            .remembered(&me(), at(12), LOOK)
+            .await
+            .unwrap()
+            .remembered()
+    );
 }
 
 #[tokio::test]
@@ -175,17 +188,17 @@ async fn an_issue_opened_behind_a_failed_request_is_found_by_the_next_look() {
     let (connector, fake, n) = setup();
     poll(&connector, &fake, at(10), n).await;
     // The request fails, but GitHub opened the issue (as after a lost answer).
-    let gh = connector.connect(&target(), &credentials()).await.unwrap();
-    gh.look(&me(), at(11), LOOK).await.unwrap();
+    let repo = open(&connector).await;
+    repo.remembered(&me(), at(11), LOOK).await.unwrap();
     fake.fail_with(Some(crate::github::GitHubError::Timeout("lost".into())));
-    assert!(gh.open_issue(&new_issue("second")).await.is_err());
+    assert!(repo.open_issue(&new_issue("second")).await.is_err());
     fake.fail_with(None);
     let opened = fake.user_opens("release-bot", &new_issue("second")).number;
     // Within the look interval, the next look still goes to GitHub and finds it.
-    let gh = connector.connect(&target(), &credentials()).await.unwrap();
-    gh.look(&me(), at(12), LOOK).await.unwrap();
-    let listed: Vec<u64> = gh
-        .list_own_issues("release-bot")
+    let repo = open(&connector).await;
+    let reads = repo.remembered(&me(), at(12), LOOK).await.unwrap();
+    let listed: Vec<u64> = reads
+        .tagged(&["all".into()])
         .await
         .unwrap()
         .iter()
@@ -202,8 +215,8 @@ async fn a_failed_look_leaves_the_view_and_fails_the_call() {
         status: 502,
         message: "bad gateway".into(),
     }));
-    let gh = connector.connect(&target(), &credentials()).await.unwrap();
-    assert!(gh.look(&me(), at(30), LOOK).await.is_err());
+    let repo = open(&connector).await;
+    assert!(repo.remembered(&me(), at(30), LOOK).await.is_err());
     fake.fail_with(None);
     // The view is still there: the next look reads only the feeds.
     let seen = poll(&connector, &fake, at(31), n).await;
@@ -225,8 +238,8 @@ async fn the_view_belongs_to_its_credentials_and_repository() {
     poll(&connector, &fake, at(10), n).await;
     fake.clear_calls();
     let other = Credentials::Token(Secret::new("ghp_other"));
-    let gh = connector.connect(&target(), &other).await.unwrap();
-    gh.look(&me(), at(11), LOOK).await.unwrap();
+    let repo = connector.open(&target(), &other).await.unwrap();
+    repo.remembered(&me(), at(11), LOOK).await.unwrap();
     assert!(
         fake.calls()
             .contains(&Call::ListIssues("release-bot".into()))

@@ -1,0 +1,348 @@
+//! How the gate reaches one approvals repository: a [`Repo`], opened by [`Repos`].
+//!
+//! - Reads of the function's issues come as a [`Reads`] value: [`Repo::remembered`]
+//!   answers from the repository's shared [`view`](super::view) what did not change since
+//!   it was last read, [`Repo::fresh`] reads from GitHub. Which one a read may use is a
+//!   choice the caller makes once, not an order of calls to remember: remembered reads
+//!   keep a gate waiting, and every verdict or write is taken on fresh ones.
+//! - Writes tell the view what they changed, and in the local render are only written
+//!   down ([`Skipped`]): no issue is opened, commented, closed or reopened there.
+//!
+//! Does no I/O of its own beyond the client's; holds no secret.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::view::{self, RepoView, Views};
+use super::{
+    CloseReason, Comment, Connector, Credentials, GitHub, GitHubError, Identity, Issue, IssueEvent,
+    NewIssue, Result, Tagger, Target,
+};
+use crate::input::Permission;
+
+/// What a read-only render would have written, in order.
+pub type Skipped = Arc<Mutex<Vec<String>>>;
+
+/// The repositories the function reaches: a connector for clients, the replica's shared
+/// views (none in tests that count every request), and whether writes are sent.
+#[derive(Clone)]
+pub struct Repos {
+    connector: Arc<dyn Connector>,
+    views: Option<Arc<Views>>,
+    skipped: Option<Skipped>,
+    tagger: Tagger,
+}
+
+impl Repos {
+    /// Clients from `connector`, every read sent to GitHub. `tagger` says what a gate finds
+    /// its issues by (the key and uid their descriptions name).
+    pub fn new(connector: Arc<dyn Connector>, tagger: Tagger) -> Self {
+        Repos {
+            connector,
+            views: None,
+            skipped: None,
+            tagger,
+        }
+    }
+
+    /// The same, with one shared view per repository (all of them holding at most
+    /// `max_bytes`).
+    pub fn with_views(mut self, max_bytes: usize) -> Self {
+        self.views = Some(Arc::new(Views::new(max_bytes)));
+        self
+    }
+
+    /// The same, writing nothing: every write is added to `skipped` instead.
+    pub fn read_only(mut self, skipped: Skipped) -> Self {
+        self.skipped = Some(skipped);
+        self
+    }
+
+    /// The shared views, if there are any.
+    pub fn views(&self) -> Option<&Arc<Views>> {
+        self.views.as_ref()
+    }
+
+    /// Opens `target` with `credentials`.
+    pub async fn open(&self, target: &Target, credentials: &Credentials) -> Result<Repo> {
+        let client = self.connector.connect(target, credentials).await?;
+        Ok(Repo {
+            client,
+            view: self
+                .views
+                .as_ref()
+                .map(|views| views.view(target, credentials)),
+            skipped: self.skipped.clone(),
+            repository: format!("{}/{}", target.owner, target.repo),
+            tagger: self.tagger,
+        })
+    }
+}
+
+/// One approvals repository, for one call.
+pub struct Repo {
+    client: Arc<dyn GitHub>,
+    view: Option<Arc<RepoView>>,
+    skipped: Option<Skipped>,
+    repository: String,
+    tagger: Tagger,
+}
+
+impl Repo {
+    /// Who the function is here (see [`super::People::identity`]).
+    pub async fn identity(&self) -> Result<Identity> {
+        self.client.identity().await
+    }
+
+    /// Who the function is, read afresh (see [`super::People::refresh_identity`]).
+    pub async fn refresh_identity(&self) -> Result<Identity> {
+        self.client.refresh_identity().await
+    }
+
+    /// Whether `login` is an active member of team `org/slug`.
+    pub async fn is_team_member(&self, org: &str, slug: &str, login: &str) -> Result<bool> {
+        self.client.is_team_member(org, slug, login).await
+    }
+
+    /// `login`'s permission on the repository.
+    pub async fn permission(&self, login: &str) -> Result<Option<Permission>> {
+        self.client.permission(login).await
+    }
+
+    /// Reads that may be answered from the repository's view, brought up to date first if
+    /// it is older than `max_age` (`now` is the caller's clock, which the view's ages are
+    /// measured by). Without a view, every read goes to GitHub.
+    pub async fn remembered(
+        &self,
+        me: &Identity,
+        now: DateTime<Utc>,
+        max_age: Duration,
+    ) -> Result<Reads<'_>> {
+        if let Some(view) = &self.view {
+            view.look(self.client.as_ref(), me, now, max_age, false)
+                .await?;
+        }
+        Ok(Reads {
+            repo: self,
+            me: me.clone(),
+            now,
+            remember: self.view.is_some(),
+        })
+    }
+
+    /// Reads that all go to GitHub; the view, if any, looks again first (whatever its age)
+    /// and takes in what they read.
+    pub async fn fresh(&self, me: &Identity, now: DateTime<Utc>) -> Result<Reads<'_>> {
+        if let Some(view) = &self.view {
+            view.look(self.client.as_ref(), me, now, Duration::ZERO, true)
+                .await?;
+        }
+        Ok(Reads {
+            repo: self,
+            me: me.clone(),
+            now,
+            remember: false,
+        })
+    }
+
+    /// Whether reads may come from a view: only then can a fresh read differ from a
+    /// remembered one.
+    pub fn has_view(&self) -> bool {
+        self.view.is_some()
+    }
+
+    fn skip(&self, what: String) -> Option<()> {
+        let skipped = self.skipped.as_ref()?;
+        skipped.lock().unwrap_or_else(|e| e.into_inner()).push(what);
+        Some(())
+    }
+
+    /// Opens an issue (never retried: a retried POST can open a duplicate). A request that
+    /// failed may still have opened it: the view's next look goes to GitHub.
+    pub async fn open_issue(&self, issue: &NewIssue) -> Result<Issue> {
+        let what = format!(
+            "open an approval issue in {} titled {:?}",
+            self.repository, issue.title
+        );
+        if self.skip(what.clone()).is_some() {
+            return Err(GitHubError::ReadOnly(what));
+        }
+        let opened = self.client.open_issue(issue).await;
+        if let Some(view) = &self.view {
+            view.opened(opened.as_ref().ok()).await;
+        }
+        opened
+    }
+
+    /// Adds a comment (in the local render, only writes down its first line).
+    pub async fn add_comment(&self, number: u64, body: &str) -> Result<()> {
+        let first = body.lines().next().unwrap_or_default();
+        if self
+            .skip(format!(
+                "comment on {}#{number}: {first:?}",
+                self.repository
+            ))
+            .is_some()
+        {
+            return Ok(());
+        }
+        let done = self.client.add_comment(number, body).await;
+        self.touched(number).await;
+        done
+    }
+
+    /// Closes the issue with `reason`.
+    pub async fn close_issue(&self, number: u64, reason: CloseReason) -> Result<()> {
+        let what = format!(
+            "close {}#{number} as {}",
+            self.repository,
+            reason.as_api_str()
+        );
+        if self.skip(what).is_some() {
+            return Ok(());
+        }
+        let done = self.client.close_issue(number, reason).await;
+        self.touched(number).await;
+        done
+    }
+
+    /// Reopens the issue.
+    pub async fn reopen_issue(&self, number: u64) -> Result<()> {
+        if self
+            .skip(format!("reopen {}#{number}", self.repository))
+            .is_some()
+        {
+            return Ok(());
+        }
+        let done = self.client.reopen_issue(number).await;
+        self.touched(number).await;
+        done
+    }
+
+    /// After a write to the issue: what was remembered of it is read again.
+    async fn touched(&self, number: u64) {
+        if let Some(view) = &self.view {
+            view.touch(number).await;
+        }
+    }
+}
+
+/// Reads of the function's issues, remembered or fresh as the [`Repo`] gave them.
+pub struct Reads<'a> {
+    repo: &'a Repo,
+    me: Identity,
+    now: DateTime<Utc>,
+    remember: bool,
+}
+
+impl Reads<'_> {
+    /// Whether these reads may be answered from memory.
+    pub fn remembered(&self) -> bool {
+        self.remember
+    }
+
+    /// The function's own issues whose description gives one of `tags` (as the
+    /// [`Repos`]' tagger reads it), oldest first: a gate's candidates, without listing every
+    /// issue where a view indexes them.
+    pub async fn tagged(&self, tags: &[String]) -> Result<Vec<Issue>> {
+        let repo = self.repo;
+        if let Some(view) = &repo.view
+            && let Some(issues) = view
+                .tagged(&self.me, tags, repo.tagger, !self.remember)
+                .await
+        {
+            return Ok(issues);
+        }
+        let mut issues = repo.client.list_own_issues(&self.me.login).await?;
+        issues.retain(|i| (repo.tagger)(i).iter().any(|t| tags.contains(t)));
+        Ok(issues)
+    }
+
+    /// The issue with this number; `None` when it does not exist or was deleted.
+    pub async fn issue(&self, number: u64) -> Result<Option<Issue>> {
+        view::read_issue(self.view(), self.repo.client.as_ref(), number, self.now).await
+    }
+
+    /// Every comment on the issue, oldest first.
+    pub async fn comments(&self, number: u64) -> Result<Vec<Comment>> {
+        view::read_comments(self.view(), self.repo.client.as_ref(), number, self.now).await
+    }
+
+    /// Every event of the issue, oldest first.
+    pub async fn events(&self, number: u64) -> Result<Vec<IssueEvent>> {
+        view::read_events(self.view(), self.repo.client.as_ref(), number, self.now).await
+    }
+
+    /// The view, and whether it may answer (else it only takes in what is read).
+    fn view(&self) -> Option<(&RepoView, bool)> {
+        self.repo.view.as_deref().map(|v| (v, self.remember))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::github::Secret;
+    use crate::github::fake::{Call, FakeConnector, FakeGitHub};
+
+    fn tag_all(_: &Issue) -> Vec<String> {
+        vec!["all".into()]
+    }
+
+    #[tokio::test]
+    async fn a_read_only_repo_reads_and_sends_no_write() {
+        let fake = FakeGitHub::new("release-bot");
+        let skipped = Skipped::default();
+        let repos = Repos::new(Arc::new(FakeConnector::new(fake.clone())), tag_all)
+            .read_only(skipped.clone());
+        let target = Target {
+            api_url: "https://api.github.com".into(),
+            owner: "acme".into(),
+            repo: "approvals".into(),
+        };
+        let repo = repos
+            .open(&target, &Credentials::Token(Secret::new("t")))
+            .await
+            .unwrap();
+        let me = repo.identity().await.unwrap();
+        let reads = repo
+            .remembered(&me, Utc::now(), Duration::from_secs(15))
+            .await
+            .unwrap();
+        assert!(reads.tagged(&["all".into()]).await.unwrap().is_empty());
+        let new = NewIssue {
+            title: "Promote x".into(),
+            body: String::new(),
+            labels: Vec::new(),
+            assignees: Vec::new(),
+        };
+        let err = repo.open_issue(&new).await.unwrap_err();
+        assert_eq!(err.reason(), "ReadOnly");
+        assert!(err.to_string().contains("--github-writes"), "{err}");
+        repo.add_comment(4, "Approved.\n<!-- marker -->")
+            .await
+            .unwrap();
+        repo.close_issue(4, CloseReason::Completed).await.unwrap();
+        repo.reopen_issue(4).await.unwrap();
+        assert!(
+            fake.calls().iter().all(|c| !c.is_write()),
+            "{:?}",
+            fake.calls()
+        );
+        assert!(
+            fake.calls()
+                .contains(&Call::ListIssues("release-bot".into()))
+        );
+        assert_eq!(
+            *skipped.lock().unwrap(),
+            vec![
+                "open an approval issue in acme/approvals titled \"Promote x\"".to_owned(),
+                "comment on acme/approvals#4: \"Approved.\"".to_owned(),
+                "close acme/approvals#4 as completed".to_owned(),
+                "reopen acme/approvals#4".to_owned(),
+            ]
+        );
+    }
+}
