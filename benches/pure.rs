@@ -7,17 +7,22 @@
 //!
 //! `cargo bench --bench pure`
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use function_release_pipeline::function::ReleaseFunction;
-use function_release_pipeline::gate::decide::{self, Gate, Observed, Policy};
-use function_release_pipeline::gate::render::{self, Outcome, Scene, Sync};
+use function_release_pipeline::gate::decide;
+use function_release_pipeline::gate::key::GateKey;
+use function_release_pipeline::gate::model::{
+    Gate, GitHubSync, IssueRead, Outcome, Read, Recorded, Synced,
+};
+use function_release_pipeline::gate::policy::Policy;
+use function_release_pipeline::gate::respond::{self, Scene};
+use function_release_pipeline::gate::situation::Situation;
 use function_release_pipeline::gate::{issue, lookup};
 use function_release_pipeline::github::fake::{FakeConnector, user_id};
-use function_release_pipeline::github::{Comment, Identity, Issue, IssueState};
+use function_release_pipeline::github::{Comment, Identity, Issue, IssueState, Login};
 use function_release_pipeline::input::Input;
 use function_release_pipeline::xr::gate::{GateSpec, GateStatus};
 use function_sdk_rust::proto::v1::RunFunctionRequest;
@@ -89,7 +94,7 @@ fn gate_scene(w: &workloads::Request) -> GateScene {
         lookup::Lookup::Found(p, _) => Some(p),
         _ => None,
     };
-    let policy = lookup::policy(&spec, pipeline.as_deref(), &input.approvals).unwrap();
+    let policy = Policy::for_gate(&spec, pipeline.as_deref(), &input.approvals).unwrap();
     GateScene {
         key: workloads::example_gate_key(&w.composite),
         status: w.composite["status"].clone(),
@@ -107,14 +112,15 @@ fn gate_decision_and_render(c: &mut Criterion) {
     pending.observed.remove("promotion-job");
     let scene = gate_scene(&pending);
     let gate = Gate {
-        spec: &scene.spec,
-        key: &scene.key,
-        namespace: "platform-system",
-        name: "my-service-dev-to-staging",
-        uid: "",
-        requester: Some("rita"),
+        spec: scene.spec.clone(),
+        key: GateKey::from_recorded(&scene.key),
+        namespace: "platform-system".into(),
+        name: "my-service-dev-to-staging".into(),
+        uid: String::new(),
+        requester: Some(Login::new("rita")),
     };
-    let recorded = GateStatus::from_json(&scene.status);
+    let recorded = Recorded::for_key(GateStatus::from_json(&scene.status), &gate.key);
+    let situation = Situation::at(now());
     let labels = scene.input.github.labels.clone();
     let opened = now() - Duration::hours(3);
     let new = issue::new_issue(&gate, &scene.policy, opened + Duration::hours(24), &labels);
@@ -141,49 +147,41 @@ fn gate_decision_and_render(c: &mut Criterion) {
         created_at: opened + Duration::minutes(minutes),
         updated_at: opened + Duration::minutes(minutes),
     };
+    let binding = issue::binding_comment(&gate, opened, opened + Duration::hours(24));
     let chatter = vec![
-        comment(1, "rita", "Release notes: https://example.com/notes", 5),
-        comment(2, "carol", "Smoke tests on dev are green.", 30),
-        comment(3, "rita", "/approve", 40),
-        comment(4, "dave", "LGTM from the SRE side.", 60),
+        comment(1, "release-bot", &binding, 0),
+        comment(2, "rita", "Release notes: https://example.com/notes", 5),
+        comment(3, "carol", "Smoke tests on dev are green.", 30),
+        comment(4, "rita", "/approve", 40),
+        comment(5, "dave", "LGTM from the SRE side.", 60),
     ];
     let mut approving = chatter.clone();
-    approving.push(comment(5, "alice", "Checked the changelog.\n/approve", 90));
-    let authorized = BTreeSet::new();
+    approving.push(comment(6, "alice", "Checked the changelog.\n/approve", 90));
     let identity = Identity {
         login: "release-bot".into(),
         id: user_id("release-bot"),
     };
-    let binding = issue::Binding {
-        key: scene.key.clone(),
-        uid: String::new(),
-        start: opened,
-        deadline: opened + Duration::hours(24),
-    };
     for (case, comments) in [("pending", &chatter), ("approve_comment", &approving)] {
-        let observed = Observed {
-            identity: &identity,
-            issue: Some(&issue),
-            binding: Some(&binding),
-            comments,
-            events: &[],
-            tampering: &[],
-            blocked: false,
-            duplicates: &[],
-            superseded: &[],
-            retired: &BTreeSet::new(),
-            authorized: &authorized,
-            unresolved: &Default::default(),
-            memberships: &Default::default(),
+        let read = Read {
+            identity: identity.clone(),
+            issues: vec![IssueRead {
+                issue: issue.clone(),
+                comments: comments.clone(),
+                events: Vec::new(),
+            }],
+            people: Default::default(),
         };
-        let decision = decide::decide(
-            &gate,
-            &recorded,
-            &scene.policy,
-            &observed,
-            &scene.input.github.labels,
-            now(),
-        );
+        let decide = |read: &Read| {
+            decide::decide(
+                &gate,
+                &recorded,
+                &scene.policy,
+                &situation,
+                read,
+                &scene.input.github.labels,
+            )
+        };
+        let decision = decide(&read);
         assert_eq!(
             decision.state.as_str(),
             if case == "pending" {
@@ -193,37 +191,25 @@ fn gate_decision_and_render(c: &mut Criterion) {
             }
         );
         c.bench_function(&format!("gate_decide/{case}"), |b| {
-            b.iter(|| {
-                decide::decide(
-                    &gate,
-                    &recorded,
-                    &scene.policy,
-                    std::hint::black_box(&observed),
-                    &scene.input.github.labels,
-                    now(),
-                )
-            })
+            b.iter(|| decide(std::hint::black_box(&read)))
         });
         let outcome = Outcome {
             decision,
-            sync: Sync::Synced {
-                reason: "Synced",
-                message: "read approval issue #42".into(),
-            },
+            sync: GitHubSync::Synced(Synced::Read),
         };
         let render_scene = Scene {
             req: &scene.req,
             input: &scene.input,
             gate: &gate,
             policy: &scene.policy,
+            situation: &situation,
             observed_status: &scene.status,
             recorded: &recorded,
-            now: now(),
         };
         c.bench_function(&format!("gate_render/{case}"), |b| {
             b.iter(|| {
                 let mut rsp = response::to(&scene.req, response::DEFAULT_TTL);
-                render::write(&mut rsp, std::hint::black_box(&render_scene), &outcome);
+                respond::respond(&mut rsp, std::hint::black_box(&render_scene), &outcome);
                 rsp
             })
         });

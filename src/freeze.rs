@@ -7,7 +7,7 @@
 use std::str::FromStr;
 
 use crate::input::GoDuration;
-use crate::policy::{FreezeSpec, PipelineConfig};
+use crate::pipeline_config::{FreezeSpec, PipelineConfig};
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 use croner::Cron;
@@ -79,6 +79,83 @@ pub fn parse_schedule(text: &str) -> Result<Cron, String> {
         .map_err(|e| format!("{text:?} is not a cron schedule: {e}"))
 }
 
+/// The times of an absolute window (`from` before `until`, both RFC 3339).
+fn absolute_times(spec: &FreezeSpec, error: &mut dyn FnMut(&str, String)) -> Option<When> {
+    let from = spec.from.as_deref().map(|t| (t, parse_time(t)));
+    let until = spec.until.as_deref().map(|t| (t, parse_time(t)));
+    match (from, until) {
+        (Some((_, Some(from))), Some((_, Some(until)))) if until > from => {
+            Some(When::Absolute { from, until })
+        }
+        (Some((_, Some(_))), Some((text, Some(_)))) => {
+            error("until", format!("{text:?} must be after from"));
+            None
+        }
+        (from, until) => {
+            for (field, value) in [("from", from), ("until", until)] {
+                match value {
+                    None => error(field, "is required for an absolute window".into()),
+                    Some((text, None)) => error(
+                        field,
+                        format!("{text:?} is not an RFC 3339 time such as 2026-12-24T00:00:00Z"),
+                    ),
+                    Some(_) => {}
+                }
+            }
+            None
+        }
+    }
+}
+
+/// The schedule, duration and zone of a recurring window.
+fn recurrence(spec: &FreezeSpec, error: &mut dyn FnMut(&str, String)) -> Option<When> {
+    let schedule = spec.schedule.as_deref();
+    if schedule.is_none() {
+        error("schedule", "is required for a recurring window".into());
+    }
+    let schedule =
+        schedule.and_then(|text| parse_schedule(text).map_err(|e| error("schedule", e)).ok());
+    let duration = spec.duration.as_deref();
+    if duration.is_none() {
+        error("duration", "is required for a recurring window".into());
+    }
+    let duration = duration.and_then(|text| match GoDuration::parse(text) {
+        Ok(GoDuration(d)) => match TimeDelta::from_std(d) {
+            Ok(d) if d <= MAX_DURATION => Some(d),
+            _ => {
+                error(
+                    "duration",
+                    format!("{text:?} must be at most {}h", MAX_DURATION.num_hours()),
+                );
+                None
+            }
+        },
+        Err(e) => {
+            error("duration", e);
+            None
+        }
+    });
+    let zone = spec.time_zone.as_deref();
+    if zone.is_none() {
+        error("timeZone", "is required for a recurring window".into());
+    }
+    let zone = zone.and_then(|text| {
+        Tz::from_str(text)
+            .map_err(|_| {
+                error(
+                    "timeZone",
+                    format!("{text:?} is not an IANA time zone such as Europe/Berlin"),
+                )
+            })
+            .ok()
+    });
+    Some(When::Recurring {
+        schedule: Box::new(schedule?),
+        duration: duration?,
+        zone: zone?,
+    })
+}
+
 impl Window {
     /// Validates `spec` at `path` (`spec.freezes[i]`) against the pipeline's
     /// environments; every problem is pushed as `(field path, message)`.
@@ -131,90 +208,8 @@ impl Window {
                 );
                 None
             }
-            (true, false) => {
-                let from = spec.from.as_deref().map(|t| (t, parse_time(t)));
-                let until = spec.until.as_deref().map(|t| (t, parse_time(t)));
-                match (from, until) {
-                    (Some((_, Some(from))), Some((_, Some(until)))) if until > from => {
-                        Some(When::Absolute { from, until })
-                    }
-                    (Some((_, Some(_))), Some((text, Some(_)))) => {
-                        error("until", format!("{text:?} must be after from"));
-                        None
-                    }
-                    (from, until) => {
-                        for (field, value) in [("from", from), ("until", until)] {
-                            match value {
-                                None => error(field, "is required for an absolute window".into()),
-                                Some((text, None)) => error(
-                                    field,
-                                    format!(
-                                        "{text:?} is not an RFC 3339 time such as 2026-12-24T00:00:00Z"
-                                    ),
-                                ),
-                                Some(_) => {}
-                            }
-                        }
-                        None
-                    }
-                }
-            }
-            (false, true) => {
-                let schedule = match spec.schedule.as_deref() {
-                    None => {
-                        error("schedule", "is required for a recurring window".into());
-                        None
-                    }
-                    Some(text) => parse_schedule(text).map_err(|e| error("schedule", e)).ok(),
-                };
-                let duration = match spec.duration.as_deref() {
-                    None => {
-                        error("duration", "is required for a recurring window".into());
-                        None
-                    }
-                    Some(text) => match GoDuration::parse(text) {
-                        Ok(GoDuration(d)) => match TimeDelta::from_std(d) {
-                            Ok(d) if d <= MAX_DURATION => Some(d),
-                            _ => {
-                                error(
-                                    "duration",
-                                    format!(
-                                        "{text:?} must be at most {}h",
-                                        MAX_DURATION.num_hours()
-                                    ),
-                                );
-                                None
-                            }
-                        },
-                        Err(e) => {
-                            error("duration", e);
-                            None
-                        }
-                    },
-                };
-                let zone = match spec.time_zone.as_deref() {
-                    None => {
-                        error("timeZone", "is required for a recurring window".into());
-                        None
-                    }
-                    Some(text) => Tz::from_str(text)
-                        .map_err(|_| {
-                            error(
-                                "timeZone",
-                                format!("{text:?} is not an IANA time zone such as Europe/Berlin"),
-                            )
-                        })
-                        .ok(),
-                };
-                match (schedule, duration, zone) {
-                    (Some(schedule), Some(duration), Some(zone)) => Some(When::Recurring {
-                        schedule: Box::new(schedule),
-                        duration,
-                        zone,
-                    }),
-                    _ => None,
-                }
-            }
+            (true, false) => absolute_times(spec, &mut error),
+            (false, true) => recurrence(spec, &mut error),
         };
         (errors.len() == before).then(|| Window {
             name: spec.name.clone(),

@@ -35,7 +35,7 @@ pub mod metrics;
 pub mod names;
 pub mod pb;
 pub mod pipeline;
-pub mod policy;
+pub mod pipeline_config;
 pub mod render_cli;
 pub mod required;
 pub mod xr;

@@ -1,7 +1,8 @@
-//! One home for what both XR kinds name: the tenant rule and its length limit, the
-//! DNS-label rule, the labels every composed object carries, and the stable names of a
-//! pipeline's objects (which a gate's promotion Job also uses), all derived from the
-//! tenant. A gate's tenant obeys the same rule as a pipeline's, so a gate can only name
+//! One home for what the function names: the tenant rule and its length limit, the
+//! DNS-label rule, labels and annotations, the composition resource names Crossplane
+//! matches observed objects by, the requirements a call asks Crossplane for, condition
+//! types and every reason, and the names of composed objects (mostly derived from the
+//! tenant). A gate's tenant obeys the same rule as a pipeline's, so a gate can only name
 //! a pipeline that can exist.
 //!
 //! Pure: string building only.
@@ -10,7 +11,78 @@ use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
-use crate::policy::{COMPONENT_LABEL, TENANT_LABEL};
+/// Label naming the tenant, on every composed resource.
+pub const TENANT_LABEL: &str = "release.zerotouch.dev/tenant";
+/// Label naming the component (`pipeline-config`, `credentials`, `gate`, ...).
+pub const COMPONENT_LABEL: &str = "release.zerotouch.dev/component";
+/// Label carrying the gate key's short prefix on the promotion Job (label values stop at
+/// 63 characters); for selecting, never for recognising the gate.
+pub const GATE_KEY_LABEL: &str = "release.zerotouch.dev/gate-key";
+/// Annotation carrying the full gate key on the promotion Job.
+pub const GATE_KEY_ANNOTATION: &str = "release.zerotouch.dev/gate-key";
+/// Annotation naming the GitHub login that requested the promotion.
+pub const REQUESTED_BY_ANNOTATION: &str = "release.zerotouch.dev/requested-by";
+
+/// The component label values.
+pub mod component {
+    /// The pipeline ConfigMap.
+    pub const PIPELINE_CONFIG: &str = "pipeline-config";
+    /// The pipeline's ExternalSecret.
+    pub const CREDENTIALS: &str = "credentials";
+    /// The pipeline's ServiceAccount.
+    pub const SERVICE_ACCOUNT: &str = "service-account";
+    /// The pipeline's RBAC.
+    pub const RBAC: &str = "rbac";
+    /// The gate ConfigMap.
+    pub const GATE: &str = "gate";
+    /// The promotion Job.
+    pub const PROMOTION: &str = "promotion";
+}
+
+/// Composition resource names, stable across calls (Crossplane matches observed
+/// resources by them).
+pub mod resource {
+    /// The pipeline ConfigMap.
+    pub const CONFIG_MAP: &str = "pipeline-config";
+    /// The ExternalSecret.
+    pub const CREDENTIALS: &str = "credentials";
+    /// The ServiceAccount.
+    pub const SERVICE_ACCOUNT: &str = "service-account";
+    /// The Role.
+    pub const ROLE: &str = "role";
+    /// The RoleBinding.
+    pub const ROLE_BINDING: &str = "role-binding";
+    /// The ClusterRole (cluster-scoped XRs only).
+    pub const CLUSTER_ROLE: &str = "cluster-role";
+    /// The ClusterRoleBinding (cluster-scoped XRs only).
+    pub const CLUSTER_ROLE_BINDING: &str = "cluster-role-binding";
+    /// The gate ConfigMap.
+    pub const GATE_CONFIG: &str = "gate-config";
+    /// The promotion Job.
+    pub const PROMOTION_JOB: &str = "promotion-job";
+}
+
+/// What a call asks Crossplane for (required resources), by requirement name and kind.
+pub mod requirement {
+    /// A gate asks for its tenant's XReleasePipeline under this name.
+    pub const PIPELINE: &str = "release-pipeline";
+    /// The pipeline's kind; its apiVersion is the gate's.
+    pub const PIPELINE_KIND: &str = "XReleasePipeline";
+    /// A pipeline asks for its tenant's XPromotionGates under this name.
+    pub const GATES: &str = "promotion-gates";
+    /// The gates' kind; their apiVersion is the pipeline's.
+    pub const GATE_KIND: &str = "XPromotionGate";
+}
+
+/// Condition types.
+pub mod condition {
+    /// A gate's verdict.
+    pub const APPROVED: &str = "Approved";
+    /// Whether a gate could read GitHub.
+    pub const APPROVAL_SYNCED: &str = "ApprovalSynced";
+    /// A pipeline's validity and readiness.
+    pub const PIPELINE_READY: &str = "PipelineReady";
+}
 
 /// The longest suffix appended to a tenant; it bounds the tenant's length.
 pub const LONGEST_SUFFIX: &str = "-release-pipeline-credentials";
@@ -21,9 +93,22 @@ pub const MAX_NAME_LEN: usize = 63;
 /// The longest tenant for which every derived name stays within [`MAX_NAME_LEN`].
 pub const MAX_TENANT_LEN: usize = MAX_NAME_LEN - LONGEST_SUFFIX.len();
 
-/// The pipeline ConfigMap, which gates look up: `<tenant>-release-pipeline-config`.
+/// The pipeline ConfigMap, for scripts: `<tenant>-release-pipeline-config`.
 pub fn config_map(tenant: &str) -> String {
-    crate::policy::pipeline_config_name(tenant)
+    format!("{tenant}-release-pipeline-config")
+}
+
+/// The gate ConfigMap, for scripts: `<xr name>-gate`.
+pub fn gate_config_map(name: &str) -> String {
+    format!("{name}-gate")
+}
+
+/// The promotion Job: `<tenant>-promote-<short key>`, the tenant shortened to stay a DNS
+/// label.
+pub fn job_name(tenant: &str, short_key: &str) -> String {
+    let room = MAX_NAME_LEN - "-promote-".len() - short_key.len();
+    let prefix: String = tenant.chars().take(room).collect();
+    format!("{}-promote-{short_key}", prefix.trim_end_matches('-'))
 }
 
 /// The ExternalSecret and the Secret it creates: `<tenant>-release-pipeline-credentials`.
@@ -190,6 +275,18 @@ mod tests {
         assert_eq!(longest, credentials(&tenant).len());
         assert_eq!(longest, MAX_NAME_LEN);
         assert_eq!(MAX_TENANT_LEN, 34);
+    }
+
+    #[test]
+    fn job_name_stays_a_dns_label_for_the_longest_tenant() {
+        let name = job_name(&"a".repeat(MAX_TENANT_LEN), "0123456789ab");
+        assert!(name.len() <= MAX_NAME_LEN, "{name}");
+        assert!(name.ends_with("-promote-0123456789ab"));
+        let name = job_name(
+            &format!("{}-b", "a".repeat(MAX_TENANT_LEN - 2)),
+            "0123456789ab",
+        );
+        assert!(is_dns_label(&name) && !name.contains("--"), "{name}");
     }
 
     #[test]

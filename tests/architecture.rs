@@ -1,6 +1,7 @@
 //! The shape of `src/`: the modules depend on each other in one direction (no import
-//! cycle, so each file can be read after the ones it names), and no file holds more than
-//! 500 lines of code outside its tests.
+//! cycle, so each file can be read after the ones it names), no file holds more than 500
+//! lines of code outside its tests and no function more than 120, and the gate's
+//! orchestrator stays short.
 //!
 //! A module's dependencies are the crate modules its non-test code names in `use`
 //! declarations and `crate::`/`super::` paths; comments and doc links do not count.
@@ -43,14 +44,24 @@ fn source_files(dir: &Path) -> Vec<std::path::PathBuf> {
         let path = entry.unwrap().path();
         if path.is_dir() {
             out.extend(source_files(&path));
-        } else if path.extension().is_some_and(|e| e == "rs")
-            && !path.to_string_lossy().ends_with("_tests.rs")
-        {
+        } else if path.extension().is_some_and(|e| e == "rs") && !is_test_file(&path) {
             out.push(path);
         }
     }
     out.sort();
     out
+}
+
+/// Whether a file of `src/` holds only tests (a `tests.rs` module, `*_tests.rs`, the
+/// tests' fixtures, or anything in a `tests/` folder).
+fn is_test_file(path: &Path) -> bool {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    name == "tests.rs"
+        || name == "test_support.rs"
+        || name.ends_with("_tests.rs")
+        || path
+            .parent()
+            .is_some_and(|p| p.file_name().is_some_and(|n| n == "tests"))
 }
 
 /// Each module and the crate modules it names.
@@ -61,14 +72,9 @@ fn dependencies(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
     for file in &files {
         let module = module_of(src, file);
         let code = production_code(&std::fs::read_to_string(file).unwrap());
-        let is_mod_rs = file.file_name().is_some_and(|n| n == "mod.rs");
-        let parent: Vec<&str> = if is_mod_rs {
-            module.split("::").collect()
-        } else {
-            let mut p: Vec<&str> = module.split("::").collect();
-            p.pop();
-            p
-        };
+        // `super` is the parent module, for `a/b.rs` and `a/b/mod.rs` alike.
+        let mut parent: Vec<&str> = module.split("::").collect();
+        parent.pop();
         let mut named = BTreeSet::new();
         for (prefix, base) in [("crate::", Vec::new()), ("super::", parent.clone())] {
             for (at, _) in code.match_indices(prefix) {
@@ -189,6 +195,78 @@ fn lines_of_code(text: &str) -> usize {
         .lines()
         .filter(|l| !l.trim().is_empty())
         .count()
+}
+
+/// Each function of a file's production code longer than `max` lines (comments and blank
+/// lines not counted), with its length: a function runs from its `fn` line to the first
+/// line that closes it at its own indentation.
+fn long_functions(text: &str, max: usize) -> Vec<(String, usize)> {
+    let code = production_code(text);
+    let lines: Vec<&str> = code.lines().collect();
+    let mut found = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        let is_fn = [
+            "fn ",
+            "pub fn ",
+            "async fn ",
+            "pub async fn ",
+            "pub(crate) fn ",
+            "pub(super) fn ",
+            "const fn ",
+        ]
+        .iter()
+        .any(|p| trimmed.starts_with(p));
+        if !is_fn || trimmed.ends_with(';') {
+            continue;
+        }
+        let close = format!("{}}}", " ".repeat(indent));
+        let Some(end) = lines[i..].iter().position(|l| l.trim_end() == close) else {
+            continue;
+        };
+        let length = lines[i..=i + end]
+            .iter()
+            .filter(|l| !l.trim().is_empty())
+            .count();
+        if length > max {
+            let name: String = trimmed
+                .split("fn ")
+                .nth(1)
+                .unwrap_or_default()
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            found.push((name, length));
+        }
+    }
+    found
+}
+
+#[test]
+fn no_function_of_src_runs_past_120_lines() {
+    let src = common::repo_path("src");
+    let mut too_long = Vec::new();
+    for file in source_files(&src) {
+        for (name, n) in long_functions(&std::fs::read_to_string(&file).unwrap(), 120) {
+            too_long.push(format!("{}::{name} ({n})", file.display()));
+        }
+    }
+    assert!(too_long.is_empty(), "split into steps: {too_long:?}");
+    let sample = "fn short() {\n    1\n}\n\npub fn long() {\n    a();\n    b();\n}\n";
+    assert_eq!(long_functions(sample, 3), vec![("long".to_owned(), 4)]);
+}
+
+#[test]
+fn the_gate_s_orchestrator_stays_short() {
+    let text = std::fs::read_to_string(common::repo_path("src/gate/mod.rs")).unwrap();
+    let lines = text[..text.find("#[cfg(test)]\nmod tests").unwrap_or(text.len())]
+        .lines()
+        .count();
+    assert!(
+        lines <= 250,
+        "src/gate/mod.rs has {lines} lines: rules belong in decide, reads in read, writes in write"
+    );
 }
 
 #[test]

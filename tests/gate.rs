@@ -127,7 +127,7 @@ impl Case {
             desired: Some(State::default()),
             input: Some(json_to_struct(self.input.as_object().unwrap())),
             required_resources: [(
-                function_release_pipeline::gate::lookup::REQUIREMENT.to_string(),
+                function_release_pipeline::names::requirement::PIPELINE.to_string(),
                 answer,
             )]
             .into(),

@@ -11,11 +11,15 @@ use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use function_release_pipeline::function::ReleaseFunction;
-use function_release_pipeline::gate::decide::{Gate, Policy};
 use function_release_pipeline::gate::issue::{self, Command};
+use function_release_pipeline::gate::key::GateKey;
+use function_release_pipeline::gate::marker;
+use function_release_pipeline::gate::model::Gate;
+use function_release_pipeline::gate::policy::Policy;
 use function_release_pipeline::github::fake::FakeConnector;
 use function_release_pipeline::github::{Issue, IssueState};
-use function_release_pipeline::policy::Rule;
+use function_release_pipeline::github::{Login, Team};
+use function_release_pipeline::pipeline_config::Rule;
 use function_release_pipeline::xr::gate::{Artifact, GateSpec};
 use function_sdk_rust::proto::v1::{Resource, RunFunctionRequest, Severity, State};
 use function_sdk_rust::resource::json_to_struct;
@@ -404,14 +408,13 @@ fn spec(tenant: &str, artifact: &str, source: &str, target: &str) -> GateSpec {
 fn policy(allow_self_approval: bool) -> Policy {
     Policy {
         rule: Rule::Manual,
-        users: vec!["alice".into(), "bob".into()],
-        teams: vec!["acme/release-managers".into()],
+        users: vec![Login::new("alice"), Login::new("bob")],
+        teams: vec![Team::parse("acme/release-managers").unwrap()],
         min_approvals: 2,
         rules: Vec::new(),
         min_permission: None,
         allow_self_approval,
-        soak_until: None,
-        frozen: None,
+        require_requester: false,
         freeze_override: None,
     }
 }
@@ -431,12 +434,12 @@ fn render(
     allow_self_approval: bool,
 ) -> Rendered {
     let gate = Gate {
-        spec,
-        key,
-        namespace,
-        name,
-        uid: "6f1c2a4e-0000-4000-8000-000000000001",
-        requester,
+        spec: spec.clone(),
+        key: GateKey::from_recorded(key),
+        namespace: namespace.into(),
+        name: name.into(),
+        uid: "6f1c2a4e-0000-4000-8000-000000000001".into(),
+        requester: requester.map(Login::new),
     };
     let deadline = Utc.with_ymd_and_hms(2026, 1, 2, 0, 0, 0).unwrap();
     let new = issue::new_issue(
@@ -579,7 +582,7 @@ proptest! {
         prop_assert!(marker_line.ends_with("-->"), "{:?}", marker_line);
         // The first marker is the genuine one, whole; text that looks like a marker
         // can only sit inside a code span further down, where it shows as text.
-        let markers = issue::markers(&rendered.body);
+        let markers = marker::markers(&rendered.body);
         let genuine: std::collections::BTreeMap<String, String> = [
             ("key", key.to_string()),
             ("xr", format!("{namespace}/{name}")),
@@ -589,11 +592,11 @@ proptest! {
         .map(|(k, v)| (k.to_string(), v))
         .collect();
         prop_assert_eq!(&markers[0], &genuine);
-        prop_assert_eq!(issue::markers(marker_line), vec![genuine]);
+        prop_assert_eq!(marker::markers(marker_line), vec![genuine]);
         let issue = as_issue(&rendered.body);
-        prop_assert_eq!(issue::body_key(&issue), Some(key.to_string()));
+        prop_assert_eq!(marker::body_key(&issue), Some(key.to_string()));
         prop_assert_eq!(
-            issue::body_uid(&issue),
+            marker::body_uid(&issue),
             Some("6f1c2a4e-0000-4000-8000-000000000001".to_string())
         );
         // The title is plain text: no mention, no control character.

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use function_release_pipeline::function::ReleaseFunction;
-use function_release_pipeline::gate::key::{KeyParts, gate_key};
+use function_release_pipeline::gate::key::{GateKey, KeyParts};
 use function_release_pipeline::github::fake::{FakeConnector, FakeGitHub};
 use function_release_pipeline::github::{CloseReason, IssueState, NewIssue};
 use function_release_pipeline::yaml;
@@ -416,7 +416,7 @@ async fn a_forged_verdict_or_counted_close_marker_from_a_person_is_ignored() {
 #[tokio::test]
 async fn an_issue_someone_else_opened_with_the_gate_s_marker_is_never_read() {
     let mut world = World::new(Rules::default());
-    let key = gate_key(KeyParts {
+    let key = GateKey::of_parts(KeyParts {
         namespace: NAMESPACE,
         name: NAME,
         uid: UID,

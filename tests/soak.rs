@@ -30,8 +30,8 @@ use common::{
     FunctionRunnerServiceClient, connect_insecure, from_struct, resource, start_server, to_struct,
 };
 use fake_github::{FakeGitHub, Fault, LOGIN, Route, TOKEN};
-use function_release_pipeline::gate::issue;
-use function_release_pipeline::gate::key::{KeyParts, gate_key};
+use function_release_pipeline::gate::key::{GateKey, KeyParts};
+use function_release_pipeline::gate::marker;
 use serde_json::{Value, json};
 use tonic::transport::Channel;
 
@@ -318,7 +318,7 @@ async fn round(
 fn issues_by_key(fake: &FakeGitHub) -> BTreeMap<String, Vec<fake_github::FakeIssue>> {
     let mut out: BTreeMap<String, Vec<_>> = BTreeMap::new();
     for i in fake.issues() {
-        let key = issue::markers(&i.body)
+        let key = marker::markers(&i.body)
             .into_iter()
             .find(|m| !m.contains_key("verdict"))
             .and_then(|m| m.get("key").cloned());
@@ -366,7 +366,7 @@ fn people_act(fake: &FakeGitHub, sims: &mut [Sim], rng: &mut Rng, percent: u64, 
         let bound = |i: &&fake_github::FakeIssue| {
             fake.comments(i.number).iter().any(|c| {
                 c.user == LOGIN
-                    && issue::markers(&c.body)
+                    && marker::markers(&c.body)
                         .iter()
                         .any(|m| m.contains_key("bind") && m.get("key") == Some(&sim.key))
             })
@@ -504,7 +504,7 @@ async fn hundreds_of_gates_under_random_faults_reach_exactly_the_verdicts_people
         .map(|i| {
             let name = format!("gate-{i:04}");
             let artifact = format!("ghcr.io/org/my-service:v1.{i}");
-            let key = gate_key(KeyParts {
+            let key = GateKey::of_parts(KeyParts {
                 namespace: NAMESPACE,
                 name: &name,
                 uid: "",
@@ -512,7 +512,8 @@ async fn hundreds_of_gates_under_random_faults_reach_exactly_the_verdicts_people
                 source: "dev",
                 target: "staging",
                 artifact_id: &artifact,
-            });
+            })
+            .to_string();
             Sim {
                 name,
                 artifact,
@@ -600,7 +601,7 @@ async fn hundreds_of_gates_under_random_faults_reach_exactly_the_verdicts_people
             .comments(issue.number)
             .iter()
             .filter(|c| c.user == LOGIN)
-            .flat_map(|c| issue::markers(&c.body))
+            .flat_map(|c| marker::markers(&c.body))
             .filter(|m| m.contains_key("verdict"))
             .count();
         match state {

@@ -1,28 +1,31 @@
-//! Who answered, and who may: the logins whose team or permission must be looked up
-//! before deciding, and who never counts (the function, and the requester unless
-//! self-approval is on).
+//! Who answered: the logins whose team membership or repository permission must be
+//! looked up before deciding.
 //!
 //! Pure: no I/O, no clock.
 
 use std::collections::BTreeSet;
 
-use crate::github::{Comment, EventKind, Identity, IssueEvent};
+use crate::github::{EventKind, Identity, Login};
 
 use super::issue;
-use super::model::{Gate, Policy};
+use super::marker;
+use super::model::{Gate, IssueRead};
+use super::policy::Policy;
+use super::situation::Situation;
 
-/// Logins whose team membership or permission must be looked up before deciding: the
-/// authors of commands and of edited comments, and whoever closed the issue, unless
-/// already listed (without named rules), never counted, or the policy has no team or
+/// Logins whose team membership or permission must be looked up before deciding: on the
+/// issues that may be this key's, the authors of commands, overrides and edited comments,
+/// and whoever closed them; unless already listed (without named rules), never counted
+/// (the function; the requester without self-approval), or the policy has no team or
 /// permission rule.
-pub fn candidates(
-    gate: &Gate<'_>,
+pub fn candidates<'i>(
+    gate: &Gate,
     policy: &Policy,
+    situation: &Situation,
     identity: &Identity,
-    comments: &[Comment],
-    events: &[IssueEvent],
-) -> BTreeSet<String> {
-    let override_teams = policy.frozen.is_some()
+    issues: impl Iterator<Item = &'i IssueRead>,
+) -> BTreeSet<Login> {
+    let override_teams = situation.frozen.is_some()
         && policy
             .freeze_override
             .as_ref()
@@ -33,33 +36,32 @@ pub fn candidates(
     // With named rules, a listed approver's teams matter too: they may count toward
     // another rule through one, or allow them to override a freeze window.
     let named = !policy.rules.is_empty() || override_teams;
-    let closers = events
-        .iter()
-        .filter(|e| e.kind == EventKind::Closed)
-        .filter_map(|e| e.actor.as_deref());
-    comments
-        .iter()
-        .filter(|c| {
-            issue::edited(c)
-                || issue::parse_command(&c.body).is_some()
-                || issue::parse_override(&c.body).is_some()
-        })
-        .map(|c| c.author.as_str())
-        .chain(closers)
-        .filter(|login| (named || !policy.lists(login)) && !excluded(gate, policy, identity, login))
-        .map(str::to_ascii_lowercase)
-        .collect()
-}
-
-/// Never counted as an approval: the function itself, and the requester unless
-/// self-approval is on.
-pub fn excluded(gate: &Gate<'_>, policy: &Policy, identity: &Identity, login: &str) -> bool {
-    login.eq_ignore_ascii_case(&identity.login)
-        || (!policy.allow_self_approval && is_requester(gate, login))
-}
-
-/// Whether `login` requested this promotion: they may always withdraw it.
-pub fn is_requester(gate: &Gate<'_>, login: &str) -> bool {
-    gate.requester
-        .is_some_and(|r| r.eq_ignore_ascii_case(login))
+    let never = |login: &str| {
+        login.eq_ignore_ascii_case(&identity.login)
+            || (!policy.allow_self_approval && gate.is_requester(login))
+    };
+    let mut logins = BTreeSet::new();
+    for read in issues {
+        let closers = read
+            .events
+            .iter()
+            .filter(|e| e.kind == EventKind::Closed)
+            .filter_map(|e| e.actor.as_deref());
+        let authors = read
+            .comments
+            .iter()
+            .filter(|c| {
+                marker::edited(c)
+                    || issue::parse_command(&c.body).is_some()
+                    || issue::parse_override(&c.body).is_some()
+            })
+            .map(|c| c.author.as_str());
+        logins.extend(
+            authors
+                .chain(closers)
+                .filter(|login| (named || !policy.lists(login)) && !never(login))
+                .map(Login::new),
+        );
+    }
+    logins
 }

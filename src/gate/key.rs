@@ -1,13 +1,21 @@
 //! The gate key: a stable hash tying an approval to exactly one XR (by its uid), tenant,
 //! environment pair and artifact. A new artifact, or a recreated XR, means a new key,
 //! and so a new issue. Keys are compared in full (256 bits); only names that Kubernetes
-//! limits to 63 characters carry a [`short`] prefix.
+//! limits to 63 characters carry a [`GateKey::short`] prefix.
 //!
 //! Pure: hashing only.
 
+use std::fmt;
+
 use sha2::{Digest, Sha256};
 
-/// The identity of one approval request.
+use crate::xr::gate::GateSpec;
+
+/// How many hex characters of the key go into names (the promotion Job's).
+pub const SHORT_LEN: usize = 12;
+
+/// What a key is made of, as written on any gate (a pipeline reads other gates' specs
+/// without validating them as a gate would).
 #[derive(Debug, Clone, Copy)]
 pub struct KeyParts<'a> {
     /// The namespace of the composed resources.
@@ -26,108 +34,140 @@ pub struct KeyParts<'a> {
     pub artifact_id: &'a str,
 }
 
-/// How many hex characters of the key go into names (the promotion Job's).
-pub const SHORT_LEN: usize = 12;
+/// The identity of one approval request: 64 hex characters of sha256.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GateKey(String);
 
-/// The 64 hex characters of sha256 over the parts.
-pub fn gate_key(parts: KeyParts<'_>) -> String {
-    // A newline cannot occur in any part: names and environments are DNS labels, a uid
-    // is a UUID, and the artifact reference was validated to contain no whitespace.
-    let joined = [
-        "release-gate/v2",
-        parts.namespace,
-        parts.name,
-        parts.uid,
-        parts.tenant,
-        parts.source,
-        parts.target,
-        parts.artifact_id,
-    ]
-    .join("\n");
-    let digest = Sha256::digest(joined.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+impl GateKey {
+    /// The key of the gate `namespace/name` with XR uid `uid` (empty when the XR has
+    /// none, as in a local render) promoting what `spec` says.
+    pub fn of(namespace: &str, name: &str, uid: &str, spec: &GateSpec) -> Self {
+        Self::of_parts(KeyParts {
+            namespace,
+            name,
+            uid,
+            tenant: &spec.tenant,
+            source: &spec.source_environment,
+            target: &spec.target_environment,
+            artifact_id: &spec.artifact_id,
+        })
+    }
+
+    /// The key of a gate made of `parts`.
+    pub fn of_parts(parts: KeyParts<'_>) -> Self {
+        let KeyParts {
+            namespace,
+            name,
+            uid,
+            tenant,
+            source,
+            target,
+            artifact_id,
+        } = parts;
+        let parts = [namespace, name, uid, tenant, source, target, artifact_id];
+        // A newline cannot occur in any part: names and environments are DNS labels, a uid
+        // is a UUID, and the artifact reference was validated to contain no whitespace.
+        let mut joined = String::from("release-gate/v2");
+        for part in parts {
+            joined.push('\n');
+            joined.push_str(part);
+        }
+        let digest = Sha256::digest(joined.as_bytes());
+        GateKey(digest.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// A key as recorded somewhere (a status, a marker), to compare with.
+    pub fn from_recorded(text: &str) -> Self {
+        GateKey(text.to_owned())
+    }
+
+    /// The key's 64 hex characters.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `text` is this key, compared in full.
+    pub fn is(&self, text: &str) -> bool {
+        self.0 == text
+    }
+
+    /// The key's prefix used in names; never compared to recognise a gate.
+    pub fn short(&self) -> &str {
+        self.0.get(..SHORT_LEN).unwrap_or(&self.0)
+    }
 }
 
-/// The key's prefix used in names; never compared to recognise a gate.
-pub fn short(key: &str) -> &str {
-    key.get(..SHORT_LEN).unwrap_or(key)
+impl fmt::Display for GateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn parts() -> KeyParts<'static> {
-        KeyParts {
-            namespace: "platform-system",
-            name: "my-service-dev-to-staging",
-            uid: "6f1c2a4e-0000-4000-8000-000000000001",
-            tenant: "my-service",
-            source: "dev",
-            target: "staging",
-            artifact_id: "ghcr.io/org/my-service:main-abc123",
-        }
+    const PARTS: [&str; 7] = [
+        "platform-system",
+        "my-service-dev-to-staging",
+        "6f1c2a4e-0000-4000-8000-000000000001",
+        "my-service",
+        "dev",
+        "staging",
+        "ghcr.io/org/my-service:main-abc123",
+    ];
+
+    fn key_of(parts: [&str; 7]) -> GateKey {
+        let spec = GateSpec::from_json(
+            &serde_json::json!({"tenant": parts[3], "artifact_id": parts[6],
+                    "source_environment": parts[4], "target_environment": parts[5]}),
+            false,
+        )
+        .unwrap();
+        GateKey::of(parts[0], parts[1], parts[2], &spec)
     }
 
     #[test]
     fn key_is_256_bits_of_hex_and_stable() {
-        let key = gate_key(parts());
-        assert_eq!(key.len(), 64);
-        assert_eq!(short(&key), &key[..12]);
-        assert!(key.chars().all(|c| c.is_ascii_hexdigit()));
-        assert_eq!(key, gate_key(parts()));
+        let key = key_of(PARTS);
+        assert_eq!(key.as_str().len(), 64);
+        assert_eq!(key.short(), &key.as_str()[..12]);
+        assert!(key.as_str().chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(key, key_of(PARTS));
+        assert_eq!(
+            key.as_str(),
+            "0b18fe3412be07e8e543552700fe5040d01ad41141719c8b354887179bf83b1b",
+            "the key of a gate never changes between releases: its issues would be lost"
+        );
     }
 
     #[test]
     fn every_part_changes_the_key() {
-        let base = gate_key(parts());
-        let variants = [
-            KeyParts {
-                namespace: "other",
-                ..parts()
-            },
-            KeyParts {
-                name: "other",
-                ..parts()
-            },
-            KeyParts {
-                uid: "6f1c2a4e-0000-4000-8000-000000000002",
-                ..parts()
-            },
-            KeyParts {
-                tenant: "other",
-                ..parts()
-            },
-            KeyParts {
-                source: "qa",
-                ..parts()
-            },
-            KeyParts {
-                target: "production",
-                ..parts()
-            },
-            KeyParts {
-                artifact_id: "ghcr.io/org/my-service:main-def456",
-                ..parts()
-            },
+        let base = key_of(PARTS);
+        let others = [
+            "other",
+            "other",
+            "6f1c2a4e-0000-4000-8000-000000000002",
+            "other",
+            "qa",
+            "production",
+            "ghcr.io/org/my-service:main-def456",
         ];
-        for v in variants {
-            assert_ne!(gate_key(v), base, "{v:?}");
+        for (i, other) in others.iter().enumerate() {
+            let mut parts = PARTS;
+            parts[i] = other;
+            assert_ne!(key_of(parts), base, "part {i}");
         }
     }
 
     #[test]
     fn moving_text_between_parts_changes_the_key() {
-        let a = KeyParts {
-            namespace: "ab",
-            name: "c",
-            ..parts()
-        };
-        let b = KeyParts {
-            namespace: "a",
-            name: "bc",
-            ..parts()
-        };
-        assert_ne!(gate_key(a), gate_key(b));
+        let mut a = PARTS;
+        a[0] = "ab";
+        a[1] = "c";
+        let mut b = PARTS;
+        b[0] = "a";
+        b[1] = "bc";
+        assert_ne!(key_of(a), key_of(b));
     }
 }

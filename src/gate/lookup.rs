@@ -1,12 +1,8 @@
 //! Pipeline lookup: the required-resource request for the tenant's XReleasePipeline
 //! XR (the v2 `resources` requirement, and the deprecated `extra_resources` one only for
 //! Crossplane releases that do not advertise capabilities), reading whichever answered,
-//! validating the pipeline's spec with the same rules as the pipeline itself, and the
-//! approval policy it yields.
-//!
-//! A gate's policy comes only from the XReleasePipeline: someone who can write
-//! ConfigMaps in the namespace, but not XReleasePipelines, cannot turn a manual rule
-//! automatic or add approvers. The pipeline's ConfigMap stays for scripts.
+//! and validating the pipeline's spec with the same rules as the pipeline itself. The
+//! pipeline's ConfigMap is for scripts; gates never read it.
 //!
 //! No I/O: reads the request it is given and writes requirements into the response.
 
@@ -15,20 +11,12 @@ use std::sync::Arc;
 use function_sdk_rust::proto::v1::{RunFunctionRequest, RunFunctionResponse};
 
 use crate::call::Fatal;
-use crate::input::ApprovalsInput;
+use crate::names::requirement::{PIPELINE as REQUIREMENT, PIPELINE_KIND};
 use crate::pipeline::validate::validate_config;
-use crate::policy::{PipelineConfig, Rule};
+use crate::pipeline_config::PipelineConfig;
 use crate::required;
 use crate::xr::Composite;
-use crate::xr::gate::GateSpec;
 use crate::xr::pipeline::{PipelineSpec, Whereabouts};
-
-use super::model::Policy;
-
-/// The requirement name under which the tenant's pipeline is asked for.
-pub const REQUIREMENT: &str = "release-pipeline";
-/// The pipeline's kind; its apiVersion is the gate's.
-pub const PIPELINE_KIND: &str = "XReleasePipeline";
 
 /// Asks Crossplane for the XReleasePipelines of the gate's apiVersion in `namespace`
 /// (`None` for a cluster-scoped gate: cluster-scoped pipelines), every one of them (a
@@ -52,6 +40,16 @@ pub enum Lookup {
     /// The tenant's pipeline, validated and normalised, with where each artifact is as
     /// its status says.
     Found(Arc<PipelineConfig>, Option<Whereabouts>),
+}
+
+impl Lookup {
+    /// The pipeline found, if one was.
+    pub fn pipeline(&self) -> Option<&PipelineConfig> {
+        match self {
+            Lookup::Found(pipeline, _) => Some(pipeline),
+            _ => None,
+        }
+    }
 }
 
 /// Reads the answer from `required_resources`, else `extra_resources`: the one
@@ -101,109 +99,11 @@ pub fn find_pipeline(
     ))
 }
 
-/// The approval policy for the gate: the pipeline's rule and approvers for the pair
-/// (the Input's approvers when the pipeline names none), or without a pipeline the
-/// Input's approvers and a manual rule. Source and target must be adjacent, in order,
-/// in the pipeline's environments.
-pub fn policy(
-    spec: &GateSpec,
-    pipeline: Option<&PipelineConfig>,
-    defaults: &ApprovalsInput,
-) -> Result<Policy, Fatal> {
-    let mut policy = Policy {
-        rule: Rule::Manual,
-        users: defaults.users.clone(),
-        teams: defaults.teams.clone(),
-        min_approvals: defaults.min_approvals,
-        rules: Vec::new(),
-        min_permission: defaults.min_permission,
-        allow_self_approval: defaults.allow_self_approval,
-        soak_until: None,
-        frozen: None,
-        freeze_override: None,
-    };
-    let Some(pipeline) = pipeline else {
-        return Ok(policy);
-    };
-    let (source, target) = (&spec.source_environment, &spec.target_environment);
-    let envs = pipeline.environments.join(", ");
-    let position = |env: &str| pipeline.environments.iter().position(|e| e == env);
-    let Some(from) = position(source) else {
-        return Err(Fatal::invalid_spec(format!(
-            "spec.source_environment: {source:?} is not an environment of the pipeline of tenant {:?} ({envs})",
-            spec.tenant
-        )));
-    };
-    if position(target).is_none() {
-        return Err(Fatal::invalid_spec(format!(
-            "spec.target_environment: {target:?} is not an environment of the pipeline of tenant {:?} ({envs})",
-            spec.tenant
-        )));
-    }
-    let Some(promotion) = pipeline.promotion(source, target) else {
-        let next = pipeline
-            .environments
-            .get(from + 1)
-            .map(|n| format!("the environment after {source:?} is {n:?}"))
-            .unwrap_or_else(|| format!("{source:?} is the last environment"));
-        return Err(Fatal::invalid_spec(format!(
-            "spec.target_environment: {target:?} must directly follow spec.source_environment {source:?} in the pipeline of tenant {:?} ({envs}); {next}",
-            spec.tenant
-        )));
-    };
-    policy.rule = promotion.rule;
-    if let Some(approvers) = &promotion.approvals {
-        policy.users = approvers.users.clone();
-        policy.teams = approvers.teams.clone();
-        policy.min_approvals = approvers.min_approvals.max(1);
-        policy.rules = approvers.rules.clone();
-    }
-    Ok(policy)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{Approvers, Promotion, Testing};
     use function_sdk_rust::proto::v1::Capability;
     use serde_json::json;
-
-    fn spec(source: &str, target: &str, approval_required: bool) -> GateSpec {
-        GateSpec::from_json(
-            &json!({"tenant": "my-service", "artifact_id": "ghcr.io/org/app:v1",
-                    "source_environment": source, "target_environment": target,
-                    "approval_required": approval_required}),
-            false,
-        )
-        .unwrap()
-    }
-
-    fn pipeline(rule: Rule, approvals: Option<Approvers>) -> PipelineConfig {
-        let envs = ["dev", "staging", "production"];
-        PipelineConfig {
-            tenant: "my-service".into(),
-            environments: envs.iter().map(|e| e.to_string()).collect(),
-            promotions: envs
-                .windows(2)
-                .map(|w| Promotion {
-                    from: w[0].into(),
-                    to: w[1].into(),
-                    rule,
-                    approvals: approvals.clone(),
-                })
-                .collect(),
-            registry: "ghcr.io".into(),
-            retention_days: 30,
-            progression: Default::default(),
-            soak_time: Default::default(),
-            freezes: Vec::new(),
-            freeze_override: None,
-            testing: Testing {
-                validation_mode: "preview".into(),
-                bootstrap_mode: "preview".into(),
-            },
-        }
-    }
 
     fn answered(pipelines: &[serde_json::Value]) -> RunFunctionRequest {
         use function_sdk_rust::proto::v1::{Resource, Resources};
@@ -254,11 +154,11 @@ mod tests {
         assert_eq!(found.environments, ["dev", "staging", "production"]);
         assert_eq!(
             found.promotion("dev", "staging").unwrap().rule,
-            Rule::Automatic
+            crate::pipeline_config::Rule::Automatic
         );
         assert_eq!(
             found.promotion("staging", "production").unwrap().rule,
-            Rule::Manual
+            crate::pipeline_config::Rule::Manual
         );
         assert_eq!(
             find_pipeline(&answered(&[other]), "my-service", Some("team-a")).unwrap(),
@@ -348,82 +248,5 @@ mod tests {
             Some("team-a")
         );
         assert!(requirements.extra_resources.is_empty());
-    }
-
-    #[test]
-    fn without_a_pipeline_the_inputs_approvers_and_a_manual_rule_apply() {
-        let defaults = ApprovalsInput {
-            users: vec!["alice".into()],
-            ..ApprovalsInput::default()
-        };
-        let p = policy(&spec("dev", "staging", false), None, &defaults).unwrap();
-        assert_eq!(p.rule, Rule::Manual);
-        assert_eq!(p.users, vec!["alice".to_string()]);
-        assert!(p.needs_approval(&spec("dev", "staging", false)));
-    }
-
-    #[test]
-    fn approval_required_false_cannot_skip_a_manual_rule() {
-        let s = spec("dev", "staging", false);
-        let manual = policy(
-            &s,
-            Some(&pipeline(Rule::Manual, None)),
-            &ApprovalsInput::default(),
-        )
-        .unwrap();
-        assert!(manual.needs_approval(&s));
-        let automatic = policy(
-            &s,
-            Some(&pipeline(Rule::Automatic, None)),
-            &ApprovalsInput::default(),
-        )
-        .unwrap();
-        assert!(!automatic.needs_approval(&s));
-        assert!(automatic.needs_approval(&spec("dev", "staging", true)));
-    }
-
-    #[test]
-    fn pipeline_approvers_override_the_inputs() {
-        let approvers = Approvers {
-            users: vec!["carol".into()],
-            teams: vec![],
-            min_approvals: 2,
-            rules: Vec::new(),
-        };
-        let defaults = ApprovalsInput {
-            users: vec!["alice".into()],
-            ..ApprovalsInput::default()
-        };
-        let p = policy(
-            &spec("staging", "production", true),
-            Some(&pipeline(Rule::Manual, Some(approvers))),
-            &defaults,
-        )
-        .unwrap();
-        assert_eq!((p.users, p.min_approvals), (vec!["carol".to_string()], 2));
-    }
-
-    #[test]
-    fn non_adjacent_or_unknown_environments_are_fatal_naming_the_field() {
-        let p = pipeline(Rule::Manual, None);
-        let d = ApprovalsInput::default();
-        let err = policy(&spec("dev", "production", true), Some(&p), &d).unwrap_err();
-        assert!(
-            err.message
-                .starts_with("spec.target_environment: \"production\" must directly follow"),
-            "{err}"
-        );
-        let err = policy(&spec("staging", "dev", true), Some(&p), &d).unwrap_err();
-        assert!(
-            err.message
-                .starts_with("spec.target_environment: \"dev\" must directly follow"),
-            "{err}"
-        );
-        let err = policy(&spec("qa", "staging", true), Some(&p), &d).unwrap_err();
-        assert!(
-            err.message
-                .starts_with("spec.source_environment: \"qa\" is not an environment"),
-            "{err}"
-        );
     }
 }

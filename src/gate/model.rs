@@ -1,107 +1,163 @@
-//! The gate's model: the gate being decided, who may approve it, and the decision's
-//! shape (its verdict, why it is held, the GitHub actions it asks for). A leaf that the
-//! decision, the issue text, the selection, the rendering and the shell all read.
+//! The gate's model: the gate being decided, the status recorded for its key, why a
+//! pending gate is held, the decision's shape (its verdict and the GitHub actions it asks
+//! for), and whether GitHub agrees with it. A leaf that every step of the gate reads.
+//!
+//! Pure: types and their constructors; no I/O, no clock, no text for Kubernetes.
 
-use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Duration, Utc};
 
 use crate::freeze::Frozen;
-use crate::github::{CloseReason, NewIssue};
-use crate::input::Permission;
-use crate::policy::{ApprovalRule, FreezeOverride, Rule};
-use crate::xr::gate::{Approval, GateSpec, GateState, IssueRef, rfc3339};
+use crate::github::{
+    CloseReason, Comment, GitHubError, Identity, Issue, IssueEvent, Login, NewIssue, Team,
+};
+use crate::names::Reason;
+use crate::xr::gate::{Approval, GateSpec, GateState, GateStatus, IssueRef};
 
-/// The gate being decided.
-#[derive(Debug, Clone, Copy)]
-pub struct Gate<'a> {
+use super::key::GateKey;
+
+/// The gate being decided, as validated.
+#[derive(Debug, Clone)]
+pub struct Gate {
     /// The validated spec.
-    pub spec: &'a GateSpec,
+    pub spec: GateSpec,
     /// The gate key.
-    pub key: &'a str,
+    pub key: GateKey,
     /// The namespace of the composed resources.
-    pub namespace: &'a str,
+    pub namespace: String,
     /// The XR's name.
-    pub name: &'a str,
+    pub name: String,
     /// The XR's uid (empty when the XR has none, as in a local render).
-    pub uid: &'a str,
-    /// The requester's login, from the `requested-by` annotation.
-    pub requester: Option<&'a str>,
+    pub uid: String,
+    /// The requester, from the `requested-by` annotation.
+    pub requester: Option<Login>,
 }
 
-/// Who may approve this promotion and whether a person must.
+impl Gate {
+    /// Whether `login` requested this promotion.
+    pub fn is_requester(&self, login: &str) -> bool {
+        self.requester.as_ref().is_some_and(|r| r.is(login))
+    }
+
+    /// The deadline of a gate that started at `start`.
+    pub fn deadline(&self, start: DateTime<Utc>) -> DateTime<Utc> {
+        start + Duration::hours(i64::from(self.spec.timeout_hours))
+    }
+}
+
+/// The status recorded for this gate's key: the observed status, narrowed once. A status
+/// recorded for another key (an earlier artifact) says nothing about this one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recorded(Option<GateStatus>);
+
+impl Recorded {
+    /// The observed `status` if it was recorded for `key`.
+    pub fn for_key(status: GateStatus, key: &GateKey) -> Self {
+        Recorded(
+            status
+                .gate_key
+                .as_deref()
+                .is_some_and(|k| key.is(k))
+                .then_some(status),
+        )
+    }
+
+    /// The recorded status, if it is this key's.
+    pub fn status(&self) -> Option<&GateStatus> {
+        self.0.as_ref()
+    }
+
+    /// The recorded state.
+    pub fn state(&self) -> Option<GateState> {
+        self.0.as_ref().and_then(|s| s.gate_status)
+    }
+
+    /// The recorded state when it is final.
+    pub fn verdict(&self) -> Option<GateState> {
+        self.state().filter(|s| s.is_terminal())
+    }
+
+    /// The recorded start.
+    pub fn start(&self) -> Option<DateTime<Utc>> {
+        self.0.as_ref().and_then(|s| s.created_timestamp)
+    }
+
+    /// The recorded approval issue.
+    pub fn issue(&self) -> Option<&IssueRef> {
+        self.0.as_ref().and_then(|s| s.issue.as_ref())
+    }
+}
+
+/// One issue of the function as read.
+#[derive(Debug, Clone)]
+pub struct IssueRead {
+    /// The issue.
+    pub issue: Issue,
+    /// Its comments, oldest first.
+    pub comments: Vec<Comment>,
+    /// Its events, oldest first (read for the issues that name or are bound to the key).
+    pub events: Vec<IssueEvent>,
+}
+
+/// Everything the decision takes from GitHub.
+#[derive(Debug, Clone)]
+pub struct Read {
+    /// Who the function is.
+    pub identity: Identity,
+    /// The function's issues that may carry this gate, lowest number first.
+    pub issues: Vec<IssueRead>,
+    /// Who may answer, as GitHub says.
+    pub people: People,
+}
+
+/// Why a pending gate is held, as its `Approved` condition says.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Policy {
-    /// The pipeline's rule for the pair (manual without a pipeline).
-    pub rule: Rule,
-    /// Listed approvers.
-    pub users: Vec<String>,
-    /// Teams (`org/slug`) whose members may approve.
-    pub teams: Vec<String>,
-    /// Distinct approvals needed.
-    pub min_approvals: u32,
-    /// The pipeline's named rules for the target environment, all of which must be met
-    /// besides the approvers above (when it names any).
-    pub rules: Vec<ApprovalRule>,
-    /// Anyone with this repository permission or higher may approve.
-    pub min_permission: Option<Permission>,
-    /// Whether the requester may approve.
-    pub allow_self_approval: bool,
-    /// The end of the artifact's soak in the source environment (the pipeline's
-    /// `soakTime`): before it, approvals count but the gate does not approve.
-    pub soak_until: Option<DateTime<Utc>>,
-    /// The freeze window open for the target environment at this call, if any.
-    pub frozen: Option<Frozen>,
-    /// Who, besides being an approver, may let an approved gate through a window.
-    pub freeze_override: Option<FreezeOverride>,
+pub enum Hold {
+    /// Answers would not approve it yet (an approver's answer was edited, the issue lost
+    /// its binding, GitHub could not say who may answer): the message says which.
+    Pending(String),
+    /// Progression: the artifact has not reached the source environment, which holds
+    /// another (or none).
+    WaitingForSource {
+        /// The artifact the source holds.
+        holds: Option<String>,
+    },
+    /// The artifact soaks in the source environment until then.
+    Soaking {
+        /// The soak's end.
+        until: DateTime<Utc>,
+    },
+    /// A freeze window is open for the target environment.
+    Frozen {
+        /// The window.
+        window: Frozen,
+        /// Whether an override on the issue may let it through (not for automatic
+        /// promotions, which have no issue).
+        overridable: bool,
+    },
+    /// The Input requires the `requested-by` annotation, which the gate lacks.
+    MissingRequester,
 }
 
-impl Policy {
-    /// Whether a person must approve: strictest wins, so only an automatic rule AND
-    /// `approval_required: false` skip approval.
-    pub fn needs_approval(&self, spec: &GateSpec) -> bool {
-        self.rule != Rule::Automatic || spec.approval_required
-    }
-
-    /// Whether `login` is a listed approver, of any rule.
-    pub fn lists(&self, login: &str) -> bool {
-        self.users
-            .iter()
-            .chain(self.rules.iter().flat_map(|r| &r.users))
-            .any(|u| u.eq_ignore_ascii_case(login))
-    }
-
-    /// Every team whose members may approve, of any rule, each once.
-    pub fn all_teams(&self) -> Vec<&str> {
-        let mut teams: Vec<&str> = Vec::new();
-        for team in self
-            .teams
-            .iter()
-            .chain(self.rules.iter().flat_map(|r| &r.teams))
-        {
-            if !teams.iter().any(|t| t.eq_ignore_ascii_case(team)) {
-                teams.push(team);
-            }
+impl Hold {
+    /// The `Approved` condition's reason.
+    pub fn reason(&self) -> Reason {
+        match self {
+            Hold::Pending(_) => Reason::Pending,
+            Hold::WaitingForSource { .. } => Reason::WaitingForSource,
+            Hold::Soaking { .. } => Reason::Soaking,
+            Hold::Frozen { .. } => Reason::Frozen,
+            Hold::MissingRequester => Reason::MissingRequester,
         }
-        teams
     }
 
-    /// The rules that must all be met: the named rules, and the approvers above as one
-    /// more rule when there are no named rules or they name someone.
-    pub fn rules_in_force(&self) -> Vec<ApprovalRule> {
-        let mut rules = Vec::new();
-        if self.rules.is_empty() || !self.users.is_empty() || !self.teams.is_empty() {
-            rules.push(ApprovalRule {
-                name: IMPLICIT_RULE.to_owned(),
-                users: self.users.clone(),
-                teams: self.teams.clone(),
-                min_approvals: self.min_approvals.max(1),
-            });
-        }
-        rules.extend(self.rules.iter().cloned());
-        rules
+    /// Whether the gate is asking (its condition Unknown: answers may still decide it),
+    /// rather than waiting for something else first (False).
+    pub fn asks(&self) -> bool {
+        matches!(self, Hold::Pending(_))
     }
 }
-
-pub use crate::policy::IMPLICIT_RULE;
 
 /// A change to make on GitHub.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,10 +204,9 @@ pub struct Decision {
     pub issue: Option<IssueRef>,
     /// Approved without a person: automatic rule and `approval_required: false`.
     pub automatic: bool,
-    /// Why a pending gate is held back: answers would not approve it yet (an approver's
-    /// answer was edited, the issue lost its binding), or it waits for something else
-    /// (its requester).
-    pub held: Option<Held>,
+    /// Why a pending gate is held back (on a gate that timed out while waiting for its
+    /// source: that wait).
+    pub hold: Option<Hold>,
     /// What someone changed on GitHub that the function does not read, each said once
     /// in a Warning.
     pub tampering: Vec<String>,
@@ -161,6 +216,54 @@ pub struct Decision {
     pub progress: Vec<RuleProgress>,
     /// Who let the approved gate through which freeze window, and why (said in a Warning).
     pub freeze_override: Option<String>,
+}
+
+impl Decision {
+    /// A pending gate that started at `start`, with nothing counted yet.
+    pub fn pending(start: DateTime<Utc>, deadline: DateTime<Utc>) -> Self {
+        Decision {
+            state: GateState::Pending,
+            approvals: Vec::new(),
+            rejection: None,
+            decided_at: None,
+            start,
+            deadline,
+            issue: None,
+            automatic: false,
+            hold: None,
+            tampering: Vec::new(),
+            actions: Vec::new(),
+            progress: Vec::new(),
+            freeze_override: None,
+        }
+    }
+
+    /// The decision as recorded for this key, for a call that does not read GitHub: the
+    /// recorded state, approvals and issue, else a gate starting `now`.
+    pub fn recorded(gate: &Gate, recorded: &Recorded, now: DateTime<Utc>) -> Self {
+        let start = recorded.start().unwrap_or(now);
+        let Some(status) = recorded.status() else {
+            return Decision::pending(start, gate.deadline(start));
+        };
+        Decision {
+            state: status.gate_status.unwrap_or(GateState::Pending),
+            approvals: status.approvals.clone(),
+            decided_at: status.approval_timestamp,
+            issue: status.issue.clone(),
+            ..Decision::pending(start, status.timeout_at.unwrap_or(gate.deadline(start)))
+        }
+    }
+
+    /// Whether it changes anything: a verdict, or a write to GitHub. Such a decision is
+    /// never taken on remembered reads.
+    pub fn is_consequential(&self) -> bool {
+        self.state != GateState::Pending || !self.actions.is_empty()
+    }
+
+    /// Whether it asks to open an issue.
+    pub fn opens_issue(&self) -> bool {
+        self.actions.iter().any(|a| matches!(a, Action::Open(_)))
+    }
 }
 
 /// How far one approval rule got.
@@ -176,66 +279,130 @@ pub struct RuleProgress {
     pub met_at: Option<DateTime<Utc>>,
 }
 
-/// The reason of a gate whose approvals are in while a freeze window is open.
-pub const FROZEN: &str = "Frozen";
-
-/// The reason of a gate whose approvals are in while its artifact soaks in the source.
-pub const SOAKING: &str = "Soaking";
-/// The reason of a gate waiting for its artifact to reach the source environment.
-pub const WAITING_FOR_SOURCE: &str = "WaitingForSource";
-
-/// Why a pending gate is held, as its `Approved` condition says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Held {
-    /// The condition's reason: `Pending` (Unknown: answers may still come), or a reason
-    /// the gate waits for before it asks at all (False).
-    pub reason: &'static str,
-    /// What holds it, for the condition's message.
-    pub message: String,
+/// What GitHub said about who may answer: the candidates authorized through a team or
+/// their permission, those whose lookup failed (with why: their answers are unknown, so
+/// the gate does not approve this poll), and the teams each was found in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct People {
+    /// Authorized through a team or their repository permission.
+    pub authorized: BTreeSet<Login>,
+    /// Whose lookup failed this poll, with why.
+    pub unresolved: BTreeMap<Login, String>,
+    /// The approver (and freeze-override) teams each login was found in.
+    pub memberships: BTreeMap<Login, BTreeSet<Team>>,
 }
 
-impl Held {
-    /// Held because the artifact soaks in the source environment until `until`.
-    pub fn soaking(spec: &GateSpec, until: DateTime<Utc>) -> Self {
-        Held {
-            reason: SOAKING,
-            message: format!(
-                "{} soaks in {} until {} (the pipeline's soakTime): the promotion waits until then, and answers given meanwhile count",
-                spec.artifact_id,
-                spec.source_environment,
-                rfc3339(until)
-            ),
+impl People {
+    /// Whether GitHub placed `login` in `team`.
+    pub fn in_team(&self, login: &Login, team: &Team) -> bool {
+        self.memberships
+            .get(login)
+            .is_some_and(|teams| teams.contains(team))
+    }
+}
+
+/// Why GitHub could not be synced.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SyncError {
+    // Not Fatal: a Fatal result stops the whole pipeline and applies nothing, while a
+    // gate without a repository only has to stay pending (gates approved by policy
+    // need no repository), and the fix is one Input field.
+    /// The Input names no approvals repository.
+    #[error("input.github.repository: is required for gates that need approval")]
+    MissingRepository,
+    /// The function's login changed since it was read.
+    #[error(
+        "the function's GitHub login changed from {was:?} to {now:?}; its issues are listed again on the next call"
+    )]
+    IdentityChanged {
+        /// The login read before.
+        was: String,
+        /// The login now.
+        now: String,
+    },
+    /// GitHub failed.
+    #[error("{0}")]
+    GitHub(#[from] GitHubError),
+}
+
+impl SyncError {
+    /// The `ApprovalSynced=False` reason.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            SyncError::MissingRepository => Reason::MissingRepository.as_str(),
+            SyncError::IdentityChanged { .. } => Reason::IdentityChanged.as_str(),
+            SyncError::GitHub(e) => e.reason(),
         }
     }
 
-    /// Held because a freeze window is open for the target environment.
-    pub fn frozen(spec: &GateSpec, frozen: &Frozen, overridable: bool) -> Self {
-        let why = if frozen.reason.is_empty() {
-            String::new()
+    /// When to try again, when GitHub said.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            SyncError::GitHub(e) => e.retry_after(),
+            _ => None,
+        }
+    }
+}
+
+/// How the decision relates to GitHub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GitHubSync {
+    /// GitHub agrees, or did not need to be read.
+    Synced(Synced),
+    /// GitHub could not be read or written; the recorded status is kept.
+    Failed(SyncError),
+    /// Crossplane has not answered the pipeline lookup yet; nothing was decided.
+    Waiting,
+}
+
+/// What happened with GitHub on a synced call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Synced {
+    /// The approval issue was read (and written as the decision asked).
+    Read,
+    /// The gate is decided for this key; GitHub is no longer read.
+    Decided,
+    /// Approved by policy: GitHub not used (`None`), or the gate's open approval issues
+    /// closed (their numbers).
+    NotRequired {
+        /// The issues closed, when an approval issue was recorded.
+        closed: Option<Vec<u64>>,
+    },
+    /// Approved by policy; an approval issue that is no longer needed could not be
+    /// closed.
+    NotRequiredUnclosed {
+        /// The issue.
+        issue: u64,
+        /// Why.
+        why: String,
+    },
+    /// Held before asking (the decision's hold says why); GitHub is not read.
+    Held,
+}
+
+/// The decision for the current key, and how it relates to GitHub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The decision.
+    pub decision: Decision,
+    /// How it relates to GitHub.
+    pub sync: GitHubSync,
+}
+
+impl Outcome {
+    /// A decision that needed no GitHub read: held before asking, or settled (decided for
+    /// this key, or approved by policy).
+    pub fn without_github(decision: Decision) -> Self {
+        let sync = if decision.hold.is_some() {
+            Synced::Held
+        } else if decision.automatic {
+            Synced::NotRequired { closed: None }
         } else {
-            format!(" ({})", frozen.reason)
+            Synced::Decided
         };
-        Held {
-            reason: FROZEN,
-            message: format!(
-                "promotions into {} are frozen by window {}{why} until {}: the promotion waits until then{}",
-                spec.target_environment,
-                frozen.name,
-                rfc3339(frozen.until),
-                if overridable {
-                    " unless an approver allowed to override comments /override-freeze <reason>, and answers given meanwhile count"
-                } else {
-                    ""
-                }
-            ),
-        }
-    }
-
-    /// Held while pending: answers may still decide it.
-    pub fn pending(message: impl Into<String>) -> Self {
-        Held {
-            reason: "Pending",
-            message: message.into(),
+        Outcome {
+            decision,
+            sync: GitHubSync::Synced(sync),
         }
     }
 }

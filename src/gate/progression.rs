@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::input::GoDuration;
-use crate::policy::{PipelineConfig, Progression};
+use crate::pipeline_config::{PipelineConfig, Progression};
 use crate::xr::Composite;
 use crate::xr::gate::GateSpec;
 use crate::xr::pipeline::Whereabouts;
@@ -20,14 +20,34 @@ pub fn whereabouts(pipeline: &Composite) -> Option<Whereabouts> {
     Whereabouts::deserialize(&pipeline.status).ok()
 }
 
-/// Why the gate waits for its artifact to reach its source, if it does: progression is
-/// enforced, its source is not the first environment, and the source holds another
-/// artifact or none.
+/// The artifact's soak in the source environment (the pipeline's `soakTime`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Soak {
+    /// When the artifact arrived in the source, as the pipeline says (the first
+    /// environment, or one the pipeline does not say: from the gate's start).
+    pub arrived: Option<DateTime<Utc>>,
+    /// How long it soaks; `None` when the soak time cannot be used (it soaks for ever: a
+    /// fault never shortens a soak).
+    pub lasts: Option<chrono::Duration>,
+}
+
+impl Soak {
+    /// The soak's end for a gate that started at `start`.
+    pub fn until(&self, start: DateTime<Utc>) -> DateTime<Utc> {
+        self.lasts
+            .and_then(|d| self.arrived.unwrap_or(start).checked_add_signed(d))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
+}
+
+/// Whether the gate waits for its artifact to reach its source, and what the source
+/// holds meanwhile: progression is enforced, its source is not the first environment,
+/// and the source holds another artifact (`Some(Some(_))`) or none (`Some(None)`).
 pub fn waiting_for_source(
     spec: &GateSpec,
     config: &PipelineConfig,
     whereabouts: Option<&Whereabouts>,
-) -> Option<String> {
+) -> Option<Option<String>> {
     let source = &spec.source_environment;
     if config.progression == Progression::Free || config.environments.first() == Some(source) {
         return None;
@@ -38,27 +58,21 @@ pub fn waiting_for_source(
     if held == Some(spec.artifact_id.as_str()) {
         return None;
     }
-    Some(format!(
-        "waiting for {} to reach {source} (the pipeline's progression is enforced): {source} holds {}; no approval issue is opened until it arrives",
-        spec.artifact_id,
-        held.map_or("no artifact yet".to_owned(), |a| a.to_owned()),
-    ))
+    Some(held.map(str::to_owned))
 }
 
-/// When the artifact's soak in the gate's source ends, if the pipeline sets a soak time
-/// for the source: from when the artifact arrived there (its promotion into it), or, in
-/// the first environment or when the pipeline does not say, from the gate's start. A soak
-/// time that cannot be read or added (validation bounds it) soaks for ever: a fault never
-/// shortens a soak.
-pub fn soak_until(
+/// The artifact's soak in the gate's source, if the pipeline sets a soak time for the
+/// source: from when the artifact arrived there (its promotion into it), or, in the first
+/// environment or when the pipeline does not say, from the gate's start. A soak time that
+/// cannot be read or added (validation bounds it) soaks for ever.
+pub fn soak(
     spec: &GateSpec,
     config: &PipelineConfig,
     whereabouts: Option<&Whereabouts>,
-    gate_start: DateTime<Utc>,
-) -> Option<DateTime<Utc>> {
+) -> Option<Soak> {
     let source = &spec.source_environment;
     let soak = config.soak_time.get(source)?;
-    let soak = GoDuration::parse(soak)
+    let lasts = GoDuration::parse(soak)
         .ok()
         .and_then(|d| chrono::Duration::from_std(d.0).ok());
     let arrived = whereabouts
@@ -68,12 +82,8 @@ pub fn soak_until(
                 .find(|e| e.name == *source && e.artifact_id == spec.artifact_id)
         })
         .and_then(|e| DateTime::parse_from_rfc3339(&e.promoted_at).ok())
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or(gate_start);
-    Some(
-        soak.and_then(|d| arrived.checked_add_signed(d))
-            .unwrap_or(DateTime::<Utc>::MAX_UTC),
-    )
+        .map(|t| t.with_timezone(&Utc));
+    Some(Soak { arrived, lasts })
 }
 
 #[cfg(test)]
@@ -124,12 +134,14 @@ mod tests {
         let enforced = config(Progression::Enforced, &[]);
         let to_production = spec("staging", "production", "ghcr.io/o/app:v2");
         let staging_v1 = holding("staging", "ghcr.io/o/app:v1", "2026-03-01T06:00:00Z");
-        let why = waiting_for_source(&to_production, &enforced, Some(&staging_v1)).unwrap();
-        assert!(why.contains("staging holds ghcr.io/o/app:v1"), "{why}");
-        assert!(
-            waiting_for_source(&to_production, &enforced, None)
-                .unwrap()
-                .contains("no artifact yet")
+        assert_eq!(
+            waiting_for_source(&to_production, &enforced, Some(&staging_v1)),
+            Some(Some("ghcr.io/o/app:v1".to_owned()))
+        );
+        assert_eq!(
+            waiting_for_source(&to_production, &enforced, None),
+            Some(None),
+            "the source holds nothing yet"
         );
         let staging_v2 = holding("staging", "ghcr.io/o/app:v2", "2026-03-01T06:00:00Z");
         assert_eq!(
@@ -154,24 +166,19 @@ mod tests {
         let soaked = config(Progression::Enforced, &[("staging", "2h"), ("dev", "30m")]);
         let to_production = spec("staging", "production", "ghcr.io/o/app:v2");
         let staging_v2 = holding("staging", "ghcr.io/o/app:v2", "2026-03-01T06:00:00Z");
+        let until = |spec: &GateSpec, config, whereabouts| {
+            soak(spec, config, whereabouts).map(|s| s.until(start))
+        };
         assert_eq!(
-            soak_until(&to_production, &soaked, Some(&staging_v2), start),
+            until(&to_production, &soaked, Some(&staging_v2)),
             Some("2026-03-01T08:00:00Z".parse().unwrap())
         );
         assert_eq!(
-            soak_until(
-                &spec("dev", "staging", "ghcr.io/o/app:v2"),
-                &soaked,
-                None,
-                start
-            ),
+            until(&spec("dev", "staging", "ghcr.io/o/app:v2"), &soaked, None),
             Some("2026-03-01T10:30:00Z".parse().unwrap())
         );
         let unsoaked = config(Progression::Enforced, &[]);
-        assert_eq!(
-            soak_until(&to_production, &unsoaked, Some(&staging_v2), start),
-            None
-        );
+        assert_eq!(until(&to_production, &unsoaked, Some(&staging_v2)), None);
     }
 
     #[test]
@@ -181,7 +188,7 @@ mod tests {
         for bad in ["soon", "999999999999999999h"] {
             let soaked = config(Progression::Enforced, &[("staging", bad)]);
             assert_eq!(
-                soak_until(&to_production, &soaked, None, start),
+                soak(&to_production, &soaked, None).map(|s| s.until(start)),
                 Some(DateTime::<Utc>::MAX_UTC),
                 "{bad}"
             );

@@ -10,18 +10,15 @@ use function_sdk_rust::proto::v1::RunFunctionRequest;
 use function_sdk_rust::request;
 use pbjson_types::Struct;
 
+use crate::names::{GATE_KEY_ANNOTATION, resource};
 use crate::pb;
 use crate::xr::gate::{PromotionState, PromotionStatus};
 
-/// The composition resource name of the promotion Job.
-pub const JOB_RESOURCE: &str = "promotion-job";
-
-/// The annotation carrying the full gate key on the promotion Job.
-pub const GATE_KEY_ANNOTATION: &str = "release.zerotouch.dev/gate-key";
+use super::key::GateKey;
 
 /// The observed promotion Job of the gate keyed `key`, if Crossplane observed one.
-pub fn observed_job<'a>(req: &'a RunFunctionRequest, key: &str) -> Option<&'a Struct> {
-    request::observed_composed(req, JOB_RESOURCE)
+pub fn observed_job<'a>(req: &'a RunFunctionRequest, key: &GateKey) -> Option<&'a Struct> {
+    request::observed_composed(req, resource::PROMOTION_JOB)
         .and_then(|r| r.resource.as_ref())
         .filter(|j| {
             pb::pointer(j, "/kind").and_then(pb::as_str) == Some("Job")
@@ -32,7 +29,7 @@ pub fn observed_job<'a>(req: &'a RunFunctionRequest, key: &str) -> Option<&'a St
                 .and_then(pb::as_struct)
                 .and_then(|a| a.fields.get(GATE_KEY_ANNOTATION))
                 .and_then(pb::as_str)
-                == Some(key)
+                == Some(key.as_str())
         })
 }
 

@@ -1,83 +1,24 @@
-//! What a gate decision looks like to Kubernetes: the XR status, the `Approved` and
-//! `ApprovalSynced` conditions, results on transitions, the TTL, the gate ConfigMap and,
-//! once approved, the promotion Job.
+//! What a gate decision looks like to Kubernetes, as typed objects: the XR's status, the
+//! gate ConfigMap and the promotion Job, and the text of the `Approved` condition.
 //!
-//! No I/O: builds typed objects and writes them into the response it is given; no GitHub,
-//! no clock.
+//! Pure: builders that cannot fail; no request, no response, no GitHub, no clock.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use function_sdk_rust::proto::v1::{Ready, RunFunctionRequest, RunFunctionResponse};
-use function_sdk_rust::{request, resource, response};
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{ConfigMap, Container, EnvVar, PodSpec, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde::Serialize;
-use serde_json::{Map, Value};
 
-use crate::input::{Input, PromotionInput};
-use crate::names;
-use crate::policy::Rule;
-use crate::xr::gate::{GateState, GateStatus, PromotionState, rfc3339};
+use crate::input::PromotionInput;
+use crate::names::{self, GATE_KEY_ANNOTATION, GATE_KEY_LABEL, Reason, component};
+use crate::pipeline_config::Rule;
+use crate::xr::gate::{GateState, GateStatus, Via, rfc3339};
 
-use super::decide::{Decision, Gate, Policy};
-use super::promotion;
-
-/// The composition resource name of the gate ConfigMap.
-pub const CONFIG_MAP_RESOURCE: &str = "gate-config";
-pub use super::promotion::{GATE_KEY_ANNOTATION, JOB_RESOURCE};
-/// The component label value of the gate ConfigMap.
-pub const GATE_COMPONENT: &str = "gate";
-/// The component label value of the promotion Job.
-pub const PROMOTION_COMPONENT: &str = "promotion";
-/// Label carrying the gate key's short prefix on the Job (label values stop at 63
-/// characters); for selecting, never for recognising the gate.
-pub const GATE_KEY_LABEL: &str = "release.zerotouch.dev/gate-key";
-
-/// The `Approved` condition type.
-pub const APPROVED: &str = "Approved";
-/// The `ApprovalSynced` condition type.
-pub const APPROVAL_SYNCED: &str = "ApprovalSynced";
-
-/// A decided gate re-runs after this long (Crossplane also re-runs on any change).
-const TERMINAL_TTL: Duration = Duration::from_secs(3600);
-
-/// Whether GitHub agrees with the decision.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Sync {
-    /// GitHub was read (or did not need to be).
-    Synced {
-        /// PascalCase reason.
-        reason: &'static str,
-        /// What happened.
-        message: String,
-    },
-    /// GitHub could not be read; the recorded status is kept.
-    Failed {
-        /// PascalCase reason.
-        reason: &'static str,
-        /// Why.
-        message: String,
-        /// When to try again, when GitHub said.
-        retry_after: Option<Duration>,
-    },
-    /// Crossplane has not answered the pipeline lookup yet; nothing was decided.
-    Waiting,
-}
-
-/// Everything rendered for one call.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    /// The decision for the current key.
-    pub decision: Decision,
-    /// Whether it came from GitHub.
-    pub sync: Sync,
-}
+use super::model::{Decision, Gate, Hold};
+use super::policy::Policy;
 
 /// The status this decision records.
-pub fn status(gate: &Gate<'_>, decision: &Decision) -> GateStatus {
+pub fn render_status(gate: &Gate, decision: &Decision) -> GateStatus {
     let approved = decision.state == GateState::Approved;
     let approver = approved.then(|| logins(decision)).filter(|s| !s.is_empty());
     GateStatus {
@@ -85,30 +26,32 @@ pub fn status(gate: &Gate<'_>, decision: &Decision) -> GateStatus {
         approver,
         approval_timestamp: decision.decided_at.filter(|_| approved),
         created_timestamp: Some(decision.start),
-        gate_key: Some(gate.key.to_owned()),
+        gate_key: Some(gate.key.to_string()),
         issue: decision.issue.clone(),
         timeout_at: Some(decision.deadline),
         approvals: decision.approvals.clone(),
     }
 }
 
-fn logins(decision: &Decision) -> String {
+/// The approvers' logins, comma-separated (an override of a freeze window is no
+/// approval).
+pub fn logins(decision: &Decision) -> String {
     decision
         .approvals
         .iter()
-        .filter(|a| a.via != crate::xr::gate::Via::OverrideFreeze)
+        .filter(|a| a.via != Via::OverrideFreeze)
         .map(|a| a.login.as_str())
         .collect::<Vec<_>>()
         .join(",")
 }
 
 /// The gate ConfigMap `<xr name>-gate`: what scripts need without calling GitHub.
-pub fn config_map(gate: &Gate<'_>, policy: &Policy, decision: &Decision) -> ConfigMap {
-    let spec = gate.spec;
+pub fn render_config_map(gate: &Gate, policy: &Policy, decision: &Decision) -> ConfigMap {
+    let spec = &gate.spec;
     let issue = decision.issue.as_ref();
     let data = BTreeMap::from([
         ("state".to_owned(), decision.state.as_str().to_owned()),
-        ("gate_key".to_owned(), gate.key.to_owned()),
+        ("gate_key".to_owned(), gate.key.to_string()),
         ("tenant".to_owned(), spec.tenant.clone()),
         ("artifact_id".to_owned(), spec.artifact_id.clone()),
         (
@@ -119,14 +62,7 @@ pub fn config_map(gate: &Gate<'_>, policy: &Policy, decision: &Decision) -> Conf
             "target_environment".to_owned(),
             spec.target_environment.clone(),
         ),
-        (
-            "rule".to_owned(),
-            match policy.rule {
-                Rule::Manual => "manual",
-                Rule::Automatic => "automatic",
-            }
-            .to_owned(),
-        ),
+        ("rule".to_owned(), rule_name(policy.rule).to_owned()),
         (
             "issue_url".to_owned(),
             issue.map(|i| i.url.clone()).unwrap_or_default(),
@@ -135,8 +71,8 @@ pub fn config_map(gate: &Gate<'_>, policy: &Policy, decision: &Decision) -> Conf
             "issue_number".to_owned(),
             issue.map(|i| i.number.to_string()).unwrap_or_default(),
         ),
-        ("approvers".to_owned(), policy.users.join(",")),
-        ("approver_teams".to_owned(), policy.teams.join(",")),
+        ("approvers".to_owned(), joined(&policy.users)),
+        ("approver_teams".to_owned(), joined(&policy.teams)),
         ("min_approvals".to_owned(), policy.min_approvals.to_string()),
         ("created".to_owned(), rfc3339(decision.start)),
         ("deadline".to_owned(), rfc3339(decision.deadline)),
@@ -157,9 +93,9 @@ pub fn config_map(gate: &Gate<'_>, policy: &Policy, decision: &Decision) -> Conf
     data.extend(super::rules::config_entries(policy, decision));
     ConfigMap {
         metadata: ObjectMeta {
-            name: Some(format!("{}-gate", gate.name)),
-            namespace: Some(gate.namespace.to_owned()),
-            labels: Some(names::labels(&spec.tenant, GATE_COMPONENT)),
+            name: Some(names::gate_config_map(&gate.name)),
+            namespace: Some(gate.namespace.clone()),
+            labels: Some(names::labels(&spec.tenant, component::GATE)),
             ..ObjectMeta::default()
         },
         data: Some(data),
@@ -167,18 +103,10 @@ pub fn config_map(gate: &Gate<'_>, policy: &Policy, decision: &Decision) -> Conf
     }
 }
 
-/// The Job's name: `<tenant>-promote-<short key>`, the tenant shortened to stay within 63.
-pub fn job_name(tenant: &str, key: &str) -> String {
-    let key = super::key::short(key);
-    let room = 63 - "-promote-".len() - key.len();
-    let prefix: String = tenant.chars().take(room).collect();
-    format!("{}-promote-{key}", prefix.trim_end_matches('-'))
-}
-
 /// The promotion Job, named with the key so each approval runs exactly once. No
 /// `ttlSecondsAfterFinished`: Crossplane would recreate a collected Job and promote
 /// twice.
-pub fn job(gate: &Gate<'_>, promotion: &PromotionInput, decision: &Decision) -> Job {
+pub fn render_job(gate: &Gate, promotion: &PromotionInput, decision: &Decision) -> Job {
     let issue_url = decision
         .issue
         .as_ref()
@@ -188,18 +116,15 @@ pub fn job(gate: &Gate<'_>, promotion: &PromotionInput, decision: &Decision) -> 
 }
 
 /// The promotion Job with the approvers and issue it names.
-fn job_for(
-    gate: &Gate<'_>,
+pub fn job_for(
+    gate: &Gate,
     promotion: &PromotionInput,
     approved_by: String,
     issue_url: String,
 ) -> Job {
-    let spec = gate.spec;
-    let mut job_labels = names::labels(&spec.tenant, PROMOTION_COMPONENT);
-    job_labels.insert(
-        GATE_KEY_LABEL.to_owned(),
-        super::key::short(gate.key).to_owned(),
-    );
+    let spec = &gate.spec;
+    let mut job_labels = names::labels(&spec.tenant, component::PROMOTION);
+    job_labels.insert(GATE_KEY_LABEL.to_owned(), gate.key.short().to_owned());
     let var = |name: &str, value: String| EnvVar {
         name: name.to_owned(),
         value: Some(value),
@@ -223,12 +148,12 @@ fn job_for(
     let non_empty = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
     Job {
         metadata: ObjectMeta {
-            name: Some(job_name(&spec.tenant, gate.key)),
-            namespace: Some(gate.namespace.to_owned()),
+            name: Some(names::job_name(&spec.tenant, gate.key.short())),
+            namespace: Some(gate.namespace.clone()),
             labels: Some(job_labels.clone()),
             annotations: Some(BTreeMap::from([(
                 GATE_KEY_ANNOTATION.to_owned(),
-                gate.key.to_owned(),
+                gate.key.to_string(),
             )])),
             ..ObjectMeta::default()
         },
@@ -273,7 +198,63 @@ fn env_is_reserved(name: &str) -> bool {
     )
 }
 
-fn approved_condition(gate: &Gate<'_>, policy: &Policy, d: &Decision) -> (&'static str, String) {
+/// The pipeline rule's name, as the pipeline's ConfigMap writes it too.
+pub fn rule_name(rule: Rule) -> &'static str {
+    match rule {
+        Rule::Manual => "manual",
+        Rule::Automatic => "automatic",
+    }
+}
+
+fn joined<T: ToString>(items: &[T]) -> String {
+    items.iter().map(T::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// What a hold says in the `Approved` condition.
+pub fn hold_message(gate: &Gate, hold: &Hold) -> String {
+    let spec = &gate.spec;
+    match hold {
+        Hold::Pending(message) => message.clone(),
+        Hold::WaitingForSource { holds } => format!(
+            "waiting for {} to reach {source} (the pipeline's progression is enforced): {source} holds {}; no approval issue is opened until it arrives",
+            spec.artifact_id,
+            holds.as_deref().unwrap_or("no artifact yet"),
+            source = spec.source_environment,
+        ),
+        Hold::Soaking { until } => format!(
+            "{} soaks in {} until {} (the pipeline's soakTime): the promotion waits until then, and answers given meanwhile count",
+            spec.artifact_id,
+            spec.source_environment,
+            rfc3339(*until)
+        ),
+        Hold::Frozen {
+            window,
+            overridable,
+        } => format!(
+            "promotions into {} are frozen by window {}{} until {}: the promotion waits until then{}",
+            spec.target_environment,
+            window.name,
+            if window.reason.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", window.reason)
+            },
+            rfc3339(window.until),
+            if *overridable {
+                " unless an approver allowed to override comments /override-freeze <reason>, and answers given meanwhile count"
+            } else {
+                ""
+            }
+        ),
+        Hold::MissingRequester => format!(
+            "the gate has no {} annotation, which the input's approvals.requireRequester requires; no approval issue is opened until it names the requester",
+            names::REQUESTED_BY_ANNOTATION
+        ),
+    }
+}
+
+/// The `Approved` condition's reason and message.
+pub fn approved_condition(gate: &Gate, policy: &Policy, d: &Decision) -> (Reason, String) {
     let on_issue = d
         .issue
         .as_ref()
@@ -284,12 +265,16 @@ fn approved_condition(gate: &Gate<'_>, policy: &Policy, d: &Decision) -> (&'stat
         gate.spec.source_environment, gate.spec.target_environment
     );
     match d.state {
-        GateState::Pending if let Some(held) = &d.held => (
-            held.reason,
-            format!("{}; deadline {}", held.message, rfc3339(d.deadline)),
+        GateState::Pending if let Some(hold) = &d.hold => (
+            hold.reason(),
+            format!(
+                "{}; deadline {}",
+                hold_message(gate, hold),
+                rfc3339(d.deadline)
+            ),
         ),
         GateState::Pending => (
-            "Pending",
+            Reason::Pending,
             format!(
                 "waiting for {}{on_issue} ({} counted{}); deadline {}",
                 match d.progress.as_slice() {
@@ -306,21 +291,24 @@ fn approved_condition(gate: &Gate<'_>, policy: &Policy, d: &Decision) -> (&'stat
             ),
         ),
         GateState::Approved if d.automatic => (
-            "Approved",
+            Reason::Approved,
             format!(
                 "approved automatically: the pipeline rule for {pair} is automatic and approval_required is false"
             ),
         ),
-        GateState::Approved => ("Approved", format!("approved by {}{on_issue}", logins(d))),
+        GateState::Approved => (
+            Reason::Approved,
+            format!("approved by {}{on_issue}", logins(d)),
+        ),
         GateState::Rejected => (
-            "Rejected",
+            Reason::Rejected,
             match &d.rejection {
                 Some(r) => format!("rejected by {}{on_issue}", r.login),
                 None => format!("rejected{on_issue}"),
             },
         ),
         GateState::Timeout => (
-            "TimedOut",
+            Reason::TimedOut,
             format!(
                 "no verdict before the deadline {}{on_issue}",
                 rfc3339(d.deadline)
@@ -329,275 +317,13 @@ fn approved_condition(gate: &Gate<'_>, policy: &Policy, d: &Decision) -> (&'stat
     }
 }
 
-/// The reason of the Warning result when a gate's recorded issue is replaced.
-pub const ISSUE_REPLACED: &str = "IssueReplaced";
-
-/// The reason of the Warning result when someone changed what the gate reads.
-pub const TAMPERED: &str = "Tampered";
-
-/// What the outcome is rendered against.
-#[derive(Debug, Clone, Copy)]
-pub struct Scene<'a> {
-    /// The request, for observed composed resources and the XR's conditions.
-    pub req: &'a RunFunctionRequest,
-    /// The Input.
-    pub input: &'a Input,
-    /// The gate.
-    pub gate: &'a Gate<'a>,
-    /// Its approval policy.
-    pub policy: &'a Policy,
-    /// The observed XR's status, as recorded.
-    pub observed_status: &'a Value,
-    /// The same, read (`GateStatus::from_json`).
-    pub recorded: &'a GateStatus,
-    /// The time of this call.
-    pub now: DateTime<Utc>,
-}
-
-/// Writes the outcome into the response: XR status, composed resources with their
-/// readiness, conditions, results on transitions, and the TTL.
-pub fn write(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome) {
-    let Scene {
-        req,
-        input,
-        gate,
-        policy,
-        observed_status,
-        recorded,
-        now,
-    } = *scene;
-    let d = &outcome.decision;
-    let synced = matches!(outcome.sync, Sync::Synced { .. });
-
-    // Status: what was decided, or, when nothing could be decided, what was recorded.
-    let fields = match synced {
-        true => status(gate, d).to_json(),
-        false => {
-            let mut kept = match observed_status {
-                Value::Object(_) => observed_status.clone(),
-                _ => Value::Object(Map::new()),
-            };
-            if let Some(map) = kept.as_object_mut() {
-                map.remove("conditions");
-                // Nothing recorded for this artifact yet (a new gate, or another artifact's
-                // record, never shown as this one's decision: a script waiting on
-                // gate_status must not read an old approval): this gate is pending from
-                // this call on, and its start is recorded now.
-                if recorded.gate_key.as_deref() != Some(gate.key) {
-                    for field in [
-                        "approver",
-                        "approval_timestamp",
-                        "approvals",
-                        "created_timestamp",
-                        "issue",
-                        "promotion",
-                        "timeout_at",
-                    ] {
-                        map.remove(field);
-                    }
-                    if let Value::Object(fields) = status(gate, d).to_json() {
-                        map.extend(fields);
-                    }
-                }
-            }
-            kept
-        }
-    };
-    let fields = match fields {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    };
-    crate::desired::merge_status(response::desired_composite(rsp), &fields)
-        .expect("a JSON object is an object");
-
-    let cm_ready = request::observed_composed(req, CONFIG_MAP_RESOURCE).is_some();
-    put(
-        rsp,
-        CONFIG_MAP_RESOURCE,
-        &config_map(gate, policy, d),
-        cm_ready,
-    );
-    let observed_job = promotion::observed_job(req, gate.key);
-    let mut promoting = false;
-    if let Some(promotion) = &input.promotion {
-        let job = if d.state == GateState::Approved {
-            Some(job(gate, promotion, d))
-        } else {
-            // A Job exists only once this key was approved, and an approval is final. If
-            // this call could not re-derive it (the status write was lost and GitHub
-            // failed), keep the Job exactly as it was rendered: dropping it would make
-            // Crossplane delete it, and a later call would create it again and promote
-            // twice.
-            observed_job.map(|observed| {
-                job_for(
-                    gate,
-                    promotion,
-                    promotion::env(observed, "APPROVED_BY"),
-                    promotion::env(observed, "ISSUE_URL"),
-                )
-            })
-        };
-        if let Some(job) = job {
-            let name = job.metadata.name.clone().unwrap_or_default();
-            let progress = promotion::progress(&name, observed_job);
-            promoting = progress.state == PromotionState::Running;
-            put(
-                rsp,
-                JOB_RESOURCE,
-                &job,
-                progress.state == PromotionState::Succeeded,
-            );
-            crate::desired::merge_status(
-                response::desired_composite(rsp),
-                &serde_json::json!({ "promotion": progress }),
-            )
-            .expect("a JSON object is an object");
-        }
-    }
-
-    let (reason, mut message) = approved_condition(gate, policy, d);
-    if !d.tampering.is_empty() {
-        message.push_str(&format!("; tampered with: {}", d.tampering.join("; ")));
-    }
-    let condition = match d.state {
-        GateState::Approved => response::condition_true(rsp, APPROVED, reason),
-        // Waiting for something before asking at all (its requester, say): False.
-        GateState::Pending if reason != "Pending" => {
-            response::condition_false(rsp, APPROVED, reason)
-        }
-        GateState::Pending => response::condition_unknown(rsp, APPROVED, reason),
-        _ => response::condition_false(rsp, APPROVED, reason),
-    };
-    condition.message = Some(message.clone());
-
-    let observed_synced =
-        resource::get_condition(request::observed_composite(req), APPROVAL_SYNCED);
-    match &outcome.sync {
-        Sync::Synced {
-            reason: sync_reason,
-            message: sync_message,
-        } => {
-            response::condition_true(rsp, APPROVAL_SYNCED, *sync_reason).message =
-                Some(sync_message.clone());
-            let transition = recorded.gate_status != Some(d.state)
-                || recorded.gate_key.as_deref() != Some(gate.key);
-            if transition {
-                let text = match (d.state, &d.issue) {
-                    (GateState::Pending, Some(issue)) => format!(
-                        "approval requested in issue #{}: {}",
-                        issue.number, issue.url
-                    ),
-                    _ => message,
-                };
-                response::normal(rsp, text).reason = Some(reason.to_owned());
-            }
-            // The recorded issue of this key is no longer the one the gate follows: it was
-            // deleted, its marker was edited away, or it was a duplicate of a lower one.
-            // Said once, on the call that changes it; answers on the old issue no longer
-            // count.
-            if let (Some(old), Some(new)) = (&recorded.issue, &d.issue)
-                && recorded.gate_key.as_deref() == Some(gate.key)
-                && old.number != new.number
-            {
-                response::warning(
-                    rsp,
-                    format!(
-                        "approval issue #{} no longer holds this gate (deleted, edited or a duplicate); the gate now follows issue #{}: {}",
-                        old.number, new.number, new.url
-                    ),
-                )
-                .reason = Some(ISSUE_REPLACED.to_owned());
-            }
-            // A freeze window overridden: said on the call that approves.
-            if let Some(message) = &d.freeze_override
-                && recorded.gate_status != Some(GateState::Approved)
-            {
-                response::warning(rsp, message.clone()).reason =
-                    Some("FreezeOverridden".to_owned());
-            }
-            // Tampering is said once: while the observed condition already names it, the
-            // Warning was given.
-            let said = resource::get_condition(request::observed_composite(req), APPROVED)
-                .message
-                .unwrap_or_default();
-            for note in d.tampering.iter().filter(|n| !said.contains(n.as_str())) {
-                response::warning(rsp, format!("approval issue tampered with: {note}")).reason =
-                    Some(TAMPERED.to_owned());
-            }
-        }
-        Sync::Failed {
-            reason,
-            message: why,
-            ..
-        } => {
-            response::condition_false(rsp, APPROVAL_SYNCED, *reason).message = Some(why.clone());
-            if observed_synced.status != "False"
-                || observed_synced.reason.as_deref() != Some(*reason)
-            {
-                response::warning(rsp, format!("cannot sync the approval issue: {why}")).reason =
-                    Some((*reason).to_owned());
-            }
-        }
-        Sync::Waiting => {}
-    }
-
-    let ttl = match &outcome.sync {
-        Sync::Failed {
-            retry_after: Some(after),
-            ..
-        } => (*after).max(Duration::from_secs(1)),
-        // Past the deadline the time left is zero; a fault must not turn into a retry
-        // every second.
-        Sync::Failed { .. } => input.github.poll_interval.0,
-        // The Job's progress is the gate's status too: follow it at the poll interval.
-        _ if promoting => input.github.poll_interval.0,
-        _ if d.state.is_terminal() => TERMINAL_TTL,
-        // Pending: the next poll, the deadline, or the end of the artifact's soak.
-        _ => {
-            let mut until = match policy.soak_until {
-                Some(soak) if soak > now => (soak - now).min(d.deadline - now),
-                _ => d.deadline - now,
-            };
-            // And the end of a freeze window.
-            if let Some(f) = policy.frozen.as_ref().filter(|f| f.until > now) {
-                until = until.min(f.until - now);
-            }
-            pending_ttl(input.github.poll_interval.0, until)
-        }
-    };
-    set_ttl(rsp, ttl);
-}
-
-/// The TTL while pending: the poll interval or the time to the deadline, whichever is
-/// sooner, at least a second.
-pub fn pending_ttl(poll: Duration, until_deadline: chrono::Duration) -> Duration {
-    let left = until_deadline
-        .to_std()
-        .unwrap_or(Duration::ZERO)
-        .max(Duration::from_secs(1));
-    poll.min(left)
-}
-
-fn set_ttl(rsp: &mut RunFunctionResponse, ttl: Duration) {
-    if let Some(meta) = rsp.meta.as_mut() {
-        meta.ttl = Some(pbjson_types::Duration {
-            seconds: ttl.as_secs() as i64,
-            nanos: ttl.subsec_nanos() as i32,
-        });
-    }
-}
-
-fn put<T: Serialize>(rsp: &mut RunFunctionResponse, name: &str, object: &T, ready: bool) {
-    let composed = response::desired_composed(rsp, name);
-    crate::desired::update(composed, object).expect("a Kubernetes object is an object");
-    resource::set_ready(composed, if ready { Ready::True } else { Ready::False });
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gate::key::GateKey;
     use crate::input::EnvVar as InputEnvVar;
     use crate::xr::gate::GateSpec;
+    use chrono::{DateTime, Utc};
     use serde_json::json;
 
     fn spec(tenant: &str) -> GateSpec {
@@ -636,7 +362,7 @@ mod tests {
                 url: "https://github.com/acme/approvals/issues/4".into(),
             }),
             automatic: false,
-            held: None,
+            hold: None,
             tampering: Vec::new(),
             actions: Vec::new(),
             progress: Vec::new(),
@@ -667,21 +393,24 @@ mod tests {
     fn approved_gate_renders_job_under_tenant_service_account_without_ttl() {
         let spec = spec("my-service");
         let gate = Gate {
-            spec: &spec,
-            key: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-            namespace: "team-a",
-            name: "g",
-            uid: "uid",
+            spec,
+            key: GateKey::from_recorded(
+                "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            ),
+            namespace: "team-a".into(),
+            name: "g".into(),
+            uid: "uid".into(),
             requester: None,
         };
-        let job = serde_json::to_value(job(&gate, &promotion(), &decision())).unwrap();
+        let job = serde_json::to_value(render_job(&gate, &promotion(), &decision())).unwrap();
         assert_eq!(job["metadata"]["name"], "my-service-promote-0123456789ab");
         assert_eq!(
             job["metadata"]["labels"][GATE_KEY_LABEL], "0123456789ab",
             "a label value holds at most 63 characters"
         );
         assert_eq!(
-            job["metadata"]["annotations"][GATE_KEY_ANNOTATION], gate.key,
+            job["metadata"]["annotations"][GATE_KEY_ANNOTATION],
+            gate.key.as_str(),
             "the full key recognises the Job"
         );
         assert_eq!(job["metadata"]["namespace"], "team-a");
@@ -718,28 +447,5 @@ mod tests {
             "the Input cannot override it"
         );
         assert_eq!(get("GITOPS_REPO"), vec!["acme/gitops"]);
-    }
-
-    #[test]
-    fn job_name_stays_a_dns_label_for_the_longest_tenant() {
-        let name = job_name(&"a".repeat(46), "0123456789ab");
-        assert!(name.len() <= 63, "{name}");
-        assert!(name.ends_with("-promote-0123456789ab"));
-        let name = job_name(&format!("{}-b", "a".repeat(41)), "0123456789ab");
-        assert!(!name.contains("--"), "{name}");
-    }
-
-    #[test]
-    fn pending_ttl_is_never_below_one_second() {
-        let poll = Duration::from_secs(30);
-        assert_eq!(
-            pending_ttl(poll, chrono::Duration::seconds(10)),
-            Duration::from_secs(10)
-        );
-        assert_eq!(pending_ttl(poll, chrono::Duration::hours(2)), poll);
-        assert_eq!(
-            pending_ttl(poll, chrono::Duration::seconds(-5)),
-            Duration::from_secs(1)
-        );
     }
 }

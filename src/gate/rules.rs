@@ -5,42 +5,23 @@
 //!
 //! Pure: no I/O, no clock.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use chrono::{DateTime, Utc};
 
-use crate::policy::ApprovalRule;
+use crate::github::Login;
+use crate::pipeline_config::IMPLICIT_RULE;
 use crate::xr::gate::Approval;
 
-use super::model::{Decision, IMPLICIT_RULE, Policy, RuleProgress};
-
-/// Who GitHub said may approve: logins (lower-case) authorized through a team or their
-/// permission, and the approver teams (lower-case) each was found in.
-pub struct Found<'a> {
-    /// Authorized through a team or their permission.
-    pub authorized: &'a BTreeSet<String>,
-    /// The approver teams each login was found in.
-    pub memberships: &'a BTreeMap<String, BTreeSet<String>>,
-}
+use super::model::{Decision, People, RuleProgress};
+use super::policy::{Policy, Quorum};
 
 /// Whether the approval by `login` counts toward `rule`.
-fn counts_toward(rule: &ApprovalRule, login: &str, observed: &Found<'_>) -> bool {
-    let login = login.to_ascii_lowercase();
-    rule.users.iter().any(|u| u.eq_ignore_ascii_case(&login))
-        || observed.memberships.get(&login).is_some_and(|teams| {
-            rule.teams
-                .iter()
-                .any(|t| teams.contains(&t.to_ascii_lowercase()))
-        })
+fn counts_toward(rule: &Quorum, login: &Login, people: &People) -> bool {
+    rule.users.contains(login) || rule.teams.iter().any(|t| people.in_team(login, t))
 }
 
 /// Counts `approvals` (earliest first) toward each rule in force, writes on each approval
 /// the named rules it counted toward, and says how far each rule got.
-pub fn count(
-    policy: &Policy,
-    approvals: &mut [Approval],
-    observed: &Found<'_>,
-) -> Vec<RuleProgress> {
+pub fn count(policy: &Policy, approvals: &mut [Approval], people: &People) -> Vec<RuleProgress> {
     let rules = policy.rules_in_force();
     let named = !policy.rules.is_empty();
     let mut progress: Vec<RuleProgress> = Vec::with_capacity(rules.len());
@@ -49,28 +30,27 @@ pub fn count(
         let mut counted = 0u32;
         let mut met_at = None;
         for approval in approvals.iter_mut() {
+            let login = Login::new(&approval.login);
             // The approvers outside named rules also take those allowed by repository
             // permission; alone, they take every counted approval.
             let counts = if implicit && !named {
                 true
             } else if implicit {
-                counts_toward(rule, &approval.login, observed)
+                counts_toward(rule, &login, people)
                     || (policy.min_permission.is_some()
                         && !policy
                             .rules
                             .iter()
-                            .any(|r| counts_toward(r, &approval.login, observed))
-                        && observed
-                            .authorized
-                            .contains(&approval.login.to_ascii_lowercase()))
+                            .any(|r| counts_toward(r, &login, people))
+                        && people.authorized.contains(&login))
             } else {
-                counts_toward(rule, &approval.login, observed)
+                counts_toward(rule, &login, people)
             };
             if !counts {
                 continue;
             }
             counted += 1;
-            if counted == rule.min_approvals.max(1) {
+            if counted == rule.needed.max(1) {
                 met_at = Some(approval.at);
             }
             if named {
@@ -80,7 +60,7 @@ pub fn count(
         progress.push(RuleProgress {
             name: rule.name.clone(),
             counted,
-            needed: rule.min_approvals.max(1),
+            needed: rule.needed.max(1),
             met_at,
         });
     }
@@ -112,17 +92,23 @@ pub fn describe(policy: &Policy, code: fn(&str) -> String) -> Option<Vec<String>
     if policy.rules.is_empty() {
         return None;
     }
-    let list = |items: &[String]| items.iter().map(|i| code(i)).collect::<Vec<_>>().join(", ");
+    fn list<T: ToString>(items: &[T], code: fn(&str) -> String) -> String {
+        items
+            .iter()
+            .map(|i| code(&i.to_string()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
     let lines = policy
         .rules_in_force()
         .iter()
         .map(|r| {
             let mut people = Vec::new();
             if !r.users.is_empty() {
-                people.push(format!("users {}", list(&r.users)));
+                people.push(format!("users {}", list(&r.users, code)));
             }
             if !r.teams.is_empty() {
-                people.push(format!("members of the teams {}", list(&r.teams)));
+                people.push(format!("members of the teams {}", list(&r.teams, code)));
             }
             if r.name == IMPLICIT_RULE
                 && let Some(p) = policy.min_permission
@@ -135,8 +121,8 @@ pub fn describe(policy: &Policy, code: fn(&str) -> String) -> Option<Vec<String>
             format!(
                 "- **{}**: {} distinct approval{} from {}",
                 r.name,
-                r.min_approvals,
-                if r.min_approvals == 1 { "" } else { "s" },
+                r.needed,
+                if r.needed == 1 { "" } else { "s" },
                 people.join("; ")
             )
         })
@@ -155,8 +141,13 @@ pub fn config_entries(policy: &Policy, decision: &Decision) -> Vec<(String, Stri
         .rules_in_force()
         .iter()
         .map(|r| {
-            let people: Vec<&str> = r.users.iter().chain(&r.teams).map(String::as_str).collect();
-            format!("{}:{}:{}", r.name, r.min_approvals, people.join("+"))
+            let people: Vec<String> = r
+                .users
+                .iter()
+                .map(Login::to_string)
+                .chain(r.teams.iter().map(|t| t.to_string()))
+                .collect();
+            format!("{}:{}:{}", r.name, r.needed, people.join("+"))
         })
         .collect::<Vec<_>>()
         .join(",");

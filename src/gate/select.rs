@@ -23,19 +23,10 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::github::{Comment, EventKind, Identity, Issue, IssueEvent, IssueState};
+use crate::github::{EventKind, Identity, Issue, IssueState};
 
-use super::issue::{self, Binding, WrittenVerdict};
-use super::model::Gate;
-
-/// One issue of the function as read, with its comments.
-#[derive(Debug, Clone)]
-pub struct Read {
-    /// The issue.
-    pub issue: Issue,
-    /// Its comments, oldest first.
-    pub comments: Vec<Comment>,
-}
+use super::marker::{self, Binding, WrittenVerdict};
+use super::model::{Gate, IssueRead};
 
 /// What [`select`] chose.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -44,6 +35,8 @@ pub struct Selection {
     pub chosen: Option<usize>,
     /// Its binding, or the one to post on it when it is adopted.
     pub binding: Option<Binding>,
+    /// The verdict the function wrote on it, as it wrote it.
+    pub verdict: Option<WrittenVerdict>,
     /// Whether the chosen issue has no binding yet: the caller posts `binding` first.
     pub adopt: bool,
     /// Indexes of other open issues bound to this key.
@@ -61,34 +54,52 @@ pub struct Selection {
 /// Whether an issue may carry this gate, going by the hints in its body (or by being
 /// the recorded one): only these have their comments read.
 pub fn is_candidate(
-    gate: &Gate<'_>,
+    gate: &Gate,
     issue: &Issue,
     identity: &Identity,
     recorded: Option<u64>,
 ) -> bool {
     is_own(issue, identity)
         && (Some(issue.number) == recorded
-            || issue::body_key(issue).as_deref() == Some(gate.key)
+            || names_key(gate, issue)
             || (issue.state == IssueState::Open
                 && !gate.uid.is_empty()
-                && issue::body_uid(issue).as_deref() == Some(gate.uid)))
+                && marker::body_uid(issue).as_deref() == Some(gate.uid.as_str())))
+}
+
+/// Whether the issue's description names this gate's key (a hint only).
+fn names_key(gate: &Gate, issue: &Issue) -> bool {
+    marker::body_key(issue).is_some_and(|k| gate.key.is(&k))
+}
+
+/// Whether an issue read may be this key's: bound to it, naming it, or recorded for it.
+/// Its events are read (closes count by who closed, on every issue of the key).
+pub fn may_be_this_key(
+    gate: &Gate,
+    identity: &Identity,
+    read: &IssueRead,
+    recorded: Option<u64>,
+) -> bool {
+    Some(read.issue.number) == recorded
+        || names_key(gate, &read.issue)
+        || marker::binding(&read.comments, identity).is_some_and(|b| gate.key.is(&b.key))
 }
 
 /// What an issue of the function is found by: the key and the uid its description names
 /// ([`is_candidate`] decides from the issue itself; these only narrow the search).
 pub fn tags(issue: &Issue) -> Vec<String> {
     let mut tags = Vec::new();
-    if let Some(key) = issue::body_key(issue) {
+    if let Some(key) = marker::body_key(issue) {
         tags.push(format!("key:{key}"));
     }
-    if let Some(uid) = issue::body_uid(issue).filter(|u| !u.is_empty()) {
+    if let Some(uid) = marker::body_uid(issue).filter(|u| !u.is_empty()) {
         tags.push(format!("uid:{uid}"));
     }
     tags
 }
 
 /// The tags [`tags`] gives the issues that may carry this gate.
-pub fn wanted_tags(gate: &Gate<'_>) -> Vec<String> {
+pub fn wanted_tags(gate: &Gate) -> Vec<String> {
     let mut wanted = vec![format!("key:{}", gate.key)];
     if !gate.uid.is_empty() {
         wanted.push(format!("uid:{}", gate.uid));
@@ -120,31 +131,30 @@ pub struct Adoption {
 /// Chooses among `reads` (the function's own issues that [`is_candidate`] kept).
 /// `recorded` is the issue number recorded in status for this key.
 pub fn select(
-    gate: &Gate<'_>,
+    gate: &Gate,
     identity: &Identity,
-    reads: &[Read],
+    reads: &[IssueRead],
     recorded: Option<u64>,
     adoption: &Adoption,
 ) -> Selection {
     let mut selection = Selection::default();
-    // (index, binding, adoptable, verdict)
+    // (index, binding or none to adopt, verdict)
     let mut bound: Vec<(usize, Option<Binding>, Option<WrittenVerdict>)> = Vec::new();
     for (index, read) in reads.iter().enumerate() {
         let number = read.issue.number;
         if !is_own(&read.issue, identity) {
             continue;
         }
-        let names_key =
-            issue::body_key(&read.issue).as_deref() == Some(gate.key) || Some(number) == recorded;
-        match issue::binding(&read.comments, identity) {
-            Some(b) if b.key == gate.key => {
-                let verdict = issue::written_verdict(&read.comments, identity, gate.key);
+        let names_key = names_key(gate, &read.issue) || Some(number) == recorded;
+        match marker::binding(&read.comments, identity) {
+            Some(b) if gate.key.is(&b.key) => {
+                let verdict = marker::written_verdict(&read.comments, identity, gate.key.as_str());
                 bound.push((index, Some(b), verdict));
             }
             Some(b) => {
                 if !gate.uid.is_empty() && b.uid == gate.uid && read.issue.state == IssueState::Open
                 {
-                    if issue::written_verdict(&read.comments, identity, &b.key)
+                    if marker::written_verdict(&read.comments, identity, &b.key)
                         == Some(WrittenVerdict::Retired)
                     {
                         selection.retired.insert(number);
@@ -189,11 +199,12 @@ pub fn select(
         if Some(position) == chosen {
             selection.chosen = Some(index);
             selection.adopt = binding.is_none();
+            selection.verdict = verdict;
             selection.binding = Some(binding.unwrap_or_else(|| {
                 let start = adoption.recorded_start.unwrap_or(read.issue.created_at);
                 Binding {
-                    key: gate.key.to_owned(),
-                    uid: gate.uid.to_owned(),
+                    key: gate.key.to_string(),
+                    uid: gate.uid.clone(),
                     start,
                     deadline: start + adoption.timeout,
                 }
@@ -205,24 +216,25 @@ pub fn select(
             selection.duplicates.push(index);
         }
     }
+    confirm_adoption(&mut selection, reads);
     selection
 }
 
-/// Confirms an adoption once the chosen issue's events are read: an unbound issue that
-/// was ever closed or reopened is not one the function has just opened, but an older
-/// issue someone pointed at this key. It is then not followed, and the key is blocked.
-/// (GitHub records `labeled` and `assigned` events when an issue is opened with labels
-/// and assignees: those are no history.) Returns whether the chosen issue is still
-/// followed.
-pub fn confirm_adoption(selection: &mut Selection, reads: &[Read], events: &[IssueEvent]) -> bool {
+/// Confirms an adoption by the chosen issue's events: an unbound issue that was ever
+/// closed or reopened is not one the function has just opened, but an older issue someone
+/// pointed at this key. It is then not followed, and the key is blocked. (GitHub records
+/// `labeled` and `assigned` events when an issue is opened with labels and assignees:
+/// those are no history.)
+fn confirm_adoption(selection: &mut Selection, reads: &[IssueRead]) {
     let Some(index) = selection.chosen else {
-        return false;
+        return;
     };
-    let history = events
+    let history = reads[index]
+        .events
         .iter()
         .any(|e| matches!(e.kind, EventKind::Closed | EventKind::Reopened));
     if !selection.adopt || !history {
-        return true;
+        return;
     }
     selection.tampering.push(format!(
         "issue #{} names this gate in its description but was never bound to it; it is not read",
@@ -230,9 +242,9 @@ pub fn confirm_adoption(selection: &mut Selection, reads: &[Read], events: &[Iss
     ));
     selection.chosen = None;
     selection.binding = None;
+    selection.verdict = None;
     selection.adopt = false;
     selection.blocked = true;
-    false
 }
 
 #[cfg(test)]

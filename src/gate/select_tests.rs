@@ -1,9 +1,11 @@
 //! The selection table: which issue holds a gate, from the issues as read.
 
 use super::*;
+use crate::gate::issue;
+use crate::gate::key::GateKey;
 use crate::gate::test_support::{self, BOT, KEY, UID, at, issue, spec};
 use crate::github::fake::user_id;
-use crate::github::{CloseReason, EventKind};
+use crate::github::{CloseReason, Comment, EventKind, IssueEvent};
 use crate::xr::gate::GateState;
 
 const OTHER_KEY: &str = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
@@ -27,11 +29,11 @@ fn comment(id: u64, author: &str, body: String, when: DateTime<Utc>) -> Comment 
 fn bind(id: u64, key: &str, uid: &str) -> Comment {
     let spec = gate_spec();
     let gate = Gate {
-        spec: &spec,
-        key,
-        namespace: "platform-system",
-        name: "gate",
-        uid,
+        spec,
+        key: GateKey::from_recorded(key),
+        namespace: "platform-system".into(),
+        name: "gate".into(),
+        uid: uid.into(),
         requester: None,
     };
     comment(
@@ -42,11 +44,15 @@ fn bind(id: u64, key: &str, uid: &str) -> Comment {
     )
 }
 
-fn read(issue: Issue, comments: Vec<Comment>) -> Read {
-    Read { issue, comments }
+fn read(issue: Issue, comments: Vec<Comment>) -> IssueRead {
+    IssueRead {
+        issue,
+        comments,
+        events: Vec::new(),
+    }
 }
 
-fn choose(reads: &[Read], recorded: Option<u64>, now: DateTime<Utc>) -> Selection {
+fn choose(reads: &[IssueRead], recorded: Option<u64>, now: DateTime<Utc>) -> Selection {
     let spec = gate_spec();
     let gate = test_support::gate(&spec, None);
     let adoption = Adoption {
@@ -185,10 +191,14 @@ fn issues_someone_else_opened_are_never_read() {
 
 #[test]
 fn an_unbound_issue_with_a_history_is_not_adopted_and_blocks_the_key() {
-    let reads = [read(issue(1, KEY), vec![])];
-    let mut s = choose(&reads, None, at(0, 5));
-    assert!(confirm_adoption(&mut s, &reads, &[]), "no history: adopted");
-    assert!(s.adopt);
+    let with_events = |events: Vec<IssueEvent>| {
+        [IssueRead {
+            events,
+            ..read(issue(1, KEY), vec![])
+        }]
+    };
+    let s = choose(&with_events(vec![]), None, at(0, 5));
+    assert!(s.adopt && s.chosen == Some(0), "no history: adopted");
     // GitHub records the labels and assignees an issue is opened with as events.
     let labeled = IssueEvent {
         id: 1,
@@ -199,12 +209,8 @@ fn an_unbound_issue_with_a_history_is_not_adopted_and_blocks_the_key() {
         state_reason: None,
         commit_id: None,
     };
-    let mut s = choose(&reads, None, at(0, 5));
-    assert!(
-        confirm_adoption(&mut s, &reads, std::slice::from_ref(&labeled)),
-        "labels and assignees are no history"
-    );
-    assert!(s.adopt);
+    let s = choose(&with_events(vec![labeled]), None, at(0, 5));
+    assert!(s.adopt, "labels and assignees are no history");
     let reopened = IssueEvent {
         id: 1,
         kind: EventKind::Reopened,
@@ -214,8 +220,7 @@ fn an_unbound_issue_with_a_history_is_not_adopted_and_blocks_the_key() {
         state_reason: None,
         commit_id: None,
     };
-    let mut s = choose(&reads, None, at(0, 5));
-    assert!(!confirm_adoption(&mut s, &reads, &[reopened]));
+    let s = choose(&with_events(vec![reopened]), None, at(0, 5));
     assert_eq!((s.chosen, s.adopt, s.blocked), (None, false, true));
     assert!(s.tampering[0].contains("never bound"), "{:?}", s.tampering);
 }

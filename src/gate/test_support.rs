@@ -4,9 +4,10 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use super::key::GateKey;
 use super::model::Gate;
 use crate::github::fake::user_id;
-use crate::github::{Identity, Issue, IssueState};
+use crate::github::{Identity, Issue, IssueState, Login};
 use crate::xr::gate::GateSpec;
 
 /// The function's login in the tests.
@@ -29,14 +30,14 @@ pub fn spec() -> GateSpec {
 }
 
 /// The gate `platform-system/gate` with [`KEY`] and [`UID`].
-pub fn gate<'a>(spec: &'a GateSpec, requester: Option<&'a str>) -> Gate<'a> {
+pub fn gate(spec: &GateSpec, requester: Option<&str>) -> Gate {
     Gate {
-        spec,
-        key: KEY,
-        namespace: "platform-system",
-        name: "gate",
-        uid: UID,
-        requester,
+        spec: spec.clone(),
+        key: GateKey::from_recorded(KEY),
+        namespace: "platform-system".into(),
+        name: "gate".into(),
+        uid: UID.into(),
+        requester: requester.map(Login::new),
     }
 }
 

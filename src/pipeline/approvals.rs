@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::violations::Collector;
 use crate::names;
-use crate::policy::{ApprovalRule, Approvers, IMPLICIT_RULE};
+use crate::pipeline_config::{ApprovalRule, Approvers, IMPLICIT_RULE};
 use crate::xr::pipeline::{ApprovalRuleSpec, ApprovalsSpec};
 
 /// The most rules one environment may have.

@@ -16,32 +16,11 @@ use pbjson_types::Struct;
 use serde::Serialize;
 
 use crate::call::{Call, Fatal};
+use crate::names::{condition, requirement};
 use crate::required;
 use crate::xr::pipeline::{PipelineSpec, PipelineStatus, Whereabouts};
 
 pub use validate::{Pipeline, Scope, Violation, Violations, validate};
-
-/// The condition this function sets on an XReleasePipeline.
-pub const CONDITION: &str = "PipelineReady";
-
-/// Composition resource names, stable across calls (Crossplane matches observed
-/// resources by them).
-pub mod resource_names {
-    /// The pipeline ConfigMap.
-    pub const CONFIG_MAP: &str = "pipeline-config";
-    /// The ExternalSecret.
-    pub const CREDENTIALS: &str = "credentials";
-    /// The ServiceAccount.
-    pub const SERVICE_ACCOUNT: &str = "service-account";
-    /// The Role.
-    pub const ROLE: &str = "role";
-    /// The RoleBinding.
-    pub const ROLE_BINDING: &str = "role-binding";
-    /// The ClusterRole (cluster-scoped XRs only).
-    pub const CLUSTER_ROLE: &str = "cluster-role";
-    /// The ClusterRoleBinding (cluster-scoped XRs only).
-    pub const CLUSTER_ROLE_BINDING: &str = "cluster-role-binding";
-}
 
 /// When a composed object counts as ready.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +65,7 @@ pub fn compose(call: &Call<'_>, rsp: &mut RunFunctionResponse) -> Result<(), Fat
     let pipeline = match checked {
         Ok(p) => p,
         Err(message) => {
-            response::condition_false(rsp, CONDITION, "InvalidSpec").message =
+            response::condition_false(rsp, condition::PIPELINE_READY, "InvalidSpec").message =
                 Some(message.clone());
             return Err(Fatal::invalid_spec(message));
         }
@@ -100,15 +79,15 @@ pub fn compose(call: &Call<'_>, rsp: &mut RunFunctionResponse) -> Result<(), Fat
     required::require_all(
         rsp,
         call.request,
-        progress::GATES_REQUIREMENT,
+        requirement::GATES,
         &call.composite.api_version,
-        progress::GATE_KIND,
+        requirement::GATE_KIND,
         scope,
     );
     let gates = required::answered(
         call.request,
-        progress::GATES_REQUIREMENT,
-        progress::GATE_KIND,
+        requirement::GATES,
+        requirement::GATE_KIND,
         scope,
     );
     let (whereabouts, in_flight) = match gates {
@@ -170,9 +149,9 @@ pub fn compose(call: &Call<'_>, rsp: &mut RunFunctionResponse) -> Result<(), Fat
         });
     }
     if unready.is_empty() {
-        response::condition_true(rsp, CONDITION, "Available");
+        response::condition_true(rsp, condition::PIPELINE_READY, "Available");
     } else {
-        response::condition_false(rsp, CONDITION, "Creating").message =
+        response::condition_false(rsp, condition::PIPELINE_READY, "Creating").message =
             Some(format!("waiting for {}", unready.join(", ")));
     }
     Ok(())
@@ -180,7 +159,7 @@ pub fn compose(call: &Call<'_>, rsp: &mut RunFunctionResponse) -> Result<(), Fat
 
 /// Every object of the pipeline, in a fixed order.
 fn objects(p: &Pipeline, whereabouts: Option<&Whereabouts>, call: &Call<'_>) -> Vec<Composed> {
-    use resource_names::*;
+    use crate::names::resource::*;
     let mut out = vec![
         Composed::new(
             CONFIG_MAP,

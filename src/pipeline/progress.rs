@@ -10,15 +10,10 @@
 
 use serde::Deserialize;
 
-use crate::gate::key::{KeyParts, gate_key};
+use crate::gate::key::{GateKey, KeyParts};
 use crate::xr::Composite;
 use crate::xr::gate::{GateState, GateStatus, PromotionState, PromotionStatus, rfc3339};
 use crate::xr::pipeline::{EnvironmentStatus, Whereabouts};
-
-/// The requirement under which a pipeline asks for its tenant's gates.
-pub const GATES_REQUIREMENT: &str = "promotion-gates";
-/// The gates' kind; their apiVersion is the pipeline's.
-pub const GATE_KIND: &str = "XPromotionGate";
 
 /// One of the tenant's gates, as its spec and status say.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +54,7 @@ pub fn records(gates: &[Composite], tenant: &str, namespace: Option<&str>) -> Ve
             let target = text(g, "target_environment")?;
             let artifact_id = text(g, "artifact_id")?;
             let status = GateStatus::from_json(&g.status);
-            let key = gate_key(KeyParts {
+            let key = GateKey::of_parts(KeyParts {
                 namespace: g.namespace.as_deref().or(namespace)?,
                 name: &g.name,
                 uid: g.uid.as_deref().unwrap_or_default(),
@@ -68,7 +63,7 @@ pub fn records(gates: &[Composite], tenant: &str, namespace: Option<&str>) -> Ve
                 target: &target,
                 artifact_id: &artifact_id,
             });
-            if status.gate_key.as_deref() != Some(key.as_str()) {
+            if !status.gate_key.as_deref().is_some_and(|k| key.is(k)) {
                 return None;
             }
             // A promotion recorded but unreadable is not a finished one: leave the gate out.
@@ -163,7 +158,7 @@ mod tests {
         };
         let mut status = status;
         if let Some(fields) = status.as_object_mut() {
-            let key = gate_key(KeyParts {
+            let key = GateKey::of_parts(KeyParts {
                 namespace: "platform-system",
                 name,
                 uid: "",
@@ -172,7 +167,7 @@ mod tests {
                 target,
                 artifact_id: artifact,
             });
-            fields.insert("gate_key".into(), json!(key));
+            fields.insert("gate_key".into(), json!(key.as_str()));
         }
         Composite::from_struct(&json_to_struct(
             json!({
@@ -357,7 +352,7 @@ mod tests {
             approved("2026-03-01T06:00:00Z"),
         );
         skipping.spec["source_environment"] = json!("dev");
-        let key = gate_key(KeyParts {
+        let key = GateKey::of_parts(KeyParts {
             namespace: "platform-system",
             name: "skip",
             uid: "",
@@ -366,7 +361,7 @@ mod tests {
             target: "production",
             artifact_id: "r/app:v1",
         });
-        skipping.status["gate_key"] = json!(key);
+        skipping.status["gate_key"] = json!(key.as_str());
         let (w, _) = whereabouts(&envs(), &records(&[skipping], "app", None));
         assert!(w.environments.is_empty(), "{w:?}");
     }

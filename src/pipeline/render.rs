@@ -14,19 +14,13 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::{Value, json};
 
 use crate::input::{ExternalSecretInput, ServiceAccountInput};
-use crate::policy::{self, Rule};
+use crate::pipeline_config::{self, Rule};
 use crate::xr::pipeline::Whereabouts;
 use crate::yaml;
 
 use super::validate::Pipeline;
 use crate::names;
 
-/// The component label of the ExternalSecret.
-pub const CREDENTIALS_COMPONENT: &str = "credentials";
-/// The component label of the ServiceAccount.
-pub const SERVICE_ACCOUNT_COMPONENT: &str = "service-account";
-/// The component label of the RBAC objects.
-pub const RBAC_COMPONENT: &str = "rbac";
 /// The resource (plural) of promotion gates, in the XR's API group.
 pub const GATES_RESOURCE: &str = "xpromotiongates";
 
@@ -86,13 +80,16 @@ pub fn render_config_map(p: &Pipeline, whereabouts: Option<&Whereabouts>) -> Con
     }
     // PipelineConfig holds only strings, integers and enums, which always serialize.
     let config = serde_json::to_value(c).expect("the pipeline config serializes to JSON");
-    data.insert(policy::PIPELINE_YAML_KEY.to_owned(), yaml::to_yaml(&config));
+    data.insert(
+        pipeline_config::PIPELINE_YAML_KEY.to_owned(),
+        yaml::to_yaml(&config),
+    );
     ConfigMap {
         metadata: metadata(
             names::config_map(&c.tenant),
             Some(&p.namespace),
             &c.tenant,
-            policy::PIPELINE_CONFIG_COMPONENT,
+            names::component::PIPELINE_CONFIG,
         ),
         data: Some(data),
         ..ConfigMap::default()
@@ -129,7 +126,7 @@ pub fn render_external_secret(p: &Pipeline, es: &ExternalSecretInput) -> Value {
         "metadata": {
             "name": name,
             "namespace": p.namespace,
-            "labels": names::labels(tenant, CREDENTIALS_COMPONENT),
+            "labels": names::labels(tenant, names::component::CREDENTIALS),
         },
         "spec": {
             "refreshInterval": es.refresh_interval.to_string(),
@@ -148,7 +145,7 @@ pub fn render_service_account(p: &Pipeline, sa: &ServiceAccountInput) -> Service
         names::service_account(tenant),
         Some(&p.namespace),
         tenant,
-        SERVICE_ACCOUNT_COMPONENT,
+        names::component::SERVICE_ACCOUNT,
     );
     if !sa.annotations.is_empty() {
         meta.annotations = Some(
@@ -220,7 +217,7 @@ pub fn render_role(p: &Pipeline, with_gates: bool) -> Role {
             names::rbac(tenant),
             Some(&p.namespace),
             tenant,
-            RBAC_COMPONENT,
+            names::component::RBAC,
         ),
         rules: Some(rules),
     }
@@ -234,7 +231,7 @@ pub fn render_role_binding(p: &Pipeline) -> RoleBinding {
             names::rbac(tenant),
             Some(&p.namespace),
             tenant,
-            RBAC_COMPONENT,
+            names::component::RBAC,
         ),
         role_ref: RoleRef {
             api_group: RBAC_GROUP.into(),
@@ -252,7 +249,7 @@ pub fn render_role_binding(p: &Pipeline) -> RoleBinding {
 pub fn render_cluster_role(p: &Pipeline) -> ClusterRole {
     let tenant = &p.config.tenant;
     ClusterRole {
-        metadata: metadata(names::rbac(tenant), None, tenant, RBAC_COMPONENT),
+        metadata: metadata(names::rbac(tenant), None, tenant, names::component::RBAC),
         rules: Some(vec![request_gates(&p.gate_api_group)]),
         ..ClusterRole::default()
     }
@@ -262,7 +259,7 @@ pub fn render_cluster_role(p: &Pipeline) -> ClusterRole {
 pub fn render_cluster_role_binding(p: &Pipeline) -> ClusterRoleBinding {
     let tenant = &p.config.tenant;
     ClusterRoleBinding {
-        metadata: metadata(names::rbac(tenant), None, tenant, RBAC_COMPONENT),
+        metadata: metadata(names::rbac(tenant), None, tenant, names::component::RBAC),
         role_ref: RoleRef {
             api_group: RBAC_GROUP.into(),
             kind: "ClusterRole".into(),
@@ -276,7 +273,7 @@ pub fn render_cluster_role_binding(p: &Pipeline) -> ClusterRoleBinding {
 mod tests {
     use super::*;
     use crate::input::Input;
-    use crate::policy::PipelineConfig;
+    use crate::pipeline_config::PipelineConfig;
     use crate::xr::Composite;
     use crate::xr::pipeline::PipelineSpec;
 
@@ -318,12 +315,12 @@ mod tests {
         assert_eq!(data["dev_to_staging"], "manual");
         assert_eq!(data["staging_to_production"], "automatic");
         assert_eq!(data["environments"], "dev,staging,production");
-        let docs = yaml::from_str_multi(&data[policy::PIPELINE_YAML_KEY]).unwrap();
+        let docs = yaml::from_str_multi(&data[pipeline_config::PIPELINE_YAML_KEY]).unwrap();
         let back: PipelineConfig = serde_json::from_value(docs[0].clone()).unwrap();
         assert_eq!(back, p.config);
         assert_eq!(
-            cm.metadata.labels.unwrap()[policy::COMPONENT_LABEL],
-            policy::PIPELINE_CONFIG_COMPONENT
+            cm.metadata.labels.unwrap()[names::COMPONENT_LABEL],
+            names::component::PIPELINE_CONFIG
         );
     }
 

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::freeze::{MAX_WINDOWS, Window};
 use crate::input::{GoDuration, Input};
-use crate::policy::{
+use crate::pipeline_config::{
     FreezeOverride, FreezeSpec, PipelineConfig, Progression, Promotion, Rule, Testing,
 };
 use crate::xr::Composite;
@@ -404,7 +404,7 @@ fn is_registry(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::Approvers;
+    use crate::pipeline_config::Approvers;
     use serde_json::{Value, json};
 
     fn composite(namespace: Option<&str>) -> Composite {

@@ -52,41 +52,7 @@ pub(super) fn assemble(
         .map(struct_to_json)
         .and_then(|v| v.get("status").cloned())
         .unwrap_or_else(|| json!({}));
-    let mut conditions: Vec<Value> = response
-        .conditions
-        .iter()
-        .map(|c| {
-            let mut cond = json!({
-                "type": c.r#type,
-                "status": condition_status(c.status),
-                "reason": c.reason,
-                "lastTransitionTime": at,
-            });
-            if let Some(m) = &c.message {
-                cond["message"] = json!(m);
-            }
-            cond
-        })
-        .collect();
-    let unready: Vec<&String> = {
-        let mut names: Vec<&String> = desired
-            .resources
-            .iter()
-            .filter(|(_, r)| r.ready != Ready::True as i32)
-            .map(|(n, _)| n)
-            .collect();
-        names.sort();
-        names
-    };
-    conditions.push(if fatal.is_some() {
-        json!({"type": "Synced", "status": "False", "reason": "ReconcileError", "lastTransitionTime": at,
-               "message": fatal.as_deref().unwrap_or_default()})
-    } else if unready.is_empty() {
-        json!({"type": "Ready", "status": "True", "reason": "Available", "lastTransitionTime": at})
-    } else {
-        json!({"type": "Ready", "status": "False", "reason": "Creating", "lastTransitionTime": at,
-               "message": format!("Unready resources: {}", unready.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))})
-    });
+    let conditions = xr_conditions(&response, &desired, fatal.as_deref(), &at);
     status["conditions"] = Value::Array(conditions);
     out_xr["status"] = status;
     if args.include_full_xr {
@@ -117,22 +83,7 @@ pub(super) fn assemble(
         }
     }
     if args.include_function_results {
-        // As `crossplane render` (v2.3+) prints them: the events Crossplane records for the
-        // results, with the event type as severity.
-        for result in &response.results {
-            let severity = match Severity::try_from(result.severity) {
-                Ok(Severity::Warning) => "Warning",
-                Ok(Severity::Normal) => "Normal",
-                _ => continue,
-            };
-            documents.push(json!({
-                "apiVersion": "render.crossplane.io/v1beta1",
-                "kind": "Result",
-                "severity": severity,
-                "reason": result.reason.as_deref().unwrap_or(DEFAULT_EVENT_REASON),
-                "message": result.message,
-            }));
-        }
+        documents.extend(result_documents(&response));
     }
     if args.include_context {
         documents.push(json!({
@@ -146,6 +97,73 @@ pub(super) fn assemble(
         fatal,
         response,
     }
+}
+
+/// The XR's conditions as Crossplane sets them: the function's, then `Synced` False on a
+/// fatal result, else `Ready` from the composed resources' readiness.
+fn xr_conditions(
+    response: &RunFunctionResponse,
+    desired: &State,
+    fatal: Option<&str>,
+    at: &str,
+) -> Vec<Value> {
+    let mut conditions: Vec<Value> = response
+        .conditions
+        .iter()
+        .map(|c| {
+            let mut cond = json!({
+                "type": c.r#type,
+                "status": condition_status(c.status),
+                "reason": c.reason,
+                "lastTransitionTime": at,
+            });
+            if let Some(m) = &c.message {
+                cond["message"] = json!(m);
+            }
+            cond
+        })
+        .collect();
+    let unready: Vec<&String> = {
+        let mut names: Vec<&String> = desired
+            .resources
+            .iter()
+            .filter(|(_, r)| r.ready != Ready::True as i32)
+            .map(|(n, _)| n)
+            .collect();
+        names.sort();
+        names
+    };
+    conditions.push(if fatal.is_some() {
+        json!({"type": "Synced", "status": "False", "reason": "ReconcileError", "lastTransitionTime": at,
+               "message": fatal.unwrap_or_default()})
+    } else if unready.is_empty() {
+        json!({"type": "Ready", "status": "True", "reason": "Available", "lastTransitionTime": at})
+    } else {
+        json!({"type": "Ready", "status": "False", "reason": "Creating", "lastTransitionTime": at,
+               "message": format!("Unready resources: {}", unready.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))})
+    });
+    conditions
+}
+
+/// As `crossplane render` (v2.3+) prints them: the events Crossplane records for the
+/// results, with the event type as severity.
+fn result_documents(response: &RunFunctionResponse) -> Vec<Value> {
+    let mut documents = Vec::new();
+    for result in &response.results {
+        let severity = match Severity::try_from(result.severity) {
+            Ok(Severity::Warning) => "Warning",
+            Ok(Severity::Normal) => "Normal",
+            _ => continue,
+        };
+        documents.push(json!({
+            "apiVersion": "render.crossplane.io/v1beta1",
+            "kind": "Result",
+            "severity": severity,
+            "reason": result.reason.as_deref().unwrap_or(DEFAULT_EVENT_REASON),
+            "message": result.message,
+        }));
+    }
+    documents
 }
 
 /// The event reason Crossplane gives a function result that names none.

@@ -12,9 +12,6 @@ use serde_json::{Map, Value};
 
 use crate::names;
 
-/// Annotation naming the GitHub login that requested the promotion.
-pub const REQUESTED_BY_ANNOTATION: &str = "release.zerotouch.dev/requested-by";
-
 /// Bounds of `spec.timeout_hours`.
 pub const TIMEOUT_HOURS: std::ops::RangeInclusive<u32> = 1..=168;
 const DEFAULT_TIMEOUT_HOURS: u32 = 24;
@@ -530,6 +527,19 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
 }
 
 impl GateStatus {
+    /// The fields that belong to one key's request (its start, deadline, issue, approvals
+    /// and promotion), which a status recorded for another key must not show as this
+    /// one's.
+    pub const PER_KEY: &[&str] = &[
+        "approver",
+        "approval_timestamp",
+        "approvals",
+        "created_timestamp",
+        "issue",
+        "promotion",
+        "timeout_at",
+    ];
+
     /// Reads the recorded status (see [`GateStatus`]); anything but an object is no
     /// status at all.
     pub fn from_json(status: &Value) -> Self {

@@ -42,7 +42,7 @@ pub struct PipelineSpec {
     pub soak_time: BTreeMap<String, String>,
     /// Freeze windows: no promotion into their environments starts while one is open.
     #[serde(default)]
-    pub freezes: Vec<crate::policy::FreezeSpec>,
+    pub freezes: Vec<crate::pipeline_config::FreezeSpec>,
     /// Who may let an approved gate through a freeze window (also an approver of its
     /// target environment).
     #[serde(default)]

@@ -6,9 +6,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use function_release_pipeline::gate::key::{KeyParts, gate_key};
-use function_release_pipeline::gate::lookup::REQUIREMENT;
-use function_release_pipeline::gate::render::{JOB_RESOURCE, job_name};
+use function_release_pipeline::gate::key::{GateKey, KeyParts};
+use function_release_pipeline::names::job_name;
+use function_release_pipeline::names::requirement::PIPELINE as REQUIREMENT;
+use function_release_pipeline::names::resource::PROMOTION_JOB as JOB_RESOURCE;
 use function_sdk_rust::proto::v1::{RequestMeta, Resource, Resources, RunFunctionRequest, State};
 use function_sdk_rust::resource::json_to_struct;
 use serde_json::{Value, json};
@@ -117,7 +118,7 @@ pub fn example(dir: &str) -> Request {
 /// The gate key of the promotion-gate example's XR, computed as the function does.
 pub fn example_gate_key(composite: &Value) -> String {
     let text = |p: &str| composite.pointer(p).and_then(Value::as_str).unwrap();
-    gate_key(KeyParts {
+    GateKey::of_parts(KeyParts {
         namespace: text("/metadata/namespace"),
         name: text("/metadata/name"),
         uid: composite
@@ -129,6 +130,7 @@ pub fn example_gate_key(composite: &Value) -> String {
         target: text("/spec/target_environment"),
         artifact_id: text("/spec/artifact_id"),
     })
+    .to_string()
 }
 
 /// The promotion-gate example once approved: its observed status records `approved` for
@@ -157,7 +159,7 @@ pub fn decided_gate() -> Request {
         ],
     });
     let namespace = w.composite["metadata"]["namespace"].clone();
-    let job = job_name(w.composite["spec"]["tenant"].as_str().unwrap(), &key);
+    let job = job_name(w.composite["spec"]["tenant"].as_str().unwrap(), &key[..12]);
     w.observed.insert(
         JOB_RESOURCE.to_owned(),
         json!({

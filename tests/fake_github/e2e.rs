@@ -37,7 +37,7 @@ use crate::common::{
 };
 use crate::fake_github::{FakeGitHub, TOKEN};
 
-use function_release_pipeline::policy::Approvers;
+use function_release_pipeline::pipeline_config::Approvers;
 
 /// The requirement name the gate asks the pipeline ConfigMap under.
 pub const REQUIREMENT: &str = "release-pipeline";

@@ -1,6 +1,7 @@
 //! The normalised pipeline: what an XReleasePipeline writes into its ConfigMap as
-//! `pipeline.yaml`, and what an XPromotionGate reads back (as a required resource) to
-//! learn its promotion rule and approvers. One type on both sides keeps them in step.
+//! `pipeline.yaml` (for scripts), and what an XPromotionGate derives from the
+//! XReleasePipeline it asks for as a required resource, to learn its promotion rule and
+//! approvers. One type on both sides keeps them in step.
 //!
 //! Pure: types, (de)serialisation and lookups only.
 
@@ -8,19 +9,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// Label naming the tenant, on every composed resource.
-pub const TENANT_LABEL: &str = "release.zerotouch.dev/tenant";
-/// Label naming the component (`pipeline-config`, `credentials`, `gate`, ...).
-pub const COMPONENT_LABEL: &str = "release.zerotouch.dev/component";
-/// The component label value of the pipeline ConfigMap, which gates look up.
-pub const PIPELINE_CONFIG_COMPONENT: &str = "pipeline-config";
 /// The key of the pipeline ConfigMap holding [`PipelineConfig`] as YAML.
 pub const PIPELINE_YAML_KEY: &str = "pipeline.yaml";
-
-/// The name of a tenant's pipeline ConfigMap.
-pub fn pipeline_config_name(tenant: &str) -> String {
-    format!("{tenant}-release-pipeline-config")
-}
 
 /// Whether a promotion needs a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

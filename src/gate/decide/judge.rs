@@ -1,0 +1,322 @@
+//! Who counts, and what the answers on one approval issue say: comments as their authors
+//! posted them, closes by whoever GitHub's events name, overrides of a freeze window.
+//!
+//! The trust rules live here: only an authorized approver's comment as its author posted
+//! it is an answer (an edited one holds approval back until they answer again); closes
+//! count by the actor GitHub's events name, however the issue was reopened since; only
+//! answers between the gate's start and its deadline count; the requester may withdraw
+//! but not approve (unless self-approval is on); the function never counts.
+//!
+//! Pure: no I/O, no clock.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::freeze::Frozen;
+use crate::github::{CloseReason, Comment, EventKind, Identity, Issue, IssueState, Login};
+use crate::xr::gate::{Approval, Via, rfc3339};
+
+use crate::gate::issue::{self, Command};
+use crate::gate::marker;
+use crate::gate::model::{Gate, IssueRead, People};
+use crate::gate::policy::Policy;
+
+/// Who may answer on one issue, and when.
+pub struct Judge<'a> {
+    gate: &'a Gate,
+    policy: &'a Policy,
+    identity: &'a Identity,
+    people: &'a People,
+    /// Answers count from here (the gate's start, or the issue's creation if GitHub's
+    /// clock runs behind the one that set the start) ...
+    opens: DateTime<Utc>,
+    /// ... until the deadline.
+    deadline: DateTime<Utc>,
+    /// The time of this call.
+    now: DateTime<Utc>,
+}
+
+/// A close of the issue that the gate must say something about when it reopens it: who,
+/// when, and why it did not count (`None`: it counted).
+pub struct Close {
+    /// Who closed it.
+    pub closer: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Why it did not count, if it did not.
+    pub why: Option<String>,
+}
+
+/// What the answers on the issue say.
+#[derive(Default)]
+pub struct Answers<'c> {
+    /// Counted approvals, earliest first.
+    pub approvals: Vec<Approval>,
+    /// The earliest rejection.
+    pub rejection: Option<Approval>,
+    /// An edited comment of someone whose answer would count: it holds approval.
+    pub held: Option<&'c Comment>,
+    /// Edits found, each said once in a Warning.
+    pub tampering: Vec<String>,
+    /// The last close by a person since the function's own.
+    pub last_close: Option<Close>,
+}
+
+/// An override of the open window: the entry for status, and the Warning's text.
+pub struct Override {
+    /// `via: override-freeze`, by whom and when.
+    pub entry: Approval,
+    /// Who let the promotion through which window, and why.
+    pub message: String,
+}
+
+/// The closer named when GitHub names none; it cannot be a GitHub login (logins have
+/// no spaces), so no listed user can match it.
+pub const UNKNOWN_CLOSER: &str = "an unknown user";
+
+impl<'a> Judge<'a> {
+    /// The judge of answers on `issue` for a gate that started at `start`, at `now`.
+    pub fn new(
+        gate: &'a Gate,
+        policy: &'a Policy,
+        identity: &'a Identity,
+        people: &'a People,
+        (start, deadline, now): (DateTime<Utc>, DateTime<Utc>, DateTime<Utc>),
+        issue: &Issue,
+    ) -> Self {
+        Judge {
+            gate,
+            policy,
+            identity,
+            people,
+            opens: start.min(issue.created_at),
+            deadline,
+            now,
+        }
+    }
+
+    /// Whether an answer at `at` counts by its time.
+    pub fn in_window(&self, at: DateTime<Utc>) -> bool {
+        self.opens <= at && at <= self.deadline
+    }
+
+    /// Never counted as an approval: the function itself, and the requester unless
+    /// self-approval is on.
+    pub fn excluded(&self, login: &str) -> bool {
+        login.eq_ignore_ascii_case(&self.identity.login)
+            || (!self.policy.allow_self_approval && self.gate.is_requester(login))
+    }
+
+    /// Whether `login` may approve.
+    pub fn authorized(&self, login: &str) -> bool {
+        !self.excluded(login)
+            && (self.policy.lists(login) || self.people.authorized.contains(&Login::new(login)))
+    }
+
+    /// Whether `login` may reject: an approver, or the requester withdrawing.
+    pub fn may_reject(&self, login: &str) -> bool {
+        !login.eq_ignore_ascii_case(&self.identity.login)
+            && (self.authorized(login) || self.gate.is_requester(login))
+    }
+
+    /// Counts the answers on `issue`: its comments, then its closes.
+    pub fn count<'c>(&self, issue: &'c IssueRead) -> Answers<'c> {
+        let mut answers = Answers::default();
+        let mut approvals: BTreeMap<Login, Approval> = BTreeMap::new();
+        self.count_comments(issue, &mut answers, &mut approvals);
+        self.count_closes(issue, &mut answers, &mut approvals);
+        let mut approvals: Vec<Approval> = approvals.into_values().collect();
+        approvals.sort_by(|a, b| (a.at, &a.login).cmp(&(b.at, &b.login)));
+        answers.approvals = approvals;
+        answers
+    }
+
+    fn count_comments<'c>(
+        &self,
+        read: &'c IssueRead,
+        answers: &mut Answers<'c>,
+        approvals: &mut BTreeMap<Login, Approval>,
+    ) {
+        let comments = &read.comments;
+        for comment in comments {
+            if !self.in_window(comment.created_at) || comment.author_id == self.identity.id {
+                continue;
+            }
+            if marker::edited(comment) {
+                // Someone may have turned a veto into something else. It holds approval
+                // until its author answers again in a new comment, posted after the edit.
+                let answered_again = comments.iter().any(|later| {
+                    later.author_id == comment.author_id
+                        && later.created_at > comment.updated_at
+                        && self.in_window(later.created_at)
+                        && !marker::edited(later)
+                        && issue::parse_command(&later.body).is_some()
+                });
+                if self.may_reject(&comment.author) && !answered_again {
+                    answers.held = answers.held.or(Some(comment));
+                    answers.tampering.push(format!(
+                        "comment {} by {} on issue #{} was edited after it was posted",
+                        comment.id, comment.author, read.issue.number
+                    ));
+                }
+                continue;
+            }
+            let answer = approval(&comment.author, comment.created_at, Via::Comment);
+            match issue::parse_command(&comment.body) {
+                Some(Command::Approve) if self.authorized(&comment.author) => {
+                    add(approvals, answer)
+                }
+                Some(Command::Reject) if self.may_reject(&comment.author) => {
+                    reject(&mut answers.rejection, answer)
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Every close GitHub's events record, by whoever GitHub says did it, even if the
+    /// issue was reopened since.
+    fn count_closes(
+        &self,
+        read: &IssueRead,
+        answers: &mut Answers<'_>,
+        approvals: &mut BTreeMap<Login, Approval>,
+    ) {
+        let mut last_close: Option<Close> = None;
+        let mut closed_by_function = false;
+        for event in read.events.iter().filter(|e| e.kind == EventKind::Closed) {
+            closed_by_function = event.actor_id == Some(self.identity.id);
+            if closed_by_function {
+                last_close = None;
+                continue;
+            }
+            let at = event.created_at;
+            let why = match event.actor.as_deref() {
+                _ if !self.in_window(at) => {
+                    Some("it came outside the time this request was open".to_owned())
+                }
+                None => Some("GitHub does not say who closed it".to_owned()),
+                Some(_) if event.commit_id.is_some() => {
+                    Some("a commit or pull request closed it, not a person".to_owned())
+                }
+                Some(login) => match event.state_reason {
+                    Some(CloseReason::Completed) if self.authorized(login) => {
+                        add(approvals, approval(login, at, Via::Close));
+                        None
+                    }
+                    Some(CloseReason::NotPlanned) if self.may_reject(login) => {
+                        reject(&mut answers.rejection, approval(login, at, Via::Close));
+                        None
+                    }
+                    _ => Some(self.close_does_not_count(login)),
+                },
+            };
+            last_close = Some(Close {
+                closer: event.actor.clone().unwrap_or(UNKNOWN_CLOSER.to_owned()),
+                at,
+                why,
+            });
+        }
+        let issue = &read.issue;
+        // Closed, and GitHub's events name no close after the function's own: nobody known.
+        if issue.state == IssueState::Closed
+            && last_close.is_none()
+            && !closed_by_function
+            && !issue
+                .closed_by
+                .as_deref()
+                .is_some_and(|c| c.eq_ignore_ascii_case(&self.identity.login))
+        {
+            last_close = Some(Close {
+                closer: UNKNOWN_CLOSER.to_owned(),
+                at: issue.closed_at.unwrap_or(self.now),
+                why: Some("GitHub does not say who closed it".to_owned()),
+            });
+        }
+        answers.last_close = last_close;
+    }
+
+    fn close_does_not_count(&self, login: &str) -> String {
+        if self.excluded(login) {
+            "the requester cannot approve their own promotion".to_owned()
+        } else if !self.authorized(login) {
+            format!(
+                "{} is not an approver for this promotion",
+                issue::escape(login)
+            )
+        } else {
+            "only a close as completed (approve) or as not planned (reject) is an answer".to_owned()
+        }
+    }
+
+    /// Whether `login` is listed in the pipeline's `freezeOverride`, by login or through a
+    /// team GitHub placed them in.
+    fn may_override(&self, login: &str) -> bool {
+        let Some(allowed) = &self.policy.freeze_override else {
+            return false;
+        };
+        let login = Login::new(login);
+        allowed.users.contains(&login)
+            || allowed.teams.iter().any(|t| self.people.in_team(&login, t))
+    }
+
+    /// The first override of `frozen` on the issue: a comment, as its author posted it
+    /// (never edited), within the gate's window, no earlier than `not_before` (the window's
+    /// opening and the time the approvals were in: an override answers this window for
+    /// these approvals), by an approver who may override and did not request the
+    /// promotion.
+    pub fn override_of(
+        &self,
+        frozen: &Frozen,
+        not_before: DateTime<Utc>,
+        comments: &[Comment],
+    ) -> Option<Override> {
+        comments.iter().find_map(|c| {
+            let reason = issue::parse_override(&c.body)?;
+            let eligible = !marker::edited(c)
+                && c.author_id != self.identity.id
+                && c.created_at >= not_before
+                && !self.gate.is_requester(&c.author)
+                && self.in_window(c.created_at)
+                && self.authorized(&c.author)
+                && self.may_override(&c.author);
+            eligible.then(|| Override {
+                entry: approval(&c.author, c.created_at, Via::OverrideFreeze),
+                message: format!(
+                    "{} let the promotion through freeze window {} (open until {}): {}",
+                    c.author,
+                    frozen.name,
+                    rfc3339(frozen.until),
+                    issue::escape(&reason)
+                ),
+            })
+        })
+    }
+}
+
+fn approval(login: &str, at: DateTime<Utc>, via: Via) -> Approval {
+    Approval {
+        login: login.to_owned(),
+        at,
+        via,
+        rules: Vec::new(),
+    }
+}
+
+/// Counts an approval once per approver, at their earliest.
+fn add(approvals: &mut BTreeMap<Login, Approval>, approval: Approval) {
+    let entry = approvals
+        .entry(Login::new(&approval.login))
+        .or_insert_with(|| approval.clone());
+    if approval.at < entry.at {
+        *entry = approval;
+    }
+}
+
+/// Keeps the earliest rejection.
+fn reject(rejection: &mut Option<Approval>, r: Approval) {
+    if rejection.as_ref().is_none_or(|old| r.at < old.at) {
+        *rejection = Some(r);
+    }
+}

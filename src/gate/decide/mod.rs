@@ -1,0 +1,548 @@
+//! The gate's decision, in two pure steps around the GitHub read:
+//!
+//! - [`plan`]: what the gate can be told without GitHub: a verdict recorded for its key,
+//!   an automatic approval, a hold (waiting for its source, its soak or a freeze window,
+//!   or for its requester), or that the answers on GitHub decide.
+//! - [`decide`]: from what was read ([`Read`]), which issue holds the gate
+//!   ([`select`](super::select)), what its answers say ([`judge`]), the gate's state, when
+//!   it reached it, and the GitHub actions that make the issues agree ([`actions`]).
+//!
+//! Every rule lives here: holds and their timeouts, the dating of approvals, what a
+//! written verdict still has to pass. Pure: no I/O, no clock.
+
+pub mod actions;
+pub mod judge;
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::github::{CloseReason, Identity, Issue};
+use crate::xr::gate::{Approval, GateState, IssueRef};
+
+use super::issue;
+use super::marker::{self, Binding, WrittenVerdict};
+use super::model::{Action, Decision, Gate, Hold, IssueRead, People, Read, Recorded};
+use super::policy::Policy;
+use super::select::{self, Selection};
+use super::situation::Situation;
+use judge::{Answers, Judge};
+
+/// What the gate needs before it can be decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// Decided without GitHub: a verdict recorded for this key, an automatic approval, or a
+    /// gate that timed out waiting for its source.
+    Settled(Decision),
+    /// Pending, held by something answers cannot change; GitHub is not read.
+    Held(Decision),
+    /// Approved by policy while an approval issue was recorded for it: its open issues are
+    /// closed (the approval does not wait on that).
+    Retire(Decision),
+    /// The answers on GitHub decide.
+    ReadGitHub,
+}
+
+/// What the gate can be told without GitHub.
+pub fn plan(gate: &Gate, recorded: &Recorded, policy: &Policy, situation: &Situation) -> Plan {
+    let now = situation.now;
+    // A verdict recorded for this key stands, whatever happened to the source since.
+    if recorded.verdict().is_some() {
+        let mut decision = Decision::recorded(gate, recorded, now);
+        decision.automatic = decision.state == GateState::Approved
+            && decision.issue.is_none()
+            && !policy.needs_approval(&gate.spec);
+        return Plan::Settled(decision);
+    }
+    let pending = Decision::recorded(gate, recorded, now);
+    // Waiting for its artifact to reach the source, without GitHub; its deadline runs
+    // meanwhile, and past it the gate has timed out.
+    if let Some(waiting) = &situation.waiting_for_source {
+        let hold = Some(Hold::WaitingForSource {
+            holds: waiting.holds.clone(),
+        });
+        if now >= pending.deadline {
+            return Plan::Settled(Decision {
+                state: GateState::Timeout,
+                decided_at: Some(pending.deadline),
+                hold,
+                ..pending
+            });
+        }
+        return Plan::Held(Decision { hold, ..pending });
+    }
+    if !policy.needs_approval(&gate.spec) {
+        return automatic(gate, recorded, situation, pending);
+    }
+    // Without a known requester, anyone who may approve could be approving their own
+    // request: the Input can make such a gate wait, without asking on GitHub.
+    if policy.require_requester && gate.requester.is_none() {
+        return Plan::Held(Decision {
+            hold: Some(Hold::MissingRequester),
+            ..pending
+        });
+    }
+    Plan::ReadGitHub
+}
+
+/// An automatic promotion: it waits out the artifact's soak and any freeze window
+/// (nobody can override one: it has no issue to answer in), then is approved now.
+fn automatic(gate: &Gate, recorded: &Recorded, situation: &Situation, pending: Decision) -> Plan {
+    if let Some(until) = situation.soaking(pending.start) {
+        return Plan::Held(Decision {
+            hold: Some(Hold::Soaking { until }),
+            ..pending
+        });
+    }
+    if let Some(window) = situation.frozen() {
+        return Plan::Held(Decision {
+            hold: Some(Hold::Frozen {
+                window: window.clone(),
+                overridable: false,
+            }),
+            ..pending
+        });
+    }
+    let start = pending.start;
+    let decision = Decision {
+        state: GateState::Approved,
+        // Approved now (it may have waited for its source or its soak since it started),
+        // so that the pipeline dates the artifact's arrival right.
+        decided_at: Some(situation.now),
+        automatic: true,
+        ..Decision::pending(start, gate.deadline(start))
+    };
+    match recorded.issue() {
+        Some(_) => Plan::Retire(decision),
+        None => Plan::Settled(decision),
+    }
+}
+
+/// Which issue holds the gate, among what was read.
+pub fn selection(gate: &Gate, recorded: &Recorded, read: &Read, now: DateTime<Utc>) -> Selection {
+    let adoption = select::Adoption {
+        recorded_start: recorded.start(),
+        now,
+        timeout: TimeDelta::hours(i64::from(gate.spec.timeout_hours)),
+    };
+    let recorded_number = recorded.issue().map(|i| i.number);
+    select::select(
+        gate,
+        &read.identity,
+        &read.issues,
+        recorded_number,
+        &adoption,
+    )
+}
+
+/// What the decision takes from what was read, once the issue that holds the gate is
+/// chosen ([`select`](super::select)).
+#[derive(Debug, Clone, Copy)]
+pub struct Observed<'a> {
+    /// Who the function is.
+    pub identity: &'a Identity,
+    /// The issue that holds the gate (the lowest-numbered live one), if any, as read.
+    pub issue: Option<&'a IssueRead>,
+    /// What binds it to this gate (its start and deadline), or the binding to post.
+    pub binding: Option<&'a Binding>,
+    /// Whether the issue is to be bound now (a call opened it, then failed).
+    pub adopt: bool,
+    /// The verdict the function wrote on it, as it wrote it.
+    pub verdict: Option<&'a WrittenVerdict>,
+    /// What someone changed that the function will not read, found while choosing.
+    pub tampering: &'a [String],
+    /// An issue of the function carries this key but lost its binding: no other issue is
+    /// opened for the key (answers given there may have been a veto).
+    pub blocked: bool,
+    /// Other open issues for the same key.
+    pub duplicates: &'a [&'a Issue],
+    /// Open issues of this XR under an older key, with that key.
+    pub superseded: &'a [(&'a Issue, &'a str)],
+    /// Issues (duplicates or superseded) that already carry the function's retirement
+    /// comment: a retry after a failed close only closes them.
+    pub retired: &'a BTreeSet<u64>,
+    /// Who may answer, as GitHub says.
+    pub people: &'a People,
+}
+
+/// Decides the gate on what was read. `labels` go on a new issue.
+pub fn decide(
+    gate: &Gate,
+    recorded: &Recorded,
+    policy: &Policy,
+    situation: &Situation,
+    read: &Read,
+    labels: &[String],
+) -> Decision {
+    let selection = selection(gate, recorded, read, situation.now);
+    let duplicates: Vec<&Issue> = selection
+        .duplicates
+        .iter()
+        .map(|i| &read.issues[*i].issue)
+        .collect();
+    let superseded: Vec<(&Issue, &str)> = selection
+        .superseded
+        .iter()
+        .map(|(i, key)| (&read.issues[*i].issue, key.as_str()))
+        .collect();
+    let observed = Observed {
+        identity: &read.identity,
+        issue: selection.chosen.map(|i| &read.issues[i]),
+        binding: selection.binding.as_ref(),
+        adopt: selection.adopt,
+        verdict: selection.verdict.as_ref(),
+        tampering: &selection.tampering,
+        blocked: selection.blocked,
+        duplicates: &duplicates,
+        superseded: &superseded,
+        retired: &selection.retired,
+        people: &read.people,
+    };
+    decide_observed(gate, recorded, policy, situation, &observed, labels)
+}
+
+/// Decides the gate on what was observed.
+pub fn decide_observed(
+    gate: &Gate,
+    recorded: &Recorded,
+    policy: &Policy,
+    situation: &Situation,
+    observed: &Observed<'_>,
+    labels: &[String],
+) -> Decision {
+    let now = situation.now;
+    // The gate's start: recorded, else the one the function bound its issue to (it
+    // survives a lost status write and a replaced issue), else now.
+    let start = recorded
+        .start()
+        .or(observed.binding.map(|b| b.start))
+        .unwrap_or(now);
+    let mut decision = Decision {
+        tampering: observed.tampering.to_vec(),
+        ..Decision::pending(start, gate.deadline(start))
+    };
+    let Some(chosen) = observed.issue else {
+        return without_issue(gate, policy, observed.blocked, decision, now, labels);
+    };
+    decision.issue = Some(IssueRef {
+        number: chosen.issue.number,
+        url: chosen.issue.html_url.clone(),
+    });
+    if let (true, Some(binding)) = (observed.adopt, observed.binding) {
+        // An issue opened by a call that failed before binding it: bound now.
+        decision.actions.push(Action::Comment {
+            number: chosen.issue.number,
+            body: issue::binding_comment(gate, binding.start, binding.deadline),
+        });
+    }
+    retire_others(gate, observed, chosen.issue.number, &mut decision);
+    for c in marker::edited_records(&chosen.comments, observed.identity) {
+        decision.tampering.push(format!(
+            "the function's comment {} on issue #{} was edited; it is no longer read",
+            c.id, chosen.issue.number
+        ));
+    }
+    // A verdict the function already wrote is final: the status write may have been
+    // lost, GitHub still holds it.
+    if let Some(WrittenVerdict::Decided(state, approvals)) = observed.verdict {
+        return written(decision, policy, situation, chosen, *state, approvals);
+    }
+    let judge = Judge::new(
+        gate,
+        policy,
+        observed.identity,
+        observed.people,
+        (start, decision.deadline, now),
+        &chosen.issue,
+    );
+    let answers = judge.count(chosen);
+    verdict(
+        gate, policy, situation, observed, chosen, &judge, answers, decision,
+    )
+}
+
+/// No issue holds the gate: past its deadline it timed out; else one is opened, unless
+/// an issue of its key lost its binding (answers there may have been a veto).
+fn without_issue(
+    gate: &Gate,
+    policy: &Policy,
+    blocked: bool,
+    mut decision: Decision,
+    now: DateTime<Utc>,
+    labels: &[String],
+) -> Decision {
+    if now >= decision.deadline {
+        decision.state = GateState::Timeout;
+        decision.decided_at = Some(decision.deadline);
+    } else if blocked {
+        decision.hold = Some(Hold::Pending(BLOCKED.to_owned()));
+    } else {
+        decision.actions.push(Action::Open(issue::new_issue(
+            gate,
+            policy,
+            decision.deadline,
+            labels,
+        )));
+    }
+    decision
+}
+
+/// Retires the gate's other open issues: those of an earlier artifact of this XR
+/// (superseded by the chosen one) and duplicates of it.
+fn retire_others(gate: &Gate, observed: &Observed<'_>, chosen: u64, decision: &mut Decision) {
+    for (old, old_key) in observed.superseded {
+        actions::retire(
+            &mut decision.actions,
+            old,
+            observed.retired,
+            || issue::superseded_comment(old_key, chosen),
+            CloseReason::NotPlanned,
+        );
+    }
+    for dup in observed.duplicates {
+        actions::retire(
+            &mut decision.actions,
+            dup,
+            observed.retired,
+            || issue::duplicate_comment(gate.key.as_str(), chosen),
+            CloseReason::Duplicate,
+        );
+    }
+}
+
+/// The verdict the function wrote on the chosen issue, read back.
+fn written(
+    mut decision: Decision,
+    policy: &Policy,
+    situation: &Situation,
+    chosen: &IssueRead,
+    state: GateState,
+    approvals: &[Approval],
+) -> Decision {
+    decision.state = state;
+    decision.decided_at = match state {
+        GateState::Approved => {
+            quorum_time(approvals, policy.min_approvals).map(|at| situation.released_at(at))
+        }
+        GateState::Timeout => Some(decision.deadline),
+        _ => chosen.issue.closed_at,
+    };
+    decision.approvals = approvals.to_vec();
+    actions::close_with(&mut decision, &chosen.issue);
+    decision
+}
+
+/// The gate's state from the answers: one rejection vetoes; approved once every rule is
+/// met, nothing holds it (an edited answer, a lost binding, an unresolved lookup, the
+/// artifact's soak, a freeze window nobody allowed overrode); timed out past the deadline.
+#[allow(clippy::too_many_arguments)]
+fn verdict(
+    gate: &Gate,
+    policy: &Policy,
+    situation: &Situation,
+    observed: &Observed<'_>,
+    chosen: &IssueRead,
+    judge: &Judge<'_>,
+    answers: Answers<'_>,
+    mut decision: Decision,
+) -> Decision {
+    let blocked = observed.blocked;
+    let now = situation.now;
+    let Answers {
+        mut approvals,
+        rejection,
+        held,
+        tampering,
+        last_close,
+    } = answers;
+    decision.tampering.extend(tampering);
+    let rules = super::rules::count(policy, &mut approvals, observed.people);
+    let met_at = super::rules::met_at(&rules);
+    // The artifact's soak in its source: approvals count, the gate does not approve yet.
+    let soaking = situation.soaking(decision.start);
+    // A freeze window for the target: likewise, unless someone allowed overrides it.
+    let frozen = situation.frozen();
+    let overridden = frozen.zip(met_at).and_then(|(f, approved_at)| {
+        judge.override_of(f, approved_at.max(f.opened), &chosen.comments)
+    });
+    let unresolved = observed.people.unresolved.iter().next();
+    decision.state = if rejection.is_some() {
+        GateState::Rejected
+    } else if met_at.is_some()
+        && held.is_none()
+        && !blocked
+        && unresolved.is_none()
+        && soaking.is_none()
+        && (frozen.is_none() || overridden.is_some())
+    {
+        GateState::Approved
+    } else if now >= decision.deadline {
+        GateState::Timeout
+    } else {
+        GateState::Pending
+    };
+    if decision.state == GateState::Pending {
+        decision.hold = match held {
+            Some(c) => Some(Hold::Pending(format!(
+                "approval is held: comment {} by {} on issue #{} was edited after it was posted, so it is no answer and may have been one; {} must answer again in a new comment",
+                c.id, c.author, chosen.issue.number, c.author
+            ))),
+            None if blocked => Some(Hold::Pending(BLOCKED.to_owned())),
+            None if met_at.is_some() => unresolved
+                .map(|(login, why)| {
+                    Hold::Pending(format!(
+                        "approval is held: GitHub could not say whether {login} may answer ({why}); asked again next poll"
+                    ))
+                })
+                .or_else(|| soaking.map(|until| Hold::Soaking { until }))
+                .or_else(|| {
+                    frozen.map(|f| Hold::Frozen {
+                        window: f.clone(),
+                        overridable: true,
+                    })
+                }),
+            None => None,
+        };
+    }
+    decision.decided_at = match decision.state {
+        // Approved when the rules were met, or when the soak that held it ended, or when
+        // it was let through a window; one a window held is dated at the window's end.
+        GateState::Approved => met_at.map(|quorum| {
+            let soaked = situation.soak.map(|s| s.until(decision.start));
+            let at = soaked.map_or(quorum, |s| quorum.max(s));
+            match &overridden {
+                Some(o) => at.max(o.entry.at),
+                None => situation.released_at(at),
+            }
+        }),
+        GateState::Rejected => rejection.as_ref().map(|r| r.at),
+        GateState::Timeout => Some(decision.deadline),
+        GateState::Pending => None,
+    };
+    decision.approvals = approvals;
+    decision.rejection = rejection;
+    if let (GateState::Approved, Some(o)) = (decision.state, overridden) {
+        decision.approvals.push(o.entry);
+        decision.freeze_override = Some(o.message);
+    }
+    if !policy.rules.is_empty() {
+        decision.progress = rules;
+    }
+    let needed = policy.min_approvals.max(1);
+    let key = gate.key.as_str();
+    if decision.state.is_terminal() {
+        actions::conclude(&mut decision, key, &chosen.issue, needed);
+    } else if let Some(close) = last_close {
+        // Still closed by a person: reopen it, saying once why the close did or did not
+        // count.
+        actions::reopen(
+            &mut decision,
+            key,
+            &chosen.issue,
+            &chosen.comments,
+            observed.identity,
+            close,
+            needed,
+        );
+    }
+    decision
+}
+
+/// After the issue `opened` was opened for `decision`: the gate follows it. It is bound
+/// with the start and deadline decided before it was opened, and supersedes the gate's
+/// older requests.
+pub fn after_open(
+    gate: &Gate,
+    recorded: &Recorded,
+    read: &Read,
+    decision: Decision,
+    opened: &Issue,
+    now: DateTime<Utc>,
+) -> Decision {
+    let selection = selection(gate, recorded, read, now);
+    let mut after = Decision {
+        issue: Some(IssueRef {
+            number: opened.number,
+            url: opened.html_url.clone(),
+        }),
+        actions: vec![Action::Comment {
+            number: opened.number,
+            body: issue::binding_comment(gate, decision.start, decision.deadline),
+        }],
+        ..decision
+    };
+    let duplicates: Vec<&Issue> = selection
+        .duplicates
+        .iter()
+        .map(|i| &read.issues[*i].issue)
+        .collect();
+    let superseded: Vec<(&Issue, &str)> = selection
+        .superseded
+        .iter()
+        .map(|(i, key)| (&read.issues[*i].issue, key.as_str()))
+        .collect();
+    let observed = Observed {
+        identity: &read.identity,
+        issue: None,
+        binding: None,
+        adopt: false,
+        verdict: None,
+        tampering: &[],
+        blocked: false,
+        duplicates: &duplicates,
+        superseded: &superseded,
+        retired: &selection.retired,
+        people: &read.people,
+    };
+    retire_others(gate, &observed, opened.number, &mut after);
+    after
+}
+
+/// A gate approved by policy: its open approval issues (the chosen one unless it
+/// already carries a verdict, duplicates, and those of earlier artifacts) are closed,
+/// each with a comment saying why. Returns the actions and the issues they close.
+pub fn retire_unneeded(
+    gate: &Gate,
+    recorded: &Recorded,
+    read: &Read,
+    now: DateTime<Utc>,
+) -> (Vec<Action>, Vec<u64>) {
+    let selection = selection(gate, recorded, read, now);
+    // An issue that already carries a verdict for this key keeps it (the function wrote
+    // it, then could not close the issue): a retirement marker after it would erase it.
+    let decided = matches!(selection.verdict, Some(WrittenVerdict::Decided(..)));
+    let issue_of = |i: usize| &read.issues[i].issue;
+    let duplicates: Vec<Issue> = selection
+        .duplicates
+        .iter()
+        .map(|i| issue_of(*i).clone())
+        .collect();
+    let superseded: Vec<(Issue, String)> = selection
+        .superseded
+        .iter()
+        .map(|(i, k)| (issue_of(*i).clone(), k.clone()))
+        .collect();
+    actions::retire_unneeded(
+        gate.key.as_str(),
+        selection.chosen.map(issue_of).filter(|_| !decided),
+        &duplicates,
+        &superseded,
+        &selection.retired,
+    )
+}
+
+/// Why a gate whose issue lost its binding does not approve.
+const BLOCKED: &str = "approval is held: an approval issue of this gate lost the function's binding comment, so answers on it cannot be read; recreate the XR to ask again";
+
+/// When the quorum was reached: the time of the approval that completed it.
+fn quorum_time(approvals: &[Approval], needed: u32) -> Option<DateTime<Utc>> {
+    let mut times: Vec<DateTime<Utc>> = approvals.iter().map(|a| a.at).collect();
+    times.sort();
+    times
+        .get((needed.max(1) as usize).saturating_sub(1))
+        .or(times.last())
+        .copied()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,208 @@
+//! What someone who may not answer can change on GitHub (edits, forged markers,
+//! reopens, lost bindings, failed lookups), and why none of it approves.
+
+use super::*;
+
+pub(super) fn rows() -> Vec<Row> {
+    vec![
+        Row {
+            comments: vec![edited(comment(4, "alice", "/approve", at(1, 0)), at(2, 0))],
+            held: true,
+            tampered: 1,
+            ..row("an approver's comment edited into /approve is no answer and holds approval")
+        },
+        Row {
+            comments: vec![
+                comment(4, "bob", "/approve", at(1, 0)),
+                edited(comment(5, "alice", "will look", at(1, 5)), at(2, 0)),
+            ],
+            approvers: vec!["bob"],
+            held: true,
+            tampered: 1,
+            ..row("an approver's edited comment holds back another approver's approval")
+        },
+        Row {
+            comments: vec![
+                edited(comment(4, "alice", "/reject", at(1, 0)), at(2, 0)),
+                comment(5, "alice", "/approve", at(3, 0)),
+            ],
+            state: GateState::Approved,
+            approvers: vec!["alice"],
+            actions: vec!["comment #1", "close #1 completed"],
+            ..row("an approver who answers again in a new comment lifts the hold")
+        },
+        Row {
+            comments: vec![
+                edited(comment(4, "alice", "/approve", at(1, 0)), at(2, 0)),
+                comment(5, "alice", "/approve", at(0, 30)),
+            ],
+            approvers: vec!["alice"],
+            held: true,
+            tampered: 1,
+            ..row("an answer older than the edited comment does not lift the hold")
+        },
+        Row {
+            comments: vec![
+                edited(comment(4, "alice", "/reject", at(1, 0)), at(2, 0)),
+                comment(5, "alice", "/approve", at(1, 30)),
+            ],
+            approvers: vec!["alice"],
+            held: true,
+            tampered: 1,
+            ..row("an answer given before the edit does not lift the hold")
+        },
+        Row {
+            comments: vec![
+                edited(comment(4, "mallory", "/approve", at(1, 0)), at(2, 0)),
+                comment(5, "bob", "/approve", at(3, 0)),
+            ],
+            state: GateState::Approved,
+            approvers: vec!["bob"],
+            actions: vec!["comment #1", "close #1 completed"],
+            ..row("an edited comment of someone who may not answer holds nothing")
+        },
+        Row {
+            comments: vec![edited(
+                comment(
+                    7,
+                    BOT,
+                    &issue::verdict_comment(KEY, GateState::Approved, &[], None, day2(0), 1),
+                    at(1, 0),
+                ),
+                at(2, 0),
+            )],
+            tampered: 1,
+            ..row("a verdict forged into the function's own comment is not read")
+        },
+        Row {
+            policy: policy(2),
+            comments: vec![
+                edited(
+                    comment(
+                        7,
+                        BOT,
+                        &issue::counted_comment(
+                            KEY,
+                            &Approval {
+                                login: "alice".into(),
+                                at: at(1, 0),
+                                via: Via::Close,
+                                rules: Vec::new(),
+                            },
+                            1,
+                            2,
+                        ),
+                        at(1, 0),
+                    ),
+                    at(2, 0),
+                ),
+                comment(8, "bob", "/approve", at(3, 0)),
+            ],
+            approvers: vec!["bob"],
+            tampered: 1,
+            ..row("a counted close forged into the function's comment counts nothing")
+        },
+        Row {
+            events: vec![
+                close_event(1, "alice", CloseReason::NotPlanned, at(2, 0)),
+                reopen_event(2, "mallory", at(2, 1)),
+            ],
+            comments: vec![comment(5, "bob", "/approve", at(3, 0))],
+            state: GateState::Rejected,
+            approvers: vec!["bob"],
+            actions: vec!["comment #1", "close #1 not_planned"],
+            ..row("an approver's close as not planned vetoes though someone reopened the issue")
+        },
+        Row {
+            events: vec![
+                close_event(1, "mallory", CloseReason::Completed, at(2, 0)),
+                close_event(2, "mallory", CloseReason::Completed, at(2, 5)),
+            ],
+            issue: Some(closed(
+                issue(1, KEY),
+                "mallory",
+                CloseReason::Completed,
+                at(2, 5),
+            )),
+            actions: vec!["comment #1", "reopen #1"],
+            ..row("closes by someone who may not answer count nothing and are undone")
+        },
+        Row {
+            events: vec![IssueEvent {
+                commit_id: Some("0123abc".into()),
+                ..close_event(1, "alice", CloseReason::Completed, at(2, 0))
+            }],
+            issue: Some(closed(
+                issue(1, KEY),
+                "alice",
+                CloseReason::Completed,
+                at(2, 0),
+            )),
+            actions: vec!["comment #1", "reopen #1"],
+            ..row("a close by a commit or pull request is no answer, whoever GitHub names")
+        },
+        Row {
+            issue: Some(closed(
+                issue(1, KEY),
+                "alice",
+                CloseReason::Completed,
+                at(2, 0),
+            )),
+            actions: vec!["comment #1", "reopen #1"],
+            ..row("a close GitHub's events do not record is no answer")
+        },
+        Row {
+            issue: None,
+            binding: None,
+            blocked: true,
+            held: true,
+            tampered: 1,
+            tampering: vec!["issue #1 lost the function's binding comment".into()],
+            ..row("no issue is opened while one of the key lost its binding")
+        },
+        Row {
+            comments: vec![
+                comment(4, "bob", "/approve", at(1, 0)),
+                comment(5, "carol", "/reject", at(1, 5)),
+            ],
+            unresolved: vec!["carol"],
+            approvers: vec!["bob"],
+            held: true,
+            ..row("a lookup that failed holds approval: its answer may have been a veto")
+        },
+        Row {
+            comments: vec![
+                comment(4, "bob", "/reject", at(1, 0)),
+                comment(5, "carol", "/approve", at(1, 5)),
+            ],
+            unresolved: vec!["carol"],
+            state: GateState::Rejected,
+            actions: vec!["comment #1", "close #1 not_planned"],
+            ..row("a listed approver's veto counts though another lookup failed")
+        },
+        Row {
+            comments: vec![comment(4, "bob", "/approve", at(1, 0))],
+            blocked: true,
+            held: true,
+            approvers: vec!["bob"],
+            ..row("approval is held while an issue of the key lost its binding")
+        },
+    ]
+}
+
+#[test]
+fn the_held_message_names_the_edited_comment_and_its_author() {
+    let d = run(&Row {
+        comments: vec![edited(comment(41, "alice", "/approve", at(1, 0)), at(2, 0))],
+        ..row("held")
+    });
+    let Some(Hold::Pending(held)) = d.hold else {
+        panic!("held: {:?}", d.hold)
+    };
+    assert!(held.contains("comment 41 by alice on issue #1"), "{held}");
+    assert!(
+        d.tampering[0].contains("comment 41 by alice"),
+        "{:?}",
+        d.tampering
+    );
+}

@@ -1,0 +1,236 @@
+//! The gate's reads: open the approvals repository with the step's credentials, and read
+//! what the decision takes, once, into one owned [`Read`]: the function's own issues that
+//! may carry this gate (each with its comments, and the events of those that name or are
+//! bound to its key), and what GitHub says about who may answer.
+//!
+//! Reads only; chooses nothing (which issue counts is [`super::select`]'s, at the decide
+//! step). Remembered or fresh is the caller's choice, through the [`Reads`] it passes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use function_sdk_rust::request;
+
+use crate::call::Call;
+use crate::github::{
+    Credentials, GitHubError, Identity, Login, Reads, Repo, Repos, Secret, Target,
+};
+
+use super::model::{Gate, IssueRead, People, Read, Recorded, SyncError};
+use super::policy::Policy;
+use super::select;
+use super::situation::Situation;
+
+/// How this call reaches GitHub: the repositories, and the local render's own token.
+#[derive(Clone, Copy)]
+pub struct Reach<'a> {
+    /// The repositories the function reaches.
+    pub repos: &'a Repos,
+    /// `GITHUB_TOKEN`, for the local render only.
+    pub env_token: Option<&'a Secret>,
+}
+
+/// The approvals repository with the step's credentials, and who the function is there.
+pub async fn open(call: &Call<'_>, reach: Reach<'_>) -> Result<(Repo, Identity), SyncError> {
+    let github_input = &call.input.github;
+    let (owner, repo) = github_input
+        .repository
+        .as_deref()
+        .and_then(|r| r.split_once('/'))
+        .ok_or(SyncError::MissingRepository)?;
+    let name = &github_input.credentials_name;
+    let data: Option<BTreeMap<String, Vec<u8>>> = request::get_credential_data(call.request, name)
+        .map(|d| d.data.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+    // The local render's `GITHUB_TOKEN` is the user's own: it goes only to GitHub.com or
+    // a loopback host, never to a host a Composition names.
+    let env_token = match reach.env_token {
+        Some(_) if !crate::input::env_token_may_go_to(&github_input.api_url) => {
+            if data.as_ref().is_none_or(BTreeMap::is_empty) {
+                return Err(GitHubError::MissingCredentials(format!(
+                    "the pipeline step has no credentials named {name:?}, and GITHUB_TOKEN is sent only to https://api.github.com or a loopback host, not to {}: pass the credentials with --function-credentials",
+                    github_input.api_url
+                ))
+                .into());
+            }
+            None
+        }
+        token => token,
+    };
+    let credentials = Credentials::from_data(
+        name,
+        data.as_ref(),
+        env_token.map(|t| t.expose().to_owned()),
+    )?;
+    let target = Target {
+        api_url: github_input.api_url.clone(),
+        owner: owner.to_owned(),
+        repo: repo.to_owned(),
+    };
+    let gh = reach.repos.open(&target, &credentials).await?;
+    let identity = gh.identity().await?;
+    Ok((gh, identity))
+}
+
+/// Reads what the decision takes: the candidates (from the repository's view when `reads`
+/// may remember, else from GitHub) plus the issue recorded for this key, each with its
+/// comments; the events of those that may be this key's; and who among the people who
+/// answered may approve.
+pub async fn read(
+    reads: &Reads<'_>,
+    repo: &Repo,
+    identity: &Identity,
+    gate: &Gate,
+    recorded: &Recorded,
+    policy: &Policy,
+    situation: &Situation,
+) -> Result<Read, GitHubError> {
+    let issues = issues(reads, identity, gate, recorded).await?;
+    let recorded_number = recorded.issue().map(|i| i.number);
+    let keyed = issues
+        .iter()
+        .filter(|i| select::may_be_this_key(gate, identity, i, recorded_number));
+    let candidates = super::answers::candidates(gate, policy, situation, identity, keyed);
+    let people = authorize(repo, policy, situation, candidates).await?;
+    Ok(Read {
+        identity: identity.clone(),
+        issues,
+        people,
+    })
+}
+
+/// The function's own issues that may carry this gate, read by number (a listing does
+/// not say who closed an issue, and an unchanged issue is answered from the view).
+pub async fn issues(
+    reads: &Reads<'_>,
+    identity: &Identity,
+    gate: &Gate,
+    recorded: &Recorded,
+) -> Result<Vec<IssueRead>, GitHubError> {
+    let recorded_number = recorded.issue().map(|i| i.number);
+    let mut numbers: BTreeSet<u64> = BTreeSet::new();
+    for issue in reads.tagged(&select::wanted_tags(gate)).await? {
+        if select::is_candidate(gate, &issue, identity, recorded_number) {
+            numbers.insert(issue.number);
+        }
+    }
+    // The recorded issue is read by number too: the view may not hold it (yet).
+    numbers.extend(recorded_number);
+    let mut read = Vec::with_capacity(numbers.len());
+    for number in numbers {
+        let Some(issue) = reads
+            .issue(number)
+            .await?
+            .filter(|i| select::is_own(i, identity))
+        else {
+            continue;
+        };
+        let comments = reads.comments(number).await?;
+        read.push(IssueRead {
+            issue,
+            comments,
+            events: Vec::new(),
+        });
+    }
+    for issue in &mut read {
+        if select::may_be_this_key(gate, identity, issue, recorded_number) {
+            issue.events = reads.events(issue.issue.number).await?;
+        }
+    }
+    Ok(read)
+}
+
+/// Resolves team membership and repository permission for the candidate logins: those
+/// found authorized, and those whose lookup failed (with why). A failed lookup leaves
+/// that login unresolved for this poll rather than failing the sync, so the others'
+/// answers (a listed approver's veto) are still read; a rate limit still stops the sync,
+/// so that the gate waits for it.
+async fn authorize(
+    gh: &Repo,
+    policy: &Policy,
+    situation: &Situation,
+    candidates: BTreeSet<Login>,
+) -> Result<People, GitHubError> {
+    let mut people = People::default();
+    // With named rules, every team is asked: an approver counts toward each rule whose
+    // team they are in. Without, the first team that says yes is enough.
+    let every_team = !policy.rules.is_empty();
+    let teams = policy.all_teams();
+    'login: for login in &candidates {
+        for team in &teams {
+            let answer = gh
+                .is_team_member(&team.org, &team.slug, login.as_str())
+                .await;
+            if settle(&mut people, login, answer)? {
+                people
+                    .memberships
+                    .entry(login.clone())
+                    .or_default()
+                    .insert((*team).clone());
+                people.authorized.insert(login.clone());
+                if !every_team {
+                    continue 'login;
+                }
+            }
+        }
+        if people.authorized.contains(login) {
+            continue;
+        }
+        if let Some(min) = policy.min_permission {
+            let answer = gh
+                .permission(login.as_str())
+                .await
+                .map(|p| p.is_some_and(|p| p >= min));
+            if settle(&mut people, login, answer)? {
+                people.authorized.insert(login.clone());
+            }
+        }
+    }
+    // While a freeze window is open: who is in a team allowed to override it (that alone
+    // does not make anyone an approver).
+    if let (Some(_), Some(allowed)) = (situation.frozen(), &policy.freeze_override) {
+        let approvers: Vec<&Login> = candidates
+            .iter()
+            .filter(|l| people.authorized.contains(*l) || policy.lists(l.as_str()))
+            .collect();
+        for login in approvers {
+            let unknown: Vec<_> = allowed
+                .teams
+                .iter()
+                .filter(|t| !people.in_team(login, t))
+                .collect();
+            for team in unknown {
+                let answer = gh
+                    .is_team_member(&team.org, &team.slug, login.as_str())
+                    .await;
+                if settle(&mut people, login, answer)? {
+                    people
+                        .memberships
+                        .entry(login.clone())
+                        .or_default()
+                        .insert(team.clone());
+                }
+            }
+        }
+    }
+    let authorized = people.authorized.clone();
+    people
+        .unresolved
+        .retain(|login, _| !authorized.contains(login));
+    Ok(people)
+}
+
+/// A lookup's answer: yes or no, or, when it failed for a reason other than a rate limit,
+/// no with the login left unresolved.
+fn settle(
+    people: &mut People,
+    login: &Login,
+    answer: Result<bool, GitHubError>,
+) -> Result<bool, GitHubError> {
+    match answer {
+        Ok(yes) => Ok(yes),
+        Err(limited @ GitHubError::RateLimited { .. }) => Err(limited),
+        Err(e) => {
+            people.unresolved.insert(login.clone(), e.to_string());
+            Ok(false)
+        }
+    }
+}

@@ -1,0 +1,364 @@
+//! The gate's response: the outcome written into the RunFunction response as Crossplane
+//! reads it: the XR's status (what was decided, or what was recorded when GitHub could
+//! not be read), the composed ConfigMap and Job with their readiness, the `Approved` and
+//! `ApprovalSynced` conditions, results said once on the call that changes something,
+//! and the TTL.
+//!
+//! No I/O: reads the observed objects of the request it is given; no GitHub, no clock.
+
+use std::time::Duration;
+
+use function_sdk_rust::proto::v1::{Ready, RunFunctionRequest, RunFunctionResponse};
+use function_sdk_rust::{request, resource, response};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::input::Input;
+use crate::names::{Reason, condition, resource as composed};
+use crate::xr::gate::{GateState, GateStatus, PromotionState};
+
+use super::model::{Decision, Gate, GitHubSync, Hold, Outcome, Recorded, Synced};
+use super::policy::Policy;
+use super::promotion;
+use super::render::{
+    approved_condition, hold_message, job_for, render_config_map, render_job, render_status,
+};
+use super::situation::Situation;
+
+/// A decided gate re-runs after this long (Crossplane also re-runs on any change).
+const TERMINAL_TTL: Duration = Duration::from_secs(3600);
+
+/// What the outcome is rendered against.
+#[derive(Debug, Clone, Copy)]
+pub struct Scene<'a> {
+    /// The request, for observed composed resources and the XR's conditions.
+    pub req: &'a RunFunctionRequest,
+    /// The Input.
+    pub input: &'a Input,
+    /// The gate.
+    pub gate: &'a Gate,
+    /// Its approval policy.
+    pub policy: &'a Policy,
+    /// What held it at this call.
+    pub situation: &'a Situation,
+    /// The observed XR's status, as recorded.
+    pub observed_status: &'a Value,
+    /// The status recorded for this key.
+    pub recorded: &'a Recorded,
+}
+
+/// Writes the outcome into the response.
+pub fn respond(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome) {
+    let d = &outcome.decision;
+    let fields = status_fields(scene, outcome);
+    crate::desired::merge_status(response::desired_composite(rsp), &fields)
+        .expect("a JSON object is an object");
+    let cm_ready = request::observed_composed(scene.req, composed::GATE_CONFIG).is_some();
+    put(
+        rsp,
+        composed::GATE_CONFIG,
+        &render_config_map(scene.gate, scene.policy, d),
+        cm_ready,
+    );
+    let promoting = promotion_job(rsp, scene, d);
+    let (reason, mut message) = approved_condition(scene.gate, scene.policy, d);
+    if !d.tampering.is_empty() {
+        message.push_str(&format!("; tampered with: {}", d.tampering.join("; ")));
+    }
+    let asks = match (&d.state, &d.hold) {
+        (GateState::Pending, Some(hold)) => hold.asks(),
+        (GateState::Pending, None) => true,
+        _ => false,
+    };
+    let reason_text = reason.as_str();
+    let approved = match d.state {
+        GateState::Approved => response::condition_true(rsp, condition::APPROVED, reason_text),
+        // Waiting for something before asking at all (its requester, say): False.
+        GateState::Pending if !asks => {
+            response::condition_false(rsp, condition::APPROVED, reason_text)
+        }
+        GateState::Pending => response::condition_unknown(rsp, condition::APPROVED, reason_text),
+        _ => response::condition_false(rsp, condition::APPROVED, reason_text),
+    };
+    approved.message = Some(message.clone());
+    match &outcome.sync {
+        GitHubSync::Synced(synced) => {
+            let (sync_reason, sync_message) = synced_condition(scene.gate, d, synced);
+            response::condition_true(rsp, condition::APPROVAL_SYNCED, sync_reason.as_str())
+                .message = Some(sync_message);
+            said_once(rsp, scene, d, reason, message);
+        }
+        GitHubSync::Failed(e) => {
+            let why = e.to_string();
+            response::condition_false(rsp, condition::APPROVAL_SYNCED, e.reason()).message =
+                Some(why.clone());
+            let observed = resource::get_condition(
+                request::observed_composite(scene.req),
+                condition::APPROVAL_SYNCED,
+            );
+            if observed.status != "False" || observed.reason.as_deref() != Some(e.reason()) {
+                response::warning(rsp, format!("cannot sync the approval issue: {why}")).reason =
+                    Some(e.reason().to_owned());
+            }
+        }
+        GitHubSync::Waiting => {}
+    }
+    set_ttl(rsp, ttl(scene, outcome, promoting));
+}
+
+/// The status to write: what was decided, or, when nothing could be decided, what was
+/// recorded.
+fn status_fields(scene: &Scene<'_>, outcome: &Outcome) -> Map<String, Value> {
+    let decided = || match render_status(scene.gate, &outcome.decision).to_json() {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    if matches!(outcome.sync, GitHubSync::Synced(_)) {
+        return decided();
+    }
+    let mut kept = match scene.observed_status {
+        Value::Object(map) => map.clone(),
+        _ => Map::new(),
+    };
+    kept.remove("conditions");
+    // Nothing recorded for this artifact yet (a new gate, or another artifact's record,
+    // never shown as this one's decision: a script waiting on gate_status must not read an
+    // old approval): this gate is pending from this call on, and its start is recorded now.
+    if scene.recorded.status().is_none() {
+        for field in GateStatus::PER_KEY {
+            kept.remove(*field);
+        }
+        kept.extend(decided());
+    }
+    kept
+}
+
+/// Renders the promotion Job, if the Input configures one and the gate is approved (or
+/// Crossplane observes this key's Job), and records its progress in status. Returns
+/// whether it is still running.
+fn promotion_job(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, d: &Decision) -> bool {
+    let Some(promotion) = &scene.input.promotion else {
+        return false;
+    };
+    let observed_job = promotion::observed_job(scene.req, &scene.gate.key);
+    let job = if d.state == GateState::Approved {
+        Some(render_job(scene.gate, promotion, d))
+    } else {
+        // A Job exists only once this key was approved, and an approval is final. If this
+        // call could not re-derive it (the status write was lost and GitHub failed), keep
+        // the Job exactly as it was rendered: dropping it would make Crossplane delete it,
+        // and a later call would create it again and promote twice.
+        observed_job.map(|observed| {
+            job_for(
+                scene.gate,
+                promotion,
+                promotion::env(observed, "APPROVED_BY"),
+                promotion::env(observed, "ISSUE_URL"),
+            )
+        })
+    };
+    let Some(job) = job else {
+        return false;
+    };
+    let name = job.metadata.name.clone().unwrap_or_default();
+    let progress = promotion::progress(&name, observed_job);
+    put(
+        rsp,
+        composed::PROMOTION_JOB,
+        &job,
+        progress.state == PromotionState::Succeeded,
+    );
+    crate::desired::merge_status(
+        response::desired_composite(rsp),
+        &serde_json::json!({ "promotion": progress }),
+    )
+    .expect("a JSON object is an object");
+    progress.state == PromotionState::Running
+}
+
+/// The `ApprovalSynced` reason and message of a synced call.
+fn synced_condition(gate: &Gate, d: &Decision, synced: &Synced) -> (Reason, String) {
+    const NOT_REQUIRED: &str = "approval is not required for this promotion";
+    match synced {
+        Synced::Read => (
+            Reason::Synced,
+            match &d.issue {
+                Some(i) => format!("read approval issue #{}", i.number),
+                None => "no approval issue could be opened before the deadline".into(),
+            },
+        ),
+        Synced::Decided => (
+            Reason::Decided,
+            "the gate is decided for this artifact; GitHub is no longer read".into(),
+        ),
+        Synced::NotRequired { closed: None } => (
+            Reason::NotRequired,
+            format!("{NOT_REQUIRED}; GitHub is not used"),
+        ),
+        Synced::NotRequired { closed: Some(c) } if c.is_empty() => {
+            (Reason::NotRequired, NOT_REQUIRED.to_owned())
+        }
+        Synced::NotRequired { closed: Some(c) } => (
+            Reason::NotRequired,
+            format!(
+                "{NOT_REQUIRED}; closed approval issue(s) {}",
+                c.iter()
+                    .map(|n| format!("#{n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+        Synced::NotRequiredUnclosed { issue, why } => (
+            Reason::NotRequired,
+            format!(
+                "{NOT_REQUIRED}; approval issue #{issue} could not be closed ({why}): close it by hand"
+            ),
+        ),
+        Synced::Held => {
+            let hold = d.hold.as_ref().unwrap_or(&Hold::MissingRequester);
+            let message = match hold {
+                Hold::WaitingForSource { .. } if d.state == GateState::Timeout => {
+                    format!("timed out {}", hold_message(gate, hold))
+                }
+                Hold::WaitingForSource { .. } => {
+                    "GitHub is not read until the artifact reaches its source environment".into()
+                }
+                Hold::Soaking { .. } => format!("{NOT_REQUIRED}; it waits for the artifact's soak"),
+                Hold::Frozen { .. } => {
+                    format!("{NOT_REQUIRED}; it waits for the freeze window to close")
+                }
+                Hold::MissingRequester => {
+                    "GitHub is not read until the gate names its requester".into()
+                }
+                Hold::Pending(message) => message.clone(),
+            };
+            (hold.reason(), message)
+        }
+    }
+}
+
+/// The results of a synced call, each said once, on the call that changes it: the
+/// transition, a replaced issue, an override of a freeze window, tampering.
+fn said_once(
+    rsp: &mut RunFunctionResponse,
+    scene: &Scene<'_>,
+    d: &Decision,
+    reason: Reason,
+    message: String,
+) {
+    let recorded = scene.recorded.status();
+    if scene.recorded.state() != Some(d.state) {
+        let text = match (d.state, &d.issue) {
+            (GateState::Pending, Some(issue)) => format!(
+                "approval requested in issue #{}: {}",
+                issue.number, issue.url
+            ),
+            _ => message,
+        };
+        response::normal(rsp, text).reason = Some(reason.as_str().to_owned());
+    }
+    // The recorded issue of this key is no longer the one the gate follows: it was
+    // deleted, its marker was edited away, or it was a duplicate of a lower one. Answers
+    // on the old issue no longer count.
+    if let (Some(old), Some(new)) = (recorded.and_then(|r| r.issue.as_ref()), &d.issue)
+        && old.number != new.number
+    {
+        response::warning(
+            rsp,
+            format!(
+                "approval issue #{} no longer holds this gate (deleted, edited or a duplicate); the gate now follows issue #{}: {}",
+                old.number, new.number, new.url
+            ),
+        )
+        .reason = Some(Reason::IssueReplaced.as_str().to_owned());
+    }
+    if let Some(message) = &d.freeze_override
+        && scene.recorded.state() != Some(GateState::Approved)
+    {
+        response::warning(rsp, message.clone()).reason =
+            Some(Reason::FreezeOverridden.as_str().to_owned());
+    }
+    // Tampering is said once: while the observed condition already names it, the Warning
+    // was given.
+    let said = resource::get_condition(request::observed_composite(scene.req), condition::APPROVED)
+        .message
+        .unwrap_or_default();
+    for note in d.tampering.iter().filter(|n| !said.contains(n.as_str())) {
+        response::warning(rsp, format!("approval issue tampered with: {note}")).reason =
+            Some(Reason::Tampered.as_str().to_owned());
+    }
+}
+
+/// When to be called again: after a fault as GitHub said, else the poll interval; while
+/// the Job runs, the poll interval; decided, an hour; pending, the next poll, the
+/// deadline, or the end of the soak or the freeze window that holds it, whichever is
+/// sooner.
+fn ttl(scene: &Scene<'_>, outcome: &Outcome, promoting: bool) -> Duration {
+    let poll = scene.input.github.poll_interval.0;
+    let d = &outcome.decision;
+    let now = scene.situation.now;
+    match &outcome.sync {
+        GitHubSync::Failed(e) => match e.retry_after() {
+            Some(after) => after.max(Duration::from_secs(1)),
+            // Past the deadline the time left is zero; a fault must not turn into a retry
+            // every second.
+            None => poll,
+        },
+        _ if promoting => poll,
+        _ if d.state.is_terminal() => TERMINAL_TTL,
+        _ => {
+            let mut until = d.deadline;
+            if let Some(soak) = scene.situation.soaking(d.start) {
+                until = until.min(soak);
+            }
+            if let Some(f) = scene.situation.frozen() {
+                until = until.min(f.until);
+            }
+            pending_ttl(poll, until - now)
+        }
+    }
+}
+
+/// The TTL while pending: the poll interval or the time to the deadline, whichever is
+/// sooner, at least a second.
+pub fn pending_ttl(poll: Duration, until_deadline: chrono::Duration) -> Duration {
+    let left = until_deadline
+        .to_std()
+        .unwrap_or(Duration::ZERO)
+        .max(Duration::from_secs(1));
+    poll.min(left)
+}
+
+fn set_ttl(rsp: &mut RunFunctionResponse, ttl: Duration) {
+    if let Some(meta) = rsp.meta.as_mut() {
+        meta.ttl = Some(pbjson_types::Duration {
+            seconds: ttl.as_secs() as i64,
+            nanos: ttl.subsec_nanos() as i32,
+        });
+    }
+}
+
+fn put<T: Serialize>(rsp: &mut RunFunctionResponse, name: &str, object: &T, ready: bool) {
+    let composed = response::desired_composed(rsp, name);
+    crate::desired::update(composed, object).expect("a Kubernetes object is an object");
+    resource::set_ready(composed, if ready { Ready::True } else { Ready::False });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pending_ttl_is_never_below_one_second() {
+        let poll = Duration::from_secs(30);
+        assert_eq!(
+            pending_ttl(poll, chrono::Duration::seconds(10)),
+            Duration::from_secs(10)
+        );
+        assert_eq!(pending_ttl(poll, chrono::Duration::hours(2)), poll);
+        assert_eq!(
+            pending_ttl(poll, chrono::Duration::seconds(-5)),
+            Duration::from_secs(1)
+        );
+    }
+}

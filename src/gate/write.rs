@@ -1,0 +1,59 @@
+//! The gate's writes: carry out the actions a decision asks for, in order. An issue just
+//! opened is then bound to the gate and followed ([`decide::after_open`], pure), which
+//! asks for a few more writes.
+//!
+//! Writes only what the decision says; decides nothing.
+
+use chrono::{DateTime, Utc};
+
+use crate::github::{GitHubError, Identity, Issue, Repo};
+
+use super::decide;
+use super::model::{Action, Decision, Gate, Read, Recorded, SyncError};
+
+/// Carries `decision` out on `repo` and returns it as it then stands: with the issue it
+/// opened, if it opened one.
+pub async fn write(
+    repo: &Repo,
+    identity: &Identity,
+    gate: &Gate,
+    recorded: &Recorded,
+    read: &Read,
+    decision: Decision,
+    now: DateTime<Utc>,
+) -> Result<Decision, SyncError> {
+    // Before opening an issue: a listing by a stale login (the account or App was renamed
+    // since it was read) finds none of the function's issues.
+    if decision.opens_issue() {
+        let fresh = repo.refresh_identity().await?;
+        if fresh.login != identity.login {
+            return Err(SyncError::IdentityChanged {
+                was: identity.login.clone(),
+                now: fresh.login,
+            });
+        }
+    }
+    let Some(opened) = execute(repo, &decision.actions).await? else {
+        return Ok(decision);
+    };
+    let decision = decide::after_open(gate, recorded, read, decision, &opened, now);
+    execute(repo, &decision.actions).await?;
+    Ok(decision)
+}
+
+/// Carries the actions out in order; returns the issue opened, if one was.
+pub async fn execute(repo: &Repo, actions: &[Action]) -> Result<Option<Issue>, GitHubError> {
+    let mut opened = None;
+    for action in actions {
+        match action {
+            Action::Open(new) => {
+                opened = Some(repo.open_issue(new).await?);
+                crate::metrics::record_issue_opened();
+            }
+            Action::Comment { number, body } => repo.add_comment(*number, body).await?,
+            Action::Close { number, reason } => repo.close_issue(*number, reason.clone()).await?,
+            Action::Reopen { number } => repo.reopen_issue(*number).await?,
+        }
+    }
+    Ok(opened)
+}
