@@ -1,5 +1,6 @@
-//! What a gate decision looks like to Kubernetes, as typed objects: the XR's status, the
-//! gate ConfigMap and the promotion Job, and the text of the `Approved` condition.
+//! What a gate's outcome looks like to Kubernetes, as typed values ([`render`]): the XR's
+//! status, the gate ConfigMap, the promotion Job with its progress, and the reasons and
+//! texts of the `Approved` and `ApprovalSynced` conditions.
 //!
 //! Pure: builders that cannot fail; no request, no response, no GitHub, no clock.
 
@@ -9,13 +10,97 @@ use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{ConfigMap, Container, EnvVar, PodSpec, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
+use pbjson_types::Struct;
+
 use crate::input::PromotionInput;
 use crate::names::{self, GATE_KEY_ANNOTATION, GATE_KEY_LABEL, Reason, component};
 use crate::pipeline_config::Rule;
-use crate::xr::gate::{GateState, GateStatus, Via, rfc3339};
+use crate::xr::gate::{GateState, GateStatus, PromotionStatus, Via, rfc3339};
 
-use super::model::{Decision, Gate, Hold};
+use super::model::{Decision, Gate, GitHubSync, Hold, Outcome, Synced};
 use super::policy::Policy;
+
+/// How the `Approved` condition answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// True: approved.
+    Yes,
+    /// False: decided otherwise, or waiting for something before asking at all.
+    No,
+    /// Unknown: asking; answers may still decide it.
+    Asking,
+}
+
+/// Everything a gate's outcome looks like to Kubernetes.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The status the decision records.
+    pub status: GateStatus,
+    /// The gate ConfigMap.
+    pub config_map: ConfigMap,
+    /// The promotion Job and how far it got, when there is one to render.
+    pub job: Option<(Job, PromotionStatus)>,
+    /// The `Approved` condition's reason and message, and how it answers.
+    pub approved: (Reason, String),
+    /// How the `Approved` condition answers.
+    pub answer: Answer,
+    /// The `ApprovalSynced` reason and message, when GitHub is in sync.
+    pub synced: Option<(Reason, String)>,
+}
+
+/// Renders the outcome: `promotion` is the Input's promotion Job, if it configures one,
+/// and `observed_job` this key's Job as Crossplane observed it.
+pub fn render(
+    gate: &Gate,
+    policy: &Policy,
+    promotion: Option<&PromotionInput>,
+    observed_job: Option<&Struct>,
+    outcome: &Outcome,
+) -> Rendered {
+    let d = &outcome.decision;
+    let (reason, mut message) = approved_condition(gate, policy, d);
+    if !d.tampering.is_empty() {
+        message.push_str(&format!("; tampered with: {}", d.tampering.join("; ")));
+    }
+    let answer = match (&d.state, &d.hold) {
+        (GateState::Approved, _) => Answer::Yes,
+        (GateState::Pending, Some(hold)) if !hold.asks() => Answer::No,
+        (GateState::Pending, _) => Answer::Asking,
+        _ => Answer::No,
+    };
+    let job = promotion.and_then(|promotion| {
+        let job = if d.state == GateState::Approved {
+            render_job(gate, promotion, d)
+        } else {
+            // A Job exists only once this key was approved, and an approval is final. If
+            // this call could not re-derive it (the status write was lost and GitHub
+            // failed), keep the Job exactly as it was rendered: dropping it would make
+            // Crossplane delete it, and a later call would create it again and promote
+            // twice.
+            let observed = observed_job?;
+            job_for(
+                gate,
+                promotion,
+                super::promotion::env(observed, "APPROVED_BY"),
+                super::promotion::env(observed, "ISSUE_URL"),
+            )
+        };
+        let name = job.metadata.name.clone().unwrap_or_default();
+        let progress = super::promotion::progress(&name, observed_job);
+        Some((job, progress))
+    });
+    Rendered {
+        status: render_status(gate, d),
+        config_map: render_config_map(gate, policy, d),
+        job,
+        approved: (reason, message),
+        answer,
+        synced: match &outcome.sync {
+            GitHubSync::Synced(synced) => Some(synced_condition(gate, d, synced)),
+            _ => None,
+        },
+    }
+}
 
 /// The status this decision records.
 pub fn render_status(gate: &Gate, decision: &Decision) -> GateStatus {
@@ -314,6 +399,67 @@ pub fn approved_condition(gate: &Gate, policy: &Policy, d: &Decision) -> (Reason
                 rfc3339(d.deadline)
             ),
         ),
+    }
+}
+
+/// The `ApprovalSynced` reason and message of a synced call.
+pub fn synced_condition(gate: &Gate, d: &Decision, synced: &Synced) -> (Reason, String) {
+    const NOT_REQUIRED: &str = "approval is not required for this promotion";
+    match synced {
+        Synced::Read => (
+            Reason::Synced,
+            match &d.issue {
+                Some(i) => format!("read approval issue #{}", i.number),
+                None => "no approval issue could be opened before the deadline".into(),
+            },
+        ),
+        Synced::Decided => (
+            Reason::Decided,
+            "the gate is decided for this artifact; GitHub is no longer read".into(),
+        ),
+        Synced::NotRequired { closed: None } => (
+            Reason::NotRequired,
+            format!("{NOT_REQUIRED}; GitHub is not used"),
+        ),
+        Synced::NotRequired { closed: Some(c) } if c.is_empty() => {
+            (Reason::NotRequired, NOT_REQUIRED.to_owned())
+        }
+        Synced::NotRequired { closed: Some(c) } => (
+            Reason::NotRequired,
+            format!(
+                "{NOT_REQUIRED}; closed approval issue(s) {}",
+                c.iter()
+                    .map(|n| format!("#{n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+        Synced::NotRequiredUnclosed { issue, why } => (
+            Reason::NotRequired,
+            format!(
+                "{NOT_REQUIRED}; approval issue #{issue} could not be closed ({why}): close it by hand"
+            ),
+        ),
+        Synced::Held => {
+            let hold = d.hold.as_ref().unwrap_or(&Hold::MissingRequester);
+            let message = match hold {
+                Hold::WaitingForSource { .. } if d.state == GateState::Timeout => {
+                    format!("timed out {}", hold_message(gate, hold))
+                }
+                Hold::WaitingForSource { .. } => {
+                    "GitHub is not read until the artifact reaches its source environment".into()
+                }
+                Hold::Soaking { .. } => format!("{NOT_REQUIRED}; it waits for the artifact's soak"),
+                Hold::Frozen { .. } => {
+                    format!("{NOT_REQUIRED}; it waits for the freeze window to close")
+                }
+                Hold::MissingRequester => {
+                    "GitHub is not read until the gate names its requester".into()
+                }
+                Hold::Pending(message) => message.clone(),
+            };
+            (hold.reason(), message)
+        }
     }
 }
 

@@ -1,8 +1,8 @@
-//! The gate's response: the outcome written into the RunFunction response as Crossplane
-//! reads it: the XR's status (what was decided, or what was recorded when GitHub could
-//! not be read), the composed ConfigMap and Job with their readiness, the `Approved` and
-//! `ApprovalSynced` conditions, results said once on the call that changes something,
-//! and the TTL.
+//! The gate's response: the outcome, [rendered](super::render) once, written into the
+//! RunFunction response as Crossplane reads it: the XR's status (what was decided, or what
+//! was recorded when GitHub could not be read), the composed ConfigMap and Job with their
+//! readiness, the `Approved` and `ApprovalSynced` conditions, results said once on the
+//! call that changes something, and the TTL.
 //!
 //! No I/O: reads the observed objects of the request it is given; no GitHub, no clock.
 
@@ -17,12 +17,10 @@ use crate::input::Input;
 use crate::names::{Reason, condition, resource as composed};
 use crate::xr::gate::{GateState, GateStatus, PromotionState};
 
-use super::model::{Decision, Gate, GitHubSync, Hold, Outcome, Recorded, Synced};
+use super::model::{Decision, Gate, GitHubSync, Outcome, Recorded, SyncError};
 use super::policy::Policy;
 use super::promotion;
-use super::render::{
-    approved_condition, hold_message, job_for, render_config_map, render_job, render_status,
-};
+use super::render::{Answer, render};
 use super::situation::Situation;
 
 /// A decided gate re-runs after this long (Crossplane also re-runs on any change).
@@ -49,72 +47,70 @@ pub struct Scene<'a> {
 
 /// Writes the outcome into the response.
 pub fn respond(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome) {
-    let d = &outcome.decision;
-    let fields = status_fields(scene, outcome);
+    let observed_job = promotion::observed_job(scene.req, &scene.gate.key);
+    let promotion = scene.input.promotion.as_ref();
+    let rendered = render(scene.gate, scene.policy, promotion, observed_job, outcome);
+    let fields = status_fields(scene, outcome, rendered.status);
     crate::desired::merge_status(response::desired_composite(rsp), &fields)
         .expect("a JSON object is an object");
     let cm_ready = request::observed_composed(scene.req, composed::GATE_CONFIG).is_some();
-    put(
-        rsp,
-        composed::GATE_CONFIG,
-        &render_config_map(scene.gate, scene.policy, d),
-        cm_ready,
-    );
-    let promoting = promotion_job(rsp, scene, d);
-    let (reason, mut message) = approved_condition(scene.gate, scene.policy, d);
-    if !d.tampering.is_empty() {
-        message.push_str(&format!("; tampered with: {}", d.tampering.join("; ")));
+    put(rsp, composed::GATE_CONFIG, &rendered.config_map, cm_ready);
+    let mut promoting = false;
+    if let Some((job, progress)) = &rendered.job {
+        promoting = progress.state == PromotionState::Running;
+        let succeeded = progress.state == PromotionState::Succeeded;
+        put(rsp, composed::PROMOTION_JOB, job, succeeded);
+        crate::desired::merge_status(
+            response::desired_composite(rsp),
+            &serde_json::json!({ "promotion": progress }),
+        )
+        .expect("a JSON object is an object");
     }
-    let asks = match (&d.state, &d.hold) {
-        (GateState::Pending, Some(hold)) => hold.asks(),
-        (GateState::Pending, None) => true,
-        _ => false,
-    };
-    let reason_text = reason.as_str();
-    let approved = match d.state {
-        GateState::Approved => response::condition_true(rsp, condition::APPROVED, reason_text),
-        // Waiting for something before asking at all (its requester, say): False.
-        GateState::Pending if !asks => {
-            response::condition_false(rsp, condition::APPROVED, reason_text)
-        }
-        GateState::Pending => response::condition_unknown(rsp, condition::APPROVED, reason_text),
-        _ => response::condition_false(rsp, condition::APPROVED, reason_text),
+    let (reason, message) = rendered.approved;
+    let text = reason.as_str();
+    let approved = match rendered.answer {
+        Answer::Yes => response::condition_true(rsp, condition::APPROVED, text),
+        Answer::No => response::condition_false(rsp, condition::APPROVED, text),
+        Answer::Asking => response::condition_unknown(rsp, condition::APPROVED, text),
     };
     approved.message = Some(message.clone());
-    match &outcome.sync {
-        GitHubSync::Synced(synced) => {
-            let (sync_reason, sync_message) = synced_condition(scene.gate, d, synced);
+    match (&outcome.sync, rendered.synced) {
+        (GitHubSync::Failed(e), _) => failed(rsp, scene, e),
+        (_, Some((sync_reason, sync_message))) => {
             response::condition_true(rsp, condition::APPROVAL_SYNCED, sync_reason.as_str())
                 .message = Some(sync_message);
-            said_once(rsp, scene, d, reason, message);
+            said_once(rsp, scene, &outcome.decision, reason, message);
         }
-        GitHubSync::Failed(e) => {
-            let why = e.to_string();
-            response::condition_false(rsp, condition::APPROVAL_SYNCED, e.reason()).message =
-                Some(why.clone());
-            let observed = resource::get_condition(
-                request::observed_composite(scene.req),
-                condition::APPROVAL_SYNCED,
-            );
-            if observed.status != "False" || observed.reason.as_deref() != Some(e.reason()) {
-                response::warning(rsp, format!("cannot sync the approval issue: {why}")).reason =
-                    Some(e.reason().to_owned());
-            }
-        }
-        GitHubSync::Waiting => {}
+        _ => {}
     }
     set_ttl(rsp, ttl(scene, outcome, promoting));
 }
 
+/// `ApprovalSynced` False, and a Warning on the call that turns it so (or changes its
+/// reason).
+fn failed(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, e: &SyncError) {
+    let why = e.to_string();
+    response::condition_false(rsp, condition::APPROVAL_SYNCED, e.reason()).message =
+        Some(why.clone());
+    let observed = resource::get_condition(
+        request::observed_composite(scene.req),
+        condition::APPROVAL_SYNCED,
+    );
+    if observed.status != "False" || observed.reason.as_deref() != Some(e.reason()) {
+        response::warning(rsp, format!("cannot sync the approval issue: {why}")).reason =
+            Some(e.reason().to_owned());
+    }
+}
+
 /// The status to write: what was decided, or, when nothing could be decided, what was
 /// recorded.
-fn status_fields(scene: &Scene<'_>, outcome: &Outcome) -> Map<String, Value> {
-    let decided = || match render_status(scene.gate, &outcome.decision).to_json() {
+fn status_fields(scene: &Scene<'_>, outcome: &Outcome, decided: GateStatus) -> Map<String, Value> {
+    let decided = match decided.to_json() {
         Value::Object(map) => map,
         _ => Map::new(),
     };
     if matches!(outcome.sync, GitHubSync::Synced(_)) {
-        return decided();
+        return decided;
     }
     let mut kept = match scene.observed_status {
         Value::Object(map) => map.clone(),
@@ -128,113 +124,9 @@ fn status_fields(scene: &Scene<'_>, outcome: &Outcome) -> Map<String, Value> {
         for field in GateStatus::PER_KEY {
             kept.remove(*field);
         }
-        kept.extend(decided());
+        kept.extend(decided);
     }
     kept
-}
-
-/// Renders the promotion Job, if the Input configures one and the gate is approved (or
-/// Crossplane observes this key's Job), and records its progress in status. Returns
-/// whether it is still running.
-fn promotion_job(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, d: &Decision) -> bool {
-    let Some(promotion) = &scene.input.promotion else {
-        return false;
-    };
-    let observed_job = promotion::observed_job(scene.req, &scene.gate.key);
-    let job = if d.state == GateState::Approved {
-        Some(render_job(scene.gate, promotion, d))
-    } else {
-        // A Job exists only once this key was approved, and an approval is final. If this
-        // call could not re-derive it (the status write was lost and GitHub failed), keep
-        // the Job exactly as it was rendered: dropping it would make Crossplane delete it,
-        // and a later call would create it again and promote twice.
-        observed_job.map(|observed| {
-            job_for(
-                scene.gate,
-                promotion,
-                promotion::env(observed, "APPROVED_BY"),
-                promotion::env(observed, "ISSUE_URL"),
-            )
-        })
-    };
-    let Some(job) = job else {
-        return false;
-    };
-    let name = job.metadata.name.clone().unwrap_or_default();
-    let progress = promotion::progress(&name, observed_job);
-    put(
-        rsp,
-        composed::PROMOTION_JOB,
-        &job,
-        progress.state == PromotionState::Succeeded,
-    );
-    crate::desired::merge_status(
-        response::desired_composite(rsp),
-        &serde_json::json!({ "promotion": progress }),
-    )
-    .expect("a JSON object is an object");
-    progress.state == PromotionState::Running
-}
-
-/// The `ApprovalSynced` reason and message of a synced call.
-fn synced_condition(gate: &Gate, d: &Decision, synced: &Synced) -> (Reason, String) {
-    const NOT_REQUIRED: &str = "approval is not required for this promotion";
-    match synced {
-        Synced::Read => (
-            Reason::Synced,
-            match &d.issue {
-                Some(i) => format!("read approval issue #{}", i.number),
-                None => "no approval issue could be opened before the deadline".into(),
-            },
-        ),
-        Synced::Decided => (
-            Reason::Decided,
-            "the gate is decided for this artifact; GitHub is no longer read".into(),
-        ),
-        Synced::NotRequired { closed: None } => (
-            Reason::NotRequired,
-            format!("{NOT_REQUIRED}; GitHub is not used"),
-        ),
-        Synced::NotRequired { closed: Some(c) } if c.is_empty() => {
-            (Reason::NotRequired, NOT_REQUIRED.to_owned())
-        }
-        Synced::NotRequired { closed: Some(c) } => (
-            Reason::NotRequired,
-            format!(
-                "{NOT_REQUIRED}; closed approval issue(s) {}",
-                c.iter()
-                    .map(|n| format!("#{n}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        ),
-        Synced::NotRequiredUnclosed { issue, why } => (
-            Reason::NotRequired,
-            format!(
-                "{NOT_REQUIRED}; approval issue #{issue} could not be closed ({why}): close it by hand"
-            ),
-        ),
-        Synced::Held => {
-            let hold = d.hold.as_ref().unwrap_or(&Hold::MissingRequester);
-            let message = match hold {
-                Hold::WaitingForSource { .. } if d.state == GateState::Timeout => {
-                    format!("timed out {}", hold_message(gate, hold))
-                }
-                Hold::WaitingForSource { .. } => {
-                    "GitHub is not read until the artifact reaches its source environment".into()
-                }
-                Hold::Soaking { .. } => format!("{NOT_REQUIRED}; it waits for the artifact's soak"),
-                Hold::Frozen { .. } => {
-                    format!("{NOT_REQUIRED}; it waits for the freeze window to close")
-                }
-                Hold::MissingRequester => {
-                    "GitHub is not read until the gate names its requester".into()
-                }
-                Hold::Pending(message) => message.clone(),
-            };
-            (hold.reason(), message)
-        }
-    }
 }
 
 /// The results of a synced call, each said once, on the call that changes it: the
