@@ -57,6 +57,32 @@ impl Fatal {
         }
     }
 
+    /// The Input is invalid.
+    pub fn invalid_input(message: impl Into<String>) -> Self {
+        Fatal {
+            reason: "InvalidInput",
+            message: message.into(),
+        }
+    }
+
+    /// The observed composite cannot be read.
+    pub fn invalid_composite(message: impl Into<String>) -> Self {
+        Fatal {
+            reason: "InvalidComposite",
+            message: message.into(),
+        }
+    }
+
+    /// The composite is of a kind this function does not compose.
+    pub fn unsupported_kind(kind: &str) -> Self {
+        Fatal {
+            reason: "UnsupportedKind",
+            message: format!(
+                "unsupported composite resource kind {kind:?}: expected XReleasePipeline or XPromotionGate (or set the input's xrKind)"
+            ),
+        }
+    }
+
     /// Something the function composed could not be encoded: a defect, not bad input.
     pub fn internal(message: impl Into<String>) -> Self {
         Fatal {

@@ -1,4 +1,4 @@
-//! Freeze windows (SPEC §8): times in which no promotion into the listed environments
+//! Freeze windows: times in which no promotion into the listed environments
 //! starts. A window is absolute (`from`/`until`, RFC 3339) or recurring (a five-field cron
 //! `schedule` in an IANA `timeZone`, each occurrence open for `duration`).
 //!

@@ -12,7 +12,7 @@ use function_sdk_rust::proto::v1::{RunFunctionRequest, RunFunctionResponse};
 use function_sdk_rust::{request, response};
 use tonic::{Request, Response, Status};
 
-pub use crate::call::{Call, Clock, Fatal};
+use crate::call::{Call, Clock, Fatal};
 use crate::github::{Connector, Repos, Secret};
 use crate::input::{InputMemo, XrKind};
 use crate::xr::Composite;
@@ -40,11 +40,11 @@ fn grpc_timeout(metadata: &tonic::metadata::MetadataMap) -> Option<Duration> {
 }
 
 /// The release-pipeline composition function.
-#[derive(Clone)]
 ///
 /// Its state lives as long as the server: the GitHub connector (clients, caches and
 /// budgets, see [`crate::github`]), the clock, and the Inputs already read
 /// ([`InputMemo`]). Clones share it.
+#[derive(Clone)]
 pub struct ReleaseFunction {
     github: Repos,
     clock: Clock,
@@ -95,10 +95,13 @@ impl ReleaseFunction {
         deadline: Option<Duration>,
     ) -> RunFunctionResponse {
         let mut rsp = response::to(req, response::DEFAULT_TTL);
+        let fatal = |rsp: &mut RunFunctionResponse, f: Fatal| {
+            response::fatal(rsp, f.message).reason = Some(f.reason.into());
+        };
         let input = match self.inputs.read(req.input.as_ref()) {
             Ok(input) => input,
             Err(e) => {
-                response::fatal(&mut rsp, e.to_string()).reason = Some("InvalidInput".into());
+                fatal(&mut rsp, Fatal::invalid_input(e.to_string()));
                 return rsp;
             }
         };
@@ -109,20 +112,13 @@ impl ReleaseFunction {
         {
             Ok(c) => c,
             Err(e) => {
-                response::fatal(&mut rsp, e.to_string()).reason = Some("InvalidComposite".into());
+                fatal(&mut rsp, Fatal::invalid_composite(e.to_string()));
                 return rsp;
             }
         };
-        let kind = match input.xr_kind.or_else(|| XrKind::from_kind(&composite.kind)) {
-            Some(kind) => kind,
-            None => {
-                let message = format!(
-                    "unsupported composite resource kind {:?}: expected XReleasePipeline or XPromotionGate (or set the input's xrKind)",
-                    composite.kind
-                );
-                response::fatal(&mut rsp, message).reason = Some("UnsupportedKind".into());
-                return rsp;
-            }
+        let Some(kind) = input.xr_kind.or_else(|| XrKind::from_kind(&composite.kind)) else {
+            fatal(&mut rsp, Fatal::unsupported_kind(&composite.kind));
+            return rsp;
         };
         let call = Call {
             request: req,

@@ -127,7 +127,7 @@ pub fn rbac(tenant: &str) -> String {
     service_account(tenant)
 }
 
-/// `^[a-z][a-z0-9-]*[a-z0-9]$`, as the SPEC and the XRDs state it (length aside).
+/// `^[a-z][a-z0-9-]*[a-z0-9]$`, as the XRDs state it (length aside).
 pub fn is_tenant(s: &str) -> bool {
     let bytes = s.as_bytes();
     bytes.len() >= 2

@@ -22,6 +22,16 @@ pub enum Rule {
     Automatic,
 }
 
+impl Rule {
+    /// As the pipeline's ConfigMaps write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::Manual => "manual",
+            Rule::Automatic => "automatic",
+        }
+    }
+}
+
 /// Who may approve promotions into one environment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

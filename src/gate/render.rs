@@ -14,7 +14,6 @@ use pbjson_types::Struct;
 
 use crate::input::PromotionInput;
 use crate::names::{self, GATE_KEY_ANNOTATION, GATE_KEY_LABEL, Reason, component};
-use crate::pipeline_config::Rule;
 use crate::xr::gate::{GateState, GateStatus, PromotionStatus, Via, rfc3339};
 
 use super::model::{Decision, Gate, GitHubSync, Hold, Outcome, Synced};
@@ -147,7 +146,7 @@ pub fn render_config_map(gate: &Gate, policy: &Policy, decision: &Decision) -> C
             "target_environment".to_owned(),
             spec.target_environment.clone(),
         ),
-        ("rule".to_owned(), rule_name(policy.rule).to_owned()),
+        ("rule".to_owned(), policy.rule.as_str().to_owned()),
         (
             "issue_url".to_owned(),
             issue.map(|i| i.url.clone()).unwrap_or_default(),
@@ -281,14 +280,6 @@ fn env_is_reserved(name: &str) -> bool {
             | "APPROVED_BY"
             | "ISSUE_URL"
     )
-}
-
-/// The pipeline rule's name, as the pipeline's ConfigMap writes it too.
-pub fn rule_name(rule: Rule) -> &'static str {
-    match rule {
-        Rule::Manual => "manual",
-        Rule::Automatic => "automatic",
-    }
 }
 
 fn joined<T: ToString>(items: &[T]) -> String {

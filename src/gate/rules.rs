@@ -1,4 +1,4 @@
-//! Approval rules (SPEC §8): every rule in force must be met, and an approver counts
+//! Approval rules: every rule in force must be met, and an approver counts
 //! toward each rule that lists them (by login, or through a team GitHub said they are in).
 //! Without named rules, the approvers form one rule and every counted approval counts
 //! toward it, as always.

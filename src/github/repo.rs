@@ -1,7 +1,7 @@
 //! How the gate reaches one approvals repository: a [`Repo`], opened by [`Repos`].
 //!
 //! - Reads of the function's issues come as a [`Reads`] value: [`Repo::remembered`]
-//!   answers from the repository's shared [`view`](super::view) what did not change since
+//!   answers from the repository's shared [`view`] what did not change since
 //!   it was last read, [`Repo::fresh`] reads from GitHub. Which one a read may use is a
 //!   choice the caller makes once, not an order of calls to remember: remembered reads
 //!   keep a gate waiting, and every verdict or write is taken on fresh ones.

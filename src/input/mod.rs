@@ -115,7 +115,8 @@ pub struct GitHubInput {
     /// The name of the pipeline step's `credentials` entry.
     #[serde(default = "default_credentials_name")]
     pub credentials_name: String,
-    /// Labels put on approval issues; the first one is the gate label used to find them.
+    /// Labels put on new approval issues (issues are found by who opened them and the gate
+    /// key they name, never by label: anyone with triage access can remove one).
     #[serde(default = "default_labels")]
     #[schemars(length(min = 1))]
     pub labels: Vec<String>,

@@ -35,16 +35,9 @@ fn metadata(name: String, namespace: Option<&str>, tenant: &str, component: &str
     }
 }
 
-fn rule_name(rule: Rule) -> &'static str {
-    match rule {
-        Rule::Manual => "manual",
-        Rule::Automatic => "automatic",
-    }
-}
-
 /// The pipeline ConfigMap: every setting as its own key (one per adjacent pair, e.g.
 /// `dev_to_staging: manual`) for shell scripts, and the whole normalised pipeline as
-/// `pipeline.yaml` for gates.
+/// `pipeline.yaml` for scripts that read it whole.
 pub fn render_config_map(p: &Pipeline, whereabouts: Option<&Whereabouts>) -> ConfigMap {
     let c = &p.config;
     let mut data = BTreeMap::from([
@@ -64,7 +57,7 @@ pub fn render_config_map(p: &Pipeline, whereabouts: Option<&Whereabouts>) -> Con
     for promotion in &c.promotions {
         data.insert(
             format!("{}_to_{}", promotion.from, promotion.to),
-            rule_name(promotion.rule).to_owned(),
+            Rule::as_str(promotion.rule).to_owned(),
         );
     }
     // Where each artifact is, for scripts: `artifact.<environment>` for each environment

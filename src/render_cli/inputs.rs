@@ -2,7 +2,20 @@
 //! observed and required resources and credentials from YAML files, and the answers to
 //! the function's requirements from the required resources, as Crossplane selects them.
 
-use super::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+
+use function_sdk_rust::proto::v1::{
+    CredentialData, Credentials, Resource, ResourceSelector, Resources, credentials,
+    resource_selector,
+};
+use function_sdk_rust::resource::json_to_struct;
+use serde_json::Value;
+
+use super::{RESOURCE_NAME_ANNOTATION, RenderError};
+use crate::yaml;
 
 /// The step of a Composition that calls this function.
 #[derive(Debug, Clone)]
@@ -289,6 +302,8 @@ pub(super) fn selects(selector: &ResourceSelector, object: &Value) -> bool {
 mod tests {
     use super::*;
     use function_sdk_rust::proto::v1::MatchLabels;
+    use function_sdk_rust::resource::struct_to_json;
+    use serde_json::json;
 
     fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
         let path = dir.join(name);

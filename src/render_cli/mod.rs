@@ -7,18 +7,15 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use base64::Engine as _;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use function_sdk_rust::proto::v1::{
-    CredentialData, Credentials, Ready, RequestMeta, Resource, ResourceSelector, Resources,
-    RunFunctionRequest, RunFunctionResponse, Severity, State, Status, credentials,
-    resource_selector,
+    RequestMeta, RunFunctionRequest, RunFunctionResponse, Severity, State,
 };
-use function_sdk_rust::resource::{json_to_struct, struct_to_json};
-use serde_json::{Map, Value, json};
+use function_sdk_rust::resource::json_to_struct;
+use serde_json::{Map, Value};
 
 use crate::cli::RenderArgs;
 use crate::function::ReleaseFunction;
@@ -29,7 +26,7 @@ mod inputs;
 mod output;
 
 use inputs::{
-    Step, answer, find_step, observed_resources, read_many, read_one, resource_of, step_credentials,
+    answer, find_step, observed_resources, read_many, read_one, resource_of, step_credentials,
 };
 use output::assemble;
 

@@ -2,7 +2,14 @@
 //! XR with `-x`), the composed resources, and with `-r` the results as the events
 //! Crossplane records, as `crossplane composition render` prints them.
 
-use super::*;
+use chrono::{DateTime, SecondsFormat, Utc};
+use function_sdk_rust::proto::v1::{Ready, RunFunctionResponse, Severity, State, Status};
+use function_sdk_rust::resource::struct_to_json;
+use serde_json::{Map, Value, json};
+
+use super::inputs::Step;
+use super::{RESOURCE_NAME_ANNOTATION, Rendered};
+use crate::cli::RenderArgs;
 
 pub(super) fn condition_status(status: i32) -> &'static str {
     match Status::try_from(status) {

@@ -4,7 +4,7 @@
 //!   an automatic approval, a hold (waiting for its source, its soak or a freeze window,
 //!   or for its requester), or that the answers on GitHub decide.
 //! - [`decide`]: from what was read ([`Read`]), which issue holds the gate
-//!   ([`select`](super::select)), what its answers say ([`judge`]), the gate's state, when
+//!   ([`select`]), what its answers say ([`judge`]), the gate's state, when
 //!   it reached it, and the GitHub actions that make the issues agree ([`actions`]).
 //!
 //! Every rule lives here: holds and their timeouts, the dating of approvals, what a
@@ -136,7 +136,7 @@ pub fn selection(gate: &Gate, recorded: &Recorded, read: &Read, now: DateTime<Ut
 }
 
 /// What the decision takes from what was read, once the issue that holds the gate is
-/// chosen ([`select`](super::select)).
+/// chosen ([`select`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Observed<'a> {
     /// Who the function is.

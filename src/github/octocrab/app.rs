@@ -1,7 +1,17 @@
 //! A GitHub App's side of the connector: the JWT client, the installation for a
 //! repository's owner, and installation tokens kept until five minutes before they expire.
 
-use super::*;
+use std::sync::Arc;
+
+use chrono::Utc;
+use http::Method;
+
+use super::super::credentials::fingerprint;
+use super::super::rest::{self, WireAccessToken, WireInstallation};
+use super::super::{GitHub, GitHubError, Result, Secret, Target};
+use super::repo::{LoginSource, RestGitHub};
+use super::wire::{Wire, chain_message};
+use super::{InstallationToken, OctocrabConnector, lock};
 
 impl OctocrabConnector {
     pub(super) async fn connect_app(

@@ -21,28 +21,19 @@ mod repo;
 mod wire;
 
 use repo::{LoginSource, RestGitHub};
-use wire::{Reply, Wire, chain_message};
+use wire::{Wire, chain_message};
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use http::{HeaderMap, Method, StatusCode, header};
 use octocrab::Octocrab;
-use serde_json::json;
 
 use super::credentials::fingerprint;
-use super::etag::{Cached, EtagCache};
-use super::rest::{
-    self, WireAccessToken, WireApp, WireComment, WireCommentChange, WireInstallation, WireIssue,
-};
-use super::{
-    CloseReason, Comment, CommentChange, Connector, Credentials, Feeds, GitHub, GitHubError,
-    Identity, Issue, IssueEvent, IssueReads, NewIssue, People, Result, Secret, Target, Writes,
-};
-use crate::input::Permission;
+use super::etag::EtagCache;
+use super::{Connector, Credentials, GitHub, GitHubError, Identity, Result, Secret, Target};
 
 /// Time allowed to open a connection to GitHub.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);

@@ -1,7 +1,23 @@
 //! One repository through GitHub's REST API: conditional reads through the ETag cache,
 //! paginated listings that stay on the API root, and the writes a gate makes.
 
-use super::*;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use http::{Method, StatusCode};
+use serde_json::json;
+
+use super::super::etag::{Cached, EtagCache};
+use super::super::rest::{self, WireApp, WireComment, WireCommentChange, WireIssue};
+use super::super::{
+    CloseReason, Comment, CommentChange, Feeds, GitHubError, Identity, Issue, IssueEvent,
+    IssueReads, NewIssue, People, Result, Target, Writes,
+};
+use super::wire::{Reply, Wire};
+use super::{Caches, IDENTITY_TTL, MAX_ASSIGNEES, MAX_PAGES, PER_PAGE, lock};
+use crate::input::Permission;
 
 /// How the client learns its own login.
 pub(super) enum LoginSource {

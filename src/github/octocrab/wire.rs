@@ -1,7 +1,13 @@
 //! One request through an octocrab client under the exchange deadline, and what a
 //! failure says: status and GitHub's message, with every secret masked.
 
-use super::*;
+use chrono::Utc;
+use http::{HeaderMap, Method, StatusCode, header};
+use octocrab::Octocrab;
+
+use super::super::rest;
+use super::super::{GitHubError, Result, Secret};
+use super::Timeouts;
 
 /// One answer from GitHub.
 pub(super) struct Reply {
