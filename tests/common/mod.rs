@@ -350,3 +350,50 @@ pub fn read_with_pyyaml(text: &str) -> Vec<Value> {
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// What tests read from a response of `ReleaseFunction::run` (the SDK's types).
+pub trait ResponseExt {
+    /// The desired composite's status (null when none).
+    fn status(&self) -> Value;
+    /// Whether a promotion Job is desired.
+    fn has_job(&self) -> bool;
+    /// The status and reason of the condition of type `kind` (panics when absent).
+    fn condition(&self, kind: &str) -> (i32, String);
+    /// The messages of the results of `severity`.
+    fn results_of(&self, severity: function_sdk_rust::proto::v1::Severity) -> Vec<String>;
+}
+
+impl ResponseExt for function_sdk_rust::proto::v1::RunFunctionResponse {
+    fn status(&self) -> Value {
+        self.desired
+            .as_ref()
+            .and_then(|d| d.composite.as_ref())
+            .and_then(|c| c.resource.as_ref())
+            .map(function_sdk_rust::resource::struct_to_json)
+            .and_then(|v| v.get("status").cloned())
+            .unwrap_or(Value::Null)
+    }
+
+    fn has_job(&self) -> bool {
+        self.desired
+            .as_ref()
+            .is_some_and(|d| d.resources.contains_key("promotion-job"))
+    }
+
+    fn condition(&self, kind: &str) -> (i32, String) {
+        let c = self
+            .conditions
+            .iter()
+            .find(|c| c.r#type == kind)
+            .unwrap_or_else(|| panic!("no {kind} condition"));
+        (c.status, c.reason.clone())
+    }
+
+    fn results_of(&self, severity: function_sdk_rust::proto::v1::Severity) -> Vec<String> {
+        self.results
+            .iter()
+            .filter(|r| r.severity == severity as i32)
+            .map(|r| r.message.clone())
+            .collect()
+    }
+}

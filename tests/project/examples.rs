@@ -1,0 +1,221 @@
+//! Every manifest in `examples/`, `render-inputs/` and `deploy/` validates against the Crossplane and External Secrets
+//! schemas in `tests/schemas/` (and each example XR against its own XRD), and every
+//! example XR renders through the function with its example input and no Fatal result.
+
+use crate::common;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use function_release_pipeline::cli::RenderArgs;
+use function_release_pipeline::function::ReleaseFunction;
+use function_release_pipeline::github::fake::FakeConnector;
+use serde_json::Value;
+
+fn schema_for(doc: &Value) -> Option<&'static str> {
+    let api_version = doc["apiVersion"].as_str()?;
+    match (api_version, doc["kind"].as_str()?) {
+        ("apiextensions.crossplane.io/v2", "CompositeResourceDefinition") => {
+            Some("apiextensions.crossplane.io_compositeresourcedefinition_v2.json")
+        }
+        ("apiextensions.crossplane.io/v1", "Composition") => {
+            Some("apiextensions.crossplane.io_composition_v1.json")
+        }
+        ("pkg.crossplane.io/v1", "Function") => Some("pkg.crossplane.io_function_v1.json"),
+        ("pkg.crossplane.io/v1beta1", "DeploymentRuntimeConfig") => {
+            Some("pkg.crossplane.io_deploymentruntimeconfig_v1beta1.json")
+        }
+        ("external-secrets.io/v1", "ExternalSecret") => {
+            Some("external-secrets.io_externalsecret_v1.json")
+        }
+        _ => None,
+    }
+}
+
+/// Every manifest the repository ships: the examples, their render inputs and the
+/// install manifests.
+fn manifest_files() -> Vec<PathBuf> {
+    ["examples", "render-inputs", "deploy"]
+        .into_iter()
+        .flat_map(|dir| common::yaml_files(&common::repo_path(dir)))
+        .collect()
+}
+
+/// Reads a core Kubernetes object through its k8s-openapi type and back: a field the
+/// Kubernetes OpenAPI does not know, or a value of the wrong type, makes it differ.
+fn core_round_trip(doc: &Value) -> Option<Result<Value, String>> {
+    use k8s_openapi::api::{batch::v1 as batch, core::v1 as core, rbac::v1 as rbac};
+    fn through<T: serde::de::DeserializeOwned + serde::Serialize>(
+        doc: &Value,
+    ) -> Result<Value, String> {
+        let typed: T = serde_json::from_value(doc.clone()).map_err(|e| e.to_string())?;
+        serde_json::to_value(typed).map_err(|e| e.to_string())
+    }
+    let group_version = doc["apiVersion"].as_str()?;
+    Some(match (group_version, doc["kind"].as_str()?) {
+        ("v1", "ConfigMap") => through::<core::ConfigMap>(doc),
+        ("v1", "Secret") => through::<core::Secret>(doc),
+        ("v1", "ServiceAccount") => through::<core::ServiceAccount>(doc),
+        ("batch/v1", "Job") => through::<batch::Job>(doc),
+        ("rbac.authorization.k8s.io/v1", "Role") => through::<rbac::Role>(doc),
+        ("rbac.authorization.k8s.io/v1", "RoleBinding") => through::<rbac::RoleBinding>(doc),
+        ("rbac.authorization.k8s.io/v1", "ClusterRole") => through::<rbac::ClusterRole>(doc),
+        ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding") => {
+            through::<rbac::ClusterRoleBinding>(doc)
+        }
+        _ => return None,
+    })
+}
+
+#[test]
+fn every_example_core_object_matches_the_kubernetes_openapi() {
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for file in manifest_files() {
+        for doc in common::read_yaml(&file) {
+            let Some(result) = core_round_trip(&doc) else {
+                continue;
+            };
+            checked += 1;
+            let mut original = doc.clone();
+            if let Some(obj) = original.as_object_mut() {
+                obj.retain(|_, v| !v.is_null());
+            }
+            match result {
+                Ok(back) if back == original => {}
+                Ok(back) => failures.push(format!(
+                    "{}: {} {} changes through the typed object:\n{back}\nvs\n{original}",
+                    file.display(),
+                    doc["kind"],
+                    doc["metadata"]["name"]
+                )),
+                Err(e) => failures.push(format!(
+                    "{}: {} {}: {e}",
+                    file.display(),
+                    doc["kind"],
+                    doc["metadata"]["name"]
+                )),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(checked >= 3, "only {checked} core objects were checked");
+}
+
+#[test]
+fn every_example_manifest_validates_against_its_schema() {
+    let mut validated = 0;
+    let mut failures = Vec::new();
+    for file in manifest_files() {
+        for doc in common::read_yaml(&file) {
+            let Some(schema_file) = schema_for(&doc) else {
+                continue;
+            };
+            let validator = common::shared_schema(schema_file);
+            for e in common::schema_errors(&validator, &doc) {
+                failures.push(format!(
+                    "{}: {} {}: {e}",
+                    file.display(),
+                    doc["kind"],
+                    doc["metadata"]["name"]
+                ));
+            }
+            validated += 1;
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(validated >= 1, "no example manifest was validated");
+}
+
+/// The example folders that hold an XR and a Composition.
+fn example_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(common::repo_path("examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("xr.yaml").exists() && p.join("composition.yaml").exists())
+        .collect();
+    dirs.sort();
+    assert!(
+        !dirs.is_empty(),
+        "no example folder holds xr.yaml and composition.yaml"
+    );
+    dirs
+}
+
+#[test]
+fn every_example_xr_validates_against_its_xrd() {
+    for dir in example_dirs() {
+        let xrd = common::read_yaml(dir.join("xrd.yaml")).remove(0);
+        let xr = common::read_yaml(dir.join("xr.yaml")).remove(0);
+        let version = xrd["spec"]["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| {
+                format!(
+                    "{}/{}",
+                    xrd["spec"]["group"].as_str().unwrap(),
+                    v["name"].as_str().unwrap()
+                ) == xr["apiVersion"]
+            })
+            .unwrap_or_else(|| {
+                panic!(
+                    "{}: no XRD version serves the XR's apiVersion",
+                    dir.display()
+                )
+            });
+        let mut schema = version["schema"]["openAPIV3Schema"].clone();
+        // The API server adds apiVersion, kind and metadata to every XR.
+        let props = schema["properties"].as_object_mut().unwrap();
+        for key in ["apiVersion", "kind"] {
+            props
+                .entry(key)
+                .or_insert(serde_json::json!({"type": "string"}));
+        }
+        props
+            .entry("metadata")
+            .or_insert(serde_json::json!({"type": "object"}));
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let errs = common::schema_errors(&validator, &xr);
+        assert!(errs.is_empty(), "{}: {}", dir.display(), errs.join("\n"));
+    }
+}
+
+#[tokio::test]
+async fn every_example_xr_renders_without_a_fatal_result() {
+    let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let function = ReleaseFunction::new(Arc::new(FakeConnector::default()), Arc::new(move || now));
+    for dir in example_dirs() {
+        let name = dir.file_name().unwrap().to_str().unwrap();
+        let optional = |file: &str| Some(common::example_file(name, file)).filter(|p| p.exists());
+        let args = RenderArgs {
+            xr: dir.join("xr.yaml"),
+            composition: Some(dir.join("composition.yaml")),
+            observed_resources: optional("observed.yaml"),
+            required_resources: optional("required.yaml"),
+            include_function_results: true,
+            function_name: "function-release-pipeline".into(),
+            ..Default::default()
+        };
+        let rendered = function_release_pipeline::render_cli::render(&args, &function, now)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        assert_eq!(rendered.fatal, None, "{}", dir.display());
+        assert!(
+            rendered.documents.len() > 1,
+            "{}: nothing was composed",
+            dir.display()
+        );
+    }
+}
+
+#[test]
+fn core_round_trip_catches_unknown_fields_and_wrong_types() {
+    let typo = serde_json::json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                                  "metadata": {"name": "x"}, "rulez": []});
+    assert_ne!(core_round_trip(&typo).unwrap().unwrap(), typo);
+    let wrong = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"},
+                                   "data": {"n": 1}});
+    assert!(core_round_trip(&wrong).unwrap().is_err());
+}

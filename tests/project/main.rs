@@ -1,0 +1,10 @@
+//! The repository as a whole: the shape of `src/`, the examples, the package and the
+//! Input CRD.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod architecture;
+mod examples;
+mod input_crd;
+mod package;
