@@ -238,6 +238,8 @@ pub enum Reason {
     Tampered,
     /// Warning: an approver let the promotion through a freeze window.
     FreezeOverridden,
+    /// Warning: the status records a verdict that GitHub does not back.
+    UnbackedStatus,
 }
 
 impl Reason {
@@ -260,6 +262,7 @@ impl Reason {
             Reason::IssueReplaced => "IssueReplaced",
             Reason::Tampered => "Tampered",
             Reason::FreezeOverridden => "FreezeOverridden",
+            Reason::UnbackedStatus => "UnbackedStatus",
         }
     }
 }

@@ -291,6 +291,22 @@ pub fn verdict_comment(
     )
 }
 
+/// The comment recording that the key's promotion Job started: from then on the key's
+/// promotion is spent, and its Job never runs again, even if the status is lost.
+pub fn started_comment(key: &str, job: &str, at: DateTime<Utc>) -> String {
+    format!(
+        "The promotion Job {} started at {}. It runs once for this request: a Job that is deleted is not created again.\n\n{}",
+        code(job),
+        rfc3339(at),
+        marker(&[
+            ("started", ""),
+            ("key", key),
+            ("job", job),
+            ("at", &rfc3339(at))
+        ])
+    )
+}
+
 /// The comment closing an older issue of the same gate when the artifact changed.
 pub fn superseded_comment(old_key: &str, new_issue: u64) -> String {
     format!(

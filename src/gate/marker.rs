@@ -243,6 +243,14 @@ pub fn written_verdict(
         .last()
 }
 
+/// Whether the function recorded on the issue that `key`'s promotion Job started: the
+/// key's promotion is spent, whatever the status says.
+pub fn started(comments: &[Comment], identity: &Identity, key: &str) -> bool {
+    own_records(comments, identity)
+        .flat_map(|c| markers(&c.body))
+        .any(|m| m.contains_key("started") && m.get("key").map(String::as_str) == Some(key))
+}
+
 /// Whether the function already answered the close by `login` at `at` (counted or
 /// undone), so a retry does not comment twice.
 pub fn close_answered(

@@ -82,7 +82,12 @@ pub async fn compose(
     // Dereference the pipeline (no GitHub).
     let lookup = lookup::find_pipeline(call.request, &gate.spec.tenant, namespace)?;
     let policy = Policy::for_gate(&gate.spec, lookup.pipeline(), &call.input.approvals)?;
-    let situation = Situation::of(&gate.spec, &lookup, call.now);
+    let configured = call.input.promotion.is_some();
+    let situation = Situation::of(&gate.spec, &lookup, call.now).with_job(promotion::seen(
+        call.request,
+        &gate.key,
+        configured,
+    ));
     let span = GateSpan::new(&gate);
     let outcome = match lookup {
         // No GitHub work until Crossplane answers; this response is replaced by the next
@@ -150,23 +155,17 @@ impl Step<'_> {
         };
         match plan {
             Plan::Retire(decision) => {
-                let closing = tokio::time::timeout(budget, self.retire()).await;
-                let issue = self.recorded.issue().map_or(0, |i| i.number);
-                let synced = match closing.unwrap_or_else(|_| Err(timed_out())) {
-                    Ok(closed) => Synced::NotRequired {
-                        closed: Some(closed),
-                    },
-                    Err(e) => {
-                        tracing::warn!(issue, error = %e, "cannot close the approval issue that is no longer needed");
-                        Synced::NotRequiredUnclosed {
-                            issue,
-                            why: e.to_string(),
-                        }
-                    }
+                let issue = self.recorded.any_issue().map_or(0, |i| i.number);
+                let closed = match tokio::time::timeout(budget, self.retire()).await {
+                    Ok(closed) => closed.map_err(|e| e.to_string()),
+                    Err(_) => Err("GitHub took too long".to_owned()),
                 };
+                if let Err(why) = &closed {
+                    tracing::warn!(issue, error = %why, "cannot close the approval issue that is no longer needed");
+                }
                 Outcome {
                     decision,
-                    sync: GitHubSync::Synced(synced),
+                    sync: GitHubSync::Synced(Synced::not_required(closed, issue)),
                 }
             }
             _ => {
@@ -198,8 +197,11 @@ impl Step<'_> {
             let fresh = repo.fresh(&identity, now).await?;
             (read, decision) = self.decide(&fresh, &repo, &identity).await?;
         }
-        let (gate, recorded) = (self.gate, self.recorded);
-        write::write(&repo, &identity, gate, recorded, &read, decision, now).await
+        let (gate, recorded, policy) = (self.gate, self.recorded, self.policy);
+        write::write(&repo, &identity, decision, |decision, opened| {
+            decide::after_open(gate, recorded, policy, &read, decision, opened, now)
+        })
+        .await
     }
 
     /// Reads through `reads` and decides on what was read.

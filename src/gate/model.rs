@@ -13,7 +13,7 @@ use crate::github::{
     CloseReason, Comment, GitHubError, Identity, Issue, IssueEvent, Login, NewIssue, Team,
 };
 use crate::names::Reason;
-use crate::xr::gate::{Approval, GateSpec, GateState, GateStatus, IssueRef};
+use crate::xr::gate::{Approval, GateSpec, GateState, GateStatus, IssueRef, PromotionStatus};
 
 use super::key::GateKey;
 
@@ -47,25 +47,35 @@ impl Gate {
 }
 
 /// The status recorded for this gate's key: the observed status, narrowed once. A status
-/// recorded for another key (an earlier artifact) says nothing about this one.
+/// recorded for another key (an earlier artifact) says nothing about this one, but is
+/// kept apart: its issue may still be open.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Recorded(Option<GateStatus>);
+pub struct Recorded(Option<GateStatus>, Option<GateStatus>);
 
 impl Recorded {
-    /// The observed `status` if it was recorded for `key`.
+    /// The observed `status`, narrowed to `key`.
     pub fn for_key(status: GateStatus, key: &GateKey) -> Self {
-        Recorded(
-            status
-                .gate_key
-                .as_deref()
-                .is_some_and(|k| key.is(k))
-                .then_some(status),
-        )
+        if status.gate_key.as_deref().is_some_and(|k| key.is(k)) {
+            Recorded(Some(status), None)
+        } else {
+            Recorded(None, Some(status).filter(|s| s.gate_key.is_some()))
+        }
     }
 
     /// The recorded status, if it is this key's.
     pub fn status(&self) -> Option<&GateStatus> {
         self.0.as_ref()
+    }
+
+    /// The approval issue recorded for this key, else for an earlier artifact of the XR.
+    pub fn any_issue(&self) -> Option<&IssueRef> {
+        self.issue()
+            .or(self.other_key().and_then(|s| s.issue.as_ref()))
+    }
+
+    /// The status recorded for another key of this XR (an earlier artifact), if any.
+    pub fn other_key(&self) -> Option<&GateStatus> {
+        self.1.as_ref()
     }
 
     /// The recorded state.
@@ -87,6 +97,32 @@ impl Recorded {
     pub fn issue(&self) -> Option<&IssueRef> {
         self.0.as_ref().and_then(|s| s.issue.as_ref())
     }
+
+    /// The recorded promotion Job of this key.
+    pub fn promotion(&self) -> Option<&PromotionStatus> {
+        self.0.as_ref().and_then(|s| s.promotion.as_ref())
+    }
+
+    /// Whether the status records that this key's promotion started (its Job was
+    /// observed, or finished).
+    pub fn promotion_started(&self) -> bool {
+        self.promotion().is_some_and(PromotionStatus::started)
+    }
+}
+
+/// What becomes of the key's promotion Job.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Promotion {
+    /// No Job: the gate is not approved, its approval is not confirmed or still held, or
+    /// the Input configures no promotion.
+    #[default]
+    None,
+    /// The Job is rendered: the approval is confirmed and passed its holds, and the key's
+    /// promotion has not started before (or its Job is observed now).
+    Run,
+    /// The key's promotion started before and its Job is gone: it is never rendered
+    /// again.
+    Spent,
 }
 
 /// One issue of the function as read.
@@ -216,6 +252,10 @@ pub struct Decision {
     pub progress: Vec<RuleProgress>,
     /// Who let the approved gate through which freeze window, and why (said in a Warning).
     pub freeze_override: Option<String>,
+    /// What becomes of the promotion Job.
+    pub promotion: Promotion,
+    /// A verdict recorded in status that GitHub does not back, said in a Warning.
+    pub unbacked: Option<String>,
 }
 
 impl Decision {
@@ -235,6 +275,8 @@ impl Decision {
             actions: Vec::new(),
             progress: Vec::new(),
             freeze_override: None,
+            promotion: Promotion::None,
+            unbacked: None,
         }
     }
 
@@ -378,6 +420,19 @@ pub enum Synced {
     },
     /// Held before asking (the decision's hold says why); GitHub is not read.
     Held,
+}
+
+impl Synced {
+    /// Approved by policy, once the gate's open approval issues were closed (or, with why,
+    /// could not be: `issue` says which to close by hand).
+    pub fn not_required(closed: Result<Vec<u64>, String>, issue: u64) -> Self {
+        match closed {
+            Ok(closed) => Synced::NotRequired {
+                closed: Some(closed),
+            },
+            Err(why) => Synced::NotRequiredUnclosed { issue, why },
+        }
+    }
 }
 
 /// The decision for the current key, and how it relates to GitHub.

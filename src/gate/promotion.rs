@@ -15,6 +15,7 @@ use crate::pb;
 use crate::xr::gate::{PromotionState, PromotionStatus};
 
 use super::key::GateKey;
+use super::situation::JobSeen;
 
 /// The observed promotion Job of the gate keyed `key`, if Crossplane observed one.
 pub fn observed_job<'a>(req: &'a RunFunctionRequest, key: &GateKey) -> Option<&'a Struct> {
@@ -31,6 +32,15 @@ pub fn observed_job<'a>(req: &'a RunFunctionRequest, key: &GateKey) -> Option<&'
                 .and_then(pb::as_str)
                 == Some(key.as_str())
         })
+}
+
+/// The key's promotion Job as Crossplane sees it at this call.
+pub fn seen(req: &RunFunctionRequest, key: &GateKey, configured: bool) -> JobSeen {
+    match (configured, observed_job(req, key)) {
+        (false, _) => JobSeen::NotConfigured,
+        (true, Some(_)) => JobSeen::Observed,
+        (true, None) => JobSeen::Absent,
+    }
 }
 
 /// The value of the environment variable `name` of the Job's first container, as it was
@@ -52,7 +62,12 @@ pub fn env(job: &Struct, name: &str) -> String {
 /// How far the Job named `job` got, from its observed status: succeeded once a pod
 /// succeeded (or its `Complete` condition is True), failed once its `Failed` condition is
 /// True, running otherwise (not yet observed included).
-pub fn progress(job: &str, observed: Option<&Struct>) -> PromotionStatus {
+pub fn progress(
+    job: &str,
+    observed: Option<&Struct>,
+    started_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> PromotionStatus {
     let time = |s: &Struct, pointer: &str| {
         pb::pointer(s, pointer)
             .and_then(pb::as_str)
@@ -86,10 +101,17 @@ pub fn progress(job: &str, observed: Option<&Struct>) -> PromotionStatus {
         },
         None => (PromotionState::Running, None),
     };
+    // Started when first observed: as the API server dated it, else as recorded, else now.
+    let started_at = observed.map(|j| {
+        time(j, "/metadata/creationTimestamp")
+            .or(started_at)
+            .unwrap_or(now)
+    });
     PromotionStatus {
         job: job.to_owned(),
         state,
         completed_at,
+        started_at,
     }
 }
 
@@ -112,10 +134,46 @@ mod tests {
     }
 
     #[test]
+    fn a_job_has_started_once_crossplane_observed_it() {
+        let now = at("2026-03-01T09:00:00Z").unwrap();
+        assert_eq!(progress("j", None, None, now).started_at, None);
+        assert!(!progress("j", None, None, now).started());
+        let mut observed = job(json!({"active": 1}));
+        assert_eq!(
+            progress("j", Some(&observed), None, now).started_at,
+            Some(now),
+            "no creation time: first seen now"
+        );
+        assert_eq!(
+            progress("j", Some(&observed), at("2026-03-01T08:00:00Z"), now).started_at,
+            at("2026-03-01T08:00:00Z"),
+            "as recorded"
+        );
+        observed.fields.insert(
+            "metadata".into(),
+            pbjson_types::Value::from(json_to_struct(
+                json!({"creationTimestamp": "2026-03-01T07:30:00Z"})
+                    .as_object()
+                    .unwrap(),
+            )),
+        );
+        assert_eq!(
+            progress("j", Some(&observed), None, now).started_at,
+            at("2026-03-01T07:30:00Z"),
+            "as the API server dated it"
+        );
+    }
+
+    #[test]
     fn a_job_is_running_until_it_succeeds_or_fails() {
         let p = |status: Option<Value>| {
             let observed = status.map(job);
-            let p = progress("j", observed.as_ref());
+            let p = progress(
+                "j",
+                observed.as_ref(),
+                None,
+                at("2026-03-01T09:00:00Z").unwrap(),
+            );
             (p.state, p.completed_at)
         };
         assert_eq!(p(None), (PromotionState::Running, None));

@@ -10,13 +10,14 @@ use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{ConfigMap, Container, EnvVar, PodSpec, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
+use chrono::{DateTime, Utc};
 use pbjson_types::Struct;
 
 use crate::input::PromotionInput;
 use crate::names::{self, GATE_KEY_ANNOTATION, GATE_KEY_LABEL, Reason, component};
 use crate::xr::gate::{GateState, GateStatus, PromotionStatus, Via, rfc3339};
 
-use super::model::{Decision, Gate, GitHubSync, Hold, Outcome, Synced};
+use super::model::{Decision, Gate, GitHubSync, Hold, Outcome, Promotion, Synced};
 use super::policy::Policy;
 
 /// How the `Approved` condition answers.
@@ -47,15 +48,21 @@ pub struct Rendered {
     pub synced: Option<(Reason, String)>,
 }
 
-/// Renders the outcome: `promotion` is the Input's promotion Job, if it configures one,
-/// and `observed_job` this key's Job as Crossplane observed it.
-pub fn render(
-    gate: &Gate,
-    policy: &Policy,
-    promotion: Option<&PromotionInput>,
-    observed_job: Option<&Struct>,
-    outcome: &Outcome,
-) -> Rendered {
+/// The key's promotion Job as configured, observed and recorded.
+#[derive(Debug, Clone, Copy)]
+pub struct JobInputs<'a> {
+    /// The Input's promotion Job, if it configures one.
+    pub configured: Option<&'a PromotionInput>,
+    /// This key's Job as Crossplane observes it.
+    pub observed: Option<&'a Struct>,
+    /// This key's promotion as the status recorded it.
+    pub recorded: Option<&'a PromotionStatus>,
+    /// The time of this call.
+    pub now: DateTime<Utc>,
+}
+
+/// Renders the outcome.
+pub fn render(gate: &Gate, policy: &Policy, jobs: JobInputs<'_>, outcome: &Outcome) -> Rendered {
     let d = &outcome.decision;
     let (reason, mut message) = approved_condition(gate, policy, d);
     if !d.tampering.is_empty() {
@@ -67,29 +74,34 @@ pub fn render(
         (GateState::Pending, _) => Answer::Asking,
         _ => Answer::No,
     };
-    let job = promotion.and_then(|promotion| {
-        let job = if d.state == GateState::Approved {
-            render_job(gate, promotion, d)
-        } else {
-            // A Job exists only once this key was approved, and an approval is final. If
-            // this call could not re-derive it (the status write was lost and GitHub
-            // failed), keep the Job exactly as it was rendered: dropping it would make
-            // Crossplane delete it, and a later call would create it again and promote
-            // twice.
-            let observed = observed_job?;
-            job_for(
+    let job = jobs.configured.and_then(|promotion| {
+        let job = match (d.promotion, jobs.observed) {
+            (Promotion::Run, _) if d.state == GateState::Approved => render_job(gate, promotion, d),
+            // A Job Crossplane observes is kept exactly as it was rendered while it is
+            // there, whatever this call could decide: dropping it would make Crossplane
+            // delete it while it runs, and its logs and status are still to read.
+            (_, Some(observed)) => job_for(
                 gate,
                 promotion,
                 super::promotion::env(observed, "APPROVED_BY"),
                 super::promotion::env(observed, "ISSUE_URL"),
-            )
+            ),
+            // Not approved, not confirmed, held, or spent: no Job.
+            _ => return None,
         };
         let name = job.metadata.name.clone().unwrap_or_default();
-        let progress = super::promotion::progress(&name, observed_job);
+        let started = jobs.recorded.and_then(|p| p.started_at);
+        let progress = super::promotion::progress(&name, jobs.observed, started, jobs.now);
         Some((job, progress))
     });
+    let mut status = render_status(gate, d);
+    // The key's promotion as last known: once its Job is gone, the record stays.
+    status.promotion = match &job {
+        Some((_, progress)) => Some(progress.clone()),
+        None => jobs.recorded.cloned(),
+    };
     Rendered {
-        status: render_status(gate, d),
+        status,
         config_map: render_config_map(gate, policy, d),
         job,
         approved: (reason, message),
@@ -114,6 +126,7 @@ pub fn render_status(gate: &Gate, decision: &Decision) -> GateStatus {
         issue: decision.issue.clone(),
         timeout_at: Some(decision.deadline),
         approvals: decision.approvals.clone(),
+        promotion: None,
     }
 }
 
@@ -504,6 +517,8 @@ mod tests {
             actions: Vec::new(),
             progress: Vec::new(),
             freeze_override: None,
+            promotion: Promotion::Run,
+            unbacked: None,
         }
     }
 

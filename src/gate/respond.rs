@@ -20,7 +20,7 @@ use crate::xr::gate::{GateState, GateStatus, PromotionState};
 use super::model::{Decision, Gate, GitHubSync, Outcome, Recorded, SyncError};
 use super::policy::Policy;
 use super::promotion;
-use super::render::{Answer, render};
+use super::render::{Answer, JobInputs, render};
 use super::situation::Situation;
 
 /// A decided gate re-runs after this long (Crossplane also re-runs on any change).
@@ -47,9 +47,13 @@ pub struct Scene<'a> {
 
 /// Writes the outcome into the response.
 pub fn respond(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome) {
-    let observed_job = promotion::observed_job(scene.req, &scene.gate.key);
-    let promotion = scene.input.promotion.as_ref();
-    let rendered = render(scene.gate, scene.policy, promotion, observed_job, outcome);
+    let jobs = JobInputs {
+        configured: scene.input.promotion.as_ref(),
+        observed: promotion::observed_job(scene.req, &scene.gate.key),
+        recorded: scene.recorded.promotion(),
+        now: scene.situation.now,
+    };
+    let rendered = render(scene.gate, scene.policy, jobs, outcome);
     let fields = status_fields(scene, outcome, rendered.status);
     crate::desired::merge_status(response::desired_composite(rsp), &fields)
         .expect("a JSON object is an object");
@@ -60,11 +64,6 @@ pub fn respond(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outco
         promoting = progress.state == PromotionState::Running;
         let succeeded = progress.state == PromotionState::Succeeded;
         put(rsp, composed::PROMOTION_JOB, job, succeeded);
-        crate::desired::merge_status(
-            response::desired_composite(rsp),
-            &serde_json::json!({ "promotion": progress }),
-        )
-        .expect("a JSON object is an object");
     }
     let (reason, message) = rendered.approved;
     let text = reason.as_str();
@@ -125,6 +124,9 @@ fn status_fields(scene: &Scene<'_>, outcome: &Outcome, decided: GateStatus) -> M
             kept.remove(*field);
         }
         kept.extend(decided);
+    } else if let Some(promotion) = decided.get("promotion") {
+        // The Job as Crossplane observes it now, even when GitHub could not be read.
+        kept.insert("promotion".into(), promotion.clone());
     }
     kept
 }
@@ -163,6 +165,10 @@ fn said_once(
             ),
         )
         .reason = Some(Reason::IssueReplaced.as_str().to_owned());
+    }
+    if let Some(message) = &d.unbacked {
+        response::warning(rsp, message.clone()).reason =
+            Some(Reason::UnbackedStatus.as_str().to_owned());
     }
     if let Some(message) = &d.freeze_override
         && scene.recorded.state() != Some(GateState::Approved)

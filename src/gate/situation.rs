@@ -22,6 +22,18 @@ pub struct WaitingForSource {
     pub holds: Option<String>,
 }
 
+/// The key's promotion Job as Crossplane sees it at this call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum JobSeen {
+    /// The Input configures no promotion: no Job ever runs.
+    #[default]
+    NotConfigured,
+    /// Configured, and Crossplane observes no Job of this key.
+    Absent,
+    /// Crossplane observes this key's Job.
+    Observed,
+}
+
 /// What holds a gate at this call.
 #[derive(Debug, Clone, Default)]
 pub struct Situation {
@@ -33,6 +45,8 @@ pub struct Situation {
     pub soak: Option<Soak>,
     /// The freeze window open for the target now.
     pub frozen: Option<Frozen>,
+    /// The key's promotion Job.
+    pub job: JobSeen,
     /// The pipeline's freeze windows, and the target they are asked about.
     pub(super) windows: Vec<Window>,
     pub(super) target: String,
@@ -78,9 +92,15 @@ impl Situation {
                 .map(|holds| WaitingForSource { holds }),
             soak: progression::soak(spec, pipeline, whereabouts),
             frozen: freeze::frozen(&windows, &target, now),
+            job: JobSeen::NotConfigured,
             windows,
             target,
         }
+    }
+
+    /// The same, with the key's promotion Job as Crossplane sees it.
+    pub fn with_job(self, job: JobSeen) -> Self {
+        Situation { job, ..self }
     }
 
     /// The end of the soak for a gate that started at `start`, while it lasts.

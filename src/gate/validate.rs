@@ -27,7 +27,7 @@ pub fn gate(call: &Call<'_>) -> Result<Gate, Fatal> {
         .composite
         .annotations
         .get(REQUESTED_BY_ANNOTATION)
-        .map(|r| Login::new(r))
+        .map(|r| Login::new(r.trim().trim_start_matches('@')))
         .filter(|r| !r.as_str().is_empty());
     let name = call.composite.name.clone();
     let uid = call.composite.uid.clone().unwrap_or_default();

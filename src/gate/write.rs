@@ -1,26 +1,20 @@
 //! The gate's writes: carry out the actions a decision asks for, in order. An issue just
-//! opened is then bound to the gate and followed ([`decide::after_open`], pure), which
-//! asks for a few more writes.
+//! opened is then bound to the gate and followed
+//! ([`after_open`](super::decide::after_open), pure), which asks for a few more writes.
 //!
 //! Writes only what the decision says; decides nothing.
 
-use chrono::{DateTime, Utc};
-
 use crate::github::{GitHubError, Identity, Issue, Repo};
 
-use super::decide;
-use super::model::{Action, Decision, Gate, Read, Recorded, SyncError};
+use super::model::{Action, Decision, SyncError};
 
-/// Carries `decision` out on `repo` and returns it as it then stands: with the issue it
-/// opened, if it opened one.
+/// Carries `decision` out on `repo` and returns it as it then stands: when it opened an
+/// issue, as `after_open` (pure) says the gate follows it, with the writes that asks for.
 pub async fn write(
     repo: &Repo,
     identity: &Identity,
-    gate: &Gate,
-    recorded: &Recorded,
-    read: &Read,
     decision: Decision,
-    now: DateTime<Utc>,
+    after_open: impl FnOnce(Decision, &Issue) -> Decision,
 ) -> Result<Decision, SyncError> {
     // Before opening an issue: a listing by a stale login (the account or App was renamed
     // since it was read) finds none of the function's issues.
@@ -36,7 +30,7 @@ pub async fn write(
     let Some(opened) = execute(repo, &decision.actions).await? else {
         return Ok(decision);
     };
-    let decision = decide::after_open(gate, recorded, read, decision, &opened, now);
+    let decision = after_open(decision, &opened);
     execute(repo, &decision.actions).await?;
     Ok(decision)
 }

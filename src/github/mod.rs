@@ -92,9 +92,9 @@ pub struct Identity {
 pub struct Login(String);
 
 impl Login {
-    /// The login `text` (a leading `@` and surrounding blanks taken off).
+    /// The login `text`, as given.
     pub fn new(text: &str) -> Self {
-        Login(text.trim().trim_start_matches('@').to_owned())
+        Login(text.to_owned())
     }
 
     /// As given.

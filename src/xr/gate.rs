@@ -411,6 +411,22 @@ pub struct PromotionStatus {
         deserialize_with = "lenient"
     )]
     pub completed_at: Option<DateTime<Utc>>,
+    /// When Crossplane first observed it: from then on the key's promotion has started,
+    /// and a Job that is gone is never rendered again.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "some_time_text",
+        deserialize_with = "lenient"
+    )]
+    pub started_at: Option<DateTime<Utc>>,
+}
+
+impl PromotionStatus {
+    /// Whether the Job was observed once (it started), or finished.
+    pub fn started(&self) -> bool {
+        self.started_at.is_some() || self.state != PromotionState::Running
+    }
 }
 
 /// An issue reference as status holds it: Struct numbers arrive as floats.
@@ -485,6 +501,9 @@ pub struct GateStatus {
     /// `approvals`.
     #[serde(deserialize_with = "readable_items")]
     pub approvals: Vec<Approval>,
+    /// `promotion`: the key's promotion Job, as last observed.
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
+    pub promotion: Option<PromotionStatus>,
 }
 
 /// A value that cannot be read as `T` counts as absent.
@@ -715,6 +734,12 @@ mod tests {
                 via: Via::Comment,
                 rules: Vec::new(),
             }],
+            promotion: Some(PromotionStatus {
+                job: "my-service-promote-0123456789ab".into(),
+                state: PromotionState::Succeeded,
+                completed_at: Some("2026-01-01T02:00:00Z".parse().unwrap()),
+                started_at: Some("2026-01-01T01:30:00Z".parse().unwrap()),
+            }),
         };
         let mut value = status.to_json();
         value["issue"]["number"] = json!(7.0);

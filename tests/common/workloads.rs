@@ -149,6 +149,9 @@ pub fn decided_gate() -> Request {
         "issue": {"number": 42, "url": "https://github.com/acme/release-approvals/issues/42"},
         "timeout_at": "2026-03-02T08:00:00Z",
         "approvals": [{"login": "alice", "at": "2026-03-01T09:12:00Z", "via": "comment"}],
+        "promotion": {"job": job_name(w.composite["spec"]["tenant"].as_str().unwrap(), &key[..12]),
+                      "state": "succeeded", "completed_at": "2026-03-01T09:14:00Z",
+                      "started_at": "2026-03-01T09:13:00Z"},
         "conditions": [
             {"type": "Approved", "status": "True", "reason": "Approved",
              "lastTransitionTime": "2026-03-01T09:12:00Z"},
@@ -168,7 +171,9 @@ pub fn decided_gate() -> Request {
             "metadata": {
                 "name": job,
                 "namespace": namespace,
-                "annotations": {"crossplane.io/composition-resource-name": JOB_RESOURCE},
+                "annotations": {"crossplane.io/composition-resource-name": JOB_RESOURCE,
+                                "release.zerotouch.dev/gate-key": key},
+                "creationTimestamp": "2026-03-01T09:13:00Z",
             },
             "status": {"succeeded": 1, "completionTime": "2026-03-01T09:14:00Z"},
         }),

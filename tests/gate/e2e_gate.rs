@@ -233,7 +233,19 @@ async fn gate_lives_from_request_to_promotion_job_through_the_real_server() {
     let reread = cp.reconcile().await;
     assert_eq!(reread.status()["gate_status"], "approved");
     assert_eq!(reread.status()["approvals"], recorded["approvals"]);
-    assert_eq!(cp.fake.comments(1).len(), comments_before);
+    // Crossplane observes the Job: the function records on the issue, once, that this
+    // request's Job started, so that no lost status ever starts it again.
+    let comments = cp.fake.comments(1);
+    assert_eq!(comments.len(), comments_before + 1);
+    assert!(
+        comments
+            .last()
+            .unwrap()
+            .body
+            .contains("release-gate:started"),
+        "{:?}",
+        comments.last()
+    );
     assert_eq!(cp.fake.count(Route::CreateIssue), 1);
     assert_eq!(
         cp.fake.count(Route::UpdateIssue),

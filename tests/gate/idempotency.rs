@@ -231,7 +231,7 @@ async fn a_pipeline_answered_through_extra_resources_is_read() {
 }
 
 #[tokio::test]
-async fn a_decided_gate_makes_no_github_call_at_all() {
+async fn a_decided_gate_makes_no_github_call_at_all_once_its_job_is_seen() {
     let world = World::new();
     let pipeline = pipeline_xr("manual");
     let now = at("2026-03-01T06:00:00Z");
@@ -241,14 +241,35 @@ async fn a_decided_gate_makes_no_github_call_at_all() {
         .reconcile(&xr(Some(first.status())), &pipeline, now)
         .await;
     assert_eq!(approved.status()["gate_status"], "approved");
+    assert!(approved.has_job());
+    // The Job as Crossplane observes it once created.
+    let observing = |status: Value| {
+        let mut req = request(&xr(Some(status)), Answer::Required, Some(&pipeline));
+        let job = approved.desired.as_ref().unwrap().resources["promotion-job"].clone();
+        req.observed
+            .as_mut()
+            .unwrap()
+            .resources
+            .insert("promotion-job".into(), job);
+        req
+    };
+    // The first call that sees the Job records on the issue that it started, once.
+    world.fake.clear_calls();
+    let later = at("2026-03-01T06:05:00Z");
+    let seen = world.run(&observing(approved.status()), later).await;
+    let writes: Vec<_> = world
+        .fake
+        .calls()
+        .into_iter()
+        .filter(Call::is_write)
+        .collect();
+    assert_eq!(writes.len(), 1, "{writes:?}");
+    assert!(seen.status()["promotion"]["started_at"].is_string());
+    // From then on: no GitHub request at all, the Job still desired.
     world.fake.clear_calls();
     let targets = world.connector.targets().len();
     let again = world
-        .reconcile(
-            &xr(Some(approved.status())),
-            &pipeline,
-            at("2026-03-05T00:00:00Z"),
-        )
+        .run(&observing(seen.status()), at("2026-03-05T00:00:00Z"))
         .await;
     assert!(world.fake.calls().is_empty(), "{:#?}", world.fake.calls());
     assert_eq!(
@@ -256,7 +277,7 @@ async fn a_decided_gate_makes_no_github_call_at_all() {
         targets,
         "no new connection"
     );
-    assert_eq!(again.status(), approved.status());
+    assert_eq!(again.status(), seen.status());
     assert!(again.has_job());
     assert!(
         again.results_of(Severity::Normal).is_empty(),

@@ -18,3 +18,4 @@ mod progression;
 mod properties;
 mod security;
 mod soak;
+mod status_cache;

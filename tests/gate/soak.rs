@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use common::wire::{
     self, CredentialData, Credentials, RequestMeta, Resources, RunFunctionRequest,
-    RunFunctionResponse, Severity, State,
+    RunFunctionResponse, Severity, State, Status,
 };
 use common::{
     FunctionRunnerServiceClient, connect_insecure, from_struct, resource, start_server, to_struct,
@@ -235,8 +235,17 @@ fn check_response(sim: &Sim, rsp: &RunFunctionResponse) -> Result<(), String> {
         "pending" | "rejected" => {}
         other => return Err(format!("{}: unexpected state {other}", sim.name)),
     }
-    if has_job(rsp) != (state == "approved") {
+    // A Job only once approved; an approval runs its Job unless GitHub could not confirm
+    // it on this call (the status alone never starts one).
+    let synced = rsp
+        .conditions
+        .iter()
+        .any(|c| c.r#type == "ApprovalSynced" && c.status == Status::ConditionTrue as i32);
+    if has_job(rsp) && state != "approved" {
         return Err(format!("{}: a Job in state {state}", sim.name));
+    }
+    if state == "approved" && !has_job(rsp) && synced {
+        return Err(format!("{}: approved and synced, but no Job", sim.name));
     }
     Ok(())
 }

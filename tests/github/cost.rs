@@ -60,7 +60,8 @@ impl Poller {
         }
     }
 
-    /// One call, after which the XR's status is what the call desired.
+    /// One call, after which the XR's status is what the call desired and Crossplane
+    /// observes the composed resources it desired.
     async fn poll(&mut self) -> Value {
         let rsp = self.function.run(&self.req).await;
         assert!(
@@ -80,6 +81,10 @@ impl Poller {
         let mut xr = struct_to_json(composite.resource.as_ref().unwrap());
         xr["status"] = status.clone();
         composite.resource = xr.as_object().map(json_to_struct);
+        let observed = self.req.observed.as_mut().unwrap();
+        for (name, resource) in rsp.desired.iter().flat_map(|d| &d.resources) {
+            observed.resources.insert(name.clone(), resource.clone());
+        }
         status
     }
 
@@ -174,6 +179,18 @@ async fn a_decided_gate_makes_no_github_request() {
     assert_eq!(status["gate_status"], "approved");
     assert_eq!(status["approver"], "alice");
     report("the poll that reads the approval", &p.take());
+
+    // Crossplane observes the Job: the function records on the issue that it started.
+    p.wait();
+    let status = p.poll().await;
+    assert!(status["promotion"]["started_at"].is_string(), "{status}");
+    let started = p.take();
+    report("the poll that sees the Job start", &started);
+    assert_eq!(
+        started.iter().filter(|s| s.method == "POST").count(),
+        1,
+        "one comment records the start: {started:?}"
+    );
 
     let mut hour = Vec::new();
     for _ in 0..POLLS_PER_HOUR {

@@ -12,6 +12,9 @@
 
 pub mod actions;
 pub mod judge;
+mod plan;
+
+pub use plan::{Plan, plan};
 
 use std::collections::BTreeSet;
 
@@ -27,96 +30,6 @@ use super::policy::Policy;
 use super::select::{self, Selection};
 use super::situation::Situation;
 use judge::{Answers, Judge};
-
-/// What the gate needs before it can be decided.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Plan {
-    /// Decided without GitHub: a verdict recorded for this key, an automatic approval, or a
-    /// gate that timed out waiting for its source.
-    Settled(Decision),
-    /// Pending, held by something answers cannot change; GitHub is not read.
-    Held(Decision),
-    /// Approved by policy while an approval issue was recorded for it: its open issues are
-    /// closed (the approval does not wait on that).
-    Retire(Decision),
-    /// The answers on GitHub decide.
-    ReadGitHub,
-}
-
-/// What the gate can be told without GitHub.
-pub fn plan(gate: &Gate, recorded: &Recorded, policy: &Policy, situation: &Situation) -> Plan {
-    let now = situation.now;
-    // A verdict recorded for this key stands, whatever happened to the source since.
-    if recorded.verdict().is_some() {
-        let mut decision = Decision::recorded(gate, recorded, now);
-        decision.automatic = decision.state == GateState::Approved
-            && decision.issue.is_none()
-            && !policy.needs_approval(&gate.spec);
-        return Plan::Settled(decision);
-    }
-    let pending = Decision::recorded(gate, recorded, now);
-    // Waiting for its artifact to reach the source, without GitHub; its deadline runs
-    // meanwhile, and past it the gate has timed out.
-    if let Some(waiting) = &situation.waiting_for_source {
-        let hold = Some(Hold::WaitingForSource {
-            holds: waiting.holds.clone(),
-        });
-        if now >= pending.deadline {
-            return Plan::Settled(Decision {
-                state: GateState::Timeout,
-                decided_at: Some(pending.deadline),
-                hold,
-                ..pending
-            });
-        }
-        return Plan::Held(Decision { hold, ..pending });
-    }
-    if !policy.needs_approval(&gate.spec) {
-        return automatic(gate, recorded, situation, pending);
-    }
-    // Without a known requester, anyone who may approve could be approving their own
-    // request: the Input can make such a gate wait, without asking on GitHub.
-    if policy.require_requester && gate.requester.is_none() {
-        return Plan::Held(Decision {
-            hold: Some(Hold::MissingRequester),
-            ..pending
-        });
-    }
-    Plan::ReadGitHub
-}
-
-/// An automatic promotion: it waits out the artifact's soak and any freeze window
-/// (nobody can override one: it has no issue to answer in), then is approved now.
-fn automatic(gate: &Gate, recorded: &Recorded, situation: &Situation, pending: Decision) -> Plan {
-    if let Some(until) = situation.soaking(pending.start) {
-        return Plan::Held(Decision {
-            hold: Some(Hold::Soaking { until }),
-            ..pending
-        });
-    }
-    if let Some(window) = situation.frozen() {
-        return Plan::Held(Decision {
-            hold: Some(Hold::Frozen {
-                window: window.clone(),
-                overridable: false,
-            }),
-            ..pending
-        });
-    }
-    let start = pending.start;
-    let decision = Decision {
-        state: GateState::Approved,
-        // Approved now (it may have waited for its source or its soak since it started),
-        // so that the pipeline dates the artifact's arrival right.
-        decided_at: Some(situation.now),
-        automatic: true,
-        ..Decision::pending(start, gate.deadline(start))
-    };
-    match recorded.issue() {
-        Some(_) => Plan::Retire(decision),
-        None => Plan::Settled(decision),
-    }
-}
 
 /// Which issue holds the gate, among what was read.
 pub fn selection(gate: &Gate, recorded: &Recorded, read: &Read, now: DateTime<Utc>) -> Selection {
@@ -201,8 +114,34 @@ pub fn decide(
     decide_observed(gate, recorded, policy, situation, &observed, labels)
 }
 
-/// Decides the gate on what was observed.
+/// Decides the gate on what was observed. A verdict recorded in status that GitHub does
+/// not back is said, never followed.
 pub fn decide_observed(
+    gate: &Gate,
+    recorded: &Recorded,
+    policy: &Policy,
+    situation: &Situation,
+    observed: &Observed<'_>,
+    labels: &[String],
+) -> Decision {
+    let mut decision = on_github(gate, recorded, policy, situation, observed, labels);
+    if let Some(state) = recorded.verdict().filter(|s| *s != decision.state)
+        && state == GateState::Approved
+    {
+        decision.unbacked = Some(format!(
+            "status.gate_status says {state} for this artifact, but no approval on GitHub backs it{}; nothing runs until GitHub does",
+            decision
+                .issue
+                .as_ref()
+                .map(|i| format!(" (issue #{})", i.number))
+                .unwrap_or_default()
+        ));
+    }
+    decision
+}
+
+/// The decision as GitHub says it.
+fn on_github(
     gate: &Gate,
     recorded: &Recorded,
     policy: &Policy,
@@ -242,23 +181,31 @@ pub fn decide_observed(
             c.id, chosen.issue.number
         ));
     }
-    // A verdict the function already wrote is final: the status write may have been
-    // lost, GitHub still holds it.
-    if let Some(WrittenVerdict::Decided(state, approvals)) = observed.verdict {
-        return written(decision, policy, situation, chosen, *state, approvals);
+    let mut decision = match observed.verdict {
+        // A verdict the function already wrote is final: the status write may have been
+        // lost, GitHub still holds it.
+        Some(WrittenVerdict::Decided(state, approvals)) => {
+            written(decision, policy, situation, chosen, *state, approvals)
+        }
+        _ => {
+            let judge = Judge::new(
+                gate,
+                policy,
+                observed.identity,
+                observed.people,
+                (start, decision.deadline, now),
+                &chosen.issue,
+            );
+            let answers = judge.count(chosen);
+            verdict(
+                gate, policy, situation, observed, chosen, &judge, answers, decision,
+            )
+        }
+    };
+    if decision.state == GateState::Approved {
+        plan::take_effect(&mut decision, gate, recorded, situation, observed, chosen);
     }
-    let judge = Judge::new(
-        gate,
-        policy,
-        observed.identity,
-        observed.people,
-        (start, decision.deadline, now),
-        &chosen.issue,
-    );
-    let answers = judge.count(chosen);
-    verdict(
-        gate, policy, situation, observed, chosen, &judge, answers, decision,
-    )
+    decision
 }
 
 /// No issue holds the gate: past its deadline it timed out; else one is opened, unless
@@ -454,6 +401,7 @@ fn verdict(
 pub fn after_open(
     gate: &Gate,
     recorded: &Recorded,
+    policy: &Policy,
     read: &Read,
     decision: Decision,
     opened: &Issue,
@@ -495,6 +443,9 @@ pub fn after_open(
         people: &read.people,
     };
     retire_others(gate, &observed, opened.number, &mut after);
+    if !policy.rules.is_empty() {
+        after.progress = super::rules::count(policy, &mut [], &read.people);
+    }
     after
 }
 

@@ -3,7 +3,8 @@
 //! decision.
 
 use super::*;
-use crate::gate::situation::WaitingForSource;
+use crate::gate::model::Promotion;
+use crate::gate::situation::{JobSeen, WaitingForSource};
 use crate::names::Reason;
 
 pub(super) fn rows() -> Vec<Row> {
@@ -74,8 +75,12 @@ struct PlanRow {
     frozen: Option<DateTime<Utc>>,
     requester: Option<&'static str>,
     require_requester: bool,
+    /// The key's Job as Crossplane sees it.
+    job: JobSeen,
     now: DateTime<Utc>,
     want: Want,
+    /// What becomes of the Job, when settled.
+    promotes: Promotion,
 }
 
 fn plan_row(name: &'static str, want: Want) -> PlanRow {
@@ -88,8 +93,20 @@ fn plan_row(name: &'static str, want: Want) -> PlanRow {
         frozen: None,
         requester: Some("rita"),
         require_requester: false,
+        job: JobSeen::NotConfigured,
         now: at(6, 0),
         want,
+        promotes: Promotion::None,
+    }
+}
+
+/// A promotion recorded as started (its Job observed) and in `state`.
+fn started(state: crate::xr::gate::PromotionState) -> crate::xr::gate::PromotionStatus {
+    crate::xr::gate::PromotionStatus {
+        job: "my-service-promote-0123456789ab".into(),
+        state,
+        completed_at: None,
+        started_at: Some(at(1, 0)),
     }
 }
 
@@ -116,6 +133,67 @@ fn plan_table() -> Vec<PlanRow> {
             recorded: recorded(Approved, KEY),
             ..plan_row(
                 "a verdict recorded for this key is settled without GitHub",
+                Want::Settled(Approved, None),
+            )
+        },
+        PlanRow {
+            recorded: recorded(Approved, KEY),
+            job: JobSeen::Absent,
+            ..plan_row(
+                "a recorded approval whose Job was never seen is confirmed on GitHub before it runs",
+                Want::ReadGitHub,
+            )
+        },
+        PlanRow {
+            recorded: recorded(Approved, KEY),
+            job: JobSeen::Observed,
+            ..plan_row(
+                "a recorded approval whose Job Crossplane sees, its start not yet recorded, asks GitHub",
+                Want::ReadGitHub,
+            )
+        },
+        PlanRow {
+            recorded: GateStatus {
+                promotion: Some(started(crate::xr::gate::PromotionState::Running)),
+                ..recorded(Approved, KEY)
+            },
+            job: JobSeen::Observed,
+            promotes: Promotion::Run,
+            ..plan_row(
+                "a recorded approval whose Job runs and was seen keeps it without GitHub",
+                Want::Settled(Approved, None),
+            )
+        },
+        PlanRow {
+            recorded: GateStatus {
+                promotion: Some(started(crate::xr::gate::PromotionState::Succeeded)),
+                ..recorded(Approved, KEY)
+            },
+            job: JobSeen::Absent,
+            promotes: Promotion::Spent,
+            ..plan_row(
+                "a promotion that finished and whose Job is gone is never started again",
+                Want::Settled(Approved, None),
+            )
+        },
+        PlanRow {
+            recorded: GateStatus {
+                promotion: Some(started(crate::xr::gate::PromotionState::Running)),
+                ..recorded(Approved, KEY)
+            },
+            job: JobSeen::Absent,
+            promotes: Promotion::Spent,
+            ..plan_row(
+                "a Job seen before and deleted while it ran is not created again",
+                Want::Settled(Approved, None),
+            )
+        },
+        PlanRow {
+            automatic: true,
+            job: JobSeen::Absent,
+            promotes: Promotion::Run,
+            ..plan_row(
+                "an automatic promotion runs its Job",
                 Want::Settled(Approved, None),
             )
         },
@@ -253,6 +331,7 @@ fn plan_of(row: &PlanRow) -> Plan {
         waiting_for_source: row.waiting.map(|holds| WaitingForSource {
             holds: holds.map(str::to_owned),
         }),
+        job: row.job,
         ..situation(&as_row)
     };
     plan(
@@ -268,6 +347,13 @@ fn plan_table_every_hold_and_every_path_to_approval_before_github() {
     let mut failures = Vec::new();
     for row in plan_table() {
         let got = match plan_of(&row) {
+            Plan::Settled(d) if d.promotion != row.promotes => {
+                failures.push(format!(
+                    "{}: the Job {:?}, want {:?}",
+                    row.name, d.promotion, row.promotes
+                ));
+                continue;
+            }
             Plan::Settled(d) => Want::Settled(d.state, d.hold.map(|h| h.reason())),
             Plan::Held(d) => match (&d.state, &d.hold) {
                 (GateState::Pending, Some(h)) => Want::Held(h.reason()),

@@ -5,6 +5,7 @@ mod answers;
 mod edits;
 mod freeze;
 mod holds;
+mod promotion;
 mod retire;
 mod rules;
 
@@ -16,6 +17,7 @@ use super::*;
 use crate::gate::answers::candidates;
 use crate::gate::policy::{Overriders, Quorum};
 use crate::gate::progression::Soak;
+use crate::gate::situation::JobSeen;
 use crate::gate::test_support::{self, BOT, KEY, UID, at, bot, issue, spec};
 use crate::github::fake::user_id;
 use crate::github::{Comment, EventKind, IssueEvent, IssueState, Login, Team};
@@ -170,6 +172,8 @@ struct Row {
     soak_until: Option<DateTime<Utc>>,
     /// A freeze window is open for the target since midnight until then.
     frozen: Option<DateTime<Utc>>,
+    /// The key's promotion Job as Crossplane sees it.
+    job: JobSeen,
     requester: Option<&'static str>,
     recorded: GateStatus,
     issue: Option<Issue>,
@@ -199,6 +203,7 @@ fn row(name: &'static str) -> Row {
         policy: policy(1),
         soak_until: None,
         frozen: None,
+        job: JobSeen::NotConfigured,
         requester: Some("rita"),
         recorded: GateStatus::default(),
         issue: Some(issue(1, KEY)),
@@ -244,6 +249,7 @@ fn situation(row: &Row) -> Situation {
             opened: at(0, 0),
             until,
         }),
+        job: row.job,
         ..Situation::at(row.now)
     }
 }
