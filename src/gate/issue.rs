@@ -247,7 +247,8 @@ fn names(approvals: &[Approval]) -> String {
         .join(", ")
 }
 
-/// The summary comment posted once on a verdict, carrying the verdict marker.
+/// The summary comment posted once on a verdict, carrying the verdict marker: the state,
+/// the approvals counted, and when the gate reached it.
 pub fn verdict_comment(
     key: &str,
     state: GateState,
@@ -255,6 +256,7 @@ pub fn verdict_comment(
     rejected_by: Option<&Approval>,
     deadline: DateTime<Utc>,
     needed: u32,
+    decided_at: Option<DateTime<Utc>>,
 ) -> String {
     let text = match state {
         GateState::Approved => format!(
@@ -287,6 +289,7 @@ pub fn verdict_comment(
             ("verdict", state.as_str()),
             ("key", key),
             ("approvals", &approvals_field(approvals)),
+            ("decided_at", &decided_at.map(rfc3339).unwrap_or_default()),
         ])
     )
 }
@@ -304,6 +307,17 @@ pub fn started_comment(key: &str, job: &str, at: DateTime<Utc>) -> String {
             ("job", job),
             ("at", &rfc3339(at))
         ])
+    )
+}
+
+/// The comment saying that the gate switched back to this artifact and reuses this
+/// approval: it passes the artifact's soak and freeze windows again before it runs, and
+/// runs only if its Job never started.
+pub fn reused_comment(key: &str, at: DateTime<Utc>) -> String {
+    format!(
+        "Reused at {}: the gate switched back to this artifact, so this approval applies again. The promotion still waits for the artifact's soak and for freeze windows, and does not run if it ran before.\n\n{}",
+        rfc3339(at),
+        marker(&[("reused", ""), ("key", key), ("at", &rfc3339(at))])
     )
 }
 

@@ -210,8 +210,9 @@ fn parse_approvals(field: &str) -> Vec<Approval> {
 /// A verdict the function wrote in its summary comment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WrittenVerdict {
-    /// The gate reached a terminal state, with the approvals it counted.
-    Decided(GateState, Vec<Approval>),
+    /// The gate reached a terminal state, with the approvals it counted and when (not
+    /// said by verdicts written before the function recorded it).
+    Decided(GateState, Vec<Approval>, Option<DateTime<Utc>>),
     /// The issue was replaced by a newer one (new artifact) or was a duplicate.
     Retired,
 }
@@ -236,6 +237,9 @@ pub fn written_verdict(
                         m.get("approvals")
                             .map(|a| parse_approvals(a))
                             .unwrap_or_default(),
+                        m.get("decided_at")
+                            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                            .map(|t| t.with_timezone(&Utc)),
                     )
                 }),
             None => None,
@@ -249,6 +253,14 @@ pub fn started(comments: &[Comment], identity: &Identity, key: &str) -> bool {
     own_records(comments, identity)
         .flat_map(|c| markers(&c.body))
         .any(|m| m.contains_key("started") && m.get("key").map(String::as_str) == Some(key))
+}
+
+/// Whether the function recorded on the issue that `key`'s approval was reused (the gate
+/// switched back to this artifact).
+pub fn reused(comments: &[Comment], identity: &Identity, key: &str) -> bool {
+    own_records(comments, identity)
+        .flat_map(|c| markers(&c.body))
+        .any(|m| m.contains_key("reused") && m.get("key").map(String::as_str) == Some(key))
 }
 
 /// Whether the function already answered the close by `login` at `at` (counted or
@@ -328,6 +340,7 @@ mod tests {
             None,
             at("2026-01-02T00:00:00Z"),
             2,
+            Some(at("2026-01-01T02:00:00Z")),
         );
         let comment = |author: &str| Comment {
             id: 1,
@@ -339,7 +352,11 @@ mod tests {
         };
         assert_eq!(
             written_verdict(&[comment("release-bot")], &bot(), "k1"),
-            Some(WrittenVerdict::Decided(GateState::Approved, approvals))
+            Some(WrittenVerdict::Decided(
+                GateState::Approved,
+                approvals,
+                Some(at("2026-01-01T02:00:00Z"))
+            ))
         );
         assert_eq!(written_verdict(&[comment("mallory")], &bot(), "k1"), None);
         assert_eq!(
@@ -363,6 +380,7 @@ mod tests {
             None,
             at("2026-01-02T00:00:00Z"),
             1,
+            None,
         );
         let edited = Comment {
             id: 1,

@@ -156,7 +156,7 @@ fn a_written_verdict_wins_then_the_lowest_live_number_and_the_rest_are_duplicate
     let verdict = comment(
         9,
         BOT,
-        issue::verdict_comment(KEY, GateState::Rejected, &[], None, at(23, 0), 1),
+        issue::verdict_comment(KEY, GateState::Rejected, &[], None, at(23, 0), 1, None),
         at(2, 0),
     );
     let mut decided = issue(4, KEY);

@@ -334,6 +334,9 @@ pub enum Via {
     /// approval).
     #[serde(rename = "override-freeze")]
     OverrideFreeze,
+    /// An approval given for this artifact before the gate switched away and back,
+    /// applied again.
+    Reused,
 }
 
 impl Via {
@@ -343,6 +346,7 @@ impl Via {
             Via::Comment => "comment",
             Via::Close => "close",
             Via::OverrideFreeze => "override-freeze",
+            Via::Reused => "reused",
         }
     }
 
@@ -352,6 +356,7 @@ impl Via {
             "comment" => Some(Via::Comment),
             "close" => Some(Via::Close),
             "override-freeze" => Some(Via::OverrideFreeze),
+            "reused" => Some(Via::Reused),
             _ => None,
         }
     }

@@ -315,6 +315,31 @@ impl FakeGitHub {
         self.state().comments.remove(&id).expect("comment exists");
     }
 
+    /// Moves everything of issue `number` (its times, its comments' times, and the start
+    /// and deadline its binding seals) `by` into the past, as if it had been opened then:
+    /// how tests let time pass for a server that reads the wall clock.
+    pub fn backdate(&self, number: u64, by: chrono::TimeDelta) {
+        let mut s = self.state();
+        let issue = s.issues.get_mut(&number).expect("issue exists");
+        issue.created_at -= by;
+        issue.updated_at -= by;
+        for c in s.comments.values_mut().filter(|c| c.issue == number) {
+            c.created_at -= by;
+            c.updated_at -= by;
+            for field in ["start=", "deadline="] {
+                if let Some(at) = c.body.find(field) {
+                    let from = at + field.len();
+                    let end = c.body[from..].find(' ').map_or(c.body.len(), |e| from + e);
+                    if let Ok(t) = DateTime::parse_from_rfc3339(&c.body[from..end]) {
+                        let moved = (t.with_timezone(&Utc) - by)
+                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                        c.body.replace_range(from..end, &moved);
+                    }
+                }
+            }
+        }
+    }
+
     /// The events of an issue, oldest first.
     pub fn events(&self, number: u64) -> Vec<FakeEvent> {
         self.state()

@@ -318,10 +318,16 @@ async fn gate_past_its_deadline_times_out_and_closes_the_issue() {
     let opened = cp.reconcile().await;
     assert_eq!(opened.status()["gate_status"], "pending");
     cp.fake.comment_as(1, "alice", "/approve");
-    // The server reads the wall clock: the gate's recorded start moves two hours back.
-    let two_hours_ago = Utc::now() - chrono::Duration::hours(2);
-    cp.xr["status"]["created_timestamp"] =
-        json!(two_hours_ago.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    // The server reads the wall clock: the gate was started two hours ago, as its
+    // binding and its recorded status say.
+    cp.fake.backdate(1, chrono::Duration::hours(2));
+    let back = |field: &str| {
+        let at = time(&cp.xr["status"][field]) - chrono::Duration::hours(2);
+        json!(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    };
+    let (start, deadline) = (back("created_timestamp"), back("timeout_at"));
+    cp.xr["status"]["created_timestamp"] = start;
+    cp.xr["status"]["timeout_at"] = deadline;
 
     let timed_out = cp.reconcile().await;
 

@@ -8,6 +8,7 @@ mod e2e;
 #[path = "../fake_github/mod.rs"]
 mod fake_github;
 
+mod around;
 mod attacks;
 mod e2e_gate;
 mod example;
@@ -18,4 +19,3 @@ mod progression;
 mod properties;
 mod security;
 mod soak;
-mod status_cache;

@@ -28,6 +28,7 @@ pub fn conclude(decision: &mut Decision, key: &str, issue: &Issue, needed: u32) 
             decision.rejection.as_ref(),
             decision.deadline,
             needed,
+            decision.decided_at,
         ),
     });
     close_with(decision, issue);

@@ -21,7 +21,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::github::{CloseReason, Identity, Issue};
-use crate::xr::gate::{Approval, GateState, IssueRef};
+use crate::xr::gate::{Approval, GateState, IssueRef, Via};
 
 use super::issue;
 use super::marker::{self, Binding, WrittenVerdict};
@@ -156,9 +156,16 @@ fn on_github(
         .start()
         .or(observed.binding.map(|b| b.start))
         .unwrap_or(now);
+    // The deadline is fixed when the gate starts: as the function's binding sealed it,
+    // else as recorded; a later change of timeout_hours does not move it.
+    let deadline = observed
+        .binding
+        .map(|b| b.deadline)
+        .or(recorded.status().and_then(|s| s.timeout_at))
+        .unwrap_or(gate.deadline(start));
     let mut decision = Decision {
         tampering: observed.tampering.to_vec(),
-        ..Decision::pending(start, gate.deadline(start))
+        ..Decision::pending(start, deadline)
     };
     let Some(chosen) = observed.issue else {
         return without_issue(gate, policy, observed.blocked, decision, now, labels);
@@ -184,8 +191,15 @@ fn on_github(
     let mut decision = match observed.verdict {
         // A verdict the function already wrote is final: the status write may have been
         // lost, GitHub still holds it.
-        Some(WrittenVerdict::Decided(state, approvals)) => {
-            written(decision, policy, situation, chosen, *state, approvals)
+        Some(WrittenVerdict::Decided(state, approvals, decided_at)) => {
+            let verdict = Written {
+                state: *state,
+                approvals,
+                decided_at: *decided_at,
+            };
+            written(
+                decision, gate, recorded, policy, situation, observed, chosen, verdict,
+            )
         }
         _ => {
             let judge = Judge::new(
@@ -257,25 +271,82 @@ fn retire_others(gate: &Gate, observed: &Observed<'_>, chosen: u64, decision: &m
     }
 }
 
-/// The verdict the function wrote on the chosen issue, read back.
+/// A verdict the function wrote, as read back.
+struct Written<'v> {
+    state: GateState,
+    approvals: &'v [Approval],
+    decided_at: Option<DateTime<Utc>>,
+}
+
+/// The verdict the function wrote on the chosen issue, read back (the status write was
+/// lost, or the gate switched back to this artifact): it stands, dated as written. An
+/// approval passes the holds again at the moment its Job would start, like an automatic
+/// promotion: the artifact's soak, and a freeze window (only an override given inside
+/// that window counts). Reused for a gate that switched back, it says so in the status and,
+/// once, on the issue.
+#[allow(clippy::too_many_arguments)]
 fn written(
     mut decision: Decision,
+    gate: &Gate,
+    recorded: &Recorded,
     policy: &Policy,
     situation: &Situation,
+    observed: &Observed<'_>,
     chosen: &IssueRead,
-    state: GateState,
-    approvals: &[Approval],
+    verdict: Written<'_>,
 ) -> Decision {
-    decision.state = state;
-    decision.decided_at = match state {
-        GateState::Approved => {
-            quorum_time(approvals, policy.min_approvals).map(|at| situation.released_at(at))
-        }
+    decision.state = verdict.state;
+    decision.approvals = verdict.approvals.to_vec();
+    decision.decided_at = match verdict.state {
+        // Verdicts written before the time was recorded: when the quorum was reached.
+        GateState::Approved => verdict
+            .decided_at
+            .or(quorum_time(verdict.approvals, policy.min_approvals)),
         GateState::Timeout => Some(decision.deadline),
-        _ => chosen.issue.closed_at,
+        _ => verdict.decided_at.or(chosen.issue.closed_at),
     };
-    decision.approvals = approvals.to_vec();
     actions::close_with(&mut decision, &chosen.issue);
+    if verdict.state != GateState::Approved {
+        return decision;
+    }
+    let key = gate.key.as_str();
+    let overridden = |f: &crate::freeze::Frozen| {
+        verdict
+            .approvals
+            .iter()
+            .any(|a| a.via == Via::OverrideFreeze && a.at >= f.opened)
+    };
+    let hold = match (situation.soaking(decision.start), situation.frozen()) {
+        (Some(until), _) => Some(Hold::Soaking { until }),
+        (None, Some(f)) if !overridden(f) => Some(Hold::Frozen {
+            window: f.clone(),
+            overridable: false,
+        }),
+        _ => None,
+    };
+    if let Some(hold) = hold {
+        decision.state = GateState::Pending;
+        decision.decided_at = None;
+        decision.hold = Some(hold);
+    } else if let Some(at) = decision.decided_at {
+        // It takes effect once its soak is over and the windows that held it closed.
+        let soaked = situation.soak.map(|s| s.until(decision.start));
+        decision.decided_at = Some(situation.released_at(soaked.map_or(at, |s| at.max(s))));
+    }
+    let reused_before = marker::reused(&chosen.comments, observed.identity, key);
+    if recorded.other_key().is_some() || reused_before {
+        for approval in &mut decision.approvals {
+            if approval.via != Via::OverrideFreeze {
+                approval.via = Via::Reused;
+            }
+        }
+        if !reused_before {
+            decision.actions.push(Action::Comment {
+                number: chosen.issue.number,
+                body: issue::reused_comment(key, situation.now),
+            });
+        }
+    }
     decision
 }
 

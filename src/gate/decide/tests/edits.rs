@@ -66,7 +66,7 @@ pub(super) fn rows() -> Vec<Row> {
                 comment(
                     7,
                     BOT,
-                    &issue::verdict_comment(KEY, GateState::Approved, &[], None, day2(0), 1),
+                    &issue::verdict_comment(KEY, GateState::Approved, &[], None, day2(0), 1, None),
                     at(1, 0),
                 ),
                 at(2, 0),

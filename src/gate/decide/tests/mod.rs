@@ -227,6 +227,13 @@ fn row(name: &'static str) -> Row {
     }
 }
 
+impl Row {
+    /// The same row under another name.
+    fn named(self, name: &'static str) -> Row {
+        Row { name, ..self }
+    }
+}
+
 fn describe(action: &Action) -> String {
     match action {
         Action::Open(_) => "open".into(),

@@ -24,7 +24,7 @@ fn verdict() -> Comment {
         via: Via::Comment,
         rules: Vec::new(),
     };
-    let body = issue::verdict_comment(KEY, GateState::Approved, &[alice], None, day2(0), 1);
+    let body = issue::verdict_comment(KEY, GateState::Approved, &[alice], None, day2(0), 1, None);
     comment(9, BOT, &body, at(1, 0))
 }
 

@@ -3,8 +3,89 @@
 
 use super::*;
 
+/// The function's approval by alice at 02:00, written on the issue, closed as completed.
+fn written_approval(decided_at: Option<DateTime<Utc>>, extra: &[Approval]) -> Row {
+    let mut approvals = vec![Approval {
+        login: "alice".into(),
+        at: at(2, 0),
+        via: Via::Comment,
+        rules: Vec::new(),
+    }];
+    approvals.extend_from_slice(extra);
+    let body = issue::verdict_comment(
+        KEY,
+        GateState::Approved,
+        &approvals,
+        None,
+        day2(0),
+        1,
+        decided_at,
+    );
+    Row {
+        issue: Some(closed(issue(1, KEY), BOT, CloseReason::Completed, at(3, 0))),
+        comments: vec![comment(1, BOT, &body, at(3, 0))],
+        ..row("a written approval")
+    }
+}
+
+/// A status recorded for another artifact of the XR: the gate switched back.
+fn switched_back() -> GateStatus {
+    GateStatus {
+        gate_status: Some(GateState::Pending),
+        gate_key: Some(OLD_KEY.into()),
+        created_timestamp: Some(at(4, 0)),
+        ..GateStatus::default()
+    }
+}
+
 pub(super) fn rows() -> Vec<Row> {
     vec![
+        Row {
+            soak_until: Some(at(8, 0)),
+            held: true,
+            approvers: vec!["alice"],
+            ..written_approval(None, &[])
+        }
+        .named("an approval read back waits for the artifact's soak like a fresh one"),
+        Row {
+            frozen: Some(at(8, 0)),
+            held: true,
+            approvers: vec!["alice"],
+            ..written_approval(None, &[])
+        }
+        .named("an approval read back waits for a freeze window, unless overridden in it"),
+        Row {
+            frozen: Some(at(8, 0)),
+            state: GateState::Approved,
+            approvers: vec!["alice", "alice"],
+            ..written_approval(
+                None,
+                &[Approval {
+                    login: "alice".into(),
+                    at: at(2, 30),
+                    via: Via::OverrideFreeze,
+                    rules: Vec::new(),
+                }],
+            )
+        }
+        .named("an approval read back with an override given in this window passes it"),
+        Row {
+            recorded: switched_back(),
+            state: GateState::Approved,
+            approvers: vec!["alice"],
+            actions: vec!["comment #1"],
+            ..written_approval(None, &[])
+        }
+        .named("an approval reused on a switch back is said once on the issue"),
+        Row {
+            recorded: switched_back(),
+            soak_until: Some(at(8, 0)),
+            held: true,
+            approvers: vec!["alice"],
+            actions: vec!["comment #1"],
+            ..written_approval(None, &[])
+        }
+        .named("an approval reused on a switch back waits for the soak"),
         Row {
             issue: Some(closed(issue(1, KEY), BOT, CloseReason::Completed, at(3, 0))),
             comments: vec![comment(
@@ -22,6 +103,7 @@ pub(super) fn rows() -> Vec<Row> {
                     None,
                     day2(0),
                     1,
+                    None,
                 ),
                 at(3, 0),
             )],
@@ -151,5 +233,57 @@ fn a_replacement_issue_keeps_the_original_deadline_when_the_status_is_lost() {
         decision.state,
         GateState::Timeout,
         "an answer after the real deadline does not count"
+    );
+}
+
+#[test]
+fn a_written_verdict_is_dated_as_written_and_a_reused_one_is_marked_so() {
+    let dated = run(&written_approval(Some(at(2, 45)), &[]));
+    assert_eq!(
+        dated.decided_at,
+        Some(at(2, 45)),
+        "not the quorum rule's 02:00"
+    );
+    let older = run(&written_approval(None, &[]));
+    assert_eq!(
+        older.decided_at,
+        Some(at(2, 0)),
+        "written before it was recorded"
+    );
+    let reused = run(&Row {
+        recorded: switched_back(),
+        ..written_approval(None, &[])
+    });
+    assert!(
+        reused.approvals.iter().all(|a| a.via == Via::Reused),
+        "{:?}",
+        reused.approvals
+    );
+    // Said once: a reuse already recorded on the issue is not said again.
+    let mut said = written_approval(None, &[]);
+    said.comments.push(comment(
+        2,
+        BOT,
+        &issue::reused_comment(KEY, at(4, 0)),
+        at(4, 0),
+    ));
+    let again = run(&said);
+    assert!(again.actions.is_empty(), "{:?}", again.actions);
+    assert!(again.approvals.iter().all(|a| a.via == Via::Reused));
+}
+
+#[test]
+fn the_deadline_stays_as_the_binding_sealed_it_when_timeout_hours_changes() {
+    // Bound with a deadline at midnight on the 2nd (24 hours); the spec now says 168.
+    let d = run(&Row {
+        comments: vec![comment(7, "alice", "/approve", day2(1))],
+        now: day2(2),
+        ..row("extended")
+    });
+    assert_eq!(d.deadline, day2(0));
+    assert_eq!(
+        d.state,
+        GateState::Timeout,
+        "an answer after it does not count"
     );
 }

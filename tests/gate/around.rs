@@ -1,7 +1,11 @@
-//! The XR's status is a cache, not an authority: someone whose role lets them write
-//! `xpromotiongates/status` (Crossplane's generated edit roles do) cannot make a gate
-//! promote, and a promotion that ran is never started again, whoever deletes its Job and
-//! whatever happens to the status. Through the real server and the fake GitHub.
+//! No path around the decision, through the real server and the fake GitHub:
+//! - the XR's status is a cache, not an authority: someone whose role lets them write
+//!   `xpromotiongates/status` (Crossplane's generated edit roles do) cannot make a gate
+//!   promote;
+//! - a promotion that ran is never started again, whoever deletes its Job, whatever
+//!   happens to the status, and when the gate switches away and back;
+//! - an approval reused on a switch back passes the freeze windows again;
+//! - the deadline does not follow a later change of `timeout_hours`.
 
 use crate::common;
 use crate::e2e;
@@ -128,4 +132,95 @@ async fn a_running_job_is_kept_while_crossplane_observes_it_even_when_github_fai
         reply.composed("promotion-job").is_some(),
         "deleting a running Job would stop a promotion half done"
     );
+}
+
+/// A freeze window over staging, open from an hour ago for two hours.
+fn frozen_staging(cp: &mut Crossplane) {
+    let now = chrono::Utc::now();
+    let time =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let pipeline = cp.pipeline.as_mut().unwrap();
+    pipeline["spec"]["freezes"] = json!([{
+        "name": "year-end", "environments": ["staging"], "reason": "year end",
+        "from": time(now - chrono::Duration::hours(1)),
+        "until": time(now + chrono::Duration::hours(1)),
+    }]);
+}
+
+/// One reconcile, recorded as usual or with the status lost.
+async fn poll(cp: &mut Crossplane, lost: bool) -> Reply {
+    if lost {
+        cp.xr["status"] = Value::Null;
+        cp.reconcile_lost_write().await
+    } else {
+        cp.reconcile().await
+    }
+}
+
+#[tokio::test]
+async fn an_approval_reused_on_a_switch_back_waits_out_a_freeze_window() {
+    for lost in [false, true] {
+        let mut cp = gate().await;
+        let a = cp.xr["spec"]["artifact_id"].clone();
+        cp.reconcile().await;
+        cp.fake.comment_as(1, "alice", "/approve");
+        assert_eq!(cp.reconcile().await.status()["gate_status"], "approved");
+        cp.xr["spec"]["artifact_id"] = json!("ghcr.io/org/my-service:main-def456");
+        cp.reconcile().await;
+        // Back to A while promotions into staging are frozen.
+        frozen_staging(&mut cp);
+        cp.observed.clear();
+        cp.xr["spec"]["artifact_id"] = a;
+        let back = poll(&mut cp, lost).await;
+        assert_ne!(back.status()["gate_status"], "approved", "lost={lost}");
+        assert!(back.composed("promotion-job").is_none(), "lost={lost}");
+        let approved = back.condition("Approved").unwrap();
+        assert_eq!(
+            (approved.status.as_str(), approved.reason.as_str()),
+            ("False", "Frozen"),
+            "lost={lost}: {}",
+            approved.message
+        );
+    }
+}
+
+#[tokio::test]
+async fn switching_back_to_an_artifact_whose_promotion_ran_never_runs_it_again() {
+    for lost in [false, true] {
+        let mut cp = promoted().await;
+        let a = cp.xr["spec"]["artifact_id"].clone();
+        cp.xr["spec"]["artifact_id"] = json!("ghcr.io/org/my-service:main-def456");
+        cp.reconcile().await;
+        cp.observed.clear();
+        cp.xr["spec"]["artifact_id"] = a;
+        let back = poll(&mut cp, lost).await;
+        assert_eq!(back.status()["gate_status"], "approved", "lost={lost}");
+        assert!(
+            back.composed("promotion-job").is_none(),
+            "lost={lost}: the promotion of this artifact ran already"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_later_change_of_timeout_hours_does_not_move_the_deadline() {
+    for lost in [false, true] {
+        let mut cp = gate().await;
+        cp.xr["spec"]["timeout_hours"] = json!(1);
+        cp.reconcile().await;
+        // Two hours later (the server reads the wall clock): past the one-hour deadline.
+        cp.fake.backdate(1, chrono::Duration::hours(2));
+        if let Some(start) = cp.xr["status"]["created_timestamp"].as_str() {
+            let moved =
+                chrono::DateTime::parse_from_rfc3339(start).unwrap() - chrono::Duration::hours(2);
+            cp.xr["status"]["created_timestamp"] = json!(moved.to_rfc3339());
+        }
+        cp.xr["status"]["timeout_at"] = Value::Null;
+        // The requester extends the request, and an approver answers now.
+        cp.xr["spec"]["timeout_hours"] = json!(168);
+        cp.fake.comment_as(1, "alice", "/approve");
+        let reply = poll(&mut cp, lost).await;
+        assert_eq!(reply.status()["gate_status"], "timeout", "lost={lost}");
+        assert!(reply.composed("promotion-job").is_none());
+    }
 }
