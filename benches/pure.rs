@@ -164,6 +164,7 @@ fn gate_decision_and_render(c: &mut Criterion) {
     for (case, comments) in [("pending", &chatter), ("approve_comment", &approving)] {
         let read = Read {
             identity: identity.clone(),
+            recorded: Vec::new(),
             issues: vec![IssueRead {
                 issue: issue.clone(),
                 comments: comments.clone(),

@@ -213,10 +213,17 @@ impl Step<'_> {
     ) -> Result<(model::Read, Decision), GitHubError> {
         let (gate, recorded, policy, situation) =
             (self.gate, self.recorded, self.policy, self.situation);
-        let read = read::read(reads, repo, identity, gate, recorded, policy, situation).await?;
+        let numbers = self.recorded_issues();
+        let read = read::read(reads, repo, identity, gate, numbers, policy, situation).await?;
         let labels = &self.call.input.github.labels;
         let decision = decide::decide(gate, recorded, policy, situation, &read, labels);
         Ok((read, decision))
+    }
+
+    /// The issues of the approvals repository the status records for this key.
+    fn recorded_issues(&self) -> Vec<u64> {
+        let repository = self.call.input.github.repository.as_deref();
+        self.recorded.issues_in(repository.unwrap_or_default())
     }
 
     /// Closes the approval issues of a gate approved by policy, on fresh reads.
@@ -224,8 +231,10 @@ impl Step<'_> {
         let (repo, identity) = read::open(self.call, self.reach).await?;
         let now = self.call.now;
         let reads = repo.fresh(&identity, now).await?;
+        let recorded = self.recorded_issues();
         let read = model::Read {
-            issues: read::issues(&reads, &identity, self.gate, self.recorded).await?,
+            issues: read::issues(&reads, &identity, self.gate, &recorded).await?,
+            recorded,
             identity,
             people: Default::default(),
         };

@@ -98,6 +98,25 @@ impl Recorded {
         self.0.as_ref().and_then(|s| s.issue.as_ref())
     }
 
+    /// The numbers of the issues in `repository` the status records for this key: the
+    /// recorded issue, and every issue the key used.
+    pub fn issues_in(&self, repository: &str) -> Vec<u64> {
+        let Some(status) = self.status() else {
+            return Vec::new();
+        };
+        let mut numbers: Vec<u64> = status.issue.iter().map(|i| i.number).collect();
+        numbers.extend(
+            status
+                .issues
+                .iter()
+                .filter(|i| i.repository.eq_ignore_ascii_case(repository))
+                .map(|i| i.number),
+        );
+        numbers.sort_unstable();
+        numbers.dedup();
+        numbers
+    }
+
     /// The recorded promotion Job of this key.
     pub fn promotion(&self) -> Option<&PromotionStatus> {
         self.0.as_ref().and_then(|s| s.promotion.as_ref())
@@ -141,6 +160,8 @@ pub struct IssueRead {
 pub struct Read {
     /// Who the function is.
     pub identity: Identity,
+    /// The issues of this repository the status records for this key.
+    pub recorded: Vec<u64>,
     /// The function's issues that may carry this gate, lowest number first.
     pub issues: Vec<IssueRead>,
     /// Who may answer, as GitHub says.
@@ -174,6 +195,10 @@ pub enum Hold {
     },
     /// The Input requires the `requested-by` annotation, which the gate lacks.
     MissingRequester,
+    /// An issue of the key lost the function's record on it (answers there may have been
+    /// a veto): the gate stays pending until its deadline; a new XR or a new artifact asks
+    /// again.
+    Tampered(String),
 }
 
 impl Hold {
@@ -185,6 +210,7 @@ impl Hold {
             Hold::Soaking { .. } => Reason::Soaking,
             Hold::Frozen { .. } => Reason::Frozen,
             Hold::MissingRequester => Reason::MissingRequester,
+            Hold::Tampered(_) => Reason::Tampered,
         }
     }
 
@@ -256,6 +282,8 @@ pub struct Decision {
     pub promotion: Promotion,
     /// A verdict recorded in status that GitHub does not back, said in a Warning.
     pub unbacked: Option<String>,
+    /// Every issue of the approvals repository this key used, as far as known.
+    pub issues: Vec<u64>,
 }
 
 impl Decision {
@@ -277,6 +305,7 @@ impl Decision {
             freeze_override: None,
             promotion: Promotion::None,
             unbacked: None,
+            issues: Vec::new(),
         }
     }
 

@@ -15,7 +15,7 @@ use crate::github::{
     Credentials, GitHubError, Identity, Login, Reads, Repo, Repos, Secret, Target,
 };
 
-use super::model::{Gate, IssueRead, People, Read, Recorded, SyncError};
+use super::model::{Gate, IssueRead, People, Read, SyncError};
 use super::policy::Policy;
 use super::select;
 use super::situation::Situation;
@@ -79,19 +79,19 @@ pub async fn read(
     repo: &Repo,
     identity: &Identity,
     gate: &Gate,
-    recorded: &Recorded,
+    recorded: Vec<u64>,
     policy: &Policy,
     situation: &Situation,
 ) -> Result<Read, GitHubError> {
-    let issues = issues(reads, identity, gate, recorded).await?;
-    let recorded_number = recorded.issue().map(|i| i.number);
+    let issues = issues(reads, identity, gate, &recorded).await?;
     let keyed = issues
         .iter()
-        .filter(|i| select::may_be_this_key(gate, identity, i, recorded_number));
+        .filter(|i| select::may_be_this_key(gate, identity, i, &recorded));
     let candidates = super::answers::candidates(gate, policy, situation, identity, keyed);
     let people = authorize(repo, policy, situation, candidates).await?;
     Ok(Read {
         identity: identity.clone(),
+        recorded,
         issues,
         people,
     })
@@ -103,17 +103,17 @@ pub async fn issues(
     reads: &Reads<'_>,
     identity: &Identity,
     gate: &Gate,
-    recorded: &Recorded,
+    recorded: &[u64],
 ) -> Result<Vec<IssueRead>, GitHubError> {
-    let recorded_number = recorded.issue().map(|i| i.number);
     let mut numbers: BTreeSet<u64> = BTreeSet::new();
     for issue in reads.tagged(&select::wanted_tags(gate)).await? {
-        if select::is_candidate(gate, &issue, identity, recorded_number) {
+        if select::is_candidate(gate, &issue, identity, recorded) {
             numbers.insert(issue.number);
         }
     }
-    // The recorded issue is read by number too: the view may not hold it (yet).
-    numbers.extend(recorded_number);
+    // The recorded issues are read by number too: the view may not hold them (yet), and
+    // an issue once recorded for the key never silently leaves it.
+    numbers.extend(recorded.iter().copied());
     let mut read = Vec::with_capacity(numbers.len());
     for number in numbers {
         let Some(issue) = reads
@@ -131,7 +131,7 @@ pub async fn issues(
         });
     }
     for issue in &mut read {
-        if select::may_be_this_key(gate, identity, issue, recorded_number) {
+        if select::may_be_this_key(gate, identity, issue, recorded) {
             issue.events = reads.events(issue.issue.number).await?;
         }
     }

@@ -15,7 +15,7 @@ use pbjson_types::Struct;
 
 use crate::input::PromotionInput;
 use crate::names::{self, GATE_KEY_ANNOTATION, GATE_KEY_LABEL, Reason, component};
-use crate::xr::gate::{GateState, GateStatus, PromotionStatus, Via, rfc3339};
+use crate::xr::gate::{GateState, GateStatus, KeyIssue, PromotionStatus, Via, rfc3339};
 
 use super::model::{Decision, Gate, GitHubSync, Hold, Outcome, Promotion, Synced};
 use super::policy::Policy;
@@ -48,21 +48,26 @@ pub struct Rendered {
     pub synced: Option<(Reason, String)>,
 }
 
-/// The key's promotion Job as configured, observed and recorded.
+/// What the outcome is rendered with besides the decision: the key's promotion Job as
+/// configured, observed and recorded, and the issues the status recorded.
 #[derive(Debug, Clone, Copy)]
-pub struct JobInputs<'a> {
+pub struct Inputs<'a> {
     /// The Input's promotion Job, if it configures one.
     pub configured: Option<&'a PromotionInput>,
     /// This key's Job as Crossplane observes it.
     pub observed: Option<&'a Struct>,
     /// This key's promotion as the status recorded it.
     pub recorded: Option<&'a PromotionStatus>,
+    /// The issues the status recorded for this key.
+    pub issues: &'a [KeyIssue],
+    /// The approvals repository, `owner/name`.
+    pub repository: &'a str,
     /// The time of this call.
     pub now: DateTime<Utc>,
 }
 
 /// Renders the outcome.
-pub fn render(gate: &Gate, policy: &Policy, jobs: JobInputs<'_>, outcome: &Outcome) -> Rendered {
+pub fn render(gate: &Gate, policy: &Policy, jobs: Inputs<'_>, outcome: &Outcome) -> Rendered {
     let d = &outcome.decision;
     let (reason, mut message) = approved_condition(gate, policy, d);
     if !d.tampering.is_empty() {
@@ -95,6 +100,7 @@ pub fn render(gate: &Gate, policy: &Policy, jobs: JobInputs<'_>, outcome: &Outco
         Some((job, progress))
     });
     let mut status = render_status(gate, d);
+    status.issues = key_issues(jobs.issues, jobs.repository, d);
     // The key's promotion as last known: once its Job is gone, the record stays.
     status.promotion = match &job {
         Some((_, progress)) => Some(progress.clone()),
@@ -127,7 +133,32 @@ pub fn render_status(gate: &Gate, decision: &Decision) -> GateStatus {
         timeout_at: Some(decision.deadline),
         approvals: decision.approvals.clone(),
         promotion: None,
+        issues: Vec::new(),
     }
+}
+
+/// Every issue the key used: as recorded (those of another repository kept), and those of
+/// this repository the decision knows, the issue it follows included.
+fn key_issues(recorded: &[KeyIssue], repository: &str, d: &Decision) -> Vec<KeyIssue> {
+    let mut issues: Vec<KeyIssue> = recorded.to_vec();
+    let ours = d
+        .issues
+        .iter()
+        .copied()
+        .chain(d.issue.as_ref().map(|i| i.number));
+    for number in ours {
+        if !issues
+            .iter()
+            .any(|i| i.number == number && i.repository.eq_ignore_ascii_case(repository))
+        {
+            issues.push(KeyIssue {
+                repository: repository.to_owned(),
+                number,
+            });
+        }
+    }
+    issues.sort_by(|a, b| (&a.repository, a.number).cmp(&(&b.repository, b.number)));
+    issues
 }
 
 /// The approvers' logins, comma-separated (an override of a freeze window is no
@@ -303,7 +334,7 @@ fn joined<T: ToString>(items: &[T]) -> String {
 pub fn hold_message(gate: &Gate, hold: &Hold) -> String {
     let spec = &gate.spec;
     match hold {
-        Hold::Pending(message) => message.clone(),
+        Hold::Pending(message) | Hold::Tampered(message) => message.clone(),
         Hold::WaitingForSource { holds } => format!(
             "waiting for {} to reach {source} (the pipeline's progression is enforced): {source} holds {}; no approval issue is opened until it arrives",
             spec.artifact_id,
@@ -460,7 +491,7 @@ pub fn synced_condition(gate: &Gate, d: &Decision, synced: &Synced) -> (Reason, 
                 Hold::MissingRequester => {
                     "GitHub is not read until the gate names its requester".into()
                 }
-                Hold::Pending(message) => message.clone(),
+                Hold::Pending(message) | Hold::Tampered(message) => message.clone(),
             };
             (hold.reason(), message)
         }
@@ -519,6 +550,7 @@ mod tests {
             freeze_override: None,
             promotion: Promotion::Run,
             unbacked: None,
+            issues: Vec::new(),
         }
     }
 

@@ -20,7 +20,7 @@ use crate::xr::gate::{GateState, GateStatus, PromotionState};
 use super::model::{Decision, Gate, GitHubSync, Outcome, Recorded, SyncError};
 use super::policy::Policy;
 use super::promotion;
-use super::render::{Answer, JobInputs, render};
+use super::render::{Answer, Inputs, render};
 use super::situation::Situation;
 
 /// A decided gate re-runs after this long (Crossplane also re-runs on any change).
@@ -47,10 +47,12 @@ pub struct Scene<'a> {
 
 /// Writes the outcome into the response.
 pub fn respond(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outcome) {
-    let jobs = JobInputs {
+    let jobs = Inputs {
         configured: scene.input.promotion.as_ref(),
         observed: promotion::observed_job(scene.req, &scene.gate.key),
         recorded: scene.recorded.promotion(),
+        issues: scene.recorded.status().map_or(&[], |s| s.issues.as_slice()),
+        repository: scene.input.github.repository.as_deref().unwrap_or_default(),
         now: scene.situation.now,
     };
     let rendered = render(scene.gate, scene.policy, jobs, outcome);

@@ -53,14 +53,9 @@ pub struct Selection {
 
 /// Whether an issue may carry this gate, going by the hints in its body (or by being
 /// the recorded one): only these have their comments read.
-pub fn is_candidate(
-    gate: &Gate,
-    issue: &Issue,
-    identity: &Identity,
-    recorded: Option<u64>,
-) -> bool {
+pub fn is_candidate(gate: &Gate, issue: &Issue, identity: &Identity, recorded: &[u64]) -> bool {
     is_own(issue, identity)
-        && (Some(issue.number) == recorded
+        && (recorded.contains(&issue.number)
             || names_key(gate, issue)
             || (issue.state == IssueState::Open
                 && !gate.uid.is_empty()
@@ -78,9 +73,9 @@ pub fn may_be_this_key(
     gate: &Gate,
     identity: &Identity,
     read: &IssueRead,
-    recorded: Option<u64>,
+    recorded: &[u64],
 ) -> bool {
-    Some(read.issue.number) == recorded
+    recorded.contains(&read.issue.number)
         || names_key(gate, &read.issue)
         || marker::binding(&read.comments, identity).is_some_and(|b| gate.key.is(&b.key))
 }
@@ -113,10 +108,6 @@ pub fn is_own(issue: &Issue, identity: &Identity) -> bool {
     issue.author_id == identity.id
 }
 
-/// How long after opening an issue the function still takes its creation as the gate's
-/// start when it adopts it (a call opened it, then failed before binding it).
-const ADOPT_WINDOW: TimeDelta = TimeDelta::minutes(10);
-
 /// What an adopted issue is bound to: the recorded start, else the issue's creation; the
 /// deadline follows from the start.
 pub struct Adoption {
@@ -129,12 +120,12 @@ pub struct Adoption {
 }
 
 /// Chooses among `reads` (the function's own issues that [`is_candidate`] kept).
-/// `recorded` is the issue number recorded in status for this key.
+/// `recorded` are the issue numbers recorded in status for this key.
 pub fn select(
     gate: &Gate,
     identity: &Identity,
     reads: &[IssueRead],
-    recorded: Option<u64>,
+    recorded: &[u64],
     adoption: &Adoption,
 ) -> Selection {
     let mut selection = Selection::default();
@@ -145,10 +136,17 @@ pub fn select(
         if !is_own(&read.issue, identity) {
             continue;
         }
-        let names_key = names_key(gate, &read.issue) || Some(number) == recorded;
+        let was_recorded = recorded.contains(&number);
+        let names_key = names_key(gate, &read.issue) || was_recorded;
         match marker::binding(&read.comments, identity) {
             Some(b) if gate.key.is(&b.key) => {
                 let verdict = marker::written_verdict(&read.comments, identity, gate.key.as_str());
+                // The function closes an issue only with a verdict or a retirement on it:
+                // one it closed that carries neither lost its record.
+                if verdict.is_none() && closed_by(read, identity) {
+                    lost_record(&mut selection, number, "its verdict or retirement comment");
+                    continue;
+                }
                 bound.push((index, Some(b), verdict));
             }
             Some(b) => {
@@ -167,21 +165,18 @@ pub fn select(
                 }
             }
             None if !names_key => {}
-            // Only a young open issue with no comment at all can be one the function has
-            // just opened; the caller also refuses it when its events show any history.
+            // Only an open issue never recorded, with no comment at all, can be one the
+            // function has just opened (a call opened it, then failed before binding it);
+            // the events decide below whether it has any history.
             None if read.comments.is_empty()
                 && read.issue.state == IssueState::Open
-                && adoption.now - read.issue.created_at < ADOPT_WINDOW =>
+                && !was_recorded =>
             {
                 bound.push((index, None, None))
             }
-            None if read.comments.is_empty() => {}
-            None => {
-                selection.blocked = true;
-                selection.tampering.push(format!(
-                    "issue #{number} lost the function's binding comment (deleted or edited); it is no longer read"
-                ));
-            }
+            // Any other issue of the key without its binding lost it: answers there may have
+            // been a veto, so it is neither followed nor replaced.
+            None => lost_record(&mut selection, number, "the function's binding comment"),
         }
     }
     // A bound issue is always preferred over one still to be adopted.
@@ -218,6 +213,26 @@ pub fn select(
     }
     confirm_adoption(&mut selection, reads);
     selection
+}
+
+/// An issue of this key lost the function's record on it (deleted or edited): it is no
+/// longer read, no other issue is opened for the key, and the gate does not approve.
+fn lost_record(selection: &mut Selection, number: u64, what: &str) {
+    selection.blocked = true;
+    selection.tampering.push(format!(
+        "issue #{number} lost {what} (deleted or edited); it is no longer read, and the gate cannot be approved"
+    ));
+}
+
+/// Whether the function's own identity closed the issue last.
+fn closed_by(read: &IssueRead, identity: &Identity) -> bool {
+    read.issue.state == IssueState::Closed
+        && read
+            .events
+            .iter()
+            .rev()
+            .find(|e| e.kind == EventKind::Closed)
+            .is_some_and(|e| e.actor_id == Some(identity.id))
 }
 
 /// Confirms an adoption by the chosen issue's events: an unbound issue that was ever

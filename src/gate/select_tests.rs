@@ -64,7 +64,13 @@ fn choose(reads: &[IssueRead], recorded: Option<u64>, now: DateTime<Utc>) -> Sel
         login: BOT.into(),
         id: user_id(BOT),
     };
-    select(&gate, &identity, reads, recorded, &adoption)
+    select(
+        &gate,
+        &identity,
+        reads,
+        &Vec::from_iter(recorded),
+        &adoption,
+    )
 }
 
 #[test]
@@ -111,20 +117,28 @@ fn an_issue_that_lost_its_binding_is_not_followed_and_blocks_the_key() {
 }
 
 #[test]
-fn an_unbound_issue_without_comments_is_adopted_from_its_creation_when_young() {
+fn an_unbound_issue_never_answered_nor_recorded_is_adopted_from_its_creation() {
     let reads = [read(issue(1, KEY), vec![])];
     let young = choose(&reads, None, at(0, 5));
     assert_eq!((young.chosen, young.adopt), (Some(0), true));
     let binding = young.binding.unwrap();
     assert_eq!((binding.key.as_str(), binding.start), (KEY, at(0, 0)));
     assert_eq!(binding.deadline, at(0, 0) + TimeDelta::hours(24));
-    // An old one, or a closed one, is not one the function has just opened.
+    // An older one, never answered and never recorded, too (its events decide whether it
+    // has a history).
     let old = choose(&reads, None, at(5, 0));
-    assert_eq!((old.chosen, old.blocked), (None, false));
+    assert_eq!((old.chosen, old.adopt), (Some(0), true));
+    // A closed one, or one the status recorded, lost its binding: it blocks the key.
     let mut closed = issue(1, KEY);
     closed.state = IssueState::Closed;
     let s = choose(&[read(closed, vec![])], None, at(0, 5));
-    assert_eq!(s.chosen, None);
+    assert_eq!((s.chosen, s.blocked), (None, true));
+    let s = choose(&reads, Some(1), at(0, 5));
+    assert_eq!(
+        (s.chosen, s.blocked),
+        (None, true),
+        "recorded, then unbound"
+    );
     // A bound issue is preferred to a lower-numbered one waiting to be adopted.
     let reads = [
         read(issue(1, KEY), vec![]),
@@ -223,4 +237,34 @@ fn an_unbound_issue_with_a_history_is_not_adopted_and_blocks_the_key() {
     let s = choose(&with_events(vec![reopened]), None, at(0, 5));
     assert_eq!((s.chosen, s.adopt, s.blocked), (None, false, true));
     assert!(s.tampering[0].contains("never bound"), "{:?}", s.tampering);
+}
+
+#[test]
+fn an_issue_the_function_closed_without_its_verdict_blocks_the_key() {
+    // Superseded or decided once, then someone deleted the function's comment saying so:
+    // the old answers there must not count again.
+    let mut closed = issue(1, KEY);
+    closed.state = IssueState::Closed;
+    let by_function = IssueEvent {
+        id: 1,
+        kind: EventKind::Closed,
+        actor_id: Some(user_id(BOT)),
+        actor: Some(BOT.into()),
+        created_at: at(2, 0),
+        state_reason: Some(CloseReason::NotPlanned),
+        commit_id: None,
+    };
+    let reads = [IssueRead {
+        events: vec![by_function],
+        ..read(
+            closed,
+            vec![
+                bind(1, KEY, UID),
+                comment(2, "alice", "/approve".into(), at(1, 0)),
+            ],
+        )
+    }];
+    let s = choose(&reads, None, at(3, 0));
+    assert_eq!((s.chosen, s.blocked), (None, true));
+    assert!(s.tampering[0].contains("#1 lost"), "{:?}", s.tampering);
 }

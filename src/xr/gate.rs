@@ -388,6 +388,28 @@ pub struct IssueRef {
     pub url: String,
 }
 
+/// An approval issue a key used (`status.issues[]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyIssue {
+    /// The approvals repository, `owner/name`.
+    pub repository: String,
+    /// The issue number.
+    #[serde(deserialize_with = "whole")]
+    pub number: u64,
+}
+
+/// Struct numbers arrive as floats; only whole ones from 1 are issue numbers.
+fn whole<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let n = f64::deserialize(d)?;
+    if n >= 1.0 && n.fract() == 0.0 && n < 9.007_199_254_740_992e15 {
+        Ok(n as u64)
+    } else {
+        Err(serde::de::Error::custom(
+            "an issue number is a whole number from 1",
+        ))
+    }
+}
+
 /// How far the promotion Job got (`status.promotion.state`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -509,6 +531,12 @@ pub struct GateStatus {
     /// `promotion`: the key's promotion Job, as last observed.
     #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
     pub promotion: Option<PromotionStatus>,
+    /// `issues`: every approval issue the key used.
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "readable_items"
+    )]
+    pub issues: Vec<KeyIssue>,
 }
 
 /// A value that cannot be read as `T` counts as absent.
@@ -560,6 +588,7 @@ impl GateStatus {
         "approvals",
         "created_timestamp",
         "issue",
+        "issues",
         "promotion",
         "timeout_at",
     ];
@@ -745,9 +774,14 @@ mod tests {
                 completed_at: Some("2026-01-01T02:00:00Z".parse().unwrap()),
                 started_at: Some("2026-01-01T01:30:00Z".parse().unwrap()),
             }),
+            issues: vec![KeyIssue {
+                repository: "acme/release-approvals".into(),
+                number: 7,
+            }],
         };
         let mut value = status.to_json();
         value["issue"]["number"] = json!(7.0);
+        value["issues"][0]["number"] = json!(7.0);
         assert_eq!(GateStatus::from_json(&value), status);
     }
 

@@ -224,3 +224,77 @@ async fn a_later_change_of_timeout_hours_does_not_move_the_deadline() {
         assert!(reply.composed("promotion-job").is_none());
     }
 }
+
+/// The id of the function's comment on issue `number` that holds `marker`.
+fn own_comment(cp: &Crossplane, number: u64, marker: &str) -> u64 {
+    cp.fake
+        .comments(number)
+        .into_iter()
+        .find(|c| c.user == crate::fake_github::LOGIN && c.body.contains(marker))
+        .unwrap_or_else(|| panic!("no {marker} on #{number}"))
+        .id
+}
+
+#[tokio::test]
+async fn a_veto_by_close_survives_the_deletion_of_the_function_s_binding() {
+    for lost in [false, true] {
+        let mut cp = gate().await;
+        cp.reconcile().await;
+        // alice vetoes by closing as not planned; mallory deletes the binding before the
+        // function looks.
+        cp.fake.close_as(1, "alice", "not_planned");
+        let binding = own_comment(&cp, 1, "release-gate:bind");
+        cp.fake.delete_comment(binding);
+        let reply = poll(&mut cp, lost).await;
+        assert_eq!(reply.status()["gate_status"], "rejected", "lost={lost}");
+        assert!(cp.fake.issue(2).is_none(), "lost={lost}: no second request");
+        assert!(reply.composed("promotion-job").is_none());
+    }
+}
+
+#[tokio::test]
+async fn an_issue_that_lost_its_binding_blocks_the_gate_instead_of_being_replaced() {
+    for lost in [false, true] {
+        let mut cp = gate().await;
+        cp.reconcile().await;
+        cp.fake.comment_as(1, "carol", "nice");
+        let binding = own_comment(&cp, 1, "release-gate:bind");
+        cp.fake.delete_comment(binding);
+        let reply = poll(&mut cp, lost).await;
+        assert_eq!(reply.status()["gate_status"], "pending", "lost={lost}");
+        let approved = reply.condition("Approved").unwrap();
+        assert_eq!(
+            (approved.status.as_str(), approved.reason.as_str()),
+            ("False", "Tampered"),
+            "lost={lost}: {}",
+            approved.message
+        );
+        assert!(cp.fake.issue(2).is_none(), "lost={lost}: no second request");
+        assert!(!warnings(&reply, "Tampered").is_empty(), "lost={lost}");
+    }
+}
+
+#[tokio::test]
+async fn deleting_the_superseded_comment_does_not_revive_an_old_request_s_answers() {
+    for lost in [false, true] {
+        let mut cp = gate().await;
+        cp.pipeline = Some(example_pipeline(Some(approvers(&["alice", "bob"], 2))));
+        let a = cp.xr["spec"]["artifact_id"].clone();
+        cp.reconcile().await;
+        cp.fake.comment_as(1, "alice", "/approve");
+        cp.reconcile().await;
+        // B supersedes A's request; mallory deletes the function's "superseded" comment.
+        cp.xr["spec"]["artifact_id"] = json!("ghcr.io/org/my-service:main-def456");
+        cp.reconcile().await;
+        assert_eq!(cp.fake.issue(1).unwrap().state, "closed");
+        let superseded = own_comment(&cp, 1, "verdict=superseded");
+        cp.fake.delete_comment(superseded);
+        // Back to A, and bob approves on the old request.
+        cp.xr["spec"]["artifact_id"] = a;
+        cp.observed.clear();
+        cp.fake.comment_as(1, "bob", "/approve");
+        let back = poll(&mut cp, lost).await;
+        assert_ne!(back.status()["gate_status"], "approved", "lost={lost}");
+        assert!(back.composed("promotion-job").is_none(), "lost={lost}");
+    }
+}

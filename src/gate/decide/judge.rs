@@ -132,6 +132,18 @@ impl<'a> Judge<'a> {
         answers
     }
 
+    /// The earliest veto on another issue of this key (one that lost the function's
+    /// record, a duplicate): a `/reject` or a close as not planned counts on every issue
+    /// ever bound to or recorded for the key, whatever happened to the function's comments
+    /// there.
+    pub fn veto(&self, issue: &IssueRead) -> Option<Approval> {
+        let mut answers = Answers::default();
+        let mut ignored = BTreeMap::new();
+        self.count_comments(issue, &mut answers, &mut ignored);
+        self.count_closes(issue, &mut answers, &mut ignored);
+        answers.rejection
+    }
+
     fn count_comments<'c>(
         &self,
         read: &'c IssueRead,

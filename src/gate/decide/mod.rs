@@ -13,6 +13,7 @@
 pub mod actions;
 pub mod judge;
 mod plan;
+mod written;
 
 pub use plan::{Plan, plan};
 
@@ -21,7 +22,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::github::{CloseReason, Identity, Issue};
-use crate::xr::gate::{Approval, GateState, IssueRef, Via};
+use crate::xr::gate::{GateState, IssueRef};
 
 use super::issue;
 use super::marker::{self, Binding, WrittenVerdict};
@@ -38,12 +39,11 @@ pub fn selection(gate: &Gate, recorded: &Recorded, read: &Read, now: DateTime<Ut
         now,
         timeout: TimeDelta::hours(i64::from(gate.spec.timeout_hours)),
     };
-    let recorded_number = recorded.issue().map(|i| i.number);
     select::select(
         gate,
         &read.identity,
         &read.issues,
-        recorded_number,
+        &read.recorded,
         &adoption,
     )
 }
@@ -76,6 +76,9 @@ pub struct Observed<'a> {
     pub retired: &'a BTreeSet<u64>,
     /// Who may answer, as GitHub says.
     pub people: &'a People,
+    /// The other issues of this key (bound to it or recorded for it): closes on them as
+    /// not planned still veto.
+    pub others: &'a [&'a IssueRead],
 }
 
 /// Decides the gate on what was read. `labels` go on a new issue.
@@ -98,6 +101,17 @@ pub fn decide(
         .iter()
         .map(|(i, key)| (&read.issues[*i].issue, key.as_str()))
         .collect();
+    let chosen = selection.chosen.map(|i| read.issues[i].issue.number);
+    let others: Vec<&IssueRead> = read
+        .issues
+        .iter()
+        .filter(|r| Some(r.issue.number) != chosen)
+        .filter(|r| {
+            read.recorded.contains(&r.issue.number)
+                || marker::binding(&r.comments, &read.identity).is_some_and(|b| gate.key.is(&b.key))
+                || marker::body_key(&r.issue).is_some_and(|k| gate.key.is(&k))
+        })
+        .collect();
     let observed = Observed {
         identity: &read.identity,
         issue: selection.chosen.map(|i| &read.issues[i]),
@@ -110,6 +124,7 @@ pub fn decide(
         superseded: &superseded,
         retired: &selection.retired,
         people: &read.people,
+        others: &others,
     };
     decide_observed(gate, recorded, policy, situation, &observed, labels)
 }
@@ -151,10 +166,12 @@ fn on_github(
 ) -> Decision {
     let now = situation.now;
     // The gate's start: recorded, else the one the function bound its issue to (it
-    // survives a lost status write and a replaced issue), else now.
+    // survives a lost status write and a replaced issue), else when the key's first issue
+    // was opened (one that lost its binding still dates the request), else now.
     let start = recorded
         .start()
         .or(observed.binding.map(|b| b.start))
+        .or(observed.others.iter().map(|r| r.issue.created_at).min())
         .unwrap_or(now);
     // The deadline is fixed when the gate starts: as the function's binding sealed it,
     // else as recorded; a later change of timeout_hours does not move it.
@@ -167,7 +184,38 @@ fn on_github(
         tampering: observed.tampering.to_vec(),
         ..Decision::pending(start, deadline)
     };
+    let mut numbers: Vec<u64> = observed
+        .others
+        .iter()
+        .chain(observed.issue.iter())
+        .map(|r| r.issue.number)
+        .collect();
+    numbers.sort_unstable();
+    decision.issues = numbers;
+    // A veto given by closing any issue of the key counts, whatever happened there since.
+    let veto = observed
+        .others
+        .iter()
+        .filter_map(|r| {
+            let times = (start, deadline, now);
+            Judge::new(
+                gate,
+                policy,
+                observed.identity,
+                observed.people,
+                times,
+                &r.issue,
+            )
+            .veto(r)
+        })
+        .min_by_key(|v| v.at);
     let Some(chosen) = observed.issue else {
+        if let Some(veto) = veto {
+            decision.state = GateState::Rejected;
+            decision.decided_at = Some(veto.at);
+            decision.rejection = Some(veto);
+            return decision;
+        }
         return without_issue(gate, policy, observed.blocked, decision, now, labels);
     };
     decision.issue = Some(IssueRef {
@@ -192,12 +240,12 @@ fn on_github(
         // A verdict the function already wrote is final: the status write may have been
         // lost, GitHub still holds it.
         Some(WrittenVerdict::Decided(state, approvals, decided_at)) => {
-            let verdict = Written {
+            let verdict = written::Written {
                 state: *state,
                 approvals,
                 decided_at: *decided_at,
             };
-            written(
+            written::written(
                 decision, gate, recorded, policy, situation, observed, chosen, verdict,
             )
         }
@@ -210,7 +258,12 @@ fn on_github(
                 (start, decision.deadline, now),
                 &chosen.issue,
             );
-            let answers = judge.count(chosen);
+            let mut answers = judge.count(chosen);
+            if let Some(veto) = veto
+                && answers.rejection.as_ref().is_none_or(|r| veto.at < r.at)
+            {
+                answers.rejection = Some(veto);
+            }
             verdict(
                 gate, policy, situation, observed, chosen, &judge, answers, decision,
             )
@@ -236,7 +289,7 @@ fn without_issue(
         decision.state = GateState::Timeout;
         decision.decided_at = Some(decision.deadline);
     } else if blocked {
-        decision.hold = Some(Hold::Pending(BLOCKED.to_owned()));
+        decision.hold = Some(Hold::Tampered(BLOCKED.to_owned()));
     } else {
         decision.actions.push(Action::Open(issue::new_issue(
             gate,
@@ -269,85 +322,6 @@ fn retire_others(gate: &Gate, observed: &Observed<'_>, chosen: u64, decision: &m
             CloseReason::Duplicate,
         );
     }
-}
-
-/// A verdict the function wrote, as read back.
-struct Written<'v> {
-    state: GateState,
-    approvals: &'v [Approval],
-    decided_at: Option<DateTime<Utc>>,
-}
-
-/// The verdict the function wrote on the chosen issue, read back (the status write was
-/// lost, or the gate switched back to this artifact): it stands, dated as written. An
-/// approval passes the holds again at the moment its Job would start, like an automatic
-/// promotion: the artifact's soak, and a freeze window (only an override given inside
-/// that window counts). Reused for a gate that switched back, it says so in the status and,
-/// once, on the issue.
-#[allow(clippy::too_many_arguments)]
-fn written(
-    mut decision: Decision,
-    gate: &Gate,
-    recorded: &Recorded,
-    policy: &Policy,
-    situation: &Situation,
-    observed: &Observed<'_>,
-    chosen: &IssueRead,
-    verdict: Written<'_>,
-) -> Decision {
-    decision.state = verdict.state;
-    decision.approvals = verdict.approvals.to_vec();
-    decision.decided_at = match verdict.state {
-        // Verdicts written before the time was recorded: when the quorum was reached.
-        GateState::Approved => verdict
-            .decided_at
-            .or(quorum_time(verdict.approvals, policy.min_approvals)),
-        GateState::Timeout => Some(decision.deadline),
-        _ => verdict.decided_at.or(chosen.issue.closed_at),
-    };
-    actions::close_with(&mut decision, &chosen.issue);
-    if verdict.state != GateState::Approved {
-        return decision;
-    }
-    let key = gate.key.as_str();
-    let overridden = |f: &crate::freeze::Frozen| {
-        verdict
-            .approvals
-            .iter()
-            .any(|a| a.via == Via::OverrideFreeze && a.at >= f.opened)
-    };
-    let hold = match (situation.soaking(decision.start), situation.frozen()) {
-        (Some(until), _) => Some(Hold::Soaking { until }),
-        (None, Some(f)) if !overridden(f) => Some(Hold::Frozen {
-            window: f.clone(),
-            overridable: false,
-        }),
-        _ => None,
-    };
-    if let Some(hold) = hold {
-        decision.state = GateState::Pending;
-        decision.decided_at = None;
-        decision.hold = Some(hold);
-    } else if let Some(at) = decision.decided_at {
-        // It takes effect once its soak is over and the windows that held it closed.
-        let soaked = situation.soak.map(|s| s.until(decision.start));
-        decision.decided_at = Some(situation.released_at(soaked.map_or(at, |s| at.max(s))));
-    }
-    let reused_before = marker::reused(&chosen.comments, observed.identity, key);
-    if recorded.other_key().is_some() || reused_before {
-        for approval in &mut decision.approvals {
-            if approval.via != Via::OverrideFreeze {
-                approval.via = Via::Reused;
-            }
-        }
-        if !reused_before {
-            decision.actions.push(Action::Comment {
-                number: chosen.issue.number,
-                body: issue::reused_comment(key, situation.now),
-            });
-        }
-    }
-    decision
 }
 
 /// The gate's state from the answers: one rejection vetoes; approved once every rule is
@@ -405,7 +379,7 @@ fn verdict(
                 "approval is held: comment {} by {} on issue #{} was edited after it was posted, so it is no answer and may have been one; {} must answer again in a new comment",
                 c.id, c.author, chosen.issue.number, c.author
             ))),
-            None if blocked => Some(Hold::Pending(BLOCKED.to_owned())),
+            None if blocked => Some(Hold::Tampered(BLOCKED.to_owned())),
             None if met_at.is_some() => unresolved
                 .map(|(login, why)| {
                     Hold::Pending(format!(
@@ -512,6 +486,7 @@ pub fn after_open(
         superseded: &superseded,
         retired: &selection.retired,
         people: &read.people,
+        others: &[],
     };
     retire_others(gate, &observed, opened.number, &mut after);
     if !policy.rules.is_empty() {
@@ -554,17 +529,7 @@ pub fn retire_unneeded(
 }
 
 /// Why a gate whose issue lost its binding does not approve.
-const BLOCKED: &str = "approval is held: an approval issue of this gate lost the function's binding comment, so answers on it cannot be read; recreate the XR to ask again";
-
-/// When the quorum was reached: the time of the approval that completed it.
-fn quorum_time(approvals: &[Approval], needed: u32) -> Option<DateTime<Utc>> {
-    let mut times: Vec<DateTime<Utc>> = approvals.iter().map(|a| a.at).collect();
-    times.sort();
-    times
-        .get((needed.max(1) as usize).saturating_sub(1))
-        .or(times.last())
-        .copied()
-}
+const BLOCKED: &str = "an approval issue of this request lost the function's record on it, so answers there cannot be read and may have been a veto: the gate cannot be approved and times out at its deadline; recreate the XR or promote another artifact to ask again";
 
 #[cfg(test)]
 mod tests;

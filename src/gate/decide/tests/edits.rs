@@ -161,6 +161,45 @@ pub(super) fn rows() -> Vec<Row> {
             ..row("no issue is opened while one of the key lost its binding")
         },
         Row {
+            issue: None,
+            binding: None,
+            blocked: true,
+            others: vec![(
+                closed(issue(1, KEY), "alice", CloseReason::NotPlanned, at(1, 0)),
+                vec![close_event(1, "alice", CloseReason::NotPlanned, at(1, 0))],
+            )],
+            state: GateState::Rejected,
+            ..row("a veto by close on an issue of the key that lost its binding still rejects")
+        },
+        Row {
+            duplicates: vec![issue(2, KEY)],
+            others: vec![(
+                issue(2, KEY),
+                vec![close_event(1, "bob", CloseReason::NotPlanned, at(1, 0))],
+            )],
+            comments: vec![comment(1, "alice", "/approve", at(2, 0))],
+            approvers: vec!["alice"],
+            state: GateState::Rejected,
+            actions: vec![
+                "comment #2",
+                "close #2 duplicate",
+                "comment #1",
+                "close #1 not_planned",
+            ],
+            ..row("a veto on a duplicate of the request counts")
+        },
+        Row {
+            issue: None,
+            binding: None,
+            blocked: true,
+            others: vec![(
+                closed(issue(1, KEY), "mallory", CloseReason::NotPlanned, at(1, 0)),
+                vec![close_event(1, "mallory", CloseReason::NotPlanned, at(1, 0))],
+            )],
+            held: true,
+            ..row("a close by someone who may not answer on such an issue vetoes nothing")
+        },
+        Row {
             comments: vec![
                 comment(4, "bob", "/approve", at(1, 0)),
                 comment(5, "carol", "/reject", at(1, 5)),
@@ -188,6 +227,31 @@ pub(super) fn rows() -> Vec<Row> {
             ..row("approval is held while an issue of the key lost its binding")
         },
     ]
+}
+
+#[test]
+fn a_gate_whose_issue_lost_its_record_is_held_as_tampered() {
+    let d = run(&Row {
+        issue: None,
+        binding: None,
+        blocked: true,
+        ..row("blocked")
+    });
+    assert_eq!(d.state, GateState::Pending);
+    let hold = d.hold.expect("held");
+    assert_eq!(hold.reason(), crate::names::Reason::Tampered);
+    assert!(!hold.asks(), "it waits for nothing answers can change");
+    assert!(d.actions.is_empty(), "no second issue: {:?}", d.actions);
+    // With the status lost, the request is dated by its issue that lost its binding.
+    let late = run(&Row {
+        issue: None,
+        binding: None,
+        blocked: true,
+        others: vec![(issue(1, KEY), Vec::new())],
+        now: day2(1),
+        ..row("blocked, past the deadline")
+    });
+    assert_eq!(late.state, GateState::Timeout);
 }
 
 #[test]

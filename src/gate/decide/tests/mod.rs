@@ -22,7 +22,7 @@ use crate::gate::test_support::{self, BOT, KEY, UID, at, bot, issue, spec};
 use crate::github::fake::user_id;
 use crate::github::{Comment, EventKind, IssueEvent, IssueState, Login, Team};
 use crate::pipeline_config::Rule;
-use crate::xr::gate::{GateStatus, Via};
+use crate::xr::gate::{Approval, GateStatus, Via};
 
 const OLD_KEY: &str = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
 
@@ -174,6 +174,8 @@ struct Row {
     frozen: Option<DateTime<Utc>>,
     /// The key's promotion Job as Crossplane sees it.
     job: JobSeen,
+    /// Other issues of the key (one that lost its binding, a duplicate), with their events.
+    others: Vec<(Issue, Vec<IssueEvent>)>,
     requester: Option<&'static str>,
     recorded: GateStatus,
     issue: Option<Issue>,
@@ -204,6 +206,7 @@ fn row(name: &'static str) -> Row {
         soak_until: None,
         frozen: None,
         job: JobSeen::NotConfigured,
+        others: Vec::new(),
         requester: Some("rita"),
         recorded: GateStatus::default(),
         issue: Some(issue(1, KEY)),
@@ -286,6 +289,16 @@ fn run(row: &Row) -> Decision {
         .iter()
         .map(|(i, k)| (i, k.as_str()))
         .collect();
+    let other_reads: Vec<IssueRead> = row
+        .others
+        .iter()
+        .map(|(issue, events)| IssueRead {
+            issue: issue.clone(),
+            comments: Vec::new(),
+            events: events.clone(),
+        })
+        .collect();
+    let others: Vec<&IssueRead> = other_reads.iter().collect();
     let observed = Observed {
         identity: &identity,
         issue: read.as_ref(),
@@ -298,6 +311,7 @@ fn run(row: &Row) -> Decision {
         superseded: &superseded,
         retired: &row.retired,
         people: &people,
+        others: &others,
     };
     decide_observed(
         &gate,
