@@ -147,7 +147,7 @@ fn gate_decision_and_render(c: &mut Criterion) {
         created_at: opened + Duration::minutes(minutes),
         updated_at: opened + Duration::minutes(minutes),
     };
-    let binding = issue::binding_comment(&gate, opened, opened + Duration::hours(24));
+    let binding = issue::binding_comment(&gate, opened, opened + Duration::hours(24), None);
     let chatter = vec![
         comment(1, "release-bot", &binding, 0),
         comment(2, "rita", "Release notes: https://example.com/notes", 5),

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::github::{Login, NewIssue};
+use crate::github::{Identity, Login, NewIssue};
 use crate::xr::gate::{Approval, GateState, Via, rfc3339};
 
 use super::marker::{approvals_field, marker};
@@ -82,30 +82,43 @@ fn escape_title(text: &str) -> String {
 }
 
 /// The comment that binds a newly opened issue to its gate. It restates what the
-/// approval is for, so approvers can see it even if someone edits the issue's body.
-pub fn binding_comment(gate: &Gate, start: DateTime<Utc>, deadline: DateTime<Utc>) -> String {
+/// approval is for, so approvers can see it even if someone edits the issue's body, and
+/// seals the requester's account (its numeric id, which a rename keeps).
+pub fn binding_comment(
+    gate: &Gate,
+    start: DateTime<Utc>,
+    deadline: DateTime<Utc>,
+    requester: Option<&Identity>,
+) -> String {
     let spec = &gate.spec;
+    let requested_by = requester
+        .map(|r| format!(", requested by {}", code(&r.login)))
+        .unwrap_or_default();
+    let id = requester.map(|r| r.id.to_string()).unwrap_or_default();
+    let mut fields = vec![("bind", ""), ("key", gate.key.as_str()), ("uid", &gate.uid)];
+    let xr = format!("{}/{}", gate.namespace, gate.name);
+    let (start_text, deadline_text) = (rfc3339(start), rfc3339(deadline));
+    fields.insert(2, ("xr", &xr));
+    fields.push(("start", &start_text));
+    fields.push(("deadline", &deadline_text));
+    if let Some(r) = requester {
+        fields.push(("requester", &r.login));
+        fields.push(("requester_id", &id));
+    }
     format!(
         "This request is for promoting {artifact} of tenant {tenant} from {source} to {target} \
-         (gate {xr}), answers from {start} until {deadline}. Only answers in comments as their \
-         authors posted them count: an edited comment is not an answer, so answer again in a \
-         new comment rather than editing one. If this issue's title or description says \
-         otherwise, it was edited.\n\n{marker}",
+         (gate {xr}{requested_by}), answers from {start} until {deadline}. Only answers in \
+         comments as their authors posted them count: an edited comment is not an answer, so \
+         answer again in a new comment rather than editing one. If this issue's title or \
+         description says otherwise, it was edited.\n\n{marker}",
         artifact = code(&spec.artifact_id),
         tenant = code(&spec.tenant),
         source = code(&spec.source_environment),
         target = code(&spec.target_environment),
-        xr = code(&format!("XPromotionGate {}/{}", gate.namespace, gate.name)),
-        start = rfc3339(start),
-        deadline = rfc3339(deadline),
-        marker = marker(&[
-            ("bind", ""),
-            ("key", gate.key.as_str()),
-            ("xr", &format!("{}/{}", gate.namespace, gate.name)),
-            ("uid", &gate.uid),
-            ("start", &rfc3339(start)),
-            ("deadline", &rfc3339(deadline)),
-        ]),
+        xr = code(&format!("XPromotionGate {xr}")),
+        start = start_text,
+        deadline = deadline_text,
+        marker = marker(&fields),
     )
 }
 

@@ -160,6 +160,8 @@ pub struct Binding {
     pub start: DateTime<Utc>,
     /// The deadline: answers after it never count.
     pub deadline: DateTime<Utc>,
+    /// The requester's account when the gate started: its id survives a rename.
+    pub requester: Option<Identity>,
 }
 
 /// The binding: the first binding marker among the function's own unedited
@@ -179,6 +181,15 @@ pub fn binding(comments: &[Comment], identity: &Identity) -> Option<Binding> {
                 uid: m.get("uid").cloned().unwrap_or_default(),
                 start: time("start")?,
                 deadline: time("deadline")?,
+                requester: m
+                    .get("requester")
+                    .zip(m.get("requester_id"))
+                    .and_then(|(login, id)| {
+                        Some(Identity {
+                            login: login.clone(),
+                            id: id.parse().ok()?,
+                        })
+                    }),
             })
         })
 }
@@ -408,11 +419,15 @@ mod tests {
         };
         let start = at("2026-01-01T00:00:00Z");
         let deadline = at("2026-01-02T00:00:00Z");
+        let rita = Identity {
+            login: "rita".into(),
+            id: 4242,
+        };
         let comment = Comment {
             id: 1,
             author: "release-bot".into(),
             author_id: user_id("release-bot"),
-            body: binding_comment(&gate, start, deadline),
+            body: binding_comment(&gate, start, deadline, Some(&rita)),
             created_at: start,
             updated_at: start,
         };
@@ -421,6 +436,7 @@ mod tests {
             uid: "uid-1".into(),
             start,
             deadline,
+            requester: Some(rita),
         };
         assert_eq!(
             binding(std::slice::from_ref(&comment), &bot()),

@@ -195,6 +195,10 @@ pub enum Hold {
     },
     /// The Input requires the `requested-by` annotation, which the gate lacks.
     MissingRequester,
+    /// The `requested-by` annotation names no GitHub account (a typo, or the requester
+    /// renamed their account before the gate started): nobody can tell who must not
+    /// approve, so no issue is opened and no approval counts.
+    UnknownRequester(Login),
     /// An issue of the key lost the function's record on it (answers there may have been
     /// a veto): the gate stays pending until its deadline; a new XR or a new artifact asks
     /// again.
@@ -209,7 +213,7 @@ impl Hold {
             Hold::WaitingForSource { .. } => Reason::WaitingForSource,
             Hold::Soaking { .. } => Reason::Soaking,
             Hold::Frozen { .. } => Reason::Frozen,
-            Hold::MissingRequester => Reason::MissingRequester,
+            Hold::MissingRequester | Hold::UnknownRequester(_) => Reason::MissingRequester,
             Hold::Tampered(_) => Reason::Tampered,
         }
     }
@@ -361,9 +365,22 @@ pub struct People {
     pub unresolved: BTreeMap<Login, String>,
     /// The approver (and freeze-override) teams each login was found in.
     pub memberships: BTreeMap<Login, BTreeSet<Team>>,
+    /// The requester's account: as a binding of this key sealed it, else as GitHub names
+    /// the `requested-by` login now. Its id survives a rename.
+    pub requester: Option<Identity>,
+    /// Other requester accounts the key's bindings sealed (the annotation changed since).
+    pub sealed_requesters: BTreeSet<u64>,
+    /// The `requested-by` login names no GitHub account and no binding sealed it: nobody
+    /// can tell who the requester is now.
+    pub unknown_requester: Option<Login>,
 }
 
 impl People {
+    /// Whether the account `id` requested the promotion.
+    pub fn is_requester_id(&self, id: u64) -> bool {
+        self.requester.as_ref().is_some_and(|r| r.id == id) || self.sealed_requesters.contains(&id)
+    }
+
     /// Whether GitHub placed `login` in `team`.
     pub fn in_team(&self, login: &Login, team: &Team) -> bool {
         self.memberships

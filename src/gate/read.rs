@@ -15,6 +15,9 @@ use crate::github::{
     Credentials, GitHubError, Identity, Login, Reads, Repo, Repos, Secret, Target,
 };
 
+use crate::names;
+
+use super::marker;
 use super::model::{Gate, IssueRead, People, Read, SyncError};
 use super::policy::Policy;
 use super::select;
@@ -88,7 +91,8 @@ pub async fn read(
         .iter()
         .filter(|i| select::may_be_this_key(gate, identity, i, &recorded));
     let candidates = super::answers::candidates(gate, policy, situation, identity, keyed);
-    let people = authorize(repo, policy, situation, candidates).await?;
+    let mut people = authorize(repo, policy, situation, candidates).await?;
+    requester(repo, identity, gate, &issues, &mut people).await?;
     Ok(Read {
         identity: identity.clone(),
         recorded,
@@ -136,6 +140,46 @@ pub async fn issues(
         }
     }
     Ok(read)
+}
+
+/// The requester's account: as the key's bindings sealed it (no request), else as
+/// GitHub names the `requested-by` login now. A login that names no account holds the
+/// gate's approval (nobody can tell who the requester is), unless a binding sealed it.
+async fn requester(
+    repo: &Repo,
+    identity: &Identity,
+    gate: &Gate,
+    issues: &[IssueRead],
+    people: &mut People,
+) -> Result<(), GitHubError> {
+    let sealed: Vec<Identity> = issues
+        .iter()
+        .filter_map(|i| marker::binding(&i.comments, identity))
+        .filter(|b| gate.key.is(&b.key))
+        .filter_map(|b| b.requester)
+        .collect();
+    people.sealed_requesters = sealed.iter().map(|r| r.id).collect();
+    let Some(login) = &gate.requester else {
+        return Ok(());
+    };
+    if let Some(account) = sealed.iter().find(|r| login.is(&r.login)) {
+        people.requester = Some(account.clone());
+        return Ok(());
+    }
+    match repo.user(login.as_str()).await? {
+        Some(account) => people.requester = Some(account),
+        None => {
+            people.unresolved.insert(
+                login.clone(),
+                format!(
+                    "the {} annotation names no GitHub account, so nobody can tell who requested the promotion",
+                    names::REQUESTED_BY_ANNOTATION
+                ),
+            );
+            people.unknown_requester = Some(login.clone());
+        }
+    }
+    Ok(())
 }
 
 /// Resolves team membership and repository permission for the candidate logins: those

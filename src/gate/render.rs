@@ -370,6 +370,11 @@ pub fn hold_message(gate: &Gate, hold: &Hold) -> String {
             "the gate has no {} annotation, which the input's approvals.requireRequester requires; no approval issue is opened until it names the requester",
             names::REQUESTED_BY_ANNOTATION
         ),
+        Hold::UnknownRequester(login) => format!(
+            "the gate's {} annotation names {}, which is no GitHub account; no approval issue is opened and no approval counts until it names the requester's current login",
+            names::REQUESTED_BY_ANNOTATION,
+            login.as_str()
+        ),
     }
 }
 
@@ -488,7 +493,7 @@ pub fn synced_condition(gate: &Gate, d: &Decision, synced: &Synced) -> (Reason, 
                 Hold::Frozen { .. } => {
                     format!("{NOT_REQUIRED}; it waits for the freeze window to close")
                 }
-                Hold::MissingRequester => {
+                Hold::MissingRequester | Hold::UnknownRequester(_) => {
                     "GitHub is not read until the gate names its requester".into()
                 }
                 Hold::Pending(message) | Hold::Tampered(message) => message.clone(),

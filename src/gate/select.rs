@@ -202,6 +202,7 @@ pub fn select(
                     uid: gate.uid.clone(),
                     start,
                     deadline: start + adoption.timeout,
+                    requester: None,
                 }
             }));
         } else if read.issue.state == IssueState::Open {

@@ -51,6 +51,7 @@ type Answers = Arc<Mutex<HashMap<String, (Instant, Answer)>>>;
 enum Answer {
     Member(bool),
     Permission(Option<Permission>),
+    User(Option<u64>),
 }
 
 /// A [`Connector`] that waits out rate limits and remembers negative approver answers.
@@ -303,6 +304,22 @@ impl People for HeldBack {
         self.answers
             .remember(&question, Answer::Member(member), member);
         Ok(member)
+    }
+
+    async fn user(&self, login: &str) -> Result<Option<Identity>> {
+        let question = ["user", login];
+        if let Some(Answer::User(id)) = self.answers.known(&question) {
+            return Ok(id.map(|id| Identity {
+                login: login.to_owned(),
+                id,
+            }));
+        }
+        self.limit.check()?;
+        let user = self.limit.note(self.inner.user(login).await)?;
+        let id = user.as_ref().map(|u| u.id);
+        self.answers
+            .remember(&question, Answer::User(id), id.is_some());
+        Ok(user)
     }
 
     async fn permission(&self, login: &str) -> Result<Option<Permission>> {

@@ -56,6 +56,8 @@ pub enum Call {
     TeamMember(String, String),
     /// `permission(login)`.
     Permission(String),
+    /// `user(login)`.
+    User(String),
 }
 
 impl Call {
@@ -87,6 +89,20 @@ struct State {
     fail_with: Option<GitHubError>,
     opened: Vec<NewIssue>,
     last_issue_number: u64,
+    /// Accounts renamed: the new login (lower-case) and the account's id.
+    accounts: BTreeMap<String, u64>,
+    /// Logins no account has any more (lower-case).
+    gone: BTreeSet<String>,
+}
+
+impl State {
+    /// The id of the account `login` names.
+    fn id_of(&self, login: &str) -> u64 {
+        self.accounts
+            .get(&login.to_ascii_lowercase())
+            .copied()
+            .unwrap_or_else(|| user_id(login))
+    }
 }
 
 /// The in-memory GitHub. Clones share state.
@@ -118,6 +134,26 @@ impl FakeGitHub {
 
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `old` renames their account to `new`: GitHub keeps its id, shows the new login on
+    /// everything the account wrote, and `old` names nobody any more.
+    pub fn rename_user(&self, old: &str, new: &str) {
+        let mut s = self.lock();
+        let id = s.id_of(old);
+        s.accounts.insert(new.to_ascii_lowercase(), id);
+        s.gone.remove(&new.to_ascii_lowercase());
+        s.gone.insert(old.to_ascii_lowercase());
+        for c in s.comments.values_mut().flatten() {
+            if c.author_id == id {
+                c.author = new.to_owned();
+            }
+        }
+        for e in s.events.values_mut().flatten() {
+            if e.actor_id == Some(id) {
+                e.actor = Some(new.to_owned());
+            }
+        }
     }
 
     /// The function's account is renamed, as an admin can rename an App or a user: GitHub
@@ -270,10 +306,11 @@ impl FakeGitHub {
         let id = s.next_event_id;
         s.next_event_id += 1;
         let at = Self::now(s);
+        let actor_id = s.id_of(login);
         s.events.entry(number).or_default().push(IssueEvent {
             id,
             kind,
-            actor_id: Some(user_id(login)),
+            actor_id: Some(actor_id),
             actor: Some(login.to_owned()),
             created_at: at,
             state_reason: reason,
@@ -338,7 +375,7 @@ impl FakeGitHub {
             closed_at: None,
             created_at: Self::now(s),
             updated_at: Self::now(s),
-            author_id: user_id(author),
+            author_id: s.id_of(author),
             author: author.to_owned(),
             labels: new.labels.clone(),
         };
@@ -353,9 +390,10 @@ impl FakeGitHub {
         if let Some(issue) = s.issues.get_mut(&number) {
             issue.updated_at = at;
         }
+        let author_id = s.id_of(login);
         s.comments.entry(number).or_default().push(Comment {
             id,
-            author_id: user_id(login),
+            author_id,
             author: login.to_owned(),
             body: body.to_owned(),
             created_at: at,
@@ -482,6 +520,16 @@ impl People for FakeGitHub {
     async fn permission(&self, login: &str) -> Result<Option<Permission>> {
         let s = self.enter(Call::Permission(login.to_owned()))?;
         Ok(s.permissions.get(login).copied())
+    }
+
+    async fn user(&self, login: &str) -> Result<Option<Identity>> {
+        let s = self.enter(Call::User(login.to_owned()))?;
+        Ok(
+            (!s.gone.contains(&login.to_ascii_lowercase())).then(|| Identity {
+                login: login.to_owned(),
+                id: s.id_of(login),
+            }),
+        )
     }
 }
 

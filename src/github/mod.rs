@@ -453,6 +453,10 @@ pub trait People: Send + Sync {
 
     /// `login`'s permission on the repository; `None` when they have none.
     async fn permission(&self, login: &str) -> Result<Option<Permission>>;
+
+    /// The account `login` names now, with its numeric id (which a rename keeps); `None`
+    /// when no account has that login.
+    async fn user(&self, login: &str) -> Result<Option<Identity>>;
 }
 
 /// The function's writes to the repository.

@@ -106,6 +106,11 @@ impl Repo {
         self.client.is_team_member(org, slug, login).await
     }
 
+    /// The account `login` names now (see [`super::People::user`]).
+    pub async fn user(&self, login: &str) -> Result<Option<Identity>> {
+        self.client.user(login).await
+    }
+
     /// `login`'s permission on the repository.
     pub async fn permission(&self, login: &str) -> Result<Option<Permission>> {
         self.client.permission(login).await

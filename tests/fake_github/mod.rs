@@ -190,6 +190,8 @@ impl FakeGitHub {
                 faults: Vec::new(),
                 seen: Vec::new(),
                 violations: Vec::new(),
+                accounts: BTreeMap::new(),
+                gone: Default::default(),
             }),
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
@@ -336,6 +338,37 @@ impl FakeGitHub {
                         c.body.replace_range(from..end, &moved);
                     }
                 }
+            }
+        }
+    }
+
+    /// `old` renames their account to `new`: GitHub keeps its id, shows the new login on
+    /// everything the account did, and `old` names nobody any more.
+    pub fn rename_user(&self, old: &str, new: &str) {
+        let mut s = self.state();
+        let id = s.id_of(old);
+        s.accounts.insert(new.to_ascii_lowercase(), id);
+        s.gone.insert(old.to_ascii_lowercase());
+        for c in s
+            .comments
+            .values_mut()
+            .filter(|c| c.user.eq_ignore_ascii_case(old))
+        {
+            c.user = new.to_owned();
+        }
+        for e in s
+            .events
+            .iter_mut()
+            .filter(|e| e.actor.eq_ignore_ascii_case(old))
+        {
+            e.actor = new.to_owned();
+        }
+        for members in s.teams.values_mut() {
+            if let Some(state) = members
+                .remove(&old.to_ascii_lowercase())
+                .or(members.remove(old))
+            {
+                members.insert(new.to_owned(), state);
             }
         }
     }

@@ -283,8 +283,11 @@ pub(crate) fn serve(
     let input: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let number = || segments.get(4).and_then(|n| n.parse::<u64>().ok());
     match route {
-        Route::User => Answer::json(StatusCode::OK, user_json(&login)),
-        Route::UserByLogin => Answer::json(StatusCode::OK, user_json(&segments[1])),
+        Route::User => Answer::json(StatusCode::OK, user_json(state, &login)),
+        Route::UserByLogin if state.gone.contains(&segments[1].to_ascii_lowercase()) => {
+            Answer::json(StatusCode::NOT_FOUND, json!({"message": "Not Found"}))
+        }
+        Route::UserByLogin => Answer::json(StatusCode::OK, user_json(state, &segments[1])),
         Route::App => {
             let app = state.app.as_ref().unwrap();
             Answer::json(
@@ -372,7 +375,7 @@ pub(crate) fn serve(
                 .comments
                 .values()
                 .filter(|c| c.issue == n)
-                .map(comment_json)
+                .map(|c| comment_json(state, c))
                 .collect();
             paginate(items, query, link_base)
         }
@@ -400,7 +403,10 @@ pub(crate) fn serve(
             if query.get("direction").map(String::as_str) == Some("desc") {
                 comments.reverse();
             }
-            let items = comments.into_iter().map(comment_json).collect();
+            let items = comments
+                .into_iter()
+                .map(|c| comment_json(state, c))
+                .collect();
             paginate(items, query, link_base)
         }
         Route::ListEvents => {
@@ -414,7 +420,7 @@ pub(crate) fn serve(
                 .events
                 .iter()
                 .filter(|e| e.issue == n)
-                .map(event_json)
+                .map(|e| event_json(state, e))
                 .collect();
             paginate(items, query, link_base)
         }
@@ -424,7 +430,10 @@ pub(crate) fn serve(
                 return Answer::message(StatusCode::NOT_FOUND, "Not Found");
             };
             let id = state.add_comment(n, &login, input["body"].as_str().unwrap_or(""));
-            Answer::json(StatusCode::CREATED, comment_json(&state.comments[&id]))
+            Answer::json(
+                StatusCode::CREATED,
+                comment_json(state, &state.comments[&id]),
+            )
         }
         Route::TeamMembership => {
             let key = (segments[1].clone(), segments[3].clone());
@@ -544,10 +553,10 @@ pub(crate) fn paginate(
 }
 
 /// A user as GitHub shows it; its id stays the same for the same login.
-pub(crate) fn user_json(login: &str) -> Value {
+pub(crate) fn user_json(state: &State, login: &str) -> Value {
     json!({
         "login": login,
-        "id": function_release_pipeline::github::fake::user_id(login),
+        "id": state.id_of(login),
         "type": if login.ends_with("[bot]") { "Bot" } else { "User" },
     })
 }
@@ -571,8 +580,8 @@ pub(crate) fn issue_json(state: &State, i: &FakeIssue, single: bool) -> Value {
         "state_reason": i.state_reason,
         "locked": false,
         "labels": i.labels.iter().enumerate().map(|(n, l)| json!({ "id": n, "name": l, "color": "ededed", "default": false })).collect::<Vec<_>>(),
-        "assignees": i.assignees.iter().map(|a| user_json(a)).collect::<Vec<_>>(),
-        "user": user_json(&i.user),
+        "assignees": i.assignees.iter().map(|a| user_json(state, a)).collect::<Vec<_>>(),
+        "user": user_json(state, &i.user),
         "comments": state.comment_count(i.number),
         "created_at": time(i.created_at),
         "updated_at": time(i.updated_at),
@@ -580,7 +589,11 @@ pub(crate) fn issue_json(state: &State, i: &FakeIssue, single: bool) -> Value {
         "author_association": "MEMBER",
     });
     if single {
-        v["closed_by"] = i.closed_by.as_deref().map(user_json).unwrap_or(Value::Null);
+        v["closed_by"] = i
+            .closed_by
+            .as_deref()
+            .map(|l| user_json(state, l))
+            .unwrap_or(Value::Null);
     }
     if i.pull_request {
         v["pull_request"] = json!({ "url": format!("https://api.github.example/repos/{OWNER}/{REPO}/pulls/{}", i.number) });
@@ -590,12 +603,12 @@ pub(crate) fn issue_json(state: &State, i: &FakeIssue, single: bool) -> Value {
 
 /// A close or reopen as the issue events endpoint lists it (GitHub's
 /// `state-change-issue-event`).
-pub(crate) fn event_json(e: &FakeEvent) -> Value {
+pub(crate) fn event_json(state: &State, e: &FakeEvent) -> Value {
     json!({
         "id": e.id,
         "node_id": format!("SE_fake{}", e.id),
         "url": format!("https://api.github.example/repos/{OWNER}/{REPO}/issues/events/{}", e.id),
-        "actor": user_json(&e.actor),
+        "actor": user_json(state, &e.actor),
         "event": e.event,
         "commit_id": Value::Null,
         "commit_url": Value::Null,
@@ -605,11 +618,11 @@ pub(crate) fn event_json(e: &FakeEvent) -> Value {
     })
 }
 
-pub(crate) fn comment_json(c: &FakeComment) -> Value {
+pub(crate) fn comment_json(state: &State, c: &FakeComment) -> Value {
     json!({
         "id": c.id,
         "node_id": format!("IC_fake{}", c.id),
-        "user": user_json(&c.user),
+        "user": user_json(state, &c.user),
         "body": c.body,
         "url": format!("https://api.github.example/repos/{OWNER}/{REPO}/issues/comments/{}", c.id),
         "html_url": format!("https://github.example/{OWNER}/{REPO}/issues/{}#issuecomment-{}", c.issue, c.id),

@@ -102,9 +102,21 @@ pub(crate) struct State {
     pub(crate) seen: Vec<Seen>,
     /// Requests GitHub's published API description would not accept, with why.
     pub(crate) violations: Vec<String>,
+    /// Accounts renamed: the new login (lower-case) and the account's id.
+    pub(crate) accounts: BTreeMap<String, u64>,
+    /// Logins no account has any more (lower-case).
+    pub(crate) gone: std::collections::BTreeSet<String>,
 }
 
 impl State {
+    /// The id of the account `login` names.
+    pub(crate) fn id_of(&self, login: &str) -> u64 {
+        self.accounts
+            .get(&login.to_ascii_lowercase())
+            .copied()
+            .unwrap_or_else(|| function_release_pipeline::github::fake::user_id(login))
+    }
+
     pub(crate) fn tick(&mut self) -> DateTime<Utc> {
         self.now += chrono::TimeDelta::seconds(1);
         self.now

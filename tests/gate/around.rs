@@ -298,3 +298,63 @@ async fn deleting_the_superseded_comment_does_not_revive_an_old_request_s_answer
         assert!(back.composed("promotion-job").is_none(), "lost={lost}");
     }
 }
+
+/// The example gate (requested by rita) with the team acme/release-managers, rita in it,
+/// as approvers.
+async fn team_gate() -> Crossplane {
+    let mut cp = Crossplane::start().await;
+    let mut who = approvers(&["alice"], 1);
+    who.teams = vec!["acme/release-managers".into()];
+    cp.pipeline = Some(example_pipeline(Some(who)));
+    cp.fake
+        .add_team_member("acme", "release-managers", "rita", "active");
+    cp
+}
+
+#[tokio::test]
+async fn a_requester_who_renames_their_account_still_cannot_approve_their_promotion() {
+    for lost in [false, true] {
+        let mut cp = team_gate().await;
+        cp.reconcile().await;
+        let binding = cp.fake.comments(1)[0].body.clone();
+        assert!(binding.contains("requester=rita"), "{binding}");
+        // rita renames her account; GitHub keeps its id, and the team follows it.
+        cp.fake.rename_user("rita", "rita-x");
+        cp.fake.comment_as(1, "rita-x", "/approve");
+        cp.fake.close_as(1, "rita-x", "completed");
+        let reply = poll(&mut cp, lost).await;
+        assert_eq!(reply.status()["gate_status"], "pending", "lost={lost}");
+        assert!(reply.composed("promotion-job").is_none(), "lost={lost}");
+        assert_eq!(cp.fake.issue(1).unwrap().state, "open", "lost={lost}");
+        // Her withdrawal still counts under the new login.
+        cp.fake.comment_as(1, "rita-x", "/reject");
+        let withdrawn = poll(&mut cp, lost).await;
+        assert_eq!(withdrawn.status()["gate_status"], "rejected", "lost={lost}");
+    }
+}
+
+#[tokio::test]
+async fn a_requester_login_that_names_no_account_opens_no_request() {
+    let mut cp = team_gate().await;
+    // rita renamed her account before the gate was created with her old login.
+    cp.fake.rename_user("rita", "rita-x");
+    let reply = cp.reconcile().await;
+    assert_eq!(reply.status()["gate_status"], "pending");
+    let approved = reply.condition("Approved").unwrap();
+    assert_eq!(
+        (approved.status.as_str(), approved.reason.as_str()),
+        ("False", "MissingRequester"),
+        "{}",
+        approved.message
+    );
+    assert!(
+        approved.message.contains("no GitHub account"),
+        "{}",
+        approved.message
+    );
+    assert!(cp.fake.issues().is_empty(), "no request is opened");
+    // Named by the current login, the request opens.
+    cp.xr["metadata"]["annotations"]["release.zerotouch.dev/requested-by"] = json!("rita-x");
+    cp.reconcile().await;
+    assert_eq!(cp.fake.issues().len(), 1);
+}

@@ -101,23 +101,31 @@ impl<'a> Judge<'a> {
         self.opens <= at && at <= self.deadline
     }
 
+    /// Whether the account `login` (id `id`, when GitHub names it) requested the
+    /// promotion: by the annotation's login, or by the account id the gate's binding
+    /// sealed (a renamed requester is still the requester).
+    pub fn is_requester(&self, login: &str, id: Option<u64>) -> bool {
+        self.gate.is_requester(login) || id.is_some_and(|id| self.people.is_requester_id(id))
+    }
+
     /// Never counted as an approval: the function itself, and the requester unless
     /// self-approval is on.
-    pub fn excluded(&self, login: &str) -> bool {
+    pub fn excluded(&self, login: &str, id: Option<u64>) -> bool {
         login.eq_ignore_ascii_case(&self.identity.login)
-            || (!self.policy.allow_self_approval && self.gate.is_requester(login))
+            || id == Some(self.identity.id)
+            || (!self.policy.allow_self_approval && self.is_requester(login, id))
     }
 
     /// Whether `login` may approve.
-    pub fn authorized(&self, login: &str) -> bool {
-        !self.excluded(login)
+    pub fn authorized(&self, login: &str, id: Option<u64>) -> bool {
+        !self.excluded(login, id)
             && (self.policy.lists(login) || self.people.authorized.contains(&Login::new(login)))
     }
 
     /// Whether `login` may reject: an approver, or the requester withdrawing.
-    pub fn may_reject(&self, login: &str) -> bool {
+    pub fn may_reject(&self, login: &str, id: Option<u64>) -> bool {
         !login.eq_ignore_ascii_case(&self.identity.login)
-            && (self.authorized(login) || self.gate.is_requester(login))
+            && (self.authorized(login, id) || self.is_requester(login, id))
     }
 
     /// Counts the answers on `issue`: its comments, then its closes.
@@ -165,7 +173,7 @@ impl<'a> Judge<'a> {
                         && !marker::edited(later)
                         && issue::parse_command(&later.body).is_some()
                 });
-                if self.may_reject(&comment.author) && !answered_again {
+                if self.may_reject(&comment.author, author_id(comment)) && !answered_again {
                     answers.held = answers.held.or(Some(comment));
                     answers.tampering.push(format!(
                         "comment {} by {} on issue #{} was edited after it was posted",
@@ -176,10 +184,10 @@ impl<'a> Judge<'a> {
             }
             let answer = approval(&comment.author, comment.created_at, Via::Comment);
             match issue::parse_command(&comment.body) {
-                Some(Command::Approve) if self.authorized(&comment.author) => {
+                Some(Command::Approve) if self.authorized(&comment.author, author_id(comment)) => {
                     add(approvals, answer)
                 }
-                Some(Command::Reject) if self.may_reject(&comment.author) => {
+                Some(Command::Reject) if self.may_reject(&comment.author, author_id(comment)) => {
                     reject(&mut answers.rejection, answer)
                 }
                 _ => {}
@@ -213,15 +221,15 @@ impl<'a> Judge<'a> {
                     Some("a commit or pull request closed it, not a person".to_owned())
                 }
                 Some(login) => match event.state_reason {
-                    Some(CloseReason::Completed) if self.authorized(login) => {
+                    Some(CloseReason::Completed) if self.authorized(login, event.actor_id) => {
                         add(approvals, approval(login, at, Via::Close));
                         None
                     }
-                    Some(CloseReason::NotPlanned) if self.may_reject(login) => {
+                    Some(CloseReason::NotPlanned) if self.may_reject(login, event.actor_id) => {
                         reject(&mut answers.rejection, approval(login, at, Via::Close));
                         None
                     }
-                    _ => Some(self.close_does_not_count(login)),
+                    _ => Some(self.close_does_not_count(login, event.actor_id)),
                 },
             };
             last_close = Some(Close {
@@ -249,10 +257,10 @@ impl<'a> Judge<'a> {
         answers.last_close = last_close;
     }
 
-    fn close_does_not_count(&self, login: &str) -> String {
-        if self.excluded(login) {
+    fn close_does_not_count(&self, login: &str, id: Option<u64>) -> String {
+        if self.excluded(login, id) {
             "the requester cannot approve their own promotion".to_owned()
-        } else if !self.authorized(login) {
+        } else if !self.authorized(login, id) {
             format!(
                 "{} is not an approver for this promotion",
                 issue::escape(login)
@@ -289,9 +297,9 @@ impl<'a> Judge<'a> {
             let eligible = !marker::edited(c)
                 && c.author_id != self.identity.id
                 && c.created_at >= not_before
-                && !self.gate.is_requester(&c.author)
+                && !self.is_requester(&c.author, author_id(c))
                 && self.in_window(c.created_at)
-                && self.authorized(&c.author)
+                && self.authorized(&c.author, author_id(c))
                 && self.may_override(&c.author);
             eligible.then(|| Override {
                 entry: approval(&c.author, c.created_at, Via::OverrideFreeze),
@@ -331,4 +339,9 @@ fn reject(rejection: &mut Option<Approval>, r: Approval) {
     if rejection.as_ref().is_none_or(|old| r.at < old.at) {
         *rejection = Some(r);
     }
+}
+
+/// A comment author's account id (GitHub names nobody for a deleted account: 0).
+fn author_id(comment: &Comment) -> Option<u64> {
+    (comment.author_id != 0).then_some(comment.author_id)
 }

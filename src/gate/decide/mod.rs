@@ -216,7 +216,7 @@ fn on_github(
             decision.rejection = Some(veto);
             return decision;
         }
-        return without_issue(gate, policy, observed.blocked, decision, now, labels);
+        return without_issue(gate, policy, observed, decision, now, labels);
     };
     decision.issue = Some(IssueRef {
         number: chosen.issue.number,
@@ -226,7 +226,12 @@ fn on_github(
         // An issue opened by a call that failed before binding it: bound now.
         decision.actions.push(Action::Comment {
             number: chosen.issue.number,
-            body: issue::binding_comment(gate, binding.start, binding.deadline),
+            body: issue::binding_comment(
+                gate,
+                binding.start,
+                binding.deadline,
+                observed.people.requester.as_ref(),
+            ),
         });
     }
     retire_others(gate, observed, chosen.issue.number, &mut decision);
@@ -280,7 +285,7 @@ fn on_github(
 fn without_issue(
     gate: &Gate,
     policy: &Policy,
-    blocked: bool,
+    observed: &Observed<'_>,
     mut decision: Decision,
     now: DateTime<Utc>,
     labels: &[String],
@@ -288,8 +293,10 @@ fn without_issue(
     if now >= decision.deadline {
         decision.state = GateState::Timeout;
         decision.decided_at = Some(decision.deadline);
-    } else if blocked {
+    } else if observed.blocked {
         decision.hold = Some(Hold::Tampered(BLOCKED.to_owned()));
+    } else if let Some(login) = &observed.people.unknown_requester {
+        decision.hold = Some(Hold::UnknownRequester(login.clone()));
     } else {
         decision.actions.push(Action::Open(issue::new_issue(
             gate,
@@ -460,7 +467,12 @@ pub fn after_open(
         }),
         actions: vec![Action::Comment {
             number: opened.number,
-            body: issue::binding_comment(gate, decision.start, decision.deadline),
+            body: issue::binding_comment(
+                gate,
+                decision.start,
+                decision.deadline,
+                read.people.requester.as_ref(),
+            ),
         }],
         ..decision
     };

@@ -407,6 +407,24 @@ impl People for RestGitHub {
             Err(e) => Err(e),
         }
     }
+
+    async fn user(&self, login: &str) -> Result<Option<Identity>> {
+        let what = "cannot read a GitHub user";
+        match self
+            .get(what, &format!("/users/{}", rest::encode(login)))
+            .await
+        {
+            Ok(page) => {
+                let user = rest::parse::<rest::WireUser>(what, &page.body)?;
+                Ok(Some(Identity {
+                    login: user.login,
+                    id: user.id,
+                }))
+            }
+            Err(GitHubError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 #[async_trait]

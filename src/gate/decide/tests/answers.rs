@@ -258,6 +258,67 @@ pub(super) fn rows() -> Vec<Row> {
                 at(2, 0),
             )
         },
+        // The requester renames their account (rita -> rita-x), GitHub keeps its id, and
+        // a team makes the new login an approver.
+        Row {
+            requester_id: Some(user_id("rita")),
+            team_members: vec!["rita-x"],
+            comments: vec![as_renamed(
+                comment(1, "rita", "/approve", at(1, 0)),
+                "rita-x",
+            )],
+            ..row("a requester who renamed their account is still the requester")
+        },
+        Row {
+            requester_id: Some(user_id("rita")),
+            team_members: vec!["rita-x"],
+            actions: vec!["comment #1", "reopen #1"],
+            events: vec![IssueEvent {
+                actor: Some("rita-x".into()),
+                ..close_event(1, "rita", CloseReason::Completed, at(2, 0))
+            }],
+            ..closed_by(
+                "a renamed requester's close as completed is undone",
+                "rita-x",
+                CloseReason::Completed,
+                at(2, 0),
+            )
+        },
+        Row {
+            requester_id: Some(user_id("rita")),
+            comments: vec![
+                comment(4, "bob", "/approve", at(1, 0)),
+                as_renamed(comment(5, "rita", "/reject", at(2, 0)), "rita-x"),
+            ],
+            state: GateState::Rejected,
+            approvers: vec!["bob"],
+            actions: vec!["comment #1", "close #1 not_planned"],
+            ..row("a renamed requester's /reject still withdraws the request")
+        },
+        Row {
+            requester: Some("ralph"),
+            requester_id: Some(user_id("ralph")),
+            sealed_requesters: vec![user_id("rita")],
+            team_members: vec!["rita"],
+            comments: vec![comment(1, "rita", "/approve", at(1, 0))],
+            ..row(
+                "the requester a binding of the key sealed never approves after the annotation changes",
+            )
+        },
+        Row {
+            unknown_requester: true,
+            comments: vec![comment(1, "alice", "/approve", at(1, 0))],
+            approvers: vec!["alice"],
+            held: true,
+            ..row("a requester login that names no GitHub account holds approval")
+        },
+        Row {
+            unknown_requester: true,
+            issue: None,
+            binding: None,
+            held: true,
+            ..row("no issue is opened while the requester login names no GitHub account")
+        },
     ]
 }
 

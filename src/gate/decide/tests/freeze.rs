@@ -88,5 +88,23 @@ pub(super) fn rows() -> Vec<Row> {
             held: true,
             ..row("the requester never overrides a freeze of their own promotion")
         },
+        Row {
+            policy: Policy {
+                users: logins(&["alice", "rita-x"]),
+                ..overridable_by(&["alice", "rita-x"])
+            },
+            requester_id: Some(user_id("rita")),
+            frozen: Some(at(12, 0)),
+            comments: vec![
+                comment(1, "alice", "/approve", at(1, 0)),
+                as_renamed(
+                    comment(2, "rita", "/override-freeze mine", at(2, 0)),
+                    "rita-x",
+                ),
+            ],
+            approvers: vec!["alice"],
+            held: true,
+            ..row("a renamed requester never overrides a freeze of their own promotion")
+        },
     ]
 }

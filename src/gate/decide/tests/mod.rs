@@ -139,6 +139,15 @@ fn closed_by(name: &'static str, by: &str, reason: CloseReason, when: DateTime<U
     }
 }
 
+/// The comment as GitHub shows it after its author renamed their account to `login`:
+/// the new login, the same account id.
+fn as_renamed(c: Comment, login: &str) -> Comment {
+    Comment {
+        author: login.into(),
+        ..c
+    }
+}
+
 fn edited(mut c: Comment, when: DateTime<Utc>) -> Comment {
     c.updated_at = when;
     c
@@ -150,6 +159,7 @@ fn binding() -> Binding {
         uid: UID.into(),
         start: at(0, 0),
         deadline: day2(0),
+        requester: None,
     }
 }
 
@@ -177,6 +187,12 @@ struct Row {
     /// Other issues of the key (one that lost its binding, a duplicate), with their events.
     others: Vec<(Issue, Vec<IssueEvent>)>,
     requester: Option<&'static str>,
+    /// The requester's account id, as a binding sealed it or GitHub resolved it.
+    requester_id: Option<u64>,
+    /// Requester accounts sealed by the key's bindings besides the annotation's.
+    sealed_requesters: Vec<u64>,
+    /// The annotation's login names no GitHub account.
+    unknown_requester: bool,
     recorded: GateStatus,
     issue: Option<Issue>,
     binding: Option<Binding>,
@@ -208,6 +224,9 @@ fn row(name: &'static str) -> Row {
         job: JobSeen::NotConfigured,
         others: Vec::new(),
         requester: Some("rita"),
+        requester_id: None,
+        sealed_requesters: Vec::new(),
+        unknown_requester: false,
         recorded: GateStatus::default(),
         issue: Some(issue(1, KEY)),
         binding: Some(binding()),
@@ -267,14 +286,31 @@ fn situation(row: &Row) -> Situation {
 fn run(row: &Row) -> Decision {
     let spec = spec();
     let gate = test_support::gate(&spec, row.requester);
+    let unknown_requester = row
+        .requester
+        .filter(|_| row.unknown_requester)
+        .map(Login::new);
+    let mut unresolved: BTreeMap<Login, String> = row
+        .unresolved
+        .iter()
+        .map(|s| (Login::new(s), "GitHub denied access".to_string()))
+        .collect();
+    if let Some(login) = &unknown_requester {
+        unresolved.insert(login.clone(), "names no GitHub account".into());
+    }
     let people = People {
         authorized: row.team_members.iter().map(|s| Login::new(s)).collect(),
-        unresolved: row
-            .unresolved
-            .iter()
-            .map(|s| (Login::new(s), "GitHub denied access".to_string()))
-            .collect(),
+        unresolved,
         memberships: row.memberships.clone(),
+        requester: row
+            .requester
+            .zip(row.requester_id)
+            .map(|(login, id)| Identity {
+                login: login.into(),
+                id,
+            }),
+        sealed_requesters: row.sealed_requesters.iter().copied().collect(),
+        unknown_requester,
     };
     let identity = bot();
     let read = row.issue.clone().map(|issue| IssueRead {
