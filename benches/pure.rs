@@ -20,7 +20,7 @@ use function_release_pipeline::gate::model::{
 use function_release_pipeline::gate::policy::Policy;
 use function_release_pipeline::gate::respond::{self, Scene};
 use function_release_pipeline::gate::situation::Situation;
-use function_release_pipeline::gate::{issue, lookup};
+use function_release_pipeline::gate::{issue, lookup, marker};
 use function_release_pipeline::github::fake::{FakeConnector, user_id};
 use function_release_pipeline::github::{Comment, Identity, Issue, IssueState, Login};
 use function_release_pipeline::input::Input;
@@ -147,7 +147,10 @@ fn gate_decision_and_render(c: &mut Criterion) {
         created_at: opened + Duration::minutes(minutes),
         updated_at: opened + Duration::minutes(minutes),
     };
-    let binding = issue::binding_comment(&gate, opened, opened + Duration::hours(24), None);
+    let binding = issue::binding_comment(
+        &gate,
+        &marker::Binding::of(&gate, opened, opened + Duration::hours(24)),
+    );
     let chatter = vec![
         comment(1, "release-bot", &binding, 0),
         comment(2, "rita", "Release notes: https://example.com/notes", 5),

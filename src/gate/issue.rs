@@ -5,11 +5,12 @@
 //! Pure: string building and parsing only; never a secret, never a spec dump.
 
 use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
 
-use crate::github::{Identity, Login, NewIssue};
+use crate::github::{Login, NewIssue};
 use crate::xr::gate::{Approval, GateState, Via, rfc3339};
 
-use super::marker::{approvals_field, marker};
+use super::marker::{Binding, approvals_field, marker};
 use super::model::Gate;
 use super::policy::Policy;
 
@@ -83,42 +84,65 @@ fn escape_title(text: &str) -> String {
 
 /// The comment that binds a newly opened issue to its gate. It restates what the
 /// approval is for, so approvers can see it even if someone edits the issue's body, and
-/// seals the requester's account (its numeric id, which a rename keeps).
-pub fn binding_comment(
-    gate: &Gate,
-    start: DateTime<Utc>,
-    deadline: DateTime<Utc>,
-    requester: Option<&Identity>,
-) -> String {
+/// seals the requester's account (its numeric id, which a rename keeps) and the issue's
+/// text as the function wrote it.
+pub fn binding_comment(gate: &Gate, binding: &Binding) -> String {
     let spec = &gate.spec;
-    let requested_by = requester
+    let requested_by = binding
+        .requester
+        .as_ref()
         .map(|r| format!(", requested by {}", code(&r.login)))
         .unwrap_or_default();
-    let id = requester.map(|r| r.id.to_string()).unwrap_or_default();
-    let mut fields = vec![("bind", ""), ("key", gate.key.as_str()), ("uid", &gate.uid)];
     let xr = format!("{}/{}", gate.namespace, gate.name);
-    let (start_text, deadline_text) = (rfc3339(start), rfc3339(deadline));
-    fields.insert(2, ("xr", &xr));
-    fields.push(("start", &start_text));
-    fields.push(("deadline", &deadline_text));
-    if let Some(r) = requester {
+    let (start, deadline) = (rfc3339(binding.start), rfc3339(binding.deadline));
+    let id = binding.requester.as_ref().map(|r| r.id.to_string());
+    let mut fields = vec![
+        ("bind", ""),
+        ("key", binding.key.as_str()),
+        ("xr", &xr),
+        ("uid", &binding.uid),
+        ("start", &start),
+        ("deadline", &deadline),
+    ];
+    if let (Some(r), Some(id)) = (&binding.requester, &id) {
         fields.push(("requester", &r.login));
-        fields.push(("requester_id", &id));
+        fields.push(("requester_id", id));
+    }
+    if let Some(text) = &binding.text {
+        fields.push(("text", text));
     }
     format!(
         "This request is for promoting {artifact} of tenant {tenant} from {source} to {target} \
          (gate {xr}{requested_by}), answers from {start} until {deadline}. Only answers in \
          comments as their authors posted them count: an edited comment is not an answer, so \
          answer again in a new comment rather than editing one. If this issue's title or \
-         description says otherwise, it was edited.\n\n{marker}",
+         description says otherwise, it was edited: the function restores them, and \
+         approvals given before it did no longer count.\n\n{marker}",
         artifact = code(&spec.artifact_id),
         tenant = code(&spec.tenant),
         source = code(&spec.source_environment),
         target = code(&spec.target_environment),
         xr = code(&format!("XPromotionGate {xr}")),
-        start = start_text,
-        deadline = deadline_text,
         marker = marker(&fields),
+    )
+}
+
+/// The seal of an issue's title and description: 16 hex characters of their sha256.
+pub fn text_seal(title: &str, body: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(title.as_bytes())
+        .chain_update([0u8])
+        .chain_update(body.as_bytes())
+        .finalize();
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The comment saying the function restored the issue's title and description.
+pub fn restored_comment(key: &str, at: DateTime<Utc>) -> String {
+    format!(
+        "Someone changed this issue's title or description at or before {}, so approvers may have read a request other than this one. The function restored them; approvals given before this comment no longer count, so approvers answer again. Rejections still count.\n\n{}",
+        rfc3339(at),
+        marker(&[("restored", ""), ("key", key), ("at", &rfc3339(at))])
     )
 }
 

@@ -13,6 +13,8 @@ use chrono::{DateTime, Utc};
 use crate::github::{Comment, Identity, Issue};
 use crate::xr::gate::{Approval, GateState, Via, rfc3339};
 
+use super::model::Gate;
+
 const MARKER_OPEN: &str = "<!-- release-gate:";
 const MARKER_CLOSE: &str = "-->";
 
@@ -162,6 +164,23 @@ pub struct Binding {
     pub deadline: DateTime<Utc>,
     /// The requester's account when the gate started: its id survives a rename.
     pub requester: Option<Identity>,
+    /// The seal of the issue's title and description as the function opened it
+    /// ([`text_seal`](crate::gate::issue::text_seal)).
+    pub text: Option<String>,
+}
+
+impl Binding {
+    /// A binding of `gate` from `start` until `deadline`, sealing nothing else yet.
+    pub fn of(gate: &Gate, start: DateTime<Utc>, deadline: DateTime<Utc>) -> Binding {
+        Binding {
+            key: gate.key.to_string(),
+            uid: gate.uid.clone(),
+            start,
+            deadline,
+            requester: None,
+            text: None,
+        }
+    }
 }
 
 /// The issue's binding: the first binding marker among the function's own unedited
@@ -190,6 +209,7 @@ pub fn binding(comments: &[Comment], identity: &Identity) -> Option<Binding> {
                             id: id.parse().ok()?,
                         })
                     }),
+                text: m.get("text").cloned(),
             })
         })
 }
@@ -264,6 +284,19 @@ pub fn started(comments: &[Comment], identity: &Identity, key: &str) -> bool {
     own_records(comments, identity)
         .flat_map(|c| markers(&c.body))
         .any(|m| m.contains_key("started") && m.get("key").map(String::as_str) == Some(key))
+}
+
+/// When the function last restored the issue's title and description for `key`: no
+/// approval given before then counts (approvers may have read another request).
+pub fn restored_at(comments: &[Comment], identity: &Identity, key: &str) -> Option<DateTime<Utc>> {
+    own_records(comments, identity)
+        .filter(|c| {
+            markers(&c.body).iter().any(|m| {
+                m.contains_key("restored") && m.get("key").map(String::as_str) == Some(key)
+            })
+        })
+        .map(|c| c.created_at)
+        .max()
 }
 
 /// Whether the function recorded on the issue that `key`'s approval was reused (the gate
@@ -427,7 +460,14 @@ mod tests {
             id: 1,
             author: "release-bot".into(),
             author_id: user_id("release-bot"),
-            body: binding_comment(&gate, start, deadline, Some(&rita)),
+            body: binding_comment(
+                &gate,
+                &Binding {
+                    requester: Some(rita.clone()),
+                    text: Some("0123456789abcdef".into()),
+                    ..Binding::of(&gate, start, deadline)
+                },
+            ),
             created_at: start,
             updated_at: start,
         };
@@ -437,6 +477,7 @@ mod tests {
             start,
             deadline,
             requester: Some(rita),
+            text: Some("0123456789abcdef".into()),
         };
         assert_eq!(
             binding(std::slice::from_ref(&comment), &bot()),

@@ -249,6 +249,15 @@ pub enum Action {
         /// The issue.
         number: u64,
     },
+    /// Set an issue's title and description back to the function's.
+    Restore {
+        /// The issue.
+        number: u64,
+        /// The title.
+        title: String,
+        /// The description.
+        body: String,
+    },
 }
 
 /// The verdict and what to do about it.

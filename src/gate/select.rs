@@ -203,6 +203,7 @@ pub fn select(
                     start,
                     deadline: start + adoption.timeout,
                     requester: None,
+                    text: None,
                 }
             }));
         } else if read.issue.state == IssueState::Open {

@@ -39,7 +39,10 @@ fn bind(id: u64, key: &str, uid: &str) -> Comment {
     comment(
         id,
         BOT,
-        issue::binding_comment(&gate, at(0, 0), at(0, 0) + TimeDelta::hours(24), None),
+        issue::binding_comment(
+            &gate,
+            &Binding::of(&gate, at(0, 0), at(0, 0) + TimeDelta::hours(24)),
+        ),
         at(0, 0),
     )
 }

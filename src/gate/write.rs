@@ -47,6 +47,11 @@ pub async fn execute(repo: &Repo, actions: &[Action]) -> Result<Option<Issue>, G
             Action::Comment { number, body } => repo.add_comment(*number, body).await?,
             Action::Close { number, reason } => repo.close_issue(*number, reason.clone()).await?,
             Action::Reopen { number } => repo.reopen_issue(*number).await?,
+            Action::Restore {
+                number,
+                title,
+                body,
+            } => repo.restore_issue(*number, title, body).await?,
         }
     }
     Ok(opened)

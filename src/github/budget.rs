@@ -278,6 +278,12 @@ impl Writes for HeldBack {
         self.limit.check()?;
         self.limit.note(self.inner.reopen_issue(number).await)
     }
+
+    async fn restore_issue(&self, number: u64, title: &str, body: &str) -> Result<()> {
+        self.limit.check()?;
+        self.limit
+            .note(self.inner.restore_issue(number, title, body).await)
+    }
 }
 
 #[async_trait]

@@ -474,6 +474,9 @@ pub trait Writes: Send + Sync {
 
     /// Reopens a closed issue.
     async fn reopen_issue(&self, number: u64) -> Result<()>;
+
+    /// Sets the issue's title and description.
+    async fn restore_issue(&self, number: u64, title: &str, body: &str) -> Result<()>;
 }
 
 /// A client of one repository, each concern one trait: what the octocrab adapter, the

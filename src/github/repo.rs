@@ -226,6 +226,19 @@ impl Repo {
         done
     }
 
+    /// Sets the issue's title and description back to what the function wrote.
+    pub async fn restore_issue(&self, number: u64, title: &str, body: &str) -> Result<()> {
+        if self
+            .skip(format!("restore the text of {}#{number}", self.repository))
+            .is_some()
+        {
+            return Ok(());
+        }
+        let done = self.client.restore_issue(number, title, body).await;
+        self.touched(number).await;
+        done
+    }
+
     /// After a write to the issue: what was remembered of it is read again.
     async fn touched(&self, number: u64) {
         if let Some(view) = &self.view {

@@ -312,6 +312,11 @@ impl FakeGitHub {
         issue.updated_at = now;
     }
 
+    /// `login` (with write access) edits an issue's title and body.
+    pub fn edit_issue_as(&self, number: u64, login: &str, title: &str, body: &str) {
+        self.state().retext(number, login, Some(title), Some(body));
+    }
+
     /// Someone with write access deletes a comment: the REST API keeps no trace of it.
     pub fn delete_comment(&self, id: u64) {
         self.state().comments.remove(&id).expect("comment exists");

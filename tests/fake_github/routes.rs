@@ -361,6 +361,10 @@ pub(crate) fn serve(
                 Some("open") => state.reopen(n, &login),
                 _ => {}
             }
+            let (title, body) = (input["title"].as_str(), input["body"].as_str());
+            if title.is_some() || body.is_some() {
+                state.retext(n, &login, title, body);
+            }
             let issue = state.issues[&n].clone();
             Answer::json(StatusCode::OK, issue_json(state, &issue, true))
         }

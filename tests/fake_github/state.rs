@@ -207,6 +207,30 @@ impl State {
         self.record(number, login, "reopened", None);
     }
 
+    /// Sets an issue's title and body, as `PATCH .../issues/{n}` does: a `renamed` event
+    /// when the title changes, none for the body.
+    pub(crate) fn retext(
+        &mut self,
+        number: u64,
+        login: &str,
+        title: Option<&str>,
+        body: Option<&str>,
+    ) {
+        let now = self.tick();
+        let issue = self.issues.get_mut(&number).expect("issue exists");
+        let renamed = title.is_some_and(|t| t != issue.title);
+        if let Some(title) = title {
+            issue.title = title.to_owned();
+        }
+        if let Some(body) = body {
+            issue.body = body.to_owned();
+        }
+        issue.updated_at = now;
+        if renamed {
+            self.record(number, login, "renamed", None);
+        }
+    }
+
     pub(crate) fn record(&mut self, number: u64, login: &str, event: &str, reason: Option<&str>) {
         let id = 5_000 + self.events.len() as u64;
         self.events.push(FakeEvent {

@@ -358,3 +358,50 @@ async fn a_requester_login_that_names_no_account_opens_no_request() {
     cp.reconcile().await;
     assert_eq!(cp.fake.issues().len(), 1);
 }
+
+#[tokio::test]
+async fn a_request_edited_to_show_another_artifact_holds_the_gate_until_restored() {
+    for lost in [false, true] {
+        let mut cp = gate().await;
+        cp.reconcile().await;
+        let original = cp.fake.issue(1).unwrap();
+        // mallory, a writer, makes the request show another artifact; alice approves
+        // what she reads.
+        let shown = |text: &str| text.replace("main-abc123", "v1.2.3");
+        cp.fake.edit_issue_as(
+            1,
+            "mallory",
+            &shown(&original.title),
+            &shown(&original.body),
+        );
+        cp.fake.comment_as(1, "alice", "/approve");
+        let held = poll(&mut cp, lost).await;
+        assert_eq!(held.status()["gate_status"], "pending", "lost={lost}");
+        assert!(held.composed("promotion-job").is_none(), "lost={lost}");
+        let approved = held.condition("Approved").unwrap();
+        assert_eq!(approved.reason, "Tampered", "lost={lost}");
+        assert!(!warnings(&held, "Tampered").is_empty(), "lost={lost}");
+        let restored = cp.fake.issue(1).unwrap();
+        assert_eq!(
+            (&restored.title, &restored.body),
+            (&original.title, &original.body),
+            "lost={lost}"
+        );
+        // alice's approval of what she read counts no more, on any later call.
+        let later = poll(&mut cp, lost).await;
+        assert_eq!(later.status()["gate_status"], "pending", "lost={lost}");
+        assert_eq!(
+            cp.fake
+                .comments(1)
+                .iter()
+                .filter(|c| c.body.contains("release-gate:restored"))
+                .count(),
+            1,
+            "lost={lost}: restored once"
+        );
+        // She answers again, having read the request as it is.
+        cp.fake.comment_as(1, "alice", "/approve");
+        let answered = poll(&mut cp, lost).await;
+        assert_eq!(answered.status()["gate_status"], "approved", "lost={lost}");
+    }
+}

@@ -35,6 +35,9 @@ pub struct Judge<'a> {
     deadline: DateTime<Utc>,
     /// The time of this call.
     now: DateTime<Utc>,
+    /// Approvals count only after this: when the function last restored the issue's
+    /// title and description (approvers may have read another request before).
+    approvals_after: Option<DateTime<Utc>>,
 }
 
 /// A close of the issue that the gate must say something about when it reopens it: who,
@@ -71,6 +74,9 @@ pub struct Override {
     pub message: String,
 }
 
+/// Why an approval by close did not count after the issue's text was restored.
+const RESTORED: &str = "it came before the function restored this issue's title and description; close again, or comment /approve";
+
 /// The closer named when GitHub names none; it cannot be a GitHub login (logins have
 /// no spaces), so no listed user can match it.
 pub const UNKNOWN_CLOSER: &str = "an unknown user";
@@ -93,7 +99,21 @@ impl<'a> Judge<'a> {
             opens: start.min(issue.created_at),
             deadline,
             now,
+            approvals_after: None,
         }
+    }
+
+    /// The same judge, counting approvals only after `at` (rejections count throughout).
+    pub fn approvals_after(self, at: Option<DateTime<Utc>>) -> Self {
+        Judge {
+            approvals_after: at,
+            ..self
+        }
+    }
+
+    /// Whether an approval at `at` came after the issue's text was last restored.
+    fn after_restoration(&self, at: DateTime<Utc>) -> bool {
+        self.approvals_after.is_none_or(|restored| at > restored)
     }
 
     /// Whether an answer at `at` counts by its time.
@@ -184,7 +204,10 @@ impl<'a> Judge<'a> {
             }
             let answer = approval(&comment.author, comment.created_at, Via::Comment);
             match issue::parse_command(&comment.body) {
-                Some(Command::Approve) if self.authorized(&comment.author, author_id(comment)) => {
+                Some(Command::Approve)
+                    if self.authorized(&comment.author, author_id(comment))
+                        && self.after_restoration(comment.created_at) =>
+                {
                     add(approvals, answer)
                 }
                 Some(Command::Reject) if self.may_reject(&comment.author, author_id(comment)) => {
@@ -221,6 +244,12 @@ impl<'a> Judge<'a> {
                     Some("a commit or pull request closed it, not a person".to_owned())
                 }
                 Some(login) => match event.state_reason {
+                    Some(CloseReason::Completed)
+                        if self.authorized(login, event.actor_id)
+                            && !self.after_restoration(at) =>
+                    {
+                        Some(RESTORED.to_owned())
+                    }
                     Some(CloseReason::Completed) if self.authorized(login, event.actor_id) => {
                         add(approvals, approval(login, at, Via::Close));
                         None
@@ -297,6 +326,7 @@ impl<'a> Judge<'a> {
             let eligible = !marker::edited(c)
                 && c.author_id != self.identity.id
                 && c.created_at >= not_before
+                && self.after_restoration(c.created_at)
                 && !self.is_requester(&c.author, author_id(c))
                 && self.in_window(c.created_at)
                 && self.authorized(&c.author, author_id(c))

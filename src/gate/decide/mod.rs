@@ -13,6 +13,7 @@
 pub mod actions;
 pub mod judge;
 mod plan;
+mod text;
 mod written;
 
 pub use plan::{Plan, plan};
@@ -222,18 +223,11 @@ fn on_github(
         number: chosen.issue.number,
         url: chosen.issue.html_url.clone(),
     });
-    if let (true, Some(binding)) = (observed.adopt, observed.binding) {
-        // An issue opened by a call that failed before binding it: bound now.
-        decision.actions.push(Action::Comment {
-            number: chosen.issue.number,
-            body: issue::binding_comment(
-                gate,
-                binding.start,
-                binding.deadline,
-                observed.people.requester.as_ref(),
-            ),
-        });
-    }
+    let text = observed.binding.map(|binding| {
+        let bound = (binding, observed.adopt);
+        text::check(gate, policy, observed.identity, chosen, bound, labels)
+    });
+    adopt(gate, observed, chosen, text.as_ref(), &mut decision);
     retire_others(gate, observed, chosen.issue.number, &mut decision);
     for c in marker::edited_records(&chosen.comments, observed.identity) {
         decision.tampering.push(format!(
@@ -255,6 +249,10 @@ fn on_github(
             )
         }
         _ => {
+            let (restore, approvals_after) = match text {
+                Some(t) => (t.restore, t.approvals_after),
+                None => (None, None),
+            };
             let judge = Judge::new(
                 gate,
                 policy,
@@ -262,22 +260,50 @@ fn on_github(
                 observed.people,
                 (start, decision.deadline, now),
                 &chosen.issue,
-            );
+            )
+            .approvals_after(approvals_after);
             let mut answers = judge.count(chosen);
             if let Some(veto) = veto
                 && answers.rejection.as_ref().is_none_or(|r| veto.at < r.at)
             {
                 answers.rejection = Some(veto);
             }
-            verdict(
+            let mut decision = verdict(
                 gate, policy, situation, observed, chosen, &judge, answers, decision,
-            )
+            );
+            if let Some(written) = restore {
+                text::restore(&mut decision, gate, &chosen.issue, written, now);
+            }
+            decision
         }
     };
     if decision.state == GateState::Approved {
         plan::take_effect(&mut decision, gate, recorded, situation, observed, chosen);
     }
     decision
+}
+
+/// An issue opened by a call that failed before binding it is bound now, sealing the
+/// requester's account and the text the function writes.
+fn adopt(
+    gate: &Gate,
+    observed: &Observed<'_>,
+    chosen: &IssueRead,
+    text: Option<&text::Text>,
+    decision: &mut Decision,
+) {
+    let (true, Some(binding), Some(text)) = (observed.adopt, observed.binding, text) else {
+        return;
+    };
+    let binding = Binding {
+        requester: observed.people.requester.clone(),
+        text: Some(text.seal.clone()),
+        ..binding.clone()
+    };
+    decision.actions.push(Action::Comment {
+        number: chosen.issue.number,
+        body: issue::binding_comment(gate, &binding),
+    });
 }
 
 /// No issue holds the gate: past its deadline it timed out; else one is opened, unless
@@ -469,9 +495,11 @@ pub fn after_open(
             number: opened.number,
             body: issue::binding_comment(
                 gate,
-                decision.start,
-                decision.deadline,
-                read.people.requester.as_ref(),
+                &Binding {
+                    requester: read.people.requester.clone(),
+                    text: Some(issue::text_seal(&opened.title, &opened.body)),
+                    ..Binding::of(gate, decision.start, decision.deadline)
+                },
             ),
         }],
         ..decision

@@ -475,6 +475,18 @@ impl Writes for RestGitHub {
         .await
         .map(drop)
     }
+
+    async fn restore_issue(&self, number: u64, title: &str, body: &str) -> Result<()> {
+        let path = format!("{}/issues/{number}", self.repo_path());
+        self.write(
+            "cannot restore approval issue",
+            Method::PATCH,
+            &path,
+            json!({ "title": title, "body": body }),
+        )
+        .await
+        .map(drop)
+    }
 }
 
 /// A time as GitHub's `since` parameter takes it (ISO 8601, whole seconds, UTC).

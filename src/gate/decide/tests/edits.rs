@@ -5,6 +5,89 @@ use super::*;
 
 pub(super) fn rows() -> Vec<Row> {
     vec![
+        // The issue's title and description: the binding seals them as opened.
+        Row {
+            binding: Some(sealed("0123456789abcdef")),
+            comments: vec![comment(4, "alice", "/approve", at(1, 0))],
+            held: true,
+            tampered: 1,
+            actions: vec!["comment #1", "restore #1"],
+            ..row(
+                "a title or description someone changed holds the gate and is restored, and approvals before count no more",
+            )
+        },
+        Row {
+            binding: Some(sealed(&issue::text_seal("Promote", &issue(1, KEY).body))),
+            comments: vec![comment(4, "alice", "/approve", at(1, 0))],
+            state: GateState::Approved,
+            approvers: vec!["alice"],
+            actions: vec!["comment #1", "close #1 completed"],
+            ..row("the title and description as sealed are no change")
+        },
+        Row {
+            binding: Some(sealed("0123456789abcdef")),
+            issue: Some(as_written_now()),
+            comments: vec![comment(4, "alice", "/approve", at(1, 0))],
+            state: GateState::Approved,
+            approvers: vec!["alice"],
+            actions: vec!["comment #1", "close #1 completed"],
+            ..row(
+                "the title and description the function writes now are no change (its approvers changed since)",
+            )
+        },
+        Row {
+            binding: Some(sealed("0123456789abcdef")),
+            comments: vec![comment(4, "bob", "/reject", at(1, 0))],
+            state: GateState::Rejected,
+            actions: vec![
+                "comment #1",
+                "close #1 not_planned",
+                "comment #1",
+                "restore #1",
+            ],
+            tampered: 1,
+            ..row("a rejection given while the text was changed still counts")
+        },
+        Row {
+            binding: Some(sealed("0123456789abcdef")),
+            issue: Some(as_written_now()),
+            comments: vec![
+                comment(4, "alice", "/approve", at(1, 0)),
+                comment(5, BOT, &issue::restored_comment(KEY, at(2, 0)), at(2, 0)),
+                comment(6, "bob", "/approve", at(2, 0)),
+            ],
+            ..row("approvals up to the second of the last restoration count no more")
+        },
+        Row {
+            binding: Some(sealed("0123456789abcdef")),
+            issue: Some(as_written_now()),
+            comments: vec![
+                comment(4, "alice", "/approve", at(1, 0)),
+                comment(5, BOT, &issue::restored_comment(KEY, at(2, 0)), at(2, 0)),
+                comment(6, "bob", "/approve", at(2, 1)),
+            ],
+            state: GateState::Approved,
+            approvers: vec!["bob"],
+            actions: vec!["comment #1", "close #1 completed"],
+            ..row("an approval after the last restoration counts")
+        },
+        Row {
+            binding: Some(sealed("0123456789abcdef")),
+            issue: Some(as_written_now()),
+            comments: vec![
+                comment(4, "alice", "/approve", at(1, 0)),
+                comment(
+                    5,
+                    "mallory",
+                    &issue::restored_comment(KEY, at(0, 30)),
+                    at(0, 30),
+                ),
+            ],
+            state: GateState::Approved,
+            approvers: vec!["alice"],
+            actions: vec!["comment #1", "close #1 completed"],
+            ..row("a restoration marker someone else wrote moves nothing")
+        },
         Row {
             comments: vec![edited(comment(4, "alice", "/approve", at(1, 0)), at(2, 0))],
             held: true,
@@ -269,4 +352,24 @@ fn the_held_message_names_the_edited_comment_and_its_author() {
         "{:?}",
         d.tampering
     );
+}
+
+/// The row's binding, sealing the issue's text as `seal`.
+fn sealed(seal: &str) -> Binding {
+    Binding {
+        text: Some(seal.to_owned()),
+        ..binding()
+    }
+}
+
+/// The row's issue with the title and description the function writes now.
+fn as_written_now() -> Issue {
+    let spec = spec();
+    let gate = test_support::gate(&spec, Some("rita"));
+    let new = issue::new_issue(&gate, &policy(1), day2(0), &["release-gate".to_string()]);
+    Issue {
+        title: new.title,
+        body: new.body,
+        ..issue(1, KEY)
+    }
 }

@@ -160,6 +160,7 @@ fn binding() -> Binding {
         start: at(0, 0),
         deadline: day2(0),
         requester: None,
+        text: None,
     }
 }
 
@@ -262,6 +263,7 @@ fn describe(action: &Action) -> String {
         Action::Comment { number, .. } => format!("comment #{number}"),
         Action::Close { number, reason } => format!("close #{number} {}", reason.as_api_str()),
         Action::Reopen { number } => format!("reopen #{number}"),
+        Action::Restore { number, .. } => format!("restore #{number}"),
     }
 }
 

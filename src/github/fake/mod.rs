@@ -9,11 +9,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    CloseReason, Comment, CommentChange, Connector, Credentials, EventKind, Feeds, GitHub,
-    GitHubError, Identity, Issue, IssueEvent, IssueReads, IssueState, NewIssue, People, Result,
-    Target, Writes,
+    CloseReason, Comment, CommentChange, EventKind, Feeds, GitHubError, Identity, Issue,
+    IssueEvent, IssueReads, IssueState, NewIssue, People, Result, Writes,
 };
 use crate::input::Permission;
+
+mod connector;
+
+pub use connector::FakeConnector;
 
 /// The numeric id the fakes give `login` (stable, different for different logins): what
 /// GitHub keeps when an account is renamed.
@@ -52,6 +55,8 @@ pub enum Call {
     CloseIssue(u64, CloseReason),
     /// `reopen_issue(number)`.
     ReopenIssue(u64),
+    /// `restore_issue(number, ..)`.
+    RestoreIssue(u64),
     /// `is_team_member(org/slug, login)`.
     TeamMember(String, String),
     /// `permission(login)`.
@@ -284,6 +289,13 @@ impl FakeGitHub {
         }
     }
 
+    /// Someone with write access edits an issue's title and body: GitHub records a
+    /// `renamed` event when the title changes, and none for the body.
+    pub fn user_edits_issue(&self, number: u64, login: &str, title: &str, body: &str) {
+        let mut s = self.lock();
+        Self::retitle(&mut s, number, login, title, body);
+    }
+
     /// Someone with write access deletes a comment; GitHub's REST API keeps no trace.
     pub fn user_deletes_comment(&self, id: u64) {
         for comments in self.lock().comments.values_mut() {
@@ -329,6 +341,21 @@ impl FakeGitHub {
         issue.closed_at = Some(at);
         issue.updated_at = at;
         Self::push_event(s, number, EventKind::Closed, login, Some(reason));
+        true
+    }
+
+    fn retitle(s: &mut State, number: u64, login: &str, title: &str, body: &str) -> bool {
+        let at = Self::now(s);
+        let Some(issue) = s.issues.get_mut(&number) else {
+            return false;
+        };
+        let renamed = issue.title != title;
+        issue.title = title.to_owned();
+        issue.body = body.to_owned();
+        issue.updated_at = at;
+        if renamed {
+            Self::push_event(s, number, EventKind::Other("renamed".into()), login, None);
+        }
         true
     }
 
@@ -571,46 +598,12 @@ impl Writes for FakeGitHub {
             Err(GitHubError::NotFound(format!("issue #{number}")))
         }
     }
-}
 
-/// A [`Connector`] that hands out one [`FakeGitHub`] whatever the credentials, and
-/// records the targets it was asked for.
-#[derive(Debug, Clone, Default)]
-pub struct FakeConnector {
-    /// The fake every connection returns.
-    pub github: FakeGitHub,
-    targets: Arc<Mutex<Vec<Target>>>,
-}
-
-impl FakeConnector {
-    /// A connector serving `github`.
-    pub fn new(github: FakeGitHub) -> Self {
-        FakeConnector {
-            github,
-            targets: Arc::default(),
-        }
-    }
-
-    /// The targets connected to so far.
-    pub fn targets(&self) -> Vec<Target> {
-        self.targets
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-}
-
-#[async_trait]
-impl Connector for FakeConnector {
-    async fn connect(
-        &self,
-        target: &Target,
-        _credentials: &Credentials,
-    ) -> Result<Arc<dyn GitHub>> {
-        self.targets
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(target.clone());
-        Ok(Arc::new(self.github.clone()))
+    async fn restore_issue(&self, number: u64, title: &str, body: &str) -> Result<()> {
+        let mut s = self.enter(Call::RestoreIssue(number))?;
+        let login = s.identity.clone();
+        Self::retitle(&mut s, number, &login, title, body)
+            .then_some(())
+            .ok_or_else(|| GitHubError::NotFound(format!("issue #{number}")))
     }
 }
