@@ -172,6 +172,7 @@ fn gate_decision_and_render(c: &mut Criterion) {
                 issue: issue.clone(),
                 comments: comments.clone(),
                 events: Vec::new(),
+                deletions: Vec::new(),
             }],
             people: Default::default(),
         };

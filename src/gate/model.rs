@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::freeze::Frozen;
 use crate::github::{
-    CloseReason, Comment, GitHubError, Identity, Issue, IssueEvent, Login, NewIssue, Team,
+    CloseReason, Comment, Deletion, GitHubError, Identity, Issue, IssueEvent, Login, NewIssue, Team,
 };
 use crate::names::Reason;
 use crate::xr::gate::{Approval, GateSpec, GateState, GateStatus, IssueRef, PromotionStatus};
@@ -153,6 +153,9 @@ pub struct IssueRead {
     pub comments: Vec<Comment>,
     /// Its events, oldest first (read for the issues that name or are bound to the key).
     pub events: Vec<IssueEvent>,
+    /// The comments deleted from it, as its timeline records them (read with the events,
+    /// on fresh reads only).
+    pub deletions: Vec<Deletion>,
 }
 
 /// Everything the decision takes from GitHub.

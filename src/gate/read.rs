@@ -8,11 +8,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::TimeDelta;
 use function_sdk_rust::request;
 
 use crate::call::Call;
 use crate::github::{
-    Credentials, GitHubError, Identity, Login, Reads, Repo, Repos, Secret, Target,
+    Comment, Credentials, Edits, GitHubError, Identity, Login, Reads, Repo, Repos, Secret, Target,
 };
 
 use crate::names;
@@ -132,14 +133,31 @@ pub async fn issues(
             issue,
             comments,
             events: Vec::new(),
+            deletions: Vec::new(),
         });
     }
     for issue in &mut read {
         if select::may_be_this_key(gate, identity, issue, recorded) {
             issue.events = reads.events(issue.issue.number).await?;
+            let edits = reads.edits(issue.issue.number).await?;
+            as_recorded(&mut issue.comments, &edits);
+            issue.deletions = edits.deletions;
         }
     }
     Ok(read)
+}
+
+/// Dates each comment GitHub records as edited by its last edit, at least a nanosecond
+/// after its creation: an edit within the second a comment was posted leaves the REST
+/// timestamps equal, and an edited comment is no answer and no record of the function,
+/// whatever its timestamps say.
+fn as_recorded(comments: &mut [Comment], edits: &Edits) {
+    for comment in comments {
+        if let Some(at) = edits.comments.get(&comment.id) {
+            let after_creation = comment.created_at + TimeDelta::nanoseconds(1);
+            comment.updated_at = comment.updated_at.max(*at).max(after_creation);
+        }
+    }
 }
 
 /// The requester's account: as the key's bindings sealed it (no request), else as

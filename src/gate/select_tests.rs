@@ -52,6 +52,7 @@ fn read(issue: Issue, comments: Vec<Comment>) -> IssueRead {
         issue,
         comments,
         events: Vec::new(),
+        deletions: Vec::new(),
     }
 }
 

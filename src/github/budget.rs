@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 
 use super::credentials::fingerprint;
 use super::{
-    CloseReason, Comment, CommentChange, Connector, Credentials, Feeds, GitHub, GitHubError,
+    CloseReason, Comment, CommentChange, Connector, Credentials, Edits, Feeds, GitHub, GitHubError,
     Identity, Issue, IssueEvent, IssueReads, NewIssue, People, Result, Target, Writes,
 };
 use crate::input::Permission;
@@ -229,6 +229,11 @@ impl IssueReads for HeldBack {
     async fn list_events(&self, number: u64) -> Result<Vec<IssueEvent>> {
         self.limit.check()?;
         self.limit.note(self.inner.list_events(number).await)
+    }
+
+    async fn edits(&self, number: u64) -> Result<Edits> {
+        self.limit.check()?;
+        self.limit.note(self.inner.edits(number).await)
     }
 }
 

@@ -16,11 +16,13 @@ pub mod budget;
 pub mod credentials;
 pub mod etag;
 pub mod fake;
+pub mod graphql;
 pub mod octocrab;
 pub mod repo;
 pub mod rest;
 pub mod view;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -413,6 +415,30 @@ pub trait IssueReads: Send + Sync {
     /// Every event of the issue (closes and reopens with their actor), oldest first,
     /// every page.
     async fn list_events(&self, number: u64) -> Result<Vec<IssueEvent>>;
+
+    /// The edits GitHub records of the issue's comments (GraphQL: the REST timestamps
+    /// have one-second resolution, so an edit within the second a comment was posted
+    /// leaves them equal), and the comments deleted from it.
+    async fn edits(&self, number: u64) -> Result<Edits>;
+}
+
+/// The edits and deletions GitHub records of an issue's comments.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Edits {
+    /// Each comment GitHub records as edited, by id, with the time of its last edit.
+    pub comments: BTreeMap<u64, DateTime<Utc>>,
+    /// The comments deleted from the issue, as its timeline records them (the REST API
+    /// keeps no trace of a deleted comment).
+    pub deletions: Vec<Deletion>,
+}
+
+/// A comment deleted from an issue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deletion {
+    /// When it was deleted.
+    pub at: DateTime<Utc>,
+    /// Who wrote the deleted comment (`None` when GitHub does not say).
+    pub author: Option<String>,
 }
 
 /// The repository's listings, which only the shared view ([`view`]) follows: a gate

@@ -17,8 +17,8 @@ use chrono::{DateTime, Utc};
 
 use super::view::{self, RepoView, Views};
 use super::{
-    CloseReason, Comment, Connector, Credentials, GitHub, GitHubError, Identity, Issue, IssueEvent,
-    NewIssue, Result, Tagger, Target,
+    CloseReason, Comment, Connector, Credentials, Edits, GitHub, GitHubError, Identity, Issue,
+    IssueEvent, NewIssue, Result, Tagger, Target,
 };
 use crate::input::Permission;
 
@@ -291,6 +291,16 @@ impl Reads<'_> {
     /// Every event of the issue, oldest first.
     pub async fn events(&self, number: u64) -> Result<Vec<IssueEvent>> {
         view::read_events(self.view(), self.repo.client.as_ref(), number, self.now).await
+    }
+
+    /// The edits GitHub records of the issue's comments, for fresh reads only (one
+    /// GraphQL query per page of 100 comments): remembered reads never decide, so they
+    /// spend nothing on it and know of no edit the REST timestamps do not show.
+    pub async fn edits(&self, number: u64) -> Result<Edits> {
+        if self.remember {
+            return Ok(Edits::default());
+        }
+        self.repo.client.edits(number).await
     }
 
     /// The view, and whether it may answer (else it only takes in what is read).

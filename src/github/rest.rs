@@ -335,7 +335,7 @@ pub fn classify(
 /// until `x-ratelimit-reset` when `x-ratelimit-remaining` is 0. `Some(None)` is a rate
 /// limit without a known wait; `None` is no rate limit.
 #[allow(clippy::option_option)]
-fn rate_limit(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Option<Duration>> {
+pub(crate) fn rate_limit(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Option<Duration>> {
     let header = |name: &str| {
         headers
             .get(name)

@@ -15,6 +15,7 @@
 #![allow(dead_code)]
 
 mod auth;
+pub mod graphql;
 pub mod openapi;
 mod routes;
 mod state;
@@ -80,6 +81,8 @@ pub enum Route {
     TeamMembership,
     /// `GET /repos/{o}/{r}/collaborators/{login}/permission`.
     Permission,
+    /// `POST /graphql`.
+    Graphql,
     /// Anything else (answered 404).
     Unknown,
 }
@@ -103,6 +106,9 @@ pub enum Fault {
     },
     /// 200 with a truncated JSON body.
     MalformedJson,
+    /// GraphQL's rate limit, as GitHub answers it: `200` with an `errors` entry of type
+    /// `RATE_LIMITED`.
+    GraphqlRateLimited,
     /// Wait this long, then answer normally.
     Delay(Duration),
     /// Do the work, then answer with this status (a write that happened but looks
@@ -190,6 +196,7 @@ impl FakeGitHub {
                 faults: Vec::new(),
                 seen: Vec::new(),
                 violations: Vec::new(),
+                deletions: Vec::new(),
                 accounts: BTreeMap::new(),
                 gone: Default::default(),
             }),
@@ -319,7 +326,10 @@ impl FakeGitHub {
 
     /// Someone with write access deletes a comment: the REST API keeps no trace of it.
     pub fn delete_comment(&self, id: u64) {
-        self.state().comments.remove(&id).expect("comment exists");
+        let mut s = self.state();
+        let now = s.tick();
+        let c = s.comments.remove(&id).expect("comment exists");
+        s.deletions.push((c.issue, now, c.user));
     }
 
     /// Moves everything of issue `number` (its times, its comments' times, and the start
@@ -396,6 +406,18 @@ impl FakeGitHub {
         let c = s.comments.get_mut(&id).expect("comment exists");
         c.body = body.to_owned();
         c.updated_at = now;
+        c.last_edited_at = Some(now);
+        c.editor = Some("mallory".into());
+    }
+
+    /// `editor` edits a comment within the second it was posted (a script watching the
+    /// comment feed can): the REST timestamps stay equal, GitHub records the edit.
+    pub fn edit_comment_within_its_second(&self, id: u64, editor: &str, body: &str) {
+        let mut s = self.state();
+        let c = s.comments.get_mut(&id).expect("comment exists");
+        c.body = body.to_owned();
+        c.last_edited_at = Some(c.created_at);
+        c.editor = Some(editor.to_owned());
     }
 
     /// Closes an issue as `login` with a raw `state_reason` (`completed`,

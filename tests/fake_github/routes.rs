@@ -85,6 +85,7 @@ pub(crate) fn route_of(method: &Method, segments: &[String]) -> Route {
         ("GET", ["repos", o, r, "collaborators", _, "permission"]) if repo(o, r) => {
             Route::Permission
         }
+        ("POST", ["graphql"]) => Route::Graphql,
         _ => Route::Unknown,
     }
 }
@@ -106,7 +107,15 @@ pub(crate) async fn handle(
         None => ("", full_path.clone()),
     };
     let segments: Vec<String> = path.trim_matches('/').split('/').map(decode).collect();
-    let route = route_of(&method, &segments);
+    // Like GitHub: GraphQL is at /graphql on GitHub.com, and at /api/graphql (not under
+    // the REST root /api/v3) on GitHub Enterprise Server.
+    let route = match (prefix, route_of(&method, &segments)) {
+        ("/api/v3", Route::Graphql) => Route::Unknown,
+        (_, Route::Unknown) if method == Method::POST && full_path == "/api/graphql" => {
+            Route::Graphql
+        }
+        (_, route) => route,
+    };
     let query = query_map(uri.query().unwrap_or(""));
     let if_none_match = headers
         .get(header::IF_NONE_MATCH)
@@ -162,6 +171,14 @@ pub(crate) async fn handle(
                 &format!("upstream refused Authorization: {sent}"),
             ))
         }
+        Some(Fault::GraphqlRateLimited) => Some(Answer::json(
+            StatusCode::OK,
+            json!({
+                "data": {"rateLimit": {"cost": 1, "remaining": 0,
+                    "resetAt": time(Utc::now() + chrono::TimeDelta::minutes(10))}},
+                "errors": [{"type": "RATE_LIMITED", "message": "API rate limit already exceeded for user ID 1."}],
+            }),
+        )),
         Some(Fault::MalformedJson) => Some(Answer {
             status: StatusCode::OK,
             headers: Vec::new(),
@@ -228,8 +245,12 @@ pub(crate) async fn handle(
         None => path.clone(),
     };
     let json_body: Option<Value> = serde_json::from_slice(&body).ok();
-    if let Err(why) = openapi::github().check(method.as_str(), &path_and_query, json_body.as_ref())
-    {
+    // GraphQL is checked against GitHub's GraphQL schema instead, as it is served.
+    let checked = match route {
+        Route::Graphql => Ok(()),
+        _ => openapi::github().check(method.as_str(), &path_and_query, json_body.as_ref()),
+    };
+    if let Err(why) = checked {
         state.violations.push(why);
     }
     drop(state);
@@ -465,6 +486,7 @@ pub(crate) fn serve(
             }
             None => Answer::message(StatusCode::NOT_FOUND, "Not Found"),
         },
+        Route::Graphql => graphql::serve(state, &input),
         Route::Unknown => unreachable!(),
     }
 }

@@ -50,6 +50,11 @@ pub struct FakeComment {
     pub created_at: DateTime<Utc>,
     /// Last edited.
     pub updated_at: DateTime<Utc>,
+    /// When someone last edited it, as GitHub records it (GraphQL `lastEditedAt`),
+    /// whatever the REST timestamps say.
+    pub last_edited_at: Option<DateTime<Utc>>,
+    /// Who last edited it.
+    pub editor: Option<String>,
 }
 
 /// An issue event in the fake: who closed or reopened an issue, as GitHub records it
@@ -102,6 +107,8 @@ pub(crate) struct State {
     pub(crate) seen: Vec<Seen>,
     /// Requests GitHub's published API description would not accept, with why.
     pub(crate) violations: Vec<String>,
+    /// Comments deleted, as each issue's timeline records them: (issue, when, author).
+    pub(crate) deletions: Vec<(u64, DateTime<Utc>, String)>,
     /// Accounts renamed: the new login (lower-case) and the account's id.
     pub(crate) accounts: BTreeMap<String, u64>,
     /// Logins no account has any more (lower-case).
@@ -178,6 +185,8 @@ impl State {
                 body: body.to_owned(),
                 created_at: now,
                 updated_at: now,
+                last_edited_at: None,
+                editor: None,
             },
         );
         if let Some(issue) = self.issues.get_mut(&number) {

@@ -17,5 +17,6 @@ mod goldens;
 mod idempotency;
 mod progression;
 mod properties;
+mod second;
 mod security;
 mod soak;

@@ -378,6 +378,89 @@ async fn enterprise_server_api_root_with_a_path_is_followed_across_pages() {
     assert!(seen.iter().all(|r| r.authorization.is_some()));
 }
 
+/// An issue with three comments: one left alone, one edited within the second it was
+/// posted, one deleted.
+fn edited_and_deleted(fake: &FakeGitHub) -> (u64, u64) {
+    let number = fake.open_issue_as(LOGIN, "gate", "", &[LABEL]);
+    fake.comment_as(number, "alice", "/approve");
+    let edited = fake.comment_as(number, "bob", "later");
+    fake.edit_comment_within_its_second(edited, "mallory", "/approve");
+    let deleted = fake.comment_as(number, "carol", "/reject");
+    fake.delete_comment(deleted);
+    (number, edited)
+}
+
+#[tokio::test]
+async fn edits_within_the_second_and_deletions_are_read_through_graphql_on_each_root() {
+    for (root, graphql_path) in [("", "/graphql"), ("/api/v3/", "/api/graphql")] {
+        let fake = FakeGitHub::start().await;
+        let (number, edited) = edited_and_deleted(&fake);
+        let github = OctocrabConnector::default()
+            .connect(
+                &target(format!("{}{root}", fake.url())),
+                &Credentials::Token(Secret::new(TOKEN)),
+            )
+            .await
+            .unwrap();
+
+        let edits = github.edits(number).await.unwrap();
+
+        assert_eq!(
+            edits.comments.keys().copied().collect::<Vec<_>>(),
+            vec![edited],
+            "{root}"
+        );
+        assert_eq!(edits.deletions.len(), 1, "{root}");
+        assert_eq!(edits.deletions[0].author.as_deref(), Some("carol"));
+        let seen = fake.seen();
+        let graphql: Vec<_> = seen.iter().filter(|r| r.route == Route::Graphql).collect();
+        assert_eq!(graphql.len(), 1, "{root}: {seen:#?}");
+        assert_eq!(graphql[0].uri, graphql_path, "{root}");
+        assert!(graphql[0].authorization.is_some(), "{root}");
+        assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+    }
+}
+
+#[tokio::test]
+async fn a_github_app_reads_edits_with_its_installation_token() {
+    let fake = FakeGitHub::start().await;
+    fake.enable_app(app(chrono::TimeDelta::hours(1)));
+    let (number, edited) = edited_and_deleted(&fake);
+    let github = OctocrabConnector::default()
+        .connect(
+            &target(format!("{}/api/v3", fake.url())),
+            &app_credentials(&app_keys().pkcs8, Some(77)),
+        )
+        .await
+        .unwrap();
+
+    let edits = github.edits(number).await.unwrap();
+
+    assert!(edits.comments.contains_key(&edited));
+    let graphql = fake
+        .seen()
+        .into_iter()
+        .find(|r| r.route == Route::Graphql)
+        .unwrap();
+    assert_eq!(graphql.uri, "/api/graphql");
+    assert_eq!(
+        graphql.authorization.as_deref(),
+        Some("Bearer ghs_fakeinstallation0001")
+    );
+}
+
+#[tokio::test]
+async fn a_graphql_rate_limit_answered_with_200_is_a_rate_limit() {
+    let fake = FakeGitHub::start().await;
+    let (number, _) = edited_and_deleted(&fake);
+    fake.inject(Some(Route::Graphql), Fault::GraphqlRateLimited, Some(1));
+    let github = connect(&fake).await;
+
+    let err = github.edits(number).await.unwrap_err();
+
+    assert_eq!(err.reason(), "RateLimited", "{err}");
+}
+
 fn app(token_ttl: chrono::TimeDelta) -> FakeApp {
     FakeApp {
         id: 4242,

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeDelta, Utc};
-use fake_github::{FakeGitHub, LOGIN, Seen, TOKEN};
+use fake_github::{FakeGitHub, LOGIN, Route, Seen, TOKEN};
 use function_release_pipeline::function::ReleaseFunction;
 use function_sdk_rust::proto::v1::{RunFunctionRequest, RunFunctionResponse};
 use function_sdk_rust::resource::{json_to_struct, struct_to_json};
@@ -187,9 +187,17 @@ async fn a_decided_gate_makes_no_github_request() {
     let started = p.take();
     report("the poll that sees the Job start", &started);
     assert_eq!(
-        started.iter().filter(|s| s.method == "POST").count(),
+        started
+            .iter()
+            .filter(|s| s.route == Route::CreateComment)
+            .count(),
         1,
         "one comment records the start: {started:?}"
+    );
+    assert_eq!(
+        started.iter().filter(|s| s.route == Route::Graphql).count(),
+        1,
+        "one GraphQL query reads the recorded edits of the issue's comments: {started:?}"
     );
 
     let mut hour = Vec::new();

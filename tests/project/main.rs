@@ -6,5 +6,6 @@ mod common;
 
 mod architecture;
 mod examples;
+mod graphql;
 mod input_crd;
 mod package;

@@ -53,13 +53,14 @@ pub struct Close {
 
 /// What the answers on the issue say.
 #[derive(Default)]
-pub struct Answers<'c> {
+pub struct Answers {
     /// Counted approvals, earliest first.
     pub approvals: Vec<Approval>,
     /// The earliest rejection.
     pub rejection: Option<Approval>,
-    /// An edited comment of someone whose answer would count: it holds approval.
-    pub held: Option<&'c Comment>,
+    /// Why approval is held: an edited or deleted comment of someone whose answer would
+    /// count (it may have been a veto), until they answer again.
+    pub held: Option<String>,
     /// Edits found, each said once in a Warning.
     pub tampering: Vec<String>,
     /// The last close by a person since the function's own.
@@ -74,8 +75,9 @@ pub struct Override {
     pub message: String,
 }
 
-/// Why an approval by close did not count after the issue's text was restored.
-const RESTORED: &str = "it came before the function restored this issue's title and description; close again, or comment /approve";
+/// Why an approval by close did not count: it came before the issue's text was restored,
+/// or before a record of the function was deleted from it.
+const RESTORED: &str = "it came before the function restored this issue's title and description, or before one of its comments here was deleted; close again, or comment /approve";
 
 /// The closer named when GitHub names none; it cannot be a GitHub login (logins have
 /// no spaces), so no listed user can match it.
@@ -149,10 +151,11 @@ impl<'a> Judge<'a> {
     }
 
     /// Counts the answers on `issue`: its comments, then its closes.
-    pub fn count<'c>(&self, issue: &'c IssueRead) -> Answers<'c> {
+    pub fn count(&self, issue: &IssueRead) -> Answers {
         let mut answers = Answers::default();
         let mut approvals: BTreeMap<Login, Approval> = BTreeMap::new();
         self.count_comments(issue, &mut answers, &mut approvals);
+        self.count_deletions(issue, &mut answers);
         self.count_closes(issue, &mut answers, &mut approvals);
         let mut approvals: Vec<Approval> = approvals.into_values().collect();
         approvals.sort_by(|a, b| (a.at, &a.login).cmp(&(b.at, &b.login)));
@@ -172,10 +175,10 @@ impl<'a> Judge<'a> {
         answers.rejection
     }
 
-    fn count_comments<'c>(
+    fn count_comments(
         &self,
-        read: &'c IssueRead,
-        answers: &mut Answers<'c>,
+        read: &IssueRead,
+        answers: &mut Answers,
         approvals: &mut BTreeMap<Login, Approval>,
     ) {
         let comments = &read.comments;
@@ -194,11 +197,11 @@ impl<'a> Judge<'a> {
                         && issue::parse_command(&later.body).is_some()
                 });
                 if self.may_reject(&comment.author, author_id(comment)) && !answered_again {
-                    answers.held = answers.held.or(Some(comment));
-                    answers.tampering.push(format!(
+                    let what = format!(
                         "comment {} by {} on issue #{} was edited after it was posted",
                         comment.id, comment.author, read.issue.number
-                    ));
+                    );
+                    hold(answers, &what, &comment.author);
                 }
                 continue;
             }
@@ -218,12 +221,42 @@ impl<'a> Judge<'a> {
         }
     }
 
+    /// A comment deleted by anyone, of someone who may reject (it may have been a veto),
+    /// holds approval until its author answers again in a new comment, posted after the
+    /// deletion. The function's own deleted comments are dated by the caller instead
+    /// (approvals before them no longer count).
+    fn count_deletions(&self, read: &IssueRead, answers: &mut Answers) {
+        for deletion in &read.deletions {
+            let Some(author) = deletion.author.as_deref() else {
+                continue;
+            };
+            if !self.in_window(deletion.at) || author.eq_ignore_ascii_case(&self.identity.login) {
+                continue;
+            }
+            let answered_again = read.comments.iter().any(|later| {
+                later.author.eq_ignore_ascii_case(author)
+                    && later.created_at > deletion.at
+                    && self.in_window(later.created_at)
+                    && !marker::edited(later)
+                    && issue::parse_command(&later.body).is_some()
+            });
+            if self.may_reject(author, None) && !answered_again {
+                let what = format!(
+                    "a comment by {author} on issue #{} was deleted at {}",
+                    read.issue.number,
+                    rfc3339(deletion.at)
+                );
+                hold(answers, &what, author);
+            }
+        }
+    }
+
     /// Every close GitHub's events record, by whoever GitHub says did it, even if the
     /// issue was reopened since.
     fn count_closes(
         &self,
         read: &IssueRead,
-        answers: &mut Answers<'_>,
+        answers: &mut Answers,
         approvals: &mut BTreeMap<Login, Approval>,
     ) {
         let mut last_close: Option<Close> = None;
@@ -352,6 +385,16 @@ fn approval(login: &str, at: DateTime<Utc>, via: Via) -> Approval {
         via,
         rules: Vec::new(),
     }
+}
+
+/// Holds approval for `what` (said once as tampering) until `author` answers again.
+fn hold(answers: &mut Answers, what: &str, author: &str) {
+    answers.held.get_or_insert_with(|| {
+        format!(
+            "approval is held: {what}, so it is no answer and may have been one; {author} must answer again in a new comment"
+        )
+    });
+    answers.tampering.push(what.to_owned());
 }
 
 /// Counts an approval once per approver, at their earliest.

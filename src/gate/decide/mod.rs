@@ -14,6 +14,7 @@ pub mod actions;
 pub mod judge;
 mod plan;
 mod text;
+mod verdict;
 mod written;
 
 pub use plan::{Plan, plan};
@@ -31,7 +32,7 @@ use super::model::{Action, Decision, Gate, Hold, IssueRead, People, Read, Record
 use super::policy::Policy;
 use super::select::{self, Selection};
 use super::situation::Situation;
-use judge::{Answers, Judge};
+use judge::Judge;
 
 /// Which issue holds the gate, among what was read.
 pub fn selection(gate: &Gate, recorded: &Recorded, read: &Read, now: DateTime<Utc>) -> Selection {
@@ -248,34 +249,9 @@ fn on_github(
                 decision, gate, recorded, policy, situation, observed, chosen, verdict,
             )
         }
-        _ => {
-            let (restore, approvals_after) = match text {
-                Some(t) => (t.restore, t.approvals_after),
-                None => (None, None),
-            };
-            let judge = Judge::new(
-                gate,
-                policy,
-                observed.identity,
-                observed.people,
-                (start, decision.deadline, now),
-                &chosen.issue,
-            )
-            .approvals_after(approvals_after);
-            let mut answers = judge.count(chosen);
-            if let Some(veto) = veto
-                && answers.rejection.as_ref().is_none_or(|r| veto.at < r.at)
-            {
-                answers.rejection = Some(veto);
-            }
-            let mut decision = verdict(
-                gate, policy, situation, observed, chosen, &judge, answers, decision,
-            );
-            if let Some(written) = restore {
-                text::restore(&mut decision, gate, &chosen.issue, written, now);
-            }
-            decision
-        }
+        _ => verdict::answered(
+            gate, policy, situation, observed, chosen, text, veto, decision, start,
+        ),
     };
     if decision.state == GateState::Approved {
         plan::take_effect(&mut decision, gate, recorded, situation, observed, chosen);
@@ -355,122 +331,6 @@ fn retire_others(gate: &Gate, observed: &Observed<'_>, chosen: u64, decision: &m
             CloseReason::Duplicate,
         );
     }
-}
-
-/// The gate's state from the answers: one rejection vetoes; approved once every rule is
-/// met, nothing holds it (an edited answer, a lost binding, an unresolved lookup, the
-/// artifact's soak, a freeze window nobody allowed overrode); timed out past the deadline.
-#[allow(clippy::too_many_arguments)]
-fn verdict(
-    gate: &Gate,
-    policy: &Policy,
-    situation: &Situation,
-    observed: &Observed<'_>,
-    chosen: &IssueRead,
-    judge: &Judge<'_>,
-    answers: Answers<'_>,
-    mut decision: Decision,
-) -> Decision {
-    let blocked = observed.blocked;
-    let now = situation.now;
-    let Answers {
-        mut approvals,
-        rejection,
-        held,
-        tampering,
-        last_close,
-    } = answers;
-    decision.tampering.extend(tampering);
-    let rules = super::rules::count(policy, &mut approvals, observed.people);
-    let met_at = super::rules::met_at(&rules);
-    // The artifact's soak in its source: approvals count, the gate does not approve yet.
-    let soaking = situation.soaking(decision.start);
-    // A freeze window for the target: likewise, unless someone allowed overrides it.
-    let frozen = situation.frozen();
-    let overridden = frozen.zip(met_at).and_then(|(f, approved_at)| {
-        judge.override_of(f, approved_at.max(f.opened), &chosen.comments)
-    });
-    let unresolved = observed.people.unresolved.iter().next();
-    decision.state = if rejection.is_some() {
-        GateState::Rejected
-    } else if met_at.is_some()
-        && held.is_none()
-        && !blocked
-        && unresolved.is_none()
-        && soaking.is_none()
-        && (frozen.is_none() || overridden.is_some())
-    {
-        GateState::Approved
-    } else if now >= decision.deadline {
-        GateState::Timeout
-    } else {
-        GateState::Pending
-    };
-    if decision.state == GateState::Pending {
-        decision.hold = match held {
-            Some(c) => Some(Hold::Pending(format!(
-                "approval is held: comment {} by {} on issue #{} was edited after it was posted, so it is no answer and may have been one; {} must answer again in a new comment",
-                c.id, c.author, chosen.issue.number, c.author
-            ))),
-            None if blocked => Some(Hold::Tampered(BLOCKED.to_owned())),
-            None if met_at.is_some() => unresolved
-                .map(|(login, why)| {
-                    Hold::Pending(format!(
-                        "approval is held: GitHub could not say whether {login} may answer ({why}); asked again next poll"
-                    ))
-                })
-                .or_else(|| soaking.map(|until| Hold::Soaking { until }))
-                .or_else(|| {
-                    frozen.map(|f| Hold::Frozen {
-                        window: f.clone(),
-                        overridable: true,
-                    })
-                }),
-            None => None,
-        };
-    }
-    decision.decided_at = match decision.state {
-        // Approved when the rules were met, or when the soak that held it ended, or when
-        // it was let through a window; one a window held is dated at the window's end.
-        GateState::Approved => met_at.map(|quorum| {
-            let soaked = situation.soak.map(|s| s.until(decision.start));
-            let at = soaked.map_or(quorum, |s| quorum.max(s));
-            match &overridden {
-                Some(o) => at.max(o.entry.at),
-                None => situation.released_at(at),
-            }
-        }),
-        GateState::Rejected => rejection.as_ref().map(|r| r.at),
-        GateState::Timeout => Some(decision.deadline),
-        GateState::Pending => None,
-    };
-    decision.approvals = approvals;
-    decision.rejection = rejection;
-    if let (GateState::Approved, Some(o)) = (decision.state, overridden) {
-        decision.approvals.push(o.entry);
-        decision.freeze_override = Some(o.message);
-    }
-    if !policy.rules.is_empty() {
-        decision.progress = rules;
-    }
-    let needed = policy.min_approvals.max(1);
-    let key = gate.key.as_str();
-    if decision.state.is_terminal() {
-        actions::conclude(&mut decision, key, &chosen.issue, needed);
-    } else if let Some(close) = last_close {
-        // Still closed by a person: reopen it, saying once why the close did or did not
-        // count.
-        actions::reopen(
-            &mut decision,
-            key,
-            &chosen.issue,
-            &chosen.comments,
-            observed.identity,
-            close,
-            needed,
-        );
-    }
-    decision
 }
 
 /// After the issue `opened` was opened for `decision`: the gate follows it. It is bound

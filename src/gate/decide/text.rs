@@ -60,6 +60,20 @@ pub fn check(
     }
 }
 
+/// When a comment of the function was last deleted from the issue, as its timeline says.
+pub fn own_deleted(chosen: &IssueRead, identity: &Identity) -> Option<DateTime<Utc>> {
+    chosen
+        .deletions
+        .iter()
+        .filter(|d| {
+            d.author
+                .as_deref()
+                .is_some_and(|a| a.eq_ignore_ascii_case(&identity.login))
+        })
+        .map(|d| d.at)
+        .max()
+}
+
 /// The restoration, once the answers are counted: the issue's text is set back and said
 /// on the issue; a gate still pending is held until then.
 pub fn restore(

@@ -9,13 +9,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    CloseReason, Comment, CommentChange, EventKind, Feeds, GitHubError, Identity, Issue,
-    IssueEvent, IssueReads, IssueState, NewIssue, People, Result, Writes,
+    CloseReason, Comment, CommentChange, Deletion, Edits, EventKind, Feeds, GitHubError, Identity,
+    Issue, IssueEvent, IssueReads, IssueState, NewIssue, People, Result, Writes,
 };
 use crate::input::Permission;
 
+mod call;
 mod connector;
 
+pub use call::Call;
 pub use connector::FakeConnector;
 
 /// The numeric id the fakes give `login` (stable, different for different logins): what
@@ -28,51 +30,6 @@ pub fn user_id(login: &str) -> u64 {
             h.wrapping_mul(31).wrapping_add(u64::from(b))
         })
         % 1_000_000_000
-}
-
-/// One recorded call, in the trait's terms.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Call {
-    /// `identity`.
-    Identity,
-    /// `list_own_issues(creator)`.
-    ListIssues(String),
-    /// `own_issues_changed_since(creator)`.
-    ListChangedIssues(String),
-    /// `comments_changed_since`.
-    ListChangedComments,
-    /// `get_issue(number)`.
-    GetIssue(u64),
-    /// `open_issue(title)`.
-    OpenIssue(String),
-    /// `list_comments(number)`.
-    ListComments(u64),
-    /// `list_events(number)`.
-    ListEvents(u64),
-    /// `add_comment(number, body)`.
-    AddComment(u64, String),
-    /// `close_issue(number, reason)`.
-    CloseIssue(u64, CloseReason),
-    /// `reopen_issue(number)`.
-    ReopenIssue(u64),
-    /// `restore_issue(number, ..)`.
-    RestoreIssue(u64),
-    /// `is_team_member(org/slug, login)`.
-    TeamMember(String, String),
-    /// `permission(login)`.
-    Permission(String),
-    /// `user(login)`.
-    User(String),
-}
-
-impl Call {
-    /// Whether the call changes GitHub.
-    pub fn is_write(&self) -> bool {
-        matches!(
-            self,
-            Call::OpenIssue(_) | Call::AddComment(..) | Call::CloseIssue(..) | Call::ReopenIssue(_)
-        )
-    }
 }
 
 #[derive(Debug, Default)]
@@ -98,6 +55,10 @@ struct State {
     accounts: BTreeMap<String, u64>,
     /// Logins no account has any more (lower-case).
     gone: BTreeSet<String>,
+    /// The comments someone edited, with the time of the last edit, as GitHub records it.
+    edited: BTreeMap<u64, DateTime<Utc>>,
+    /// The comments deleted from each issue, as its timeline records them.
+    deletions: BTreeMap<u64, Vec<Deletion>>,
 }
 
 impl State {
@@ -256,13 +217,30 @@ impl FakeGitHub {
 
     /// A person edits a comment, re-dating it.
     pub fn user_edits_comment(&self, id: u64, body: &str) {
+        self.edit_comment(id, body, true);
+    }
+
+    /// A person edits a comment within the second it was posted: the REST timestamps
+    /// stay equal, GitHub still records the edit.
+    pub fn user_edits_comment_within_its_second(&self, id: u64, body: &str) {
+        self.edit_comment(id, body, false);
+    }
+
+    fn edit_comment(&self, id: u64, body: &str, redate: bool) {
         let mut s = self.lock();
-        let at = Self::now(&s);
+        let now = Self::now(&s);
+        let mut edited_at = None;
         for comments in s.comments.values_mut() {
             if let Some(c) = comments.iter_mut().find(|c| c.id == id) {
                 c.body = body.to_owned();
-                c.updated_at = at;
+                if redate {
+                    c.updated_at = now;
+                }
+                edited_at = Some(c.updated_at);
             }
+        }
+        if let Some(at) = edited_at {
+            s.edited.insert(id, at);
         }
     }
 
@@ -298,8 +276,20 @@ impl FakeGitHub {
 
     /// Someone with write access deletes a comment; GitHub's REST API keeps no trace.
     pub fn user_deletes_comment(&self, id: u64) {
-        for comments in self.lock().comments.values_mut() {
+        let mut s = self.lock();
+        let at = Self::now(&s);
+        let mut deleted = Vec::new();
+        for (number, comments) in s.comments.iter_mut() {
+            if let Some(c) = comments.iter().find(|c| c.id == id) {
+                deleted.push((*number, c.author.clone()));
+            }
             comments.retain(|c| c.id != id);
+        }
+        for (number, author) in deleted {
+            s.deletions.entry(number).or_default().push(Deletion {
+                at,
+                author: Some(author),
+            });
         }
     }
 
@@ -463,6 +453,17 @@ impl IssueReads for FakeGitHub {
             return Err(GitHubError::NotFound(format!("issue #{number}")));
         }
         Ok(s.events.get(&number).cloned().unwrap_or_default())
+    }
+
+    async fn edits(&self, number: u64) -> Result<Edits> {
+        let s = self.enter(Call::Edits(number))?;
+        let comments = s.comments.get(&number).into_iter().flatten();
+        Ok(Edits {
+            comments: comments
+                .filter_map(|c| s.edited.get(&c.id).map(|at| (c.id, *at)))
+                .collect(),
+            deletions: s.deletions.get(&number).cloned().unwrap_or_default(),
+        })
     }
 }
 

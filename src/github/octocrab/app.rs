@@ -60,12 +60,15 @@ impl OctocrabConnector {
             .crab
             .user_access_token(token.expose().to_owned())
             .map_err(|e| GitHubError::Transport(chain_message(&e)))?;
+        let secrets = vec![token.clone(), private_key.clone()];
+        let graphql = self.graphql_wire(&target.api_url, None, &token, secrets.clone())?;
         Ok(Arc::new(RestGitHub {
             wire: Wire {
                 crab,
                 timeouts: self.timeouts,
-                secrets: vec![token, private_key.clone()],
+                secrets,
             },
+            graphql,
             identity: format!("{app_identity}/{installation}"),
             login_source: LoginSource::App {
                 app: Box::new(app),

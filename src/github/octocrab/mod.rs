@@ -161,6 +161,37 @@ impl OctocrabConnector {
         Ok(crab)
     }
 
+    /// A client for GitHub's GraphQL API with `token`, when it is not under `api_url`:
+    /// GitHub Enterprise Server serves REST under `/api/v3` and GraphQL at `/api/graphql`
+    /// (GitHub.com serves both under one root).
+    fn graphql_wire(
+        &self,
+        api_url: &str,
+        cache_as: Option<&str>,
+        token: &Secret,
+        secrets: Vec<Secret>,
+    ) -> Result<Option<Wire>> {
+        let Some(root) = api_url.trim_end_matches('/').strip_suffix("/api/v3") else {
+            return Ok(None);
+        };
+        let root = format!("{root}/api");
+        let build = || {
+            self.builder(&root)?
+                .personal_token(token.expose().to_owned())
+                .build()
+                .map_err(|e| GitHubError::Transport(chain_message(&e)))
+        };
+        let crab = match cache_as {
+            Some(identity) => self.client(&format!("{identity}/graphql"), build)?,
+            None => build()?,
+        };
+        Ok(Some(Wire {
+            crab,
+            timeouts: self.timeouts,
+            secrets,
+        }))
+    }
+
     pub(super) fn builder(
         &self,
         api_url: &str,
@@ -205,12 +236,19 @@ impl Connector for OctocrabConnector {
                         .build()
                         .map_err(|e| GitHubError::Transport(chain_message(&e)))
                 })?;
+                let graphql = self.graphql_wire(
+                    &target.api_url,
+                    Some(&identity),
+                    token,
+                    vec![token.clone()],
+                )?;
                 Ok(Arc::new(RestGitHub {
                     wire: Wire {
                         crab,
                         timeouts: self.timeouts,
                         secrets: vec![token.clone()],
                     },
+                    graphql,
                     identity,
                     login_source: LoginSource::User,
                     target: target.clone(),

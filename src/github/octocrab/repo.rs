@@ -10,9 +10,10 @@ use http::{Method, StatusCode};
 use serde_json::json;
 
 use super::super::etag::{Cached, EtagCache};
+use super::super::graphql;
 use super::super::rest::{self, WireApp, WireComment, WireCommentChange, WireIssue};
 use super::super::{
-    CloseReason, Comment, CommentChange, Feeds, GitHubError, Identity, Issue, IssueEvent,
+    CloseReason, Comment, CommentChange, Edits, Feeds, GitHubError, Identity, Issue, IssueEvent,
     IssueReads, NewIssue, People, Result, Target, Writes,
 };
 use super::wire::{Reply, Wire};
@@ -36,6 +37,9 @@ pub(super) struct Page {
 /// One repository through GitHub's REST API.
 pub(super) struct RestGitHub {
     pub(super) wire: Wire,
+    /// GitHub's GraphQL API, when it is not under the REST root (GitHub Enterprise
+    /// Server); else `wire` reaches it at `/graphql`.
+    pub(super) graphql: Option<Wire>,
     /// Names the credentials in cache keys.
     pub(super) identity: String,
     pub(super) login_source: LoginSource,
@@ -250,6 +254,39 @@ impl IssueReads for RestGitHub {
             .collect();
         events.sort_by_key(|e| (e.created_at, e.id));
         Ok(events)
+    }
+
+    async fn edits(&self, number: u64) -> Result<Edits> {
+        let what = "cannot read the edits of approval issue comments";
+        let mut edits = Edits::default();
+        let mut after: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let body = graphql::edits_request(
+                &self.target.owner,
+                &self.target.repo,
+                number,
+                after.as_deref(),
+            );
+            let wire = self.graphql.as_ref().unwrap_or(&self.wire);
+            let reply = wire
+                .send(what, Method::POST, "/graphql", Some(&body), None)
+                .await?;
+            if !reply.status.is_success() {
+                return Err(self.failed(what, &reply));
+            }
+            let page = graphql::parse_edits(what, &reply.body, Utc::now())?;
+            edits.comments.extend(page.edits.comments);
+            if after.is_none() {
+                edits.deletions = page.edits.deletions;
+            }
+            match page.next {
+                Some(cursor) => after = Some(cursor),
+                None => return Ok(edits),
+            }
+        }
+        Err(GitHubError::Malformed(format!(
+            "{what}: more than {MAX_PAGES} pages"
+        )))
     }
 }
 

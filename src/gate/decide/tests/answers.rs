@@ -339,6 +339,7 @@ fn candidates_are_unlisted_answerers_editors_and_closers_only() {
         issue: issue(1, KEY),
         comments,
         events,
+        deletions: Vec::new(),
     }];
     let now = Situation::at(at(3, 0));
     let got = candidates(&gate, &policy(1), &now, &bot(), read.iter());

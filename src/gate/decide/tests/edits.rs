@@ -5,6 +5,49 @@ use super::*;
 
 pub(super) fn rows() -> Vec<Row> {
     vec![
+        // Comments deleted from the issue, as its timeline records them.
+        Row {
+            deletions: vec![deleted("alice", at(1, 30))],
+            comments: vec![comment(4, "bob", "/approve", at(2, 0))],
+            approvers: vec!["bob"],
+            held: true,
+            tampered: 1,
+            ..row("a deleted comment of an approver holds approval: it may have been a veto")
+        },
+        Row {
+            deletions: vec![deleted("alice", at(1, 30))],
+            comments: vec![
+                comment(4, "bob", "/approve", at(2, 0)),
+                comment(5, "alice", "/approve", at(2, 30)),
+            ],
+            state: GateState::Approved,
+            approvers: vec!["bob", "alice"],
+            actions: vec!["comment #1", "close #1 completed"],
+            ..row("an approver who answered after their comment was deleted no longer holds it")
+        },
+        Row {
+            deletions: vec![deleted("mallory", at(1, 30))],
+            comments: vec![comment(4, "bob", "/approve", at(2, 0))],
+            state: GateState::Approved,
+            approvers: vec!["bob"],
+            actions: vec!["comment #1", "close #1 completed"],
+            ..row("a deleted comment of someone who may not answer holds nothing")
+        },
+        Row {
+            deletions: vec![deleted(BOT, at(1, 30))],
+            comments: vec![comment(4, "bob", "/approve", at(1, 0))],
+            tampered: 1,
+            ..row("a deleted comment of the function: approvals before it count no more")
+        },
+        Row {
+            deletions: vec![deleted(BOT, at(1, 30))],
+            comments: vec![comment(4, "bob", "/approve", at(2, 0))],
+            state: GateState::Approved,
+            approvers: vec!["bob"],
+            actions: vec!["comment #1", "close #1 completed"],
+            tampered: 1,
+            ..row("a deleted comment of the function: approvals after it count")
+        },
         // The issue's title and description: the binding seals them as opened.
         Row {
             binding: Some(sealed("0123456789abcdef")),
@@ -371,5 +414,13 @@ fn as_written_now() -> Issue {
         title: new.title,
         body: new.body,
         ..issue(1, KEY)
+    }
+}
+
+/// A comment of `author` deleted at `at`, as the issue's timeline says.
+fn deleted(author: &str, at: DateTime<Utc>) -> Deletion {
+    Deletion {
+        at,
+        author: Some(author.to_owned()),
     }
 }

@@ -20,7 +20,7 @@ use crate::gate::progression::Soak;
 use crate::gate::situation::JobSeen;
 use crate::gate::test_support::{self, BOT, KEY, UID, at, bot, issue, spec};
 use crate::github::fake::user_id;
-use crate::github::{Comment, EventKind, IssueEvent, IssueState, Login, Team};
+use crate::github::{Comment, Deletion, EventKind, IssueEvent, IssueState, Login, Team};
 use crate::pipeline_config::Rule;
 use crate::xr::gate::{Approval, GateStatus, Via};
 
@@ -199,6 +199,8 @@ struct Row {
     binding: Option<Binding>,
     comments: Vec<Comment>,
     events: Vec<IssueEvent>,
+    /// Comments deleted from the issue, as its timeline says.
+    deletions: Vec<Deletion>,
     tampering: Vec<String>,
     blocked: bool,
     superseded: Vec<(Issue, String)>,
@@ -233,6 +235,7 @@ fn row(name: &'static str) -> Row {
         binding: Some(binding()),
         comments: Vec::new(),
         events: Vec::new(),
+        deletions: Vec::new(),
         tampering: Vec::new(),
         blocked: false,
         superseded: Vec::new(),
@@ -319,6 +322,7 @@ fn run(row: &Row) -> Decision {
         issue,
         comments: row.comments.clone(),
         events: row.events.clone(),
+        deletions: row.deletions.clone(),
     });
     let verdict = marker::written_verdict(&row.comments, &identity, KEY);
     let duplicates: Vec<&Issue> = row.duplicates.iter().collect();
@@ -334,6 +338,7 @@ fn run(row: &Row) -> Decision {
             issue: issue.clone(),
             comments: Vec::new(),
             events: events.clone(),
+            deletions: Vec::new(),
         })
         .collect();
     let others: Vec<&IssueRead> = other_reads.iter().collect();

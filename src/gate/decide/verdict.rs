@@ -1,0 +1,184 @@
+//! The verdict from the answers on the chosen issue, when the function has written none
+//! there yet: counted from the issue's last restoration, held by what may have been a
+//! veto, dated by the decision.
+//!
+//! Pure: no I/O, no clock.
+
+use chrono::{DateTime, Utc};
+
+use crate::xr::gate::{Approval, GateState, rfc3339};
+
+use crate::gate::model::{Decision, Gate, Hold, IssueRead};
+use crate::gate::policy::Policy;
+use crate::gate::situation::Situation;
+
+use super::judge::{Answers, Judge};
+use super::{BLOCKED, Observed, actions, text};
+
+/// No verdict of the function on the chosen issue: the answers there decide, counted
+/// from the issue's last restoration (or the last deletion of a record of the function),
+/// and a text someone changed is restored.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn answered(
+    gate: &Gate,
+    policy: &Policy,
+    situation: &Situation,
+    observed: &Observed<'_>,
+    chosen: &IssueRead,
+    text: Option<text::Text>,
+    veto: Option<Approval>,
+    mut decision: Decision,
+    start: DateTime<Utc>,
+) -> Decision {
+    let now = situation.now;
+    let (restore, restored) = match text {
+        Some(t) => (t.restore, t.approvals_after),
+        None => (None, None),
+    };
+    // A record of the function deleted from the issue may have been a
+    // restoration (or anything else it wrote): approvals before count no more.
+    let deleted = text::own_deleted(chosen, observed.identity);
+    if let Some(at) = deleted {
+        decision.tampering.push(format!(
+            "a comment of the function on issue #{} was deleted at {}; approvals given before then no longer count",
+            chosen.issue.number,
+            rfc3339(at)
+        ));
+    }
+    let approvals_after = restored.max(deleted);
+    let judge = Judge::new(
+        gate,
+        policy,
+        observed.identity,
+        observed.people,
+        (start, decision.deadline, now),
+        &chosen.issue,
+    )
+    .approvals_after(approvals_after);
+    let mut answers = judge.count(chosen);
+    if let Some(veto) = veto
+        && answers.rejection.as_ref().is_none_or(|r| veto.at < r.at)
+    {
+        answers.rejection = Some(veto);
+    }
+    let mut decision = verdict(
+        gate, policy, situation, observed, chosen, &judge, answers, decision,
+    );
+    if let Some(written) = restore {
+        text::restore(&mut decision, gate, &chosen.issue, written, now);
+    }
+    decision
+}
+
+/// The gate's state from the answers: one rejection vetoes; approved once every rule is
+/// met, nothing holds it (an edited answer, a lost binding, an unresolved lookup, the
+/// artifact's soak, a freeze window nobody allowed overrode); timed out past the deadline.
+#[allow(clippy::too_many_arguments)]
+fn verdict(
+    gate: &Gate,
+    policy: &Policy,
+    situation: &Situation,
+    observed: &Observed<'_>,
+    chosen: &IssueRead,
+    judge: &Judge<'_>,
+    answers: Answers,
+    mut decision: Decision,
+) -> Decision {
+    let blocked = observed.blocked;
+    let now = situation.now;
+    let Answers {
+        mut approvals,
+        rejection,
+        held,
+        tampering,
+        last_close,
+    } = answers;
+    decision.tampering.extend(tampering);
+    let rules = crate::gate::rules::count(policy, &mut approvals, observed.people);
+    let met_at = crate::gate::rules::met_at(&rules);
+    // The artifact's soak in its source: approvals count, the gate does not approve yet.
+    let soaking = situation.soaking(decision.start);
+    // A freeze window for the target: likewise, unless someone allowed overrides it.
+    let frozen = situation.frozen();
+    let overridden = frozen.zip(met_at).and_then(|(f, approved_at)| {
+        judge.override_of(f, approved_at.max(f.opened), &chosen.comments)
+    });
+    let unresolved = observed.people.unresolved.iter().next();
+    decision.state = if rejection.is_some() {
+        GateState::Rejected
+    } else if met_at.is_some()
+        && held.is_none()
+        && !blocked
+        && unresolved.is_none()
+        && soaking.is_none()
+        && (frozen.is_none() || overridden.is_some())
+    {
+        GateState::Approved
+    } else if now >= decision.deadline {
+        GateState::Timeout
+    } else {
+        GateState::Pending
+    };
+    if decision.state == GateState::Pending {
+        decision.hold = match held {
+            Some(why) => Some(Hold::Pending(why)),
+            None if blocked => Some(Hold::Tampered(BLOCKED.to_owned())),
+            None if met_at.is_some() => unresolved
+                .map(|(login, why)| {
+                    Hold::Pending(format!(
+                        "approval is held: GitHub could not say whether {login} may answer ({why}); asked again next poll"
+                    ))
+                })
+                .or_else(|| soaking.map(|until| Hold::Soaking { until }))
+                .or_else(|| {
+                    frozen.map(|f| Hold::Frozen {
+                        window: f.clone(),
+                        overridable: true,
+                    })
+                }),
+            None => None,
+        };
+    }
+    decision.decided_at = match decision.state {
+        // Approved when the rules were met, or when the soak that held it ended, or when
+        // it was let through a window; one a window held is dated at the window's end.
+        GateState::Approved => met_at.map(|quorum| {
+            let soaked = situation.soak.map(|s| s.until(decision.start));
+            let at = soaked.map_or(quorum, |s| quorum.max(s));
+            match &overridden {
+                Some(o) => at.max(o.entry.at),
+                None => situation.released_at(at),
+            }
+        }),
+        GateState::Rejected => rejection.as_ref().map(|r| r.at),
+        GateState::Timeout => Some(decision.deadline),
+        GateState::Pending => None,
+    };
+    decision.approvals = approvals;
+    decision.rejection = rejection;
+    if let (GateState::Approved, Some(o)) = (decision.state, overridden) {
+        decision.approvals.push(o.entry);
+        decision.freeze_override = Some(o.message);
+    }
+    if !policy.rules.is_empty() {
+        decision.progress = rules;
+    }
+    let needed = policy.min_approvals.max(1);
+    let key = gate.key.as_str();
+    if decision.state.is_terminal() {
+        actions::conclude(&mut decision, key, &chosen.issue, needed);
+    } else if let Some(close) = last_close {
+        // Still closed by a person: reopen it, saying once why the close did or did not
+        // count.
+        actions::reopen(
+            &mut decision,
+            key,
+            &chosen.issue,
+            &chosen.comments,
+            observed.identity,
+            close,
+            needed,
+        );
+    }
+    decision
+}
