@@ -173,6 +173,7 @@ fn gate_decision_and_render(c: &mut Criterion) {
                 comments: comments.clone(),
                 events: Vec::new(),
                 deletions: Vec::new(),
+                text_edit: None,
             }],
             people: Default::default(),
         };

@@ -138,11 +138,18 @@ pub fn text_seal(title: &str, body: &str) -> String {
 }
 
 /// The comment saying the function restored the title and description.
-pub fn restored_comment(key: &str, at: DateTime<Utc>) -> String {
+/// The comment saying the function restored the title and description, with the
+/// seal of the text it wrote.
+pub fn restored_comment(key: &str, at: DateTime<Utc>, seal: &str) -> String {
     format!(
         "Someone changed this issue's title or description at or before {}, so approvers may have read a request other than this one. The function restored them; approvals given before this comment no longer count, so approvers answer again. Rejections still count.\n\n{}",
         rfc3339(at),
-        marker(&[("restored", ""), ("key", key), ("at", &rfc3339(at))])
+        marker(&[
+            ("restored", ""),
+            ("key", key),
+            ("at", &rfc3339(at)),
+            ("text", seal)
+        ])
     )
 }
 

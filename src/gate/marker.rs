@@ -286,17 +286,25 @@ pub fn started(comments: &[Comment], identity: &Identity, key: &str) -> bool {
         .any(|m| m.contains_key("started") && m.get("key").map(String::as_str) == Some(key))
 }
 
-/// When the function last restored the issue's title and description for `key`: no
-/// approval given before then counts (approvers may have read another request).
-pub fn restored_at(comments: &[Comment], identity: &Identity, key: &str) -> Option<DateTime<Utc>> {
+/// The function's restorations of the issue's title and description for `key`: when
+/// (no approval given before then counts: approvers may have read another request), and
+/// the seal of the text it wrote.
+pub fn restorations(
+    comments: &[Comment],
+    identity: &Identity,
+    key: &str,
+) -> Vec<(DateTime<Utc>, Option<String>)> {
     own_records(comments, identity)
-        .filter(|c| {
-            markers(&c.body).iter().any(|m| {
-                m.contains_key("restored") && m.get("key").map(String::as_str) == Some(key)
-            })
+        .flat_map(|c| {
+            markers(&c.body)
+                .into_iter()
+                .filter(|m| {
+                    m.contains_key("restored") && m.get("key").map(String::as_str) == Some(key)
+                })
+                .map(|m| (c.created_at, m.get("text").cloned()))
+                .collect::<Vec<_>>()
         })
-        .map(|c| c.created_at)
-        .max()
+        .collect()
 }
 
 /// Whether the function recorded on the issue that `key`'s approval was reused (the gate

@@ -10,7 +10,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::freeze::Frozen;
 use crate::github::{
-    CloseReason, Comment, Deletion, GitHubError, Identity, Issue, IssueEvent, Login, NewIssue, Team,
+    CloseReason, Comment, Deletion, Edit, GitHubError, Identity, Issue, IssueEvent, Login,
+    NewIssue, Team,
 };
 use crate::names::Reason;
 use crate::xr::gate::{Approval, GateSpec, GateState, GateStatus, IssueRef, PromotionStatus};
@@ -156,6 +157,8 @@ pub struct IssueRead {
     /// The comments deleted from it, as its timeline records them (read with the events,
     /// on fresh reads only).
     pub deletions: Vec<Deletion>,
+    /// The last edit of its description, as GitHub records it (likewise).
+    pub text_edit: Option<Edit>,
 }
 
 /// Everything the decision takes from GitHub.

@@ -134,6 +134,7 @@ pub async fn issues(
             comments,
             events: Vec::new(),
             deletions: Vec::new(),
+            text_edit: None,
         });
     }
     for issue in &mut read {
@@ -142,6 +143,7 @@ pub async fn issues(
             let edits = reads.edits(issue.issue.number).await?;
             as_recorded(&mut issue.comments, &edits);
             issue.deletions = edits.deletions;
+            issue.text_edit = edits.text;
         }
     }
     Ok(read)

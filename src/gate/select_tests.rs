@@ -53,6 +53,7 @@ fn read(issue: Issue, comments: Vec<Comment>) -> IssueRead {
         comments,
         events: Vec::new(),
         deletions: Vec::new(),
+        text_edit: None,
     }
 }
 

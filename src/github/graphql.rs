@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Deletion, Edits, GitHubError, Result};
+use super::{Deletion, Edit, Edits, GitHubError, Result};
 
 /// The comments of one issue, a page of 100 at a time: which GitHub records as edited;
 /// the last 100 comment deletions of its timeline; and the rate limit the query spent.
@@ -20,6 +20,8 @@ pub const EDITS_QUERY: &str = "\
 query IssueCommentEdits($owner: String!, $name: String!, $number: Int!, $after: String) {
   repository(owner: $owner, name: $name) {
     issue(number: $number) {
+      lastEditedAt
+      editor { login }
       comments(first: 100, after: $after) {
         pageInfo { hasNextPage endCursor }
         nodes { fullDatabaseId lastEditedAt editor { login } }
@@ -79,6 +81,9 @@ struct Repository {
 
 #[derive(Deserialize)]
 struct IssueNode {
+    #[serde(rename = "lastEditedAt")]
+    last_edited_at: Option<DateTime<Utc>>,
+    editor: Option<Actor>,
     comments: Connection,
     #[serde(rename = "timelineItems")]
     timeline_items: Timeline,
@@ -190,6 +195,10 @@ pub fn parse_edits(what: &str, body: &str, now: DateTime<Utc>) -> Result<EditsPa
             })?;
         edits.comments.insert(id, at);
     }
+    edits.text = issue.last_edited_at.map(|at| Edit {
+        at,
+        editor: issue.editor.map(|e| e.login),
+    });
     if issue.timeline_items.page_info.has_previous_page {
         return Err(GitHubError::Malformed(format!(
             "{what}: more than 100 comments were deleted from the issue"

@@ -430,6 +430,17 @@ pub struct Edits {
     /// The comments deleted from the issue, as its timeline records them (the REST API
     /// keeps no trace of a deleted comment).
     pub deletions: Vec<Deletion>,
+    /// The last edit of the issue's description, if anyone edited it since it was opened.
+    pub text: Option<Edit>,
+}
+
+/// An edit, as GitHub records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who (`None` when GitHub does not say).
+    pub editor: Option<String>,
 }
 
 /// A comment deleted from an issue.

@@ -101,6 +101,8 @@ enum Node {
     Deletion(usize),
     /// The author of a deleted comment.
     DeletedAuthor(usize),
+    /// Who last edited an issue's body.
+    IssueEditor(u64),
     RateLimit,
 }
 
@@ -195,6 +197,26 @@ impl Run<'_> {
                         Value::Null
                     }
                 }
+            }
+            (Node::Issue(issue), "lastEditedAt") => {
+                json!(
+                    self.state.issues[&issue]
+                        .last_edited
+                        .as_ref()
+                        .map(|(at, _)| time(*at))
+                )
+            }
+            (Node::Issue(issue), "editor") => match &self.state.issues[&issue].last_edited {
+                Some(_) => child(self, Node::IssueEditor(issue)),
+                None => Value::Null,
+            },
+            (Node::IssueEditor(issue), "login") => {
+                json!(
+                    self.state.issues[&issue]
+                        .last_edited
+                        .as_ref()
+                        .map(|(_, by)| by)
+                )
             }
             (Node::Issue(issue), "comments") => {
                 let first = self.argument(field, "first").as_u64().unwrap_or(0) as usize;

@@ -312,11 +312,7 @@ impl FakeGitHub {
     /// Someone with write access edits an issue's body: GitHub keeps its author and
     /// moves its `updated_at`.
     pub fn edit_issue_body(&self, number: u64, body: &str) {
-        let mut s = self.state();
-        let now = s.tick();
-        let issue = s.issues.get_mut(&number).expect("issue exists");
-        issue.body = body.to_owned();
-        issue.updated_at = now;
+        self.state().retext(number, "mallory", None, Some(body));
     }
 
     /// `login` (with write access) edits an issue's title and body.

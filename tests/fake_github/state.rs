@@ -33,6 +33,8 @@ pub struct FakeIssue {
     pub deleted: bool,
     /// Whether it is a pull request.
     pub pull_request: bool,
+    /// The last edit of the body, as GitHub records it (GraphQL `lastEditedAt`, `editor`).
+    pub last_edited: Option<(DateTime<Utc>, String)>,
 }
 
 /// A comment in the fake.
@@ -158,6 +160,7 @@ impl State {
                 user: login.to_owned(),
                 deleted: false,
                 pull_request,
+                last_edited: None,
             },
         );
         // Like GitHub, an issue opened with labels and assignees has those as events.
@@ -231,8 +234,9 @@ impl State {
         if let Some(title) = title {
             issue.title = title.to_owned();
         }
-        if let Some(body) = body {
+        if let Some(body) = body.filter(|b| *b != issue.body) {
             issue.body = body.to_owned();
+            issue.last_edited = Some((now, login.to_owned()));
         }
         issue.updated_at = now;
         if renamed {

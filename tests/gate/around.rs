@@ -405,3 +405,44 @@ async fn a_request_edited_to_show_another_artifact_holds_the_gate_until_restored
         assert_eq!(answered.status()["gate_status"], "approved", "lost={lost}");
     }
 }
+
+#[tokio::test]
+async fn a_request_edited_and_put_back_between_two_polls_is_still_seen() {
+    for lost in [false, true] {
+        let mut cp = gate().await;
+        cp.reconcile().await;
+        let original = cp.fake.issue(1).unwrap();
+        // mallory shows another artifact, alice approves what she reads, and mallory puts
+        // the request back before the function looks.
+        let shown = |text: &str| text.replace("main-abc123", "v1.2.3");
+        cp.fake.edit_issue_as(
+            1,
+            "mallory",
+            &shown(&original.title),
+            &shown(&original.body),
+        );
+        cp.fake.comment_as(1, "alice", "/approve");
+        cp.fake
+            .edit_issue_as(1, "mallory", &original.title, &original.body);
+        let reply = poll(&mut cp, lost).await;
+        assert_eq!(reply.status()["gate_status"], "pending", "lost={lost}");
+        assert!(reply.composed("promotion-job").is_none(), "lost={lost}");
+        assert!(
+            warnings(&reply, "Tampered")
+                .iter()
+                .any(|w| w.contains("was changed by mallory")),
+            "lost={lost}: {:?}",
+            reply.results(Severity::Warning)
+        );
+        // Nothing to restore; alice answers again, having read the request as it is.
+        assert!(
+            cp.fake
+                .comments(1)
+                .iter()
+                .all(|c| !c.body.contains("release-gate:restored"))
+        );
+        cp.fake.comment_as(1, "alice", "/approve");
+        let again = poll(&mut cp, lost).await;
+        assert_eq!(again.status()["gate_status"], "approved", "lost={lost}");
+    }
+}

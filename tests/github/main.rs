@@ -1,5 +1,5 @@
 //! GitHub through the octocrab adapter against the HTTP fake: requests, cost, faults,
-//! secrets, conformance with GitHub's REST description, and the local render reading it.
+//! conformance with GitHub's REST description, and the local render reading it.
 
 #[path = "../fake_github/client.rs"]
 mod client;
@@ -14,4 +14,3 @@ mod cost_by_repository;
 mod faults;
 mod openapi_conformance;
 mod render;
-mod secrets;

@@ -232,7 +232,7 @@ fn on_github(
     retire_others(gate, observed, chosen.issue.number, &mut decision);
     for c in marker::edited_records(&chosen.comments, observed.identity) {
         decision.tampering.push(format!(
-            "the function's comment {} on issue #{} was edited; it is no longer read",
+            "the function's comment {} on issue #{} was edited; it is no longer read, and approvals given before the edit no longer count",
             c.id, chosen.issue.number
         ));
     }

@@ -43,7 +43,29 @@ pub fn plan(gate: &Gate, recorded: &Recorded, policy: &Policy, situation: &Situa
                 (JobSeen::NotConfigured, _) => {}
                 (JobSeen::Observed, true) => decision.promotion = Promotion::Run,
                 (JobSeen::Absent, true) => decision.promotion = Promotion::Spent,
-                (_, false) if decision.automatic => decision.promotion = Promotion::Run,
+                // An automatic approval has nothing on GitHub to back it: before its Job
+                // first runs, it passes its holds again (the status may have been written
+                // by anyone who can write it), keeping the time it was recorded.
+                (_, false) if decision.automatic => {
+                    let pending = Decision::pending(decision.start, decision.deadline);
+                    if let Some(waiting) = &situation.waiting_for_source {
+                        let hold = Some(Hold::WaitingForSource {
+                            holds: waiting.holds.clone(),
+                        });
+                        return Plan::Held(Decision { hold, ..pending });
+                    }
+                    return match automatic(gate, recorded, situation, pending) {
+                        Plan::Settled(approved) => Plan::Settled(Decision {
+                            decided_at: decision.decided_at.or(approved.decided_at),
+                            ..approved
+                        }),
+                        Plan::Retire(approved) => Plan::Retire(Decision {
+                            decided_at: decision.decided_at.or(approved.decided_at),
+                            ..approved
+                        }),
+                        held => held,
+                    };
+                }
                 (_, false) => return Plan::ReadGitHub,
             }
         }

@@ -2,14 +2,18 @@
 //! what they approve, and anyone with write access can change them: a change by anyone
 //! else holds the gate (Warning `Tampered`), the function restores them, and approvals
 //! given before the restoration no longer count (approvers may have read another
-//! request). Rejections count throughout.
+//! request). Rejections count throughout. An edit put back before the function read the
+//! issue is still an edit: GitHub records the last edit of the description (GraphQL) and
+//! every change of the title (a `renamed` event), and approvals given before it no longer
+//! count. So are the function's own records that someone deleted or edited: any of them
+//! may have been a restoration.
 //!
 //! Pure: no I/O, no clock.
 
 use chrono::{DateTime, Utc};
 
-use crate::github::{Identity, Issue, NewIssue};
-use crate::xr::gate::GateState;
+use crate::github::{EventKind, Identity, Issue, NewIssue};
+use crate::xr::gate::{GateState, rfc3339};
 
 use crate::gate::issue;
 use crate::gate::marker::{self, Binding};
@@ -20,17 +24,25 @@ use crate::gate::policy::Policy;
 pub struct Text {
     /// The text to restore now (someone changed it).
     pub restore: Option<NewIssue>,
-    /// Approvals count only after this: the last restoration as GitHub dated it; none
-    /// counts in a call that restores (GitHub's clock and the function's may differ).
+    /// Restore without a word: the issue is being bound now (a call opened it and failed
+    /// before binding it; nobody answered on it), and its text is the function's own
+    /// with another deadline.
+    pub quiet: bool,
+    /// Approvals count only after this: the last restoration as GitHub dated it, the last
+    /// change of the text by someone else; none counts in a call that restores (GitHub's clock and the function's may
+    /// differ).
     pub approvals_after: Option<DateTime<Utc>>,
+    /// Changes found that move `approvals_after`, each said once as tampering.
+    pub changes: Vec<String>,
     /// The seal of the text the function writes now, for a binding posted now.
     pub seal: String,
 }
 
-/// Reads the chosen issue's text against the seal its binding carries (or, when the
-/// binding is posted now, against the text the function writes). The text the function
-/// would write now also stands: the approvers or rules listed may have changed since,
-/// and a restoration writes it. A binding without a seal (an older one) checks nothing.
+/// Reads the chosen issue's text against the seals the function wrote (its binding's, or,
+/// when the binding is posted now, the text it writes; and those of its restorations).
+/// The text the function would write now also stands: the approvers or rules listed may
+/// have changed since, and a restoration writes it. A binding without a seal (an older
+/// one) checks nothing.
 pub fn check(
     gate: &Gate,
     policy: &Policy,
@@ -42,22 +54,86 @@ pub fn check(
     let written = issue::new_issue(gate, policy, binding.deadline, labels);
     let seal = issue::text_seal(&written.title, &written.body);
     let found = issue::text_seal(&chosen.issue.title, &chosen.issue.body);
+    let restorations = marker::restorations(&chosen.comments, identity, gate.key.as_str());
     let expected = if adopt {
         Some(seal.as_str())
     } else {
         binding.text.as_deref()
     };
-    let changed = expected.is_some_and(|e| e != found && seal != found);
-    let restored = marker::restored_at(&chosen.comments, identity, gate.key.as_str());
+    let accepted = |s: &str| {
+        s == seal
+            || expected == Some(s)
+            || restorations.iter().any(|(_, r)| r.as_deref() == Some(s))
+    };
+    let changed = expected.is_some() && !accepted(&found);
+    let mut changes = Vec::new();
+    let mut after = restorations.iter().map(|(at, _)| *at).max();
+    let mut moved = |at: DateTime<Utc>, what: String| {
+        if after.is_none_or(|a| a < at) {
+            after = Some(at);
+        }
+        changes.push(what);
+    };
+    let number = chosen.issue.number;
+    if expected.is_some() && !adopt {
+        for (at, by) in edits_by_others(chosen, identity, binding.start) {
+            moved(
+                at,
+                format!(
+                    "the title or description of issue #{number} was changed by {by} at {}; approvals given before then no longer count",
+                    rfc3339(at)
+                ),
+            );
+        }
+    }
     Text {
         approvals_after: if changed {
             Some(DateTime::<Utc>::MAX_UTC)
         } else {
-            restored
+            after
         },
         restore: changed.then_some(written),
+        quiet: adopt,
+        changes,
         seal,
     }
+}
+
+/// Changes of the issue's text by anyone but the function since `since`, as GitHub
+/// records them: the last edit of the description, and every change of the title.
+fn edits_by_others(
+    chosen: &IssueRead,
+    identity: &Identity,
+    since: DateTime<Utc>,
+) -> Vec<(DateTime<Utc>, String)> {
+    let by_others =
+        |who: Option<&str>| !who.is_some_and(|w| w.eq_ignore_ascii_case(&identity.login));
+    let renames = chosen
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::Other("renamed".into()))
+        .filter(|e| e.actor_id != Some(identity.id) && by_others(e.actor.as_deref()))
+        .map(|e| (e.created_at, e.actor.clone()));
+    let edit = chosen
+        .text_edit
+        .iter()
+        .filter(|e| by_others(e.editor.as_deref()))
+        .map(|e| (e.at, e.editor.clone()));
+    renames
+        .chain(edit)
+        .filter(|(at, _)| *at >= since)
+        .map(|(at, who)| (at, who.unwrap_or_else(|| "someone".to_owned())))
+        .collect()
+}
+
+/// When a comment of the function was last deleted from the issue (as its timeline
+/// says) or edited by someone: either may have been a restoration.
+pub fn own_records_lost(chosen: &IssueRead, identity: &Identity) -> Option<DateTime<Utc>> {
+    let edited = marker::edited_records(&chosen.comments, identity).map(|c| c.updated_at);
+    own_deleted(chosen, identity)
+        .into_iter()
+        .chain(edited)
+        .max()
 }
 
 /// When a comment of the function was last deleted from the issue, as its timeline says.
@@ -75,14 +151,25 @@ pub fn own_deleted(chosen: &IssueRead, identity: &Identity) -> Option<DateTime<U
 }
 
 /// The restoration, once the answers are counted: the issue's text is set back and said
-/// on the issue; a gate still pending is held until then.
+/// on the issue; a gate still pending is held until then. An issue bound now is set back
+/// without a word.
 pub fn restore(
     decision: &mut Decision,
     gate: &Gate,
     issue: &Issue,
-    written: NewIssue,
+    (written, quiet): (NewIssue, bool),
     now: DateTime<Utc>,
 ) {
+    let seal = issue::text_seal(&written.title, &written.body);
+    let restore = Action::Restore {
+        number: issue.number,
+        title: written.title,
+        body: written.body,
+    };
+    if quiet {
+        decision.actions.push(restore);
+        return;
+    }
     let message = format!(
         "the title or description of issue #{} was changed by someone other than the function; it is restored, and approvals given before then no longer count",
         issue.number
@@ -92,13 +179,9 @@ pub fn restore(
     // given meanwhile count.
     decision.actions.push(Action::Comment {
         number: issue.number,
-        body: issue::restored_comment(gate.key.as_str(), now),
+        body: issue::restored_comment(gate.key.as_str(), now, &seal),
     });
-    decision.actions.push(Action::Restore {
-        number: issue.number,
-        title: written.title,
-        body: written.body,
-    });
+    decision.actions.push(restore);
     if decision.state == GateState::Pending {
         decision.hold = Some(Hold::Tampered(message.clone()));
     }

@@ -32,20 +32,24 @@ pub(super) fn answered(
 ) -> Decision {
     let now = situation.now;
     let (restore, restored) = match text {
-        Some(t) => (t.restore, t.approvals_after),
+        Some(t) => {
+            decision.tampering.extend(t.changes);
+            (t.restore.map(|r| (r, t.quiet)), t.approvals_after)
+        }
         None => (None, None),
     };
-    // A record of the function deleted from the issue may have been a
+    // A record of the function deleted from the issue, or edited, may have been a
     // restoration (or anything else it wrote): approvals before count no more.
-    let deleted = text::own_deleted(chosen, observed.identity);
-    if let Some(at) = deleted {
+    let lost = text::own_records_lost(chosen, observed.identity);
+    // (An edited one is said where it is found.)
+    if let Some(at) = text::own_deleted(chosen, observed.identity) {
         decision.tampering.push(format!(
             "a comment of the function on issue #{} was deleted at {}; approvals given before then no longer count",
             chosen.issue.number,
             rfc3339(at)
         ));
     }
-    let approvals_after = restored.max(deleted);
+    let approvals_after = restored.max(lost);
     let judge = Judge::new(
         gate,
         policy,

@@ -9,13 +9,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    CloseReason, Comment, CommentChange, Deletion, Edits, EventKind, Feeds, GitHubError, Identity,
-    Issue, IssueEvent, IssueReads, IssueState, NewIssue, People, Result, Writes,
+    CloseReason, Comment, CommentChange, Deletion, Edit, Edits, EventKind, Feeds, GitHubError,
+    Identity, Issue, IssueEvent, IssueReads, IssueState, NewIssue, People, Result,
 };
 use crate::input::Permission;
 
 mod call;
 mod connector;
+mod writes;
 
 pub use call::Call;
 pub use connector::FakeConnector;
@@ -59,6 +60,8 @@ struct State {
     edited: BTreeMap<u64, DateTime<Utc>>,
     /// The comments deleted from each issue, as its timeline records them.
     deletions: BTreeMap<u64, Vec<Deletion>>,
+    /// The last edit of each issue's body, as GitHub records it.
+    text_edits: BTreeMap<u64, Edit>,
 }
 
 impl State {
@@ -260,10 +263,9 @@ impl FakeGitHub {
     /// moves the issue's `updated_at`.
     pub fn user_edits_body(&self, number: u64, body: &str) {
         let mut s = self.lock();
-        let at = Self::now(&s);
-        if let Some(issue) = s.issues.get_mut(&number) {
-            issue.body = body.to_owned();
-            issue.updated_at = at;
+        let title = s.issues.get(&number).map(|i| i.title.clone());
+        if let Some(title) = title {
+            Self::retitle(&mut s, number, "mallory", &title, body);
         }
     }
 
@@ -340,9 +342,19 @@ impl FakeGitHub {
             return false;
         };
         let renamed = issue.title != title;
+        let edited = issue.body != body;
         issue.title = title.to_owned();
         issue.body = body.to_owned();
         issue.updated_at = at;
+        if edited {
+            s.text_edits.insert(
+                number,
+                Edit {
+                    at,
+                    editor: Some(login.to_owned()),
+                },
+            );
+        }
         if renamed {
             Self::push_event(s, number, EventKind::Other("renamed".into()), login, None);
         }
@@ -463,6 +475,7 @@ impl IssueReads for FakeGitHub {
                 .filter_map(|c| s.edited.get(&c.id).map(|at| (c.id, *at)))
                 .collect(),
             deletions: s.deletions.get(&number).cloned().unwrap_or_default(),
+            text: s.text_edits.get(&number).cloned(),
         })
     }
 }
@@ -558,53 +571,5 @@ impl People for FakeGitHub {
                 id: s.id_of(login),
             }),
         )
-    }
-}
-
-#[async_trait]
-impl Writes for FakeGitHub {
-    async fn open_issue(&self, issue: &NewIssue) -> Result<Issue> {
-        let mut s = self.enter(Call::OpenIssue(issue.title.clone()))?;
-        s.opened.push(issue.clone());
-        let author = s.identity.clone();
-        Ok(Self::insert_issue(&mut s, &author, issue))
-    }
-
-    async fn add_comment(&self, number: u64, body: &str) -> Result<()> {
-        let mut s = self.enter(Call::AddComment(number, body.to_owned()))?;
-        if !s.issues.contains_key(&number) {
-            return Err(GitHubError::NotFound(format!("issue #{number}")));
-        }
-        let (login, at) = (s.identity.clone(), Self::now(&s));
-        Self::push_comment(&mut s, number, &login, body, at);
-        Ok(())
-    }
-
-    async fn close_issue(&self, number: u64, reason: CloseReason) -> Result<()> {
-        let mut s = self.enter(Call::CloseIssue(number, reason.clone()))?;
-        let login = s.identity.clone();
-        if Self::close(&mut s, number, &login, reason) {
-            Ok(())
-        } else {
-            Err(GitHubError::NotFound(format!("issue #{number}")))
-        }
-    }
-
-    async fn reopen_issue(&self, number: u64) -> Result<()> {
-        let mut s = self.enter(Call::ReopenIssue(number))?;
-        let login = s.identity.clone();
-        if Self::reopen(&mut s, number, &login) {
-            Ok(())
-        } else {
-            Err(GitHubError::NotFound(format!("issue #{number}")))
-        }
-    }
-
-    async fn restore_issue(&self, number: u64, title: &str, body: &str) -> Result<()> {
-        let mut s = self.enter(Call::RestoreIssue(number))?;
-        let login = s.identity.clone();
-        Self::retitle(&mut s, number, &login, title, body)
-            .then_some(())
-            .ok_or_else(|| GitHubError::NotFound(format!("issue #{number}")))
     }
 }

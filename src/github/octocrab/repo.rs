@@ -278,6 +278,7 @@ impl IssueReads for RestGitHub {
             edits.comments.extend(page.edits.comments);
             if after.is_none() {
                 edits.deletions = page.edits.deletions;
+                edits.text = page.edits.text;
             }
             match page.next {
                 Some(cursor) => after = Some(cursor),

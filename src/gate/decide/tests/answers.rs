@@ -340,6 +340,7 @@ fn candidates_are_unlisted_answerers_editors_and_closers_only() {
         comments,
         events,
         deletions: Vec::new(),
+        text_edit: None,
     }];
     let now = Situation::at(at(3, 0));
     let got = candidates(&gate, &policy(1), &now, &bot(), read.iter());

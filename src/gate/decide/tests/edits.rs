@@ -5,6 +5,49 @@ use super::*;
 
 pub(super) fn rows() -> Vec<Row> {
     vec![
+        // The text changed and put back before the function read it: GitHub records the
+        // description's last edit, and every change of the title as a renamed event.
+        Row {
+            binding: Some(sealed(&issue::text_seal("Promote", &issue(1, KEY).body))),
+            text_edit: Some(Edit {
+                at: at(1, 30),
+                editor: Some("mallory".into()),
+            }),
+            comments: vec![comment(4, "alice", "/approve", at(1, 0))],
+            tampered: 1,
+            ..row("a description edited and put back: approvals before the edit count no more")
+        },
+        Row {
+            binding: Some(sealed(&issue::text_seal("Promote", &issue(1, KEY).body))),
+            events: vec![event(
+                9,
+                EventKind::Other("renamed".into()),
+                "mallory",
+                None,
+                at(1, 30),
+            )],
+            comments: vec![
+                comment(4, "alice", "/approve", at(1, 0)),
+                comment(5, "bob", "/approve", at(2, 0)),
+            ],
+            state: GateState::Approved,
+            approvers: vec!["bob"],
+            actions: vec!["comment #1", "close #1 completed"],
+            tampered: 1,
+            ..row("a title renamed and put back: approvals after the rename count")
+        },
+        Row {
+            binding: Some(sealed(&issue::text_seal("Promote", &issue(1, KEY).body))),
+            text_edit: Some(Edit {
+                at: at(1, 30),
+                editor: Some(BOT.into()),
+            }),
+            comments: vec![comment(4, "alice", "/approve", at(1, 0))],
+            state: GateState::Approved,
+            approvers: vec!["alice"],
+            actions: vec!["comment #1", "close #1 completed"],
+            ..row("the function's own edit of the description moves nothing")
+        },
         // Comments deleted from the issue, as its timeline records them.
         Row {
             deletions: vec![deleted("alice", at(1, 30))],
@@ -96,7 +139,12 @@ pub(super) fn rows() -> Vec<Row> {
             issue: Some(as_written_now()),
             comments: vec![
                 comment(4, "alice", "/approve", at(1, 0)),
-                comment(5, BOT, &issue::restored_comment(KEY, at(2, 0)), at(2, 0)),
+                comment(
+                    5,
+                    BOT,
+                    &issue::restored_comment(KEY, at(2, 0), "0"),
+                    at(2, 0),
+                ),
                 comment(6, "bob", "/approve", at(2, 0)),
             ],
             ..row("approvals up to the second of the last restoration count no more")
@@ -106,7 +154,12 @@ pub(super) fn rows() -> Vec<Row> {
             issue: Some(as_written_now()),
             comments: vec![
                 comment(4, "alice", "/approve", at(1, 0)),
-                comment(5, BOT, &issue::restored_comment(KEY, at(2, 0)), at(2, 0)),
+                comment(
+                    5,
+                    BOT,
+                    &issue::restored_comment(KEY, at(2, 0), "0"),
+                    at(2, 0),
+                ),
                 comment(6, "bob", "/approve", at(2, 1)),
             ],
             state: GateState::Approved,
@@ -122,7 +175,7 @@ pub(super) fn rows() -> Vec<Row> {
                 comment(
                     5,
                     "mallory",
-                    &issue::restored_comment(KEY, at(0, 30)),
+                    &issue::restored_comment(KEY, at(0, 30), "0"),
                     at(0, 30),
                 ),
             ],

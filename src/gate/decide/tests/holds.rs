@@ -197,6 +197,52 @@ fn plan_table() -> Vec<PlanRow> {
                 Want::Settled(Approved, None),
             )
         },
+        // An automatic approval has nothing on GitHub to back it: one written into the
+        // status passes the holds again before its Job first runs.
+        PlanRow {
+            automatic: true,
+            recorded: recorded(Approved, KEY),
+            job: JobSeen::Absent,
+            frozen: Some(at(12, 0)),
+            ..plan_row(
+                "an automatic approval in the status waits out a freeze before its Job first runs",
+                Want::Held(Reason::Frozen),
+            )
+        },
+        PlanRow {
+            automatic: true,
+            recorded: recorded(Approved, KEY),
+            job: JobSeen::Absent,
+            waiting: Some(Some("ghcr.io/org/my-service:other")),
+            ..plan_row(
+                "an automatic approval in the status waits for its source before its Job first runs",
+                Want::Held(Reason::WaitingForSource),
+            )
+        },
+        PlanRow {
+            automatic: true,
+            recorded: recorded(Approved, KEY),
+            job: JobSeen::Absent,
+            soak_until: Some(at(8, 0)),
+            ..plan_row(
+                "an automatic approval in the status waits out the soak before its Job first runs",
+                Want::Held(Reason::Soaking),
+            )
+        },
+        PlanRow {
+            automatic: true,
+            recorded: GateStatus {
+                promotion: Some(started(crate::xr::gate::PromotionState::Running)),
+                ..recorded(Approved, KEY)
+            },
+            job: JobSeen::Observed,
+            frozen: Some(at(12, 0)),
+            promotes: Promotion::Run,
+            ..plan_row(
+                "an automatic promotion whose Job runs is kept through a window that opened since",
+                Want::Settled(Approved, None),
+            )
+        },
         PlanRow {
             recorded: recorded(Rejected, KEY),
             waiting: Some(Some("ghcr.io/org/my-service:old")),

@@ -20,7 +20,7 @@ use crate::gate::progression::Soak;
 use crate::gate::situation::JobSeen;
 use crate::gate::test_support::{self, BOT, KEY, UID, at, bot, issue, spec};
 use crate::github::fake::user_id;
-use crate::github::{Comment, Deletion, EventKind, IssueEvent, IssueState, Login, Team};
+use crate::github::{Comment, Deletion, Edit, EventKind, IssueEvent, IssueState, Login, Team};
 use crate::pipeline_config::Rule;
 use crate::xr::gate::{Approval, GateStatus, Via};
 
@@ -201,6 +201,8 @@ struct Row {
     events: Vec<IssueEvent>,
     /// Comments deleted from the issue, as its timeline says.
     deletions: Vec<Deletion>,
+    /// The last edit of the issue's description, as GitHub records it.
+    text_edit: Option<Edit>,
     tampering: Vec<String>,
     blocked: bool,
     superseded: Vec<(Issue, String)>,
@@ -236,6 +238,7 @@ fn row(name: &'static str) -> Row {
         comments: Vec::new(),
         events: Vec::new(),
         deletions: Vec::new(),
+        text_edit: None,
         tampering: Vec::new(),
         blocked: false,
         superseded: Vec::new(),
@@ -323,6 +326,7 @@ fn run(row: &Row) -> Decision {
         comments: row.comments.clone(),
         events: row.events.clone(),
         deletions: row.deletions.clone(),
+        text_edit: row.text_edit.clone(),
     });
     let verdict = marker::written_verdict(&row.comments, &identity, KEY);
     let duplicates: Vec<&Issue> = row.duplicates.iter().collect();
@@ -339,6 +343,7 @@ fn run(row: &Row) -> Decision {
             comments: Vec::new(),
             events: events.clone(),
             deletions: Vec::new(),
+            text_edit: None,
         })
         .collect();
     let others: Vec<&IssueRead> = other_reads.iter().collect();
