@@ -222,6 +222,9 @@ pub enum Reason {
     Frozen,
     /// `Approved` False: the gate names no requester, which the Input requires.
     MissingRequester,
+    /// `Approved` False: the Input requires the tenant's pipeline, and the gate's
+    /// namespace has none.
+    MissingPipeline,
     /// `ApprovalSynced` True: the approval issue was read.
     Synced,
     /// `ApprovalSynced` True: the gate is decided for its key.
@@ -254,6 +257,7 @@ impl Reason {
             Reason::Soaking => "Soaking",
             Reason::Frozen => "Frozen",
             Reason::MissingRequester => "MissingRequester",
+            Reason::MissingPipeline => "MissingPipeline",
             Reason::Synced => "Synced",
             Reason::Decided => "Decided",
             Reason::NotRequired => "NotRequired",

@@ -201,6 +201,9 @@ pub enum Hold {
     },
     /// The Input requires the `requested-by` annotation, which the gate lacks.
     MissingRequester,
+    /// The Input requires the tenant's XReleasePipeline, and the gate's namespace has none
+    /// for its tenant.
+    MissingPipeline,
     /// The `requested-by` annotation names no GitHub account (a typo, or the requester
     /// renamed their account before the gate started): nobody can tell who must not
     /// approve, so no issue is opened and no approval counts.
@@ -220,6 +223,7 @@ impl Hold {
             Hold::Soaking { .. } => Reason::Soaking,
             Hold::Frozen { .. } => Reason::Frozen,
             Hold::MissingRequester | Hold::UnknownRequester(_) => Reason::MissingRequester,
+            Hold::MissingPipeline => Reason::MissingPipeline,
             Hold::Tampered(_) => Reason::Tampered,
         }
     }

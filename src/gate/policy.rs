@@ -58,6 +58,8 @@ pub struct Policy {
     pub allow_self_approval: bool,
     /// Whether a gate without a requester waits instead of asking.
     pub require_requester: bool,
+    /// The Input requires the tenant's pipeline, and the gate's namespace has none.
+    pub missing_pipeline: bool,
     /// Who may let an approved gate through a freeze window.
     pub freeze_override: Option<Overriders>,
 }
@@ -88,6 +90,7 @@ impl Policy {
             min_permission: defaults.min_permission,
             allow_self_approval: defaults.allow_self_approval,
             require_requester: defaults.require_requester,
+            missing_pipeline: defaults.require_pipeline && pipeline.is_none(),
             freeze_override: None,
         };
         let Some(pipeline) = pipeline else {

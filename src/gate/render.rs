@@ -370,6 +370,10 @@ pub fn hold_message(gate: &Gate, hold: &Hold) -> String {
             "the gate has no {} annotation, which the input's approvals.requireRequester requires; no approval issue is opened until it names the requester",
             names::REQUESTED_BY_ANNOTATION
         ),
+        Hold::MissingPipeline => format!(
+            "the gate's namespace has no XReleasePipeline for tenant {}, which the input's approvals.requirePipeline requires; no approval issue is opened until there is one",
+            gate.spec.tenant
+        ),
         Hold::UnknownRequester(login) => format!(
             "the gate's {} annotation names {}, which is no GitHub account; no approval issue is opened and no approval counts until it names the requester's current login",
             names::REQUESTED_BY_ANNOTATION,
@@ -495,6 +499,9 @@ pub fn synced_condition(gate: &Gate, d: &Decision, synced: &Synced) -> (Reason, 
                 }
                 Hold::MissingRequester | Hold::UnknownRequester(_) => {
                     "GitHub is not read until the gate names its requester".into()
+                }
+                Hold::MissingPipeline => {
+                    "GitHub is not read until the tenant's pipeline exists".into()
                 }
                 Hold::Pending(message) | Hold::Tampered(message) => message.clone(),
             };

@@ -15,6 +15,12 @@ use super::model::Gate;
 pub fn gate(call: &Call<'_>) -> Result<Gate, Fatal> {
     let spec = GateSpec::from_json(&call.composite.spec, call.input.allow_mutable_tags)
         .map_err(|e| Fatal::invalid_spec(e.to_string()))?;
+    if call.input.artifacts.require_digest && spec.artifact.digest.is_none() {
+        return Err(Fatal::invalid_spec(format!(
+            "spec.artifact_id: {:?} has no @sha256: digest, which the input's artifacts.requireDigest requires (a tag can be pushed again after approval; a digest names what was approved)",
+            spec.artifact_id
+        )));
+    }
     let namespace = match (&call.composite.namespace, &call.input.namespace) {
         (Some(ns), _) | (None, Some(ns)) => ns.clone(),
         (None, None) => {

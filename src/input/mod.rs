@@ -71,6 +71,19 @@ pub struct Input {
     /// Accept artifact tags such as `latest` that may move.
     #[serde(default)]
     pub allow_mutable_tags: bool,
+    /// What a gate's artifact must be.
+    #[serde(default)]
+    pub artifacts: ArtifactsInput,
+}
+
+/// What a gate's artifact must be.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ArtifactsInput {
+    /// Refuse an `artifact_id` without an `@sha256:` digest: a tag can be pushed again
+    /// after approval or soak, a digest names the content that was approved.
+    #[serde(default)]
+    pub require_digest: bool,
 }
 
 /// The two composite kinds this function composes.
@@ -191,6 +204,11 @@ pub struct ApprovalsInput {
     /// its unknown requester included, approve it.
     #[serde(default)]
     pub require_requester: bool,
+    /// Whether a gate whose namespace has no XReleasePipeline for its tenant waits (reason
+    /// `MissingPipeline`, no issue opened) instead of falling back to these defaults,
+    /// without progression, soak or freeze windows.
+    #[serde(default)]
+    pub require_pipeline: bool,
 }
 
 impl Default for ApprovalsInput {
@@ -202,6 +220,7 @@ impl Default for ApprovalsInput {
             min_permission: None,
             allow_self_approval: false,
             require_requester: false,
+            require_pipeline: false,
         }
     }
 }

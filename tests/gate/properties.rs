@@ -415,6 +415,7 @@ fn policy(allow_self_approval: bool) -> Policy {
         min_permission: None,
         allow_self_approval,
         require_requester: false,
+        missing_pipeline: false,
         freeze_override: None,
     }
 }

@@ -88,6 +88,14 @@ pub fn plan(gate: &Gate, recorded: &Recorded, policy: &Policy, situation: &Situa
         }
         return Plan::Held(Decision { hold, ..pending });
     }
+    // Without the tenant's pipeline, the Input's defaults would apply: no progression,
+    // soak or freeze window. The Input can make such a gate wait instead.
+    if policy.missing_pipeline {
+        return Plan::Held(Decision {
+            hold: Some(Hold::MissingPipeline),
+            ..pending
+        });
+    }
     if !policy.needs_approval(&gate.spec) {
         return automatic(gate, recorded, situation, pending);
     }

@@ -75,6 +75,8 @@ struct PlanRow {
     frozen: Option<DateTime<Utc>>,
     requester: Option<&'static str>,
     require_requester: bool,
+    /// The Input requires the tenant's pipeline, and the namespace has none.
+    missing_pipeline: bool,
     /// The key's Job as Crossplane sees it.
     job: JobSeen,
     now: DateTime<Utc>,
@@ -93,6 +95,7 @@ fn plan_row(name: &'static str, want: Want) -> PlanRow {
         frozen: None,
         requester: Some("rita"),
         require_requester: false,
+        missing_pipeline: false,
         job: JobSeen::NotConfigured,
         now: at(6, 0),
         want,
@@ -194,6 +197,26 @@ fn plan_table() -> Vec<PlanRow> {
             promotes: Promotion::Run,
             ..plan_row(
                 "an automatic promotion runs its Job",
+                Want::Settled(Approved, None),
+            )
+        },
+        PlanRow {
+            missing_pipeline: true,
+            ..plan_row(
+                "a gate without its tenant's pipeline waits when the Input requires one",
+                Want::Held(Reason::MissingPipeline),
+            )
+        },
+        PlanRow {
+            missing_pipeline: true,
+            recorded: GateStatus {
+                promotion: Some(started(crate::xr::gate::PromotionState::Running)),
+                ..recorded(Approved, KEY)
+            },
+            job: JobSeen::Observed,
+            promotes: Promotion::Run,
+            ..plan_row(
+                "a gate decided before its pipeline went away stays decided",
                 Want::Settled(Approved, None),
             )
         },
@@ -365,6 +388,7 @@ fn plan_of(row: &PlanRow) -> Plan {
             Rule::Manual
         },
         require_requester: row.require_requester,
+        missing_pipeline: row.missing_pipeline,
         ..policy(1)
     };
     let as_row = Row {

@@ -48,6 +48,7 @@ fn policy(min: u32) -> Policy {
         min_permission: None,
         allow_self_approval: false,
         require_requester: false,
+        missing_pipeline: false,
         freeze_override: None,
     }
 }
