@@ -219,3 +219,25 @@ fn core_round_trip_catches_unknown_fields_and_wrong_types() {
                                    "data": {"n": 1}});
     assert!(core_round_trip(&wrong).unwrap().is_err());
 }
+
+#[test]
+fn every_example_xrd_enforces_the_composition_beside_it() {
+    // A tenant who may create XRs picks no other Composition (with a weaker Input: other
+    // approvers, another approvals repository) than the one the platform team wrote.
+    for dir in example_dirs() {
+        let xrd = common::read_yaml(&dir.join("xrd.yaml")).remove(0);
+        let composition = common::read_yaml(&dir.join("composition.yaml")).remove(0);
+        assert_eq!(
+            xrd["spec"]["enforcedCompositionRef"]["name"],
+            composition["metadata"]["name"],
+            "{}",
+            dir.display()
+        );
+        assert_eq!(
+            composition["spec"]["compositeTypeRef"]["kind"],
+            xrd["spec"]["names"]["kind"],
+            "{}",
+            dir.display()
+        );
+    }
+}
