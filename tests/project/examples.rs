@@ -45,7 +45,10 @@ fn manifest_files() -> Vec<PathBuf> {
 /// Reads a core Kubernetes object through its k8s-openapi type and back: a field the
 /// Kubernetes OpenAPI does not know, or a value of the wrong type, makes it differ.
 fn core_round_trip(doc: &Value) -> Option<Result<Value, String>> {
-    use k8s_openapi::api::{batch::v1 as batch, core::v1 as core, rbac::v1 as rbac};
+    use k8s_openapi::api::{
+        admissionregistration::v1 as admission, batch::v1 as batch, core::v1 as core,
+        rbac::v1 as rbac,
+    };
     fn through<T: serde::de::DeserializeOwned + serde::Serialize>(
         doc: &Value,
     ) -> Result<Value, String> {
@@ -63,6 +66,12 @@ fn core_round_trip(doc: &Value) -> Option<Result<Value, String>> {
         ("rbac.authorization.k8s.io/v1", "ClusterRole") => through::<rbac::ClusterRole>(doc),
         ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding") => {
             through::<rbac::ClusterRoleBinding>(doc)
+        }
+        ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy") => {
+            through::<admission::ValidatingAdmissionPolicy>(doc)
+        }
+        ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding") => {
+            through::<admission::ValidatingAdmissionPolicyBinding>(doc)
         }
         _ => return None,
     })
@@ -240,4 +249,71 @@ fn every_example_xrd_enforces_the_composition_beside_it() {
             dir.display()
         );
     }
+}
+
+#[test]
+fn tenants_may_manage_gates_and_pipelines_but_never_write_their_status() {
+    let docs = common::read_yaml(&common::repo_path("deploy/tenant-rbac.yaml"));
+    let role = docs
+        .iter()
+        .find(|d| d["kind"] == "ClusterRole")
+        .expect("the tenant ClusterRole");
+    let rules = role["rules"].as_array().unwrap();
+    let resources: Vec<&str> = rules
+        .iter()
+        .flat_map(|r| r["resources"].as_array().unwrap())
+        .filter_map(Value::as_str)
+        .collect();
+    for kind in ["xpromotiongates", "xreleasepipelines"] {
+        assert!(resources.contains(&kind), "{kind}");
+    }
+    assert!(
+        resources.iter().all(|r| !r.contains('/') && *r != "*"),
+        "no subresource, status included: {resources:?}"
+    );
+    assert!(!resources.contains(&"secrets"), "no Secret: {resources:?}");
+    let writes_composed = rules.iter().any(|r| {
+        let res = r["resources"].as_array().unwrap();
+        let verbs = r["verbs"].as_array().unwrap();
+        res.iter().any(|x| x == "configmaps" || x == "jobs")
+            && verbs.iter().any(|v| v != "get" && v != "list" && v != "watch")
+    });
+    assert!(!writes_composed, "the composed ConfigMaps and Jobs are read-only");
+}
+
+#[test]
+fn the_status_guard_covers_both_status_subresources_and_denies() {
+    let docs = common::read_yaml(&common::repo_path("deploy/status-guard.yaml"));
+    let policy = docs
+        .iter()
+        .find(|d| d["kind"] == "ValidatingAdmissionPolicy")
+        .unwrap();
+    let binding = docs
+        .iter()
+        .find(|d| d["kind"] == "ValidatingAdmissionPolicyBinding")
+        .unwrap();
+    assert_eq!(binding["spec"]["policyName"], policy["metadata"]["name"]);
+    assert_eq!(binding["spec"]["validationActions"], serde_json::json!(["Deny"]));
+    assert_eq!(policy["spec"]["failurePolicy"], "Fail");
+    let rules = policy["spec"]["matchConstraints"]["resourceRules"]
+        .as_array()
+        .unwrap();
+    let resources: Vec<&str> = rules
+        .iter()
+        .flat_map(|r| r["resources"].as_array().unwrap())
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        resources,
+        ["xpromotiongates/status", "xreleasepipelines/status"]
+    );
+    let operations = rules[0]["operations"].as_array().unwrap();
+    assert!(operations.iter().any(|o| o == "UPDATE"));
+    let expression = policy["spec"]["validations"][0]["expression"]
+        .as_str()
+        .unwrap();
+    assert!(
+        expression.contains("system:serviceaccount:crossplane-system:crossplane"),
+        "{expression}"
+    );
 }
