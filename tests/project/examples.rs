@@ -234,8 +234,8 @@ fn every_example_xrd_enforces_the_composition_beside_it() {
     // A tenant who may create XRs picks no other Composition (with a weaker Input: other
     // approvers, another approvals repository) than the one the platform team wrote.
     for dir in example_dirs() {
-        let xrd = common::read_yaml(&dir.join("xrd.yaml")).remove(0);
-        let composition = common::read_yaml(&dir.join("composition.yaml")).remove(0);
+        let xrd = common::read_yaml(dir.join("xrd.yaml")).remove(0);
+        let composition = common::read_yaml(dir.join("composition.yaml")).remove(0);
         assert_eq!(
             xrd["spec"]["enforcedCompositionRef"]["name"],
             composition["metadata"]["name"],
@@ -253,7 +253,7 @@ fn every_example_xrd_enforces_the_composition_beside_it() {
 
 #[test]
 fn tenants_may_manage_gates_and_pipelines_but_never_write_their_status() {
-    let docs = common::read_yaml(&common::repo_path("deploy/tenant-rbac.yaml"));
+    let docs = common::read_yaml(common::repo_path("deploy/tenant-rbac.yaml"));
     let role = docs
         .iter()
         .find(|d| d["kind"] == "ClusterRole")
@@ -276,14 +276,19 @@ fn tenants_may_manage_gates_and_pipelines_but_never_write_their_status() {
         let res = r["resources"].as_array().unwrap();
         let verbs = r["verbs"].as_array().unwrap();
         res.iter().any(|x| x == "configmaps" || x == "jobs")
-            && verbs.iter().any(|v| v != "get" && v != "list" && v != "watch")
+            && verbs
+                .iter()
+                .any(|v| v != "get" && v != "list" && v != "watch")
     });
-    assert!(!writes_composed, "the composed ConfigMaps and Jobs are read-only");
+    assert!(
+        !writes_composed,
+        "the composed ConfigMaps and Jobs are read-only"
+    );
 }
 
 #[test]
 fn the_status_guard_covers_both_status_subresources_and_denies() {
-    let docs = common::read_yaml(&common::repo_path("deploy/status-guard.yaml"));
+    let docs = common::read_yaml(common::repo_path("deploy/status-guard.yaml"));
     let policy = docs
         .iter()
         .find(|d| d["kind"] == "ValidatingAdmissionPolicy")
@@ -293,7 +298,10 @@ fn the_status_guard_covers_both_status_subresources_and_denies() {
         .find(|d| d["kind"] == "ValidatingAdmissionPolicyBinding")
         .unwrap();
     assert_eq!(binding["spec"]["policyName"], policy["metadata"]["name"]);
-    assert_eq!(binding["spec"]["validationActions"], serde_json::json!(["Deny"]));
+    assert_eq!(
+        binding["spec"]["validationActions"],
+        serde_json::json!(["Deny"])
+    );
     assert_eq!(policy["spec"]["failurePolicy"], "Fail");
     let rules = policy["spec"]["matchConstraints"]["resourceRules"]
         .as_array()
