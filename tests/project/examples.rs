@@ -325,3 +325,54 @@ fn the_status_guard_covers_both_status_subresources_and_denies() {
         "{expression}"
     );
 }
+
+/// Under a node carrying `x-kubernetes-validations` (its subtree included), every list,
+/// map and string has a bound: the API server estimates a CEL rule's cost from them, and
+/// refuses a CRD whose rules' estimated cost is unbounded.
+fn unbounded(node: &Value, path: String, under_rule: bool, out: &mut Vec<String>) {
+    let under_rule = under_rule || node.get("x-kubernetes-validations").is_some();
+    let has = |k: &str| node.get(k).is_some();
+    if under_rule {
+        match node["type"].as_str() {
+            Some("array") if !has("maxItems") => out.push(format!("{path}: no maxItems")),
+            Some("object") if has("additionalProperties") && !has("maxProperties") => {
+                out.push(format!("{path}: no maxProperties"))
+            }
+            Some("string") if !has("maxLength") && !has("enum") && !has("format") => {
+                out.push(format!("{path}: no maxLength"))
+            }
+            _ => {}
+        }
+    }
+    if let Some(properties) = node["properties"].as_object() {
+        for (name, child) in properties {
+            unbounded(child, format!("{path}.{name}"), under_rule, out);
+        }
+    }
+    if node["items"].is_object() {
+        unbounded(&node["items"], format!("{path}[]"), under_rule, out);
+    }
+    if node["additionalProperties"].is_object() {
+        unbounded(
+            &node["additionalProperties"],
+            format!("{path}{{}}"),
+            under_rule,
+            out,
+        );
+    }
+}
+
+#[test]
+fn every_list_map_and_string_a_cel_rule_reads_has_a_bound() {
+    let mut found = Vec::new();
+    for dir in example_dirs() {
+        let xrd = common::read_yaml(dir.join("xrd.yaml")).remove(0);
+        for version in xrd["spec"]["versions"].as_array().unwrap() {
+            let schema = &version["schema"]["openAPIV3Schema"];
+            let mut out = Vec::new();
+            unbounded(schema, String::new(), false, &mut out);
+            found.extend(out.into_iter().map(|p| format!("{}: {p}", dir.display())));
+        }
+    }
+    assert!(found.is_empty(), "{found:#?}");
+}
