@@ -252,7 +252,7 @@ fn every_example_xrd_enforces_the_composition_beside_it() {
 }
 
 #[test]
-fn tenants_may_manage_gates_and_pipelines_but_never_write_their_status() {
+fn tenants_manage_gates_read_pipelines_and_never_write_status() {
     let docs = common::read_yaml(common::repo_path("deploy/tenant-rbac.yaml"));
     let role = docs
         .iter()
@@ -272,6 +272,20 @@ fn tenants_may_manage_gates_and_pipelines_but_never_write_their_status() {
         "no subresource, status included: {resources:?}"
     );
     assert!(!resources.contains(&"secrets"), "no Secret: {resources:?}");
+    // Pipelines choose approvers, freezes and progression: the platform team writes them.
+    let writes_pipelines = rules.iter().any(|r| {
+        r["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x == "xreleasepipelines")
+            && r["verbs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|v| v != "get" && v != "list" && v != "watch")
+    });
+    assert!(!writes_pipelines, "tenants only read their pipeline");
     let writes_composed = rules.iter().any(|r| {
         let res = r["resources"].as_array().unwrap();
         let verbs = r["verbs"].as_array().unwrap();
