@@ -5,6 +5,7 @@
 mod common;
 
 mod architecture;
+mod cel;
 mod examples;
 mod graphql;
 mod input_crd;
