@@ -281,9 +281,14 @@ pub fn written_verdict(
 /// Whether the function recorded on the issue that `key`'s promotion Job started: the
 /// key's promotion is spent, whatever the status says.
 pub fn started(comments: &[Comment], identity: &Identity, key: &str) -> bool {
+    records(comments, identity, "started", key)
+}
+
+/// Whether the function's own records on the issue hold a `kind` marker for `key`.
+fn records(comments: &[Comment], identity: &Identity, kind: &str, key: &str) -> bool {
     own_records(comments, identity)
         .flat_map(|c| markers(&c.body))
-        .any(|m| m.contains_key("started") && m.get("key").map(String::as_str) == Some(key))
+        .any(|m| m.contains_key(kind) && m.get("key").map(String::as_str) == Some(key))
 }
 
 /// The function's restorations of the issue's title and description for `key`: when
@@ -310,9 +315,7 @@ pub fn restorations(
 /// Whether the function recorded on the issue that `key`'s approval was reused (the gate
 /// switched back to this artifact).
 pub fn reused(comments: &[Comment], identity: &Identity, key: &str) -> bool {
-    own_records(comments, identity)
-        .flat_map(|c| markers(&c.body))
-        .any(|m| m.contains_key("reused") && m.get("key").map(String::as_str) == Some(key))
+    records(comments, identity, "reused", key)
 }
 
 /// Whether the function already answered the close by `login` at `at` (counted or

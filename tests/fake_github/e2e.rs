@@ -429,6 +429,18 @@ impl Crossplane {
     }
 
     /// One reconcile whose status write is lost: the observed XR stays as it was.
+    /// One reconcile after an attack: its status write landing (`lost` false), or with
+    /// the XR's status lost and the write lost too, so the gate re-derives everything
+    /// from GitHub.
+    pub async fn poll(&mut self, lost: bool) -> Reply {
+        if lost {
+            self.xr["status"] = Value::Null;
+            self.reconcile_lost_write().await
+        } else {
+            self.reconcile().await
+        }
+    }
+
     /// The first call, without the requirement answered, must ask for the pipeline
     /// and touch no GitHub.
     pub async fn reconcile_lost_write(&mut self) -> Reply {

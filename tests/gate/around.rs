@@ -147,16 +147,6 @@ fn frozen_staging(cp: &mut Crossplane) {
     }]);
 }
 
-/// One reconcile, recorded as usual or with the status lost.
-async fn poll(cp: &mut Crossplane, lost: bool) -> Reply {
-    if lost {
-        cp.xr["status"] = Value::Null;
-        cp.reconcile_lost_write().await
-    } else {
-        cp.reconcile().await
-    }
-}
-
 #[tokio::test]
 async fn an_approval_reused_on_a_switch_back_waits_out_a_freeze_window() {
     for lost in [false, true] {
@@ -171,7 +161,7 @@ async fn an_approval_reused_on_a_switch_back_waits_out_a_freeze_window() {
         frozen_staging(&mut cp);
         cp.observed.clear();
         cp.xr["spec"]["artifact_id"] = a;
-        let back = poll(&mut cp, lost).await;
+        let back = cp.poll(lost).await;
         assert_ne!(back.status()["gate_status"], "approved", "lost={lost}");
         assert!(back.composed("promotion-job").is_none(), "lost={lost}");
         let approved = back.condition("Approved").unwrap();
@@ -193,7 +183,7 @@ async fn switching_back_to_an_artifact_whose_promotion_ran_never_runs_it_again()
         cp.reconcile().await;
         cp.observed.clear();
         cp.xr["spec"]["artifact_id"] = a;
-        let back = poll(&mut cp, lost).await;
+        let back = cp.poll(lost).await;
         assert_eq!(back.status()["gate_status"], "approved", "lost={lost}");
         assert!(
             back.composed("promotion-job").is_none(),
@@ -219,7 +209,7 @@ async fn a_later_change_of_timeout_hours_does_not_move_the_deadline() {
         // The requester extends the request, and an approver answers now.
         cp.xr["spec"]["timeout_hours"] = json!(168);
         cp.fake.comment_as(1, "alice", "/approve");
-        let reply = poll(&mut cp, lost).await;
+        let reply = cp.poll(lost).await;
         assert_eq!(reply.status()["gate_status"], "timeout", "lost={lost}");
         assert!(reply.composed("promotion-job").is_none());
     }
@@ -245,7 +235,7 @@ async fn a_veto_by_close_survives_the_deletion_of_the_function_s_binding() {
         cp.fake.close_as(1, "alice", "not_planned");
         let binding = own_comment(&cp, 1, "release-gate:bind");
         cp.fake.delete_comment(binding);
-        let reply = poll(&mut cp, lost).await;
+        let reply = cp.poll(lost).await;
         assert_eq!(reply.status()["gate_status"], "rejected", "lost={lost}");
         assert!(cp.fake.issue(2).is_none(), "lost={lost}: no second request");
         assert!(reply.composed("promotion-job").is_none());
@@ -260,7 +250,7 @@ async fn an_issue_that_lost_its_binding_blocks_the_gate_instead_of_being_replace
         cp.fake.comment_as(1, "carol", "nice");
         let binding = own_comment(&cp, 1, "release-gate:bind");
         cp.fake.delete_comment(binding);
-        let reply = poll(&mut cp, lost).await;
+        let reply = cp.poll(lost).await;
         assert_eq!(reply.status()["gate_status"], "pending", "lost={lost}");
         let approved = reply.condition("Approved").unwrap();
         assert_eq!(
@@ -293,7 +283,7 @@ async fn deleting_the_superseded_comment_does_not_revive_an_old_request_s_answer
         cp.xr["spec"]["artifact_id"] = a;
         cp.observed.clear();
         cp.fake.comment_as(1, "bob", "/approve");
-        let back = poll(&mut cp, lost).await;
+        let back = cp.poll(lost).await;
         assert_ne!(back.status()["gate_status"], "approved", "lost={lost}");
         assert!(back.composed("promotion-job").is_none(), "lost={lost}");
     }
@@ -322,13 +312,13 @@ async fn a_requester_who_renames_their_account_still_cannot_approve_their_promot
         cp.fake.rename_user("rita", "rita-x");
         cp.fake.comment_as(1, "rita-x", "/approve");
         cp.fake.close_as(1, "rita-x", "completed");
-        let reply = poll(&mut cp, lost).await;
+        let reply = cp.poll(lost).await;
         assert_eq!(reply.status()["gate_status"], "pending", "lost={lost}");
         assert!(reply.composed("promotion-job").is_none(), "lost={lost}");
         assert_eq!(cp.fake.issue(1).unwrap().state, "open", "lost={lost}");
         // Her withdrawal still counts under the new login.
         cp.fake.comment_as(1, "rita-x", "/reject");
-        let withdrawn = poll(&mut cp, lost).await;
+        let withdrawn = cp.poll(lost).await;
         assert_eq!(withdrawn.status()["gate_status"], "rejected", "lost={lost}");
     }
 }
@@ -375,7 +365,7 @@ async fn a_request_edited_to_show_another_artifact_holds_the_gate_until_restored
             &shown(&original.body),
         );
         cp.fake.comment_as(1, "alice", "/approve");
-        let held = poll(&mut cp, lost).await;
+        let held = cp.poll(lost).await;
         assert_eq!(held.status()["gate_status"], "pending", "lost={lost}");
         assert!(held.composed("promotion-job").is_none(), "lost={lost}");
         let approved = held.condition("Approved").unwrap();
@@ -388,7 +378,7 @@ async fn a_request_edited_to_show_another_artifact_holds_the_gate_until_restored
             "lost={lost}"
         );
         // alice's approval of what she read counts no more, on any later call.
-        let later = poll(&mut cp, lost).await;
+        let later = cp.poll(lost).await;
         assert_eq!(later.status()["gate_status"], "pending", "lost={lost}");
         assert_eq!(
             cp.fake
@@ -401,7 +391,7 @@ async fn a_request_edited_to_show_another_artifact_holds_the_gate_until_restored
         );
         // She answers again, having read the request as it is.
         cp.fake.comment_as(1, "alice", "/approve");
-        let answered = poll(&mut cp, lost).await;
+        let answered = cp.poll(lost).await;
         assert_eq!(answered.status()["gate_status"], "approved", "lost={lost}");
     }
 }
@@ -424,7 +414,7 @@ async fn a_request_edited_and_put_back_between_two_polls_is_still_seen() {
         cp.fake.comment_as(1, "alice", "/approve");
         cp.fake
             .edit_issue_as(1, "mallory", &original.title, &original.body);
-        let reply = poll(&mut cp, lost).await;
+        let reply = cp.poll(lost).await;
         assert_eq!(reply.status()["gate_status"], "pending", "lost={lost}");
         assert!(reply.composed("promotion-job").is_none(), "lost={lost}");
         assert!(
@@ -442,7 +432,7 @@ async fn a_request_edited_and_put_back_between_two_polls_is_still_seen() {
                 .all(|c| !c.body.contains("release-gate:restored"))
         );
         cp.fake.comment_as(1, "alice", "/approve");
-        let again = poll(&mut cp, lost).await;
+        let again = cp.poll(lost).await;
         assert_eq!(again.status()["gate_status"], "approved", "lost={lost}");
     }
 }

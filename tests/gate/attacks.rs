@@ -28,16 +28,6 @@ async fn gate(quorum: u32) -> Crossplane {
     cp
 }
 
-/// One reconcile after an attack: recorded as usual, or with the status lost.
-async fn poll(cp: &mut Crossplane, lost: bool) -> Reply {
-    if lost {
-        cp.xr["status"] = Value::Null;
-        cp.reconcile_lost_write().await
-    } else {
-        cp.reconcile().await
-    }
-}
-
 /// Neither approved nor promoting.
 fn assert_not_approved(reply: &Reply, lost: bool) {
     let status = reply.status();
@@ -66,7 +56,7 @@ async fn an_approver_s_comment_edited_into_an_approval_approves_nothing() {
         let id = cp.fake.comment_as(1, "alice", "Looking at it after lunch.");
         cp.fake.edit_comment(id, "/approve");
 
-        let reply = poll(&mut cp, lost).await;
+        let reply = cp.poll(lost).await;
 
         assert_not_approved(&reply, lost);
         assert_eq!(reply.status()["gate_status"], "pending");
@@ -100,7 +90,7 @@ async fn a_rejection_edited_away_before_it_was_read_still_holds_the_gate() {
         cp.fake.edit_comment(veto, "never mind");
         cp.fake.comment_as(1, "bob", "/approve");
 
-        let reply = poll(&mut cp, lost).await;
+        let reply = cp.poll(lost).await;
 
         assert_not_approved(&reply, lost);
         assert!(
@@ -138,7 +128,7 @@ async fn a_verdict_forged_into_the_function_s_own_comment_is_not_read() {
             ),
         );
 
-        let reply = poll(&mut cp, lost).await;
+        let reply = cp.poll(lost).await;
 
         assert_not_approved(&reply, lost);
         assert_eq!(reply.status()["approvals"], json!([]), "lost={lost}");
@@ -169,7 +159,7 @@ async fn a_rejection_stays_a_rejection_when_its_verdict_comment_is_edited() {
         cp.fake
             .edit_comment(verdict.id, &verdict.body.replace("rejected", "approved"));
 
-        let reply = poll(&mut cp, lost).await;
+        let reply = cp.poll(lost).await;
 
         assert_not_approved(&reply, lost);
         assert_eq!(reply.status()["gate_status"], "rejected", "lost={lost}");
@@ -207,7 +197,7 @@ async fn an_old_approved_issue_re_keyed_and_reopened_does_not_approve_a_new_arti
         cp.fake
             .edit_issue_body(2, &live.body.replace(&new_key, "0000"));
 
-        let reply = poll(&mut cp, lost).await;
+        let reply = cp.poll(lost).await;
 
         assert_not_approved(&reply, lost);
         assert_eq!(reply.status()["issue"]["number"], 2.0, "lost={lost}");
@@ -225,7 +215,7 @@ async fn reopening_an_issue_an_approver_closed_as_not_planned_keeps_the_veto() {
         cp.fake.reopen_as(1, MALLORY);
         cp.fake.comment_as(1, "bob", "/approve");
 
-        let reply = poll(&mut cp, lost).await;
+        let reply = cp.poll(lost).await;
 
         assert_not_approved(&reply, lost);
         let status = reply.status();
@@ -257,7 +247,7 @@ async fn a_recreated_xr_asks_again_and_leaves_the_old_issue_alone() {
         cp.xr["status"] = Value::Null;
         cp.observed.clear();
 
-        let reply = poll(&mut cp, lost).await;
+        let reply = cp.poll(lost).await;
 
         assert_not_approved(&reply, lost);
         let status = reply.status();
@@ -289,12 +279,12 @@ async fn switching_back_to_a_superseded_artifact_asks_again_and_an_approved_one_
 
         // Back to A: a new request, and alice's answer on the superseded one is gone.
         cp.xr["spec"]["artifact_id"] = a.clone();
-        let back = poll(&mut cp, lost).await;
+        let back = cp.poll(lost).await;
         assert_not_approved(&back, lost);
         assert_eq!(back.status()["issue"]["number"], 3.0, "lost={lost}");
         assert_eq!(back.status()["approvals"], json!([]), "lost={lost}");
         cp.fake.comment_as(1, "bob", "/approve");
-        let still = poll(&mut cp, lost).await;
+        let still = cp.poll(lost).await;
         assert_not_approved(&still, lost);
         if lost {
             continue;
@@ -327,7 +317,7 @@ async fn a_deleted_binding_comment_stops_the_gate_instead_of_following_another_i
             .unwrap();
         cp.fake.delete_comment(binding.id);
 
-        let reply = poll(&mut cp, lost).await;
+        let reply = cp.poll(lost).await;
 
         assert_not_approved(&reply, lost);
         assert_eq!(cp.fake.issues().len(), 1, "lost={lost}: no other issue");
@@ -358,7 +348,7 @@ async fn an_approver_s_close_on_another_issue_pointed_at_the_gate_does_not_count
         cp.fake.close_as(other, "alice", "completed");
         cp.fake.reopen_as(other, MALLORY);
 
-        let reply = poll(&mut cp, lost).await;
+        let reply = cp.poll(lost).await;
 
         assert_not_approved(&reply, lost);
         assert_eq!(reply.status()["issue"]["number"], 1.0, "lost={lost}");

@@ -11,7 +11,7 @@ use crate::fake_github;
 
 use e2e::{Crossplane, Reply, approvers, example_pipeline};
 use fake_github::LOGIN;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const MALLORY: &str = "mallory";
 
@@ -23,15 +23,6 @@ async fn gate() -> Crossplane {
         1,
     ))));
     cp
-}
-
-async fn poll(cp: &mut Crossplane, lost: bool) -> Reply {
-    if lost {
-        cp.xr["status"] = Value::Null;
-        cp.reconcile_lost_write().await
-    } else {
-        cp.reconcile().await
-    }
 }
 
 fn assert_not_approved(reply: &Reply, lost: bool) {
@@ -67,7 +58,7 @@ async fn an_approver_s_comment_edited_into_approve_within_its_second_approves_no
             .unwrap();
         assert_eq!(comment.created_at, comment.updated_at, "REST cannot tell");
 
-        let reply = poll(&mut cp, lost).await;
+        let reply = cp.poll(lost).await;
 
         assert_not_approved(&reply, lost);
         assert_eq!(reply.status()["approvals"], json!([]), "lost={lost}");
@@ -94,7 +85,7 @@ async fn a_verdict_rewritten_within_its_second_is_not_read_back() {
             &verdict.body.replace("verdict=rejected", "verdict=approved"),
         );
 
-        let reply = poll(&mut cp, lost).await;
+        let reply = cp.poll(lost).await;
 
         assert_not_approved(&reply, lost);
         assert_eq!(reply.status()["gate_status"], "rejected", "lost={lost}");
@@ -136,7 +127,7 @@ async fn a_binding_rewritten_within_its_second_moves_no_deadline() {
         }
         cp.fake.comment_as(1, "alice", "/approve");
 
-        let reply = poll(&mut cp, lost).await;
+        let reply = cp.poll(lost).await;
 
         assert_not_approved(&reply, lost);
     }
@@ -152,7 +143,7 @@ async fn a_veto_deleted_before_it_was_read_holds_the_gate() {
         cp.fake.delete_comment(veto);
         cp.fake.comment_as(1, "bob", "/approve");
 
-        let reply = poll(&mut cp, lost).await;
+        let reply = cp.poll(lost).await;
 
         assert_not_approved(&reply, lost);
         let approved = reply.condition("Approved").unwrap();
@@ -165,7 +156,7 @@ async fn a_veto_deleted_before_it_was_read_holds_the_gate() {
         );
         // alice answers again: her answer decides.
         cp.fake.comment_as(1, "alice", "/approve");
-        let again = poll(&mut cp, lost).await;
+        let again = cp.poll(lost).await;
         assert_eq!(again.status()["gate_status"], "approved", "lost={lost}");
     }
 }
@@ -180,13 +171,13 @@ async fn deleting_the_restoration_record_revives_no_approval() {
         cp.fake
             .edit_issue_as(1, MALLORY, &shown(&original.title), &shown(&original.body));
         cp.fake.comment_as(1, "alice", "/approve");
-        let held = poll(&mut cp, lost).await;
+        let held = cp.poll(lost).await;
         assert_eq!(held.status()["gate_status"], "pending", "lost={lost}");
         // mallory deletes the function's record of the restoration.
         let restored = own_comment(&cp, "release-gate:restored");
         cp.fake.delete_comment(restored.id);
 
-        let reply = poll(&mut cp, lost).await;
+        let reply = cp.poll(lost).await;
 
         assert_not_approved(&reply, lost);
     }

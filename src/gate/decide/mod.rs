@@ -93,16 +93,7 @@ pub fn decide(
     labels: &[String],
 ) -> Decision {
     let selection = selection(gate, recorded, read, situation.now);
-    let duplicates: Vec<&Issue> = selection
-        .duplicates
-        .iter()
-        .map(|i| &read.issues[*i].issue)
-        .collect();
-    let superseded: Vec<(&Issue, &str)> = selection
-        .superseded
-        .iter()
-        .map(|(i, key)| (&read.issues[*i].issue, key.as_str()))
-        .collect();
+    let (duplicates, superseded) = retired_by(&selection, read);
     let chosen = selection.chosen.map(|i| read.issues[i].issue.number);
     let others: Vec<&IssueRead> = read
         .issues
@@ -129,6 +120,25 @@ pub fn decide(
         others: &others,
     };
     decide_observed(gate, recorded, policy, situation, &observed, labels)
+}
+
+/// The issues `selection` retires, as read: duplicates of the chosen one, and requests of
+/// earlier artifacts (with their keys).
+fn retired_by<'r>(
+    selection: &'r Selection,
+    read: &'r Read,
+) -> (Vec<&'r Issue>, Vec<(&'r Issue, &'r str)>) {
+    let duplicates = selection
+        .duplicates
+        .iter()
+        .map(|i| &read.issues[*i].issue)
+        .collect();
+    let superseded = selection
+        .superseded
+        .iter()
+        .map(|(i, key)| (&read.issues[*i].issue, key.as_str()))
+        .collect();
+    (duplicates, superseded)
 }
 
 /// Decides the gate on what was observed. A verdict recorded in status that GitHub does
@@ -364,16 +374,7 @@ pub fn after_open(
         }],
         ..decision
     };
-    let duplicates: Vec<&Issue> = selection
-        .duplicates
-        .iter()
-        .map(|i| &read.issues[*i].issue)
-        .collect();
-    let superseded: Vec<(&Issue, &str)> = selection
-        .superseded
-        .iter()
-        .map(|(i, key)| (&read.issues[*i].issue, key.as_str()))
-        .collect();
+    let (duplicates, superseded) = retired_by(&selection, read);
     let observed = Observed {
         identity: &read.identity,
         issue: None,
