@@ -174,6 +174,7 @@ fn gate_decision_and_render(c: &mut Criterion) {
                 events: Vec::new(),
                 deletions: Vec::new(),
                 text_edit: None,
+                more_deletions: false,
             }],
             people: Default::default(),
         };

@@ -56,9 +56,13 @@ pub fn candidates<'i>(
                     || issue::parse_override(&c.body).is_some()
             })
             .map(|c| c.author.as_str());
+        // A deleted comment may have been a veto: whether its author may answer decides
+        // whether it holds approval.
+        let deleted = read.deletions.iter().filter_map(|d| d.author.as_deref());
         logins.extend(
             authors
                 .chain(closers)
+                .chain(deleted)
                 .filter(|login| (named || !policy.lists(login)) && !never(login))
                 .map(Login::new),
         );

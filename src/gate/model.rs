@@ -159,6 +159,8 @@ pub struct IssueRead {
     pub deletions: Vec<Deletion>,
     /// The last edit of its description, as GitHub records it (likewise).
     pub text_edit: Option<Edit>,
+    /// More comments were deleted from it than `deletions` lists.
+    pub more_deletions: bool,
 }
 
 /// Everything the decision takes from GitHub.

@@ -135,6 +135,7 @@ pub async fn issues(
             events: Vec::new(),
             deletions: Vec::new(),
             text_edit: None,
+            more_deletions: false,
         });
     }
     for issue in &mut read {
@@ -144,6 +145,7 @@ pub async fn issues(
             as_recorded(&mut issue.comments, &edits);
             issue.deletions = edits.deletions;
             issue.text_edit = edits.text;
+            issue.more_deletions = edits.more_deletions;
         }
     }
     Ok(read)

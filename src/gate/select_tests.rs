@@ -54,6 +54,7 @@ fn read(issue: Issue, comments: Vec<Comment>) -> IssueRead {
         events: Vec::new(),
         deletions: Vec::new(),
         text_edit: None,
+        more_deletions: false,
     }
 }
 

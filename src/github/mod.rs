@@ -432,6 +432,8 @@ pub struct Edits {
     pub deletions: Vec<Deletion>,
     /// The last edit of the issue's description, if anyone edited it since it was opened.
     pub text: Option<Edit>,
+    /// More comments were deleted than `deletions` lists (the latest 100 are read).
+    pub more_deletions: bool,
 }
 
 /// An edit, as GitHub records it.
@@ -441,6 +443,8 @@ pub struct Edit {
     pub at: DateTime<Utc>,
     /// Who (`None` when GitHub does not say).
     pub editor: Option<String>,
+    /// Their numeric user id, when GitHub says.
+    pub editor_id: Option<u64>,
 }
 
 /// A comment deleted from an issue.
@@ -450,6 +454,8 @@ pub struct Deletion {
     pub at: DateTime<Utc>,
     /// Who wrote the deleted comment (`None` when GitHub does not say).
     pub author: Option<String>,
+    /// Their numeric user id, when GitHub says (GraphQL names a bot without `[bot]`).
+    pub author_id: Option<u64>,
 }
 
 /// The repository's listings, which only the shared view ([`view`]) follows: a gate

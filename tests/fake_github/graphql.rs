@@ -139,7 +139,7 @@ impl Run<'_> {
                     let applies = fragment
                         .type_condition
                         .as_ref()
-                        .is_none_or(|t| Some(t.as_str()) == type_name(node));
+                        .is_none_or(|t| Some(t.as_str()) == type_name(self.state, node));
                     if applies {
                         self.select(node, &fragment.selection_set, out);
                     }
@@ -210,13 +210,12 @@ impl Run<'_> {
                 Some(_) => child(self, Node::IssueEditor(issue)),
                 None => Value::Null,
             },
-            (Node::IssueEditor(issue), "login") => {
-                json!(
-                    self.state.issues[&issue]
-                        .last_edited
-                        .as_ref()
-                        .map(|(_, by)| by)
-                )
+            (Node::IssueEditor(issue), _) => {
+                let by = self.state.issues[&issue]
+                    .last_edited
+                    .clone()
+                    .map(|(_, by)| by);
+                self.actor(by.as_deref(), name)
             }
             (Node::Issue(issue), "comments") => {
                 let first = self.argument(field, "first").as_u64().unwrap_or(0) as usize;
@@ -284,7 +283,10 @@ impl Run<'_> {
             (Node::TimelinePage { earlier }, "hasPreviousPage") => json!(earlier),
             (Node::Deletion(i), "createdAt") => json!(time(self.state.deletions[i].1)),
             (Node::Deletion(i), "deletedCommentAuthor") => child(self, Node::DeletedAuthor(i)),
-            (Node::DeletedAuthor(i), "login") => json!(self.state.deletions[i].2),
+            (Node::DeletedAuthor(i), _) => {
+                let author = self.state.deletions[i].2.clone();
+                self.actor(Some(&author), name)
+            }
             (Node::PageInfo { more, .. }, "hasNextPage") => json!(more),
             (Node::PageInfo { end, .. }, "endCursor") => json!(cursor(end)),
             (Node::Comment(id), _) => {
@@ -332,6 +334,18 @@ impl Run<'_> {
         }
     }
 
+    /// A field of an actor, as GitHub's GraphQL names it: a bot without its `[bot]`.
+    fn actor(&mut self, login: Option<&str>, name: &str) -> Value {
+        let Some(login) = login else {
+            return Value::Null;
+        };
+        match name {
+            "login" => json!(login.strip_suffix("[bot]").unwrap_or(login)),
+            "databaseId" => json!(self.state.id_of(login)),
+            _ => self.unserved(name),
+        }
+    }
+
     fn not_found(&mut self, message: &str) {
         self.errors
             .push(json!({"type": "NOT_FOUND", "message": message}));
@@ -346,8 +360,20 @@ impl Run<'_> {
 }
 
 /// The GraphQL type of a node, for inline fragments.
-fn type_name(node: Node) -> Option<&'static str> {
+fn type_name(state: &State, node: Node) -> Option<&'static str> {
+    let account = |login: Option<&str>| match login {
+        Some(l) if l.ends_with("[bot]") => Some("Bot"),
+        Some(_) => Some("User"),
+        None => None,
+    };
     match node {
+        Node::DeletedAuthor(i) => account(Some(&state.deletions[i].2)),
+        Node::IssueEditor(issue) => account(
+            state.issues[&issue]
+                .last_edited
+                .as_ref()
+                .map(|(_, by)| by.as_str()),
+        ),
         Node::Deletion(_) => Some("CommentDeletedEvent"),
         Node::Comment(_) => Some("IssueComment"),
         Node::Issue(_) => Some("Issue"),

@@ -182,3 +182,31 @@ async fn deleting_the_restoration_record_revives_no_approval() {
         assert_not_approved(&reply, lost);
     }
 }
+
+#[tokio::test]
+async fn a_team_approver_s_veto_deleted_before_it_was_read_holds_the_gate() {
+    for lost in [false, true] {
+        let mut cp = Crossplane::start().await;
+        let mut who = approvers(&["alice"], 1);
+        who.teams = vec!["acme/release-managers".into()];
+        cp.pipeline = Some(example_pipeline(Some(who)));
+        cp.fake
+            .add_team_member("acme", "release-managers", "carol", "active");
+        cp.reconcile().await;
+        let veto = cp.fake.comment_as(1, "carol", "/reject");
+        cp.fake.delete_comment(veto);
+        cp.fake.comment_as(1, "alice", "/approve");
+
+        let reply = cp.poll(lost).await;
+
+        assert_not_approved(&reply, lost);
+        let approved = reply.condition("Approved").unwrap();
+        assert!(
+            approved
+                .message
+                .contains("a comment by carol on issue #1 was deleted"),
+            "lost={lost}: {}",
+            approved.message
+        );
+    }
+}

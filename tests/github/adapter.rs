@@ -434,9 +434,19 @@ async fn a_github_app_reads_edits_with_its_installation_token() {
         .await
         .unwrap();
 
+    // The App's own comment, deleted by someone: GraphQL names its bot without `[bot]`,
+    // and gives its id.
+    let me = github.identity().await.unwrap();
+    github.add_comment(number, "a record").await.unwrap();
+    let own = fake.comments(number).last().unwrap().id;
+    fake.delete_comment(own);
+
     let edits = github.edits(number).await.unwrap();
 
     assert!(edits.comments.contains_key(&edited));
+    let deleted = edits.deletions.last().unwrap();
+    assert_eq!(deleted.author.as_deref(), Some("release-gates"));
+    assert_eq!(deleted.author_id, Some(me.id));
     let graphql = fake
         .seen()
         .into_iter()

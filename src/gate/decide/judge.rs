@@ -67,6 +67,15 @@ pub struct Answers {
     pub last_close: Option<Close>,
 }
 
+/// What the key's other issues say.
+#[derive(Default)]
+pub struct Elsewhere {
+    /// The earliest veto there.
+    pub veto: Option<Approval>,
+    /// Why approval is held there, if it is.
+    pub held: Option<String>,
+}
+
 /// An override of the open window: the entry for status, and the Warning's text.
 pub struct Override {
     /// `via: override-freeze`, by whom and when.
@@ -163,16 +172,21 @@ impl<'a> Judge<'a> {
         answers
     }
 
-    /// The earliest veto on another issue of this key (one that lost the function's
-    /// record, a duplicate): a `/reject` or a close as not planned counts on every issue
-    /// ever bound to or recorded for the key, whatever happened to the function's comments
-    /// there.
-    pub fn veto(&self, issue: &IssueRead) -> Option<Approval> {
+    /// What another issue of this key says (one that lost the function's record, a
+    /// duplicate): its earliest veto (a `/reject` or a close as not planned counts on every
+    /// issue ever bound to or recorded for the key, whatever happened to the function's
+    /// comments there), and what holds approval there (an edited or deleted comment that
+    /// may have been one).
+    pub fn elsewhere(&self, issue: &IssueRead) -> Elsewhere {
         let mut answers = Answers::default();
         let mut ignored = BTreeMap::new();
         self.count_comments(issue, &mut answers, &mut ignored);
+        self.count_deletions(issue, &mut answers);
         self.count_closes(issue, &mut answers, &mut ignored);
-        answers.rejection
+        Elsewhere {
+            veto: answers.rejection,
+            held: answers.held,
+        }
     }
 
     fn count_comments(
@@ -226,11 +240,25 @@ impl<'a> Judge<'a> {
     /// deletion. The function's own deleted comments are dated by the caller instead
     /// (approvals before them no longer count).
     fn count_deletions(&self, read: &IssueRead, answers: &mut Answers) {
+        if read.more_deletions {
+            let what = format!(
+                "more than 100 comments were deleted from issue #{}, and the earliest deletions are not read",
+                read.issue.number
+            );
+            answers.held.get_or_insert_with(|| {
+                format!("approval is held: {what}; one of them may have been a veto")
+            });
+            answers.tampering.push(what);
+        }
         for deletion in &read.deletions {
             let Some(author) = deletion.author.as_deref() else {
                 continue;
             };
-            if !self.in_window(deletion.at) || author.eq_ignore_ascii_case(&self.identity.login) {
+            // Deleted after the deadline, it may still have been a veto given before it.
+            if deletion.at < self.opens
+                || deletion.author_id == Some(self.identity.id)
+                || super::text::is_function(author, self.identity)
+            {
                 continue;
             }
             let answered_again = read.comments.iter().any(|later| {
@@ -240,7 +268,7 @@ impl<'a> Judge<'a> {
                     && !marker::edited(later)
                     && issue::parse_command(&later.body).is_some()
             });
-            if self.may_reject(author, None) && !answered_again {
+            if self.may_reject(author, deletion.author_id) && !answered_again {
                 let what = format!(
                     "a comment by {author} on issue #{} was deleted at {}",
                     read.issue.number,

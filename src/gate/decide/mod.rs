@@ -32,7 +32,7 @@ use super::model::{Action, Decision, Gate, Hold, IssueRead, People, Read, Record
 use super::policy::Policy;
 use super::select::{self, Selection};
 use super::situation::Situation;
-use judge::Judge;
+use judge::{Elsewhere, Judge};
 
 /// Which issue holds the gate, among what was read.
 pub fn selection(gate: &Gate, recorded: &Recorded, read: &Read, now: DateTime<Utc>) -> Selection {
@@ -204,11 +204,12 @@ fn on_github(
         .collect();
     numbers.sort_unstable();
     decision.issues = numbers;
-    // A veto given by closing any issue of the key counts, whatever happened there since.
-    let veto = observed
+    // A veto given on any issue of the key counts, whatever happened there since; an
+    // edited or deleted comment there holds approval like one on the chosen issue.
+    let elsewhere = observed
         .others
         .iter()
-        .filter_map(|r| {
+        .map(|r| {
             let times = (start, deadline, now);
             Judge::new(
                 gate,
@@ -218,11 +219,17 @@ fn on_github(
                 times,
                 &r.issue,
             )
-            .veto(r)
+            .elsewhere(r)
         })
-        .min_by_key(|v| v.at);
+        .fold(Elsewhere::default(), |acc, e| Elsewhere {
+            veto: [acc.veto, e.veto]
+                .into_iter()
+                .flatten()
+                .min_by_key(|v| v.at),
+            held: acc.held.or(e.held),
+        });
     let Some(chosen) = observed.issue else {
-        if let Some(veto) = veto {
+        if let Some(veto) = elsewhere.veto {
             decision.state = GateState::Rejected;
             decision.decided_at = Some(veto.at);
             decision.rejection = Some(veto);
@@ -260,7 +267,7 @@ fn on_github(
             )
         }
         _ => verdict::answered(
-            gate, policy, situation, observed, chosen, text, veto, decision, start,
+            gate, policy, situation, observed, chosen, text, elsewhere, decision, start,
         ),
     };
     if decision.state == GateState::Approved {

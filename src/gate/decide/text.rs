@@ -106,8 +106,7 @@ fn edits_by_others(
     identity: &Identity,
     since: DateTime<Utc>,
 ) -> Vec<(DateTime<Utc>, String)> {
-    let by_others =
-        |who: Option<&str>| !who.is_some_and(|w| w.eq_ignore_ascii_case(&identity.login));
+    let by_others = |who: Option<&str>| !who.is_some_and(|w| is_function(w, identity));
     let renames = chosen
         .events
         .iter()
@@ -117,7 +116,7 @@ fn edits_by_others(
     let edit = chosen
         .text_edit
         .iter()
-        .filter(|e| by_others(e.editor.as_deref()))
+        .filter(|e| e.editor_id != Some(identity.id) && by_others(e.editor.as_deref()))
         .map(|e| (e.at, e.editor.clone()));
     renames
         .chain(edit)
@@ -142,12 +141,23 @@ pub fn own_deleted(chosen: &IssueRead, identity: &Identity) -> Option<DateTime<U
         .deletions
         .iter()
         .filter(|d| {
-            d.author
-                .as_deref()
-                .is_some_and(|a| a.eq_ignore_ascii_case(&identity.login))
+            d.author_id == Some(identity.id)
+                || d.author
+                    .as_deref()
+                    .is_some_and(|a| is_function(a, identity))
         })
         .map(|d| d.at)
         .max()
+}
+
+/// Whether `login`, as GitHub's GraphQL names an account, is the function's: GraphQL names
+/// a bot (an App) without the `[bot]` its REST login carries.
+pub fn is_function(login: &str, identity: &Identity) -> bool {
+    let me = identity.login.as_str();
+    login.eq_ignore_ascii_case(me)
+        || me
+            .strip_suffix("[bot]")
+            .is_some_and(|slug| login.eq_ignore_ascii_case(slug))
 }
 
 /// The restoration, once the answers are counted: the issue's text is set back and said
@@ -186,4 +196,26 @@ pub fn restore(
         decision.hold = Some(Hold::Tampered(message.clone()));
     }
     decision.tampering.push(message);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graphql_names_an_app_s_bot_without_its_suffix() {
+        let app = Identity {
+            login: "release-gates[bot]".into(),
+            id: 9,
+        };
+        assert!(is_function("release-gates", &app));
+        assert!(is_function("Release-Gates[bot]", &app));
+        assert!(!is_function("release-gates-x", &app));
+        let user = Identity {
+            login: "release-bot".into(),
+            id: 8,
+        };
+        assert!(is_function("release-bot", &user));
+        assert!(!is_function("release", &user));
+    }
 }

@@ -6,13 +6,13 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::xr::gate::{Approval, GateState, rfc3339};
+use crate::xr::gate::{GateState, rfc3339};
 
 use crate::gate::model::{Decision, Gate, Hold, IssueRead};
 use crate::gate::policy::Policy;
 use crate::gate::situation::Situation;
 
-use super::judge::{Answers, Judge};
+use super::judge::{Answers, Elsewhere, Judge};
 use super::{BLOCKED, Observed, actions, text};
 
 /// No verdict of the function on the chosen issue: the answers there decide, counted
@@ -26,7 +26,7 @@ pub(super) fn answered(
     observed: &Observed<'_>,
     chosen: &IssueRead,
     text: Option<text::Text>,
-    veto: Option<Approval>,
+    elsewhere: Elsewhere,
     mut decision: Decision,
     start: DateTime<Utc>,
 ) -> Decision {
@@ -60,11 +60,12 @@ pub(super) fn answered(
     )
     .approvals_after(approvals_after);
     let mut answers = judge.count(chosen);
-    if let Some(veto) = veto
+    if let Some(veto) = elsewhere.veto
         && answers.rejection.as_ref().is_none_or(|r| veto.at < r.at)
     {
         answers.rejection = Some(veto);
     }
+    answers.held = answers.held.or(elsewhere.held);
     let mut decision = verdict(
         gate, policy, situation, observed, chosen, &judge, answers, decision,
     );

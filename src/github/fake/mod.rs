@@ -288,9 +288,11 @@ impl FakeGitHub {
             comments.retain(|c| c.id != id);
         }
         for (number, author) in deleted {
+            let author_id = Some(s.id_of(&author));
             s.deletions.entry(number).or_default().push(Deletion {
                 at,
                 author: Some(author),
+                author_id,
             });
         }
     }
@@ -347,11 +349,13 @@ impl FakeGitHub {
         issue.body = body.to_owned();
         issue.updated_at = at;
         if edited {
+            let editor_id = Some(s.id_of(login));
             s.text_edits.insert(
                 number,
                 Edit {
                     at,
                     editor: Some(login.to_owned()),
+                    editor_id,
                 },
             );
         }
@@ -476,6 +480,7 @@ impl IssueReads for FakeGitHub {
                 .collect(),
             deletions: s.deletions.get(&number).cloned().unwrap_or_default(),
             text: s.text_edits.get(&number).cloned(),
+            more_deletions: false,
         })
     }
 }

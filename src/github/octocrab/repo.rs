@@ -279,6 +279,7 @@ impl IssueReads for RestGitHub {
             if after.is_none() {
                 edits.deletions = page.edits.deletions;
                 edits.text = page.edits.text;
+                edits.more_deletions = page.edits.more_deletions;
             }
             match page.next {
                 Some(cursor) => after = Some(cursor),

@@ -335,18 +335,30 @@ fn candidates_are_unlisted_answerers_editors_and_closers_only() {
         comment(4, "rita", "/approve", at(1, 0)),
         comment(5, BOT, "/approve", at(1, 0)),
     ];
+    let deletions = vec![Deletion {
+        at: at(2, 30),
+        author: Some("hank".into()),
+        author_id: None,
+    }];
     let read = [IssueRead {
         issue: issue(1, KEY),
         comments,
         events,
-        deletions: Vec::new(),
+        deletions,
         text_edit: None,
+        more_deletions: false,
     }];
     let now = Situation::at(at(3, 0));
     let got = candidates(&gate, &policy(1), &now, &bot(), read.iter());
     assert_eq!(
         got.into_iter().collect::<Vec<_>>(),
-        vec![Login::new("carol"), Login::new("erin"), Login::new("gina")]
+        vec![
+            Login::new("carol"),
+            Login::new("erin"),
+            Login::new("gina"),
+            Login::new("hank")
+        ],
+        "the author of a deleted comment is looked up: it may have been a team approver's veto"
     );
     let no_rules = Policy {
         teams: vec![],

@@ -12,6 +12,7 @@ pub(super) fn rows() -> Vec<Row> {
             text_edit: Some(Edit {
                 at: at(1, 30),
                 editor: Some("mallory".into()),
+                editor_id: Some(user_id("mallory")),
             }),
             comments: vec![comment(4, "alice", "/approve", at(1, 0))],
             tampered: 1,
@@ -41,6 +42,7 @@ pub(super) fn rows() -> Vec<Row> {
             text_edit: Some(Edit {
                 at: at(1, 30),
                 editor: Some(BOT.into()),
+                editor_id: Some(user_id(BOT)),
             }),
             comments: vec![comment(4, "alice", "/approve", at(1, 0))],
             state: GateState::Approved,
@@ -368,6 +370,56 @@ pub(super) fn rows() -> Vec<Row> {
             ..row("a veto on a duplicate of the request counts")
         },
         Row {
+            duplicates: vec![issue(2, KEY)],
+            others: vec![(issue(2, KEY), Vec::new())],
+            others_deleted: vec![deleted("bob", at(1, 30))],
+            comments: vec![comment(1, "alice", "/approve", at(2, 0))],
+            approvers: vec!["alice"],
+            held: true,
+            tampered: 0,
+            actions: vec!["comment #2", "close #2 duplicate"],
+            ..row(
+                "a comment of an approver deleted on a duplicate holds approval: it may have been a veto",
+            )
+        },
+        Row {
+            more_deletions: true,
+            comments: vec![comment(4, "bob", "/approve", at(2, 0))],
+            approvers: vec!["bob"],
+            held: true,
+            tampered: 1,
+            ..row("more deletions than GitHub's timeline was read for hold approval")
+        },
+        Row {
+            more_deletions: true,
+            comments: vec![comment(4, "bob", "/reject", at(2, 0))],
+            state: GateState::Rejected,
+            actions: vec!["comment #1", "close #1 not_planned"],
+            tampered: 1,
+            ..row("more deletions than were read hold no rejection")
+        },
+        Row {
+            deletions: vec![deleted("carol", at(1, 30))],
+            team_members: vec!["carol"],
+            comments: vec![comment(4, "bob", "/approve", at(2, 0))],
+            approvers: vec!["bob"],
+            held: true,
+            tampered: 1,
+            ..row("a deleted comment of a team approver holds approval")
+        },
+        Row {
+            deletions: vec![Deletion {
+                at: at(1, 30),
+                author: Some("release-bot-app".into()),
+                author_id: Some(user_id(BOT)),
+            }],
+            comments: vec![comment(4, "bob", "/approve", at(1, 0))],
+            tampered: 1,
+            ..row(
+                "a deleted comment of the function, named as GraphQL names its account, moves the bound",
+            )
+        },
+        Row {
             issue: None,
             binding: None,
             blocked: true,
@@ -475,5 +527,6 @@ fn deleted(author: &str, at: DateTime<Utc>) -> Deletion {
     Deletion {
         at,
         author: Some(author.to_owned()),
+        author_id: Some(user_id(author)),
     }
 }

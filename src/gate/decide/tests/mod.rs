@@ -188,6 +188,8 @@ struct Row {
     job: JobSeen,
     /// Other issues of the key (one that lost its binding, a duplicate), with their events.
     others: Vec<(Issue, Vec<IssueEvent>)>,
+    /// Comments deleted from the other issues, as their timelines say.
+    others_deleted: Vec<Deletion>,
     requester: Option<&'static str>,
     /// The requester's account id, as a binding sealed it or GitHub resolved it.
     requester_id: Option<u64>,
@@ -204,6 +206,8 @@ struct Row {
     deletions: Vec<Deletion>,
     /// The last edit of the issue's description, as GitHub records it.
     text_edit: Option<Edit>,
+    /// More comments were deleted than the timeline read lists.
+    more_deletions: bool,
     tampering: Vec<String>,
     blocked: bool,
     superseded: Vec<(Issue, String)>,
@@ -229,6 +233,7 @@ fn row(name: &'static str) -> Row {
         frozen: None,
         job: JobSeen::NotConfigured,
         others: Vec::new(),
+        others_deleted: Vec::new(),
         requester: Some("rita"),
         requester_id: None,
         sealed_requesters: Vec::new(),
@@ -240,6 +245,7 @@ fn row(name: &'static str) -> Row {
         events: Vec::new(),
         deletions: Vec::new(),
         text_edit: None,
+        more_deletions: false,
         tampering: Vec::new(),
         blocked: false,
         superseded: Vec::new(),
@@ -328,6 +334,7 @@ fn run(row: &Row) -> Decision {
         events: row.events.clone(),
         deletions: row.deletions.clone(),
         text_edit: row.text_edit.clone(),
+        more_deletions: row.more_deletions,
     });
     let verdict = marker::written_verdict(&row.comments, &identity, KEY);
     let duplicates: Vec<&Issue> = row.duplicates.iter().collect();
@@ -343,8 +350,9 @@ fn run(row: &Row) -> Decision {
             issue: issue.clone(),
             comments: Vec::new(),
             events: events.clone(),
-            deletions: Vec::new(),
+            deletions: row.others_deleted.clone(),
             text_edit: None,
+            more_deletions: false,
         })
         .collect();
     let others: Vec<&IssueRead> = other_reads.iter().collect();
