@@ -45,7 +45,8 @@ pub fn plan(gate: &Gate, recorded: &Recorded, policy: &Policy, situation: &Situa
                 (JobSeen::Absent, true) => decision.promotion = Promotion::Spent,
                 // An automatic approval has nothing on GitHub to back it: before its Job
                 // first runs, it passes its holds again (the status may have been written
-                // by anyone who can write it), keeping the time it was recorded.
+                // by anyone who can write it), and is dated when it takes effect, not by
+                // the time the status says (the next environment's soak counts from it).
                 (_, false) if decision.automatic => {
                     let pending = Decision::pending(decision.start, decision.deadline);
                     if let Some(waiting) = &situation.waiting_for_source {
@@ -54,17 +55,7 @@ pub fn plan(gate: &Gate, recorded: &Recorded, policy: &Policy, situation: &Situa
                         });
                         return Plan::Held(Decision { hold, ..pending });
                     }
-                    return match automatic(gate, recorded, situation, pending) {
-                        Plan::Settled(approved) => Plan::Settled(Decision {
-                            decided_at: decision.decided_at.or(approved.decided_at),
-                            ..approved
-                        }),
-                        Plan::Retire(approved) => Plan::Retire(Decision {
-                            decided_at: decision.decided_at.or(approved.decided_at),
-                            ..approved
-                        }),
-                        held => held,
-                    };
+                    return automatic(gate, recorded, situation, pending);
                 }
                 (_, false) => return Plan::ReadGitHub,
             }

@@ -466,3 +466,27 @@ fn an_automatic_promotion_is_dated_when_it_takes_effect_and_a_frozen_one_cannot_
         })
     ));
 }
+
+#[test]
+fn an_automatic_approval_in_the_status_is_dated_when_it_takes_effect() {
+    use GateState::Approved;
+    // Whoever wrote the status dated it early, to shorten the next environment's soak.
+    let row = PlanRow {
+        automatic: true,
+        recorded: recorded(Approved, KEY),
+        job: JobSeen::Absent,
+        ..plan_row("forged", Want::Settled(Approved, None))
+    };
+    match plan_of(&row) {
+        Plan::Settled(d) => {
+            assert_eq!(d.state, Approved);
+            assert_eq!(
+                d.decided_at,
+                Some(row.now),
+                "not the status's {:?}",
+                at(1, 0)
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
