@@ -40,6 +40,7 @@
 //! [`render_cli`] runs the same code in-process on YAML files.
 
 pub mod call;
+pub mod carrier;
 pub mod cli;
 pub mod desired;
 pub mod freeze;

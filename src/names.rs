@@ -58,8 +58,12 @@ pub mod resource {
     pub const CLUSTER_ROLE_BINDING: &str = "cluster-role-binding";
     /// The gate ConfigMap.
     pub const GATE_CONFIG: &str = "gate-config";
-    /// The promotion Job.
+    /// The promotion Job (or the provider-kubernetes `Object` that carries it).
     pub const PROMOTION_JOB: &str = "promotion-job";
+    /// The ServiceAccount promotion Jobs run as in `promotion.namespace`.
+    pub const PROMOTION_SERVICE_ACCOUNT: &str = "promotion-service-account";
+    /// The ExternalSecret of the credentials in `promotion.namespace`.
+    pub const PROMOTION_CREDENTIALS: &str = "promotion-credentials";
 }
 
 /// What a call asks Crossplane for (required resources), by requirement name and kind.
@@ -121,6 +125,19 @@ pub fn credentials(tenant: &str) -> String {
 pub fn service_account(tenant: &str) -> String {
     format!("{tenant}-release-pipeline")
 }
+
+/// The ServiceAccount, and the Secret of credentials, of the promotion Jobs of `tenant`'s
+/// gates in `namespace` when they run in the shared `promotion.namespace`:
+/// `<tenant>-<8 hex>-promotion`, the hex from the namespace and tenant, so a gate in
+/// another namespace naming the same tenant never runs as this tenant's account.
+pub fn promotion_account(namespace: &str, tenant: &str) -> String {
+    let digest = Sha256::digest(format!("{namespace}/{tenant}").as_bytes());
+    let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{tenant}-{hex}-promotion")
+}
+
+/// Where a promotion Job in `promotion.namespace` finds its credentials, one file per key.
+pub const PROMOTION_CREDENTIALS_PATH: &str = "/var/run/secrets/release.zerotouch.dev/credentials";
 
 /// The Role, RoleBinding, ClusterRole and ClusterRoleBinding: `<tenant>-release-pipeline`.
 pub fn rbac(tenant: &str) -> String {
@@ -282,6 +299,25 @@ mod tests {
         assert_eq!(longest, credentials(&tenant).len());
         assert_eq!(longest, MAX_NAME_LEN);
         assert_eq!(MAX_TENANT_LEN, 34);
+    }
+
+    #[test]
+    fn the_promotion_account_is_a_dns_label_of_one_namespace_and_tenant() {
+        let tenant = "t".repeat(MAX_TENANT_LEN);
+        let name = promotion_account("team-a", &tenant);
+        assert!(is_dns_label(&name), "{name}");
+        assert_ne!(
+            promotion_account("team-a", "web"),
+            promotion_account("team-b", "web")
+        );
+        assert_ne!(
+            promotion_account("team-a", "web"),
+            promotion_account("team-a", "api")
+        );
+        assert_eq!(
+            promotion_account("team-a", "web"),
+            promotion_account("team-a", "web")
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use function_sdk_rust::proto::v1::RunFunctionRequest;
 use function_sdk_rust::request;
 use pbjson_types::Struct;
 
+use crate::carrier::{self, Carried};
 use crate::names::{GATE_KEY_ANNOTATION, resource};
 use crate::pb;
 use crate::xr::gate::{PromotionState, PromotionStatus};
@@ -17,16 +18,19 @@ use crate::xr::gate::{PromotionState, PromotionStatus};
 use super::key::GateKey;
 use super::situation::JobSeen;
 
-/// The observed promotion Job of the gate keyed `key`, if Crossplane observed one.
-pub fn observed_job<'a>(req: &'a RunFunctionRequest, key: &GateKey) -> Option<&'a Struct> {
+/// The observed promotion Job of the gate keyed `key`, if Crossplane observed one (the
+/// Job itself, or the provider-kubernetes `Object` carrying it to `promotion.namespace`).
+pub fn observed_job<'a>(req: &'a RunFunctionRequest, key: &GateKey) -> Option<Carried<'a>> {
     request::observed_composed(req, resource::PROMOTION_JOB)
         .and_then(|r| r.resource.as_ref())
-        .filter(|j| {
+        .and_then(carrier::seen_through)
+        .filter(|c| {
+            let j = c.rendered;
             pb::pointer(j, "/kind").and_then(pb::as_str) == Some("Job")
                 && pb::pointer(j, "/apiVersion").and_then(pb::as_str) == Some("batch/v1")
         })
-        .filter(|j| {
-            pb::pointer(j, "/metadata/annotations")
+        .filter(|c| {
+            pb::pointer(c.rendered, "/metadata/annotations")
                 .and_then(pb::as_struct)
                 .and_then(|a| a.fields.get(GATE_KEY_ANNOTATION))
                 .and_then(pb::as_str)
@@ -64,7 +68,7 @@ pub fn env(job: &Struct, name: &str) -> String {
 /// True, running otherwise (not yet observed included).
 pub fn progress(
     job: &str,
-    observed: Option<&Struct>,
+    observed: Option<Carried<'_>>,
     started_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> PromotionStatus {
@@ -84,7 +88,7 @@ pub fn progress(
                 })
             })
     }
-    let (state, completed_at) = match observed {
+    let (state, completed_at) = match observed.and_then(|c| c.live) {
         Some(j)
             if pb::pointer(j, "/status/succeeded")
                 .and_then(pb::as_f64)
@@ -101,9 +105,12 @@ pub fn progress(
         },
         None => (PromotionState::Running, None),
     };
-    // Started when first observed: as the API server dated it, else as recorded, else now.
-    let started_at = observed.map(|j| {
-        time(j, "/metadata/creationTimestamp")
+    // Started when first observed (the Job, or the `Object` handing it to the provider):
+    // as the API server dated it, else as recorded, else now.
+    let started_at = observed.map(|c| {
+        c.live
+            .and_then(|j| time(j, "/metadata/creationTimestamp"))
+            .or_else(|| time(c.carrier, "/metadata/creationTimestamp"))
             .or(started_at)
             .unwrap_or(now)
     });
@@ -140,12 +147,18 @@ mod tests {
         assert!(!progress("j", None, None, now).started());
         let mut observed = job(json!({"active": 1}));
         assert_eq!(
-            progress("j", Some(&observed), None, now).started_at,
+            progress("j", carrier::seen_through(&observed), None, now).started_at,
             Some(now),
             "no creation time: first seen now"
         );
         assert_eq!(
-            progress("j", Some(&observed), at("2026-03-01T08:00:00Z"), now).started_at,
+            progress(
+                "j",
+                carrier::seen_through(&observed),
+                at("2026-03-01T08:00:00Z"),
+                now
+            )
+            .started_at,
             at("2026-03-01T08:00:00Z"),
             "as recorded"
         );
@@ -158,10 +171,46 @@ mod tests {
             )),
         );
         assert_eq!(
-            progress("j", Some(&observed), None, now).started_at,
+            progress("j", carrier::seen_through(&observed), None, now).started_at,
             at("2026-03-01T07:30:00Z"),
             "as the API server dated it"
         );
+    }
+
+    #[test]
+    fn a_job_carried_by_an_object_has_started_once_the_object_is_observed() {
+        let now = at("2026-03-01T09:00:00Z").unwrap();
+        let object = |status: Value| {
+            json_to_struct(
+                json!({"apiVersion": carrier::NAMESPACED_OBJECT, "kind": "Object",
+                    "metadata": {"creationTimestamp": "2026-03-01T07:00:00Z"},
+                    "spec": {"forProvider": {"manifest": {"apiVersion": "batch/v1", "kind": "Job"}}},
+                    "status": status})
+                .as_object()
+                .unwrap(),
+            )
+        };
+        let handed_over = object(json!({}));
+        let p = progress("j", carrier::seen_through(&handed_over), None, now);
+        assert_eq!(p.state, PromotionState::Running);
+        assert_eq!(
+            p.started_at,
+            at("2026-03-01T07:00:00Z"),
+            "handed to the provider: it will create the Job, never again after it is gone"
+        );
+        let done = object(
+            json!({"atProvider": {"manifest": {"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"creationTimestamp": "2026-03-01T07:00:05Z"},
+            "status": {"succeeded": 1, "completionTime": "2026-03-01T07:10:00Z"}}}}),
+        );
+        let p = progress("j", carrier::seen_through(&done), None, now);
+        assert_eq!(p.state, PromotionState::Succeeded);
+        assert_eq!(
+            p.started_at,
+            at("2026-03-01T07:00:05Z"),
+            "as the Job was dated"
+        );
+        assert_eq!(p.completed_at, at("2026-03-01T07:10:00Z"));
     }
 
     #[test]
@@ -170,7 +219,7 @@ mod tests {
             let observed = status.map(job);
             let p = progress(
                 "j",
-                observed.as_ref(),
+                observed.as_ref().and_then(carrier::seen_through),
                 None,
                 at("2026-03-01T09:00:00Z").unwrap(),
             );

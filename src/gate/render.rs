@@ -7,11 +7,13 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
-use k8s_openapi::api::core::v1::{ConfigMap, Container, EnvVar, PodSpec, PodTemplateSpec};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Container, EnvVar, PodSpec, PodTemplateSpec, SecretVolumeSource, Volume, VolumeMount,
+};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
+use crate::carrier::Carried;
 use chrono::{DateTime, Utc};
-use pbjson_types::Struct;
 
 use crate::input::PromotionInput;
 use crate::names::{self, GATE_KEY_ANNOTATION, GATE_KEY_LABEL, Reason, component};
@@ -55,7 +57,7 @@ pub struct Inputs<'a> {
     /// The Input's promotion Job, if it configures one.
     pub configured: Option<&'a PromotionInput>,
     /// This key's Job as Crossplane observes it.
-    pub observed: Option<&'a Struct>,
+    pub observed: Option<Carried<'a>>,
     /// This key's promotion as the status recorded it.
     pub recorded: Option<&'a PromotionStatus>,
     /// The issues the status recorded for this key.
@@ -88,8 +90,8 @@ pub fn render(gate: &Gate, policy: &Policy, jobs: Inputs<'_>, outcome: &Outcome)
             (_, Some(observed)) => job_for(
                 gate,
                 promotion,
-                super::promotion::env(observed, "APPROVED_BY"),
-                super::promotion::env(observed, "ISSUE_URL"),
+                super::promotion::env(observed.rendered, "APPROVED_BY"),
+                super::promotion::env(observed.rendered, "ISSUE_URL"),
             ),
             // Not approved, not confirmed, held, or spent: no Job.
             _ => return None,
@@ -274,10 +276,38 @@ pub fn job_for(
             .map(|e| var(&e.name, e.value.clone())),
     );
     let non_empty = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
+    // In the platform's promotion namespace the Job runs as the account the gate's own
+    // namespace's pipeline composed there for its tenant, never as another namespace's.
+    // There its credentials are mounted: that account holds no role to read them.
+    let (namespace, service_account, credentials) = match &promotion.namespace {
+        Some(ns) => {
+            let account = names::promotion_account(&gate.namespace, &spec.tenant);
+            (ns.clone(), account.clone(), Some(account))
+        }
+        None => (
+            gate.namespace.clone(),
+            names::service_account(&spec.tenant),
+            None,
+        ),
+    };
+    let volume = credentials.map(|secret| Volume {
+        name: "credentials".into(),
+        secret: Some(SecretVolumeSource {
+            secret_name: Some(secret),
+            ..SecretVolumeSource::default()
+        }),
+        ..Volume::default()
+    });
+    let mount = volume.as_ref().map(|v| VolumeMount {
+        name: v.name.clone(),
+        mount_path: names::PROMOTION_CREDENTIALS_PATH.into(),
+        read_only: Some(true),
+        ..VolumeMount::default()
+    });
     Job {
         metadata: ObjectMeta {
             name: Some(names::job_name(&spec.tenant, gate.key.short())),
-            namespace: Some(gate.namespace.clone()),
+            namespace: Some(namespace),
             labels: Some(job_labels.clone()),
             annotations: Some(BTreeMap::from([(
                 GATE_KEY_ANNOTATION.to_owned(),
@@ -293,7 +323,7 @@ pub fn job_for(
                     ..ObjectMeta::default()
                 }),
                 spec: Some(PodSpec {
-                    service_account_name: Some(names::service_account(&spec.tenant)),
+                    service_account_name: Some(service_account),
                     restart_policy: Some("Never".into()),
                     containers: vec![Container {
                         name: "promote".into(),
@@ -301,8 +331,10 @@ pub fn job_for(
                         command: non_empty(&promotion.command),
                         args: non_empty(&promotion.args),
                         env: Some(env),
+                        volume_mounts: mount.map(|m| vec![m]),
                         ..Container::default()
                     }],
+                    volumes: volume.map(|v| vec![v]),
                     ..PodSpec::default()
                 }),
             },
@@ -582,7 +614,58 @@ mod tests {
                 },
             ],
             backoff_limit: 3,
+            namespace: None,
+            provider_config_ref: Default::default(),
         }
+    }
+
+    #[test]
+    fn in_the_promotion_namespace_a_job_runs_as_its_own_namespace_s_tenant_account() {
+        let gate_in = |namespace: &str| Gate {
+            spec: spec("my-service"),
+            key: GateKey::from_recorded(
+                "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            ),
+            namespace: namespace.into(),
+            name: "g".into(),
+            uid: "uid".into(),
+            requester: None,
+        };
+        let promotion = PromotionInput {
+            namespace: Some("release-promotions".into()),
+            ..promotion()
+        };
+        let job = |namespace: &str| {
+            serde_json::to_value(render_job(&gate_in(namespace), &promotion, &decision())).unwrap()
+        };
+        let (a, b) = (job("team-a"), job("team-b"));
+        assert_eq!(a["metadata"]["namespace"], "release-promotions");
+        let account = |j: &serde_json::Value| {
+            j["spec"]["template"]["spec"]["serviceAccountName"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(
+            account(&a),
+            names::promotion_account("team-a", "my-service"),
+            "the account team-a's pipeline composes there"
+        );
+        assert_ne!(
+            account(&a),
+            account(&b),
+            "a gate in team-b naming team-a's tenant never runs as team-a's account"
+        );
+        let pod = &a["spec"]["template"]["spec"];
+        assert_eq!(
+            pod["volumes"][0]["secret"]["secretName"],
+            account(&a).as_str()
+        );
+        assert_eq!(
+            pod["containers"][0]["volumeMounts"][0]["mountPath"],
+            names::PROMOTION_CREDENTIALS_PATH
+        );
+        assert_eq!(pod["containers"][0]["volumeMounts"][0]["readOnly"], true);
     }
 
     #[test]

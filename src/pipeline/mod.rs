@@ -16,6 +16,7 @@ use pbjson_types::Struct;
 use serde::Serialize;
 
 use crate::call::{Call, Fatal};
+use crate::carrier::{self, Carrier};
 use crate::names::{condition, requirement};
 use crate::required;
 use crate::xr::pipeline::{PipelineSpec, PipelineStatus, Whereabouts};
@@ -50,6 +51,25 @@ impl Composed {
             name,
             kind,
             object: crate::pb::to_struct(object),
+            readiness,
+        }
+    }
+
+    /// An object for another namespace, as `carrier` writes it.
+    fn carried<T: Serialize>(
+        name: &'static str,
+        kind: &'static str,
+        object: &T,
+        carrier: Carrier<'_>,
+        readiness: Readiness,
+    ) -> Self {
+        let object = serde_json::to_value(object)
+            .map_err(<crate::pb::Error as serde::ser::Error>::custom)
+            .and_then(|v| crate::pb::to_struct(&carrier.carry(v)));
+        Composed {
+            name,
+            kind,
+            object,
             readiness,
         }
     }
@@ -106,23 +126,32 @@ pub fn compose(call: &Call<'_>, rsp: &mut RunFunctionResponse) -> Result<(), Fat
             .object
             .map_err(|e| Fatal::internal(format!("cannot serialize the {}: {e}", composed.kind)))?;
         let observed = request::observed_composed(call.request, composed.name);
+        // An object carried by a provider-kubernetes `Object` is seen through it.
+        let live = observed
+            .and_then(|r| r.resource.as_ref())
+            .and_then(carrier::seen_through)
+            .and_then(|c| c.live);
         let ready = match composed.readiness {
             Readiness::Observed => observed.is_some(),
             Readiness::ReadyCondition => {
-                let condition = resource::get_condition(observed, "Ready");
-                if observed.is_some() && condition.status != "True" {
+                let condition = live.and_then(|l| carrier::condition(l, "Ready"));
+                let field = |name: &str| {
+                    condition
+                        .and_then(|c| c.fields.get(name))
+                        .and_then(crate::pb::as_str)
+                };
+                let status = field("status").unwrap_or("Unknown");
+                if observed.is_some() && status != "True" {
                     unready.push(format!(
-                        "{} ({} Ready is {}{})",
+                        "{} ({} Ready is {status}{})",
                         composed.name,
                         composed.kind,
-                        condition.status,
-                        condition
-                            .reason
+                        field("reason")
                             .map(|r| format!(": {r}"))
                             .unwrap_or_default()
                     ));
                 }
-                condition.status == "True"
+                status == "True"
             }
         };
         if !ready && observed.is_none() {
@@ -160,19 +189,25 @@ pub fn compose(call: &Call<'_>, rsp: &mut RunFunctionResponse) -> Result<(), Fat
 /// Every object of the pipeline, in a fixed order.
 fn objects(p: &Pipeline, whereabouts: Option<&Whereabouts>, call: &Call<'_>) -> Vec<Composed> {
     use crate::names::resource::*;
-    let mut out = vec![
-        Composed::new(
-            CONFIG_MAP,
-            "ConfigMap",
-            &render::render_config_map(p, whereabouts),
-            Readiness::Observed,
-        ),
-        Composed::new(
+    // With a promotion namespace, the credentials live there only, beside the account
+    // promotion Jobs run as: nothing in the tenant's namespace can promote.
+    let promotion = call.input.promotion.as_ref();
+    let promotion_namespace = promotion.and_then(|p| p.namespace.as_deref());
+    let mut out = vec![Composed::new(
+        CONFIG_MAP,
+        "ConfigMap",
+        &render::render_config_map(p, whereabouts),
+        Readiness::Observed,
+    )];
+    if promotion_namespace.is_none() {
+        out.push(Composed::new(
             CREDENTIALS,
             "ExternalSecret",
             &render::render_external_secret(p, &call.input.external_secret),
             Readiness::ReadyCondition,
-        ),
+        ));
+    }
+    out.extend([
         Composed::new(
             SERVICE_ACCOUNT,
             "ServiceAccount",
@@ -182,7 +217,11 @@ fn objects(p: &Pipeline, whereabouts: Option<&Whereabouts>, call: &Call<'_>) -> 
         Composed::new(
             ROLE,
             "Role",
-            &render::render_role(p, p.scope == Scope::Namespaced),
+            &render::render_role(
+                p,
+                p.scope == Scope::Namespaced,
+                promotion_namespace.is_none(),
+            ),
             Readiness::Observed,
         ),
         Composed::new(
@@ -191,7 +230,28 @@ fn objects(p: &Pipeline, whereabouts: Option<&Whereabouts>, call: &Call<'_>) -> 
             &render::render_role_binding(p),
             Readiness::Observed,
         ),
-    ];
+    ]);
+    if let (Some(promotion), Some(namespace)) = (promotion, promotion_namespace) {
+        let carrier = Carrier::to(
+            call.composite.namespace.as_deref(),
+            namespace,
+            &promotion.provider_config_ref,
+        );
+        out.push(Composed::carried(
+            PROMOTION_CREDENTIALS,
+            "ExternalSecret",
+            &render::render_promotion_credentials(p, &call.input.external_secret, namespace),
+            carrier,
+            Readiness::ReadyCondition,
+        ));
+        out.push(Composed::carried(
+            PROMOTION_SERVICE_ACCOUNT,
+            "ServiceAccount",
+            &render::render_promotion_service_account(p, &call.input.service_account, namespace),
+            carrier,
+            Readiness::Observed,
+        ));
+    }
     // Crossplane v2 refuses cluster-scoped objects from a namespaced XR, so only a
     // cluster-scoped XR gets the ClusterRole that lets it request gates anywhere.
     if p.scope == Scope::Cluster {

@@ -99,8 +99,26 @@ pub fn remote_key(template: &str, tenant: &str, key: &str) -> String {
 /// from the Input's store, one entry per Input key. A template without `{key}` names
 /// one remote secret per tenant, and each key is read as a property of it.
 pub fn render_external_secret(p: &Pipeline, es: &ExternalSecretInput) -> Value {
+    external_secret(p, es, names::credentials(&p.config.tenant), &p.namespace)
+}
+
+/// The ExternalSecret of the credentials promotion Jobs use in `namespace` (the Input's
+/// `promotion.namespace`), named for this pipeline's namespace and tenant.
+pub fn render_promotion_credentials(
+    p: &Pipeline,
+    es: &ExternalSecretInput,
+    namespace: &str,
+) -> Value {
+    external_secret(
+        p,
+        es,
+        names::promotion_account(&p.namespace, &p.config.tenant),
+        namespace,
+    )
+}
+
+fn external_secret(p: &Pipeline, es: &ExternalSecretInput, name: String, namespace: &str) -> Value {
     let tenant = &p.config.tenant;
-    let name = names::credentials(tenant);
     let per_key = es.key_template.contains("{key}");
     let data: Vec<Value> = es
         .keys
@@ -118,7 +136,7 @@ pub fn render_external_secret(p: &Pipeline, es: &ExternalSecretInput) -> Value {
         "kind": "ExternalSecret",
         "metadata": {
             "name": name,
-            "namespace": p.namespace,
+            "namespace": namespace,
             "labels": names::labels(tenant, names::component::CREDENTIALS),
         },
         "spec": {
@@ -133,10 +151,39 @@ pub fn render_external_secret(p: &Pipeline, es: &ExternalSecretInput) -> Value {
 /// The ServiceAccount pipeline scripts and promotion Jobs run as, with the Input's
 /// annotations and `{tenant}` filled in.
 pub fn render_service_account(p: &Pipeline, sa: &ServiceAccountInput) -> ServiceAccount {
+    service_account(
+        p,
+        sa,
+        names::service_account(&p.config.tenant),
+        &p.namespace,
+    )
+}
+
+/// The ServiceAccount promotion Jobs of this pipeline's namespace and tenant run as in
+/// `namespace` (the Input's `promotion.namespace`), with the Input's annotations.
+pub fn render_promotion_service_account(
+    p: &Pipeline,
+    sa: &ServiceAccountInput,
+    namespace: &str,
+) -> ServiceAccount {
+    service_account(
+        p,
+        sa,
+        names::promotion_account(&p.namespace, &p.config.tenant),
+        namespace,
+    )
+}
+
+fn service_account(
+    p: &Pipeline,
+    sa: &ServiceAccountInput,
+    name: String,
+    namespace: &str,
+) -> ServiceAccount {
     let tenant = &p.config.tenant;
     let mut meta = metadata(
-        names::service_account(tenant),
-        Some(&p.namespace),
+        name,
+        Some(namespace),
         tenant,
         names::component::SERVICE_ACCOUNT,
     );
@@ -154,24 +201,15 @@ pub fn render_service_account(p: &Pipeline, sa: &ServiceAccountInput) -> Service
     }
 }
 
-/// Read of the pipeline's own ConfigMap and credentials Secret, by name only.
-fn read_own_config_and_secret(tenant: &str) -> Vec<PolicyRule> {
-    vec![
-        PolicyRule {
-            api_groups: Some(vec![String::new()]),
-            resources: Some(vec!["configmaps".into()]),
-            resource_names: Some(vec![names::config_map(tenant)]),
-            verbs: vec!["get".into()],
-            ..PolicyRule::default()
-        },
-        PolicyRule {
-            api_groups: Some(vec![String::new()]),
-            resources: Some(vec!["secrets".into()]),
-            resource_names: Some(vec![names::credentials(tenant)]),
-            verbs: vec!["get".into()],
-            ..PolicyRule::default()
-        },
-    ]
+/// Read of one object by name, in the core group.
+fn get_one(resource: &str, name: String) -> PolicyRule {
+    PolicyRule {
+        api_groups: Some(vec![String::new()]),
+        resources: Some(vec![resource.to_owned()]),
+        resource_names: Some(vec![name]),
+        verbs: vec!["get".into()],
+        ..PolicyRule::default()
+    }
 }
 
 /// Requesting and watching promotion gates. No update and no `status` subresource: a
@@ -199,9 +237,14 @@ fn subject(p: &Pipeline) -> Subject {
 /// The Role in the pipeline's namespace. For a namespaced XR it holds every rule; for a
 /// cluster-scoped XR only the reads of its ConfigMap and Secret, which so stay confined
 /// to the Input's namespace.
-pub fn render_role(p: &Pipeline, with_gates: bool) -> Role {
+pub fn render_role(p: &Pipeline, with_gates: bool, with_credentials: bool) -> Role {
     let tenant = &p.config.tenant;
-    let mut rules = read_own_config_and_secret(tenant);
+    // The pipeline's own ConfigMap, and its credentials unless they live only in the
+    // promotion namespace.
+    let mut rules = vec![get_one("configmaps", names::config_map(tenant))];
+    if with_credentials {
+        rules.push(get_one("secrets", names::credentials(tenant)));
+    }
     if with_gates {
         rules.push(request_gates(&p.gate_api_group));
     }
@@ -381,7 +424,7 @@ mod tests {
 
     #[test]
     fn namespaced_role_reads_only_its_own_objects_and_requests_gates() {
-        let role = render_role(&seed(), true);
+        let role = render_role(&seed(), true, true);
         let rules = role.rules.unwrap();
         assert_eq!(rules.len(), 3);
         for rule in &rules[..2] {
@@ -416,7 +459,7 @@ mod tests {
             cluster[0].resources.as_deref(),
             Some(&[GATES_RESOURCE.to_owned()][..])
         );
-        let role = render_role(&p, false);
+        let role = render_role(&p, false, true);
         assert_eq!(role.metadata.namespace.as_deref(), Some("pipelines"));
         assert_eq!(role.rules.unwrap().len(), 2);
         let binding = render_cluster_role_binding(&p);

@@ -201,6 +201,23 @@ fn condition_status(status: i32) -> &'static str {
     }
 }
 
+/// What provider-kubernetes does with a desired `Object`: creates its manifest and
+/// reports it in `status.atProvider.manifest`, as it last saw it (the status a test gave
+/// the running Job stays). Anything else is observed as desired.
+fn provider_kubernetes(mut desired: Value, previous: Option<&Value>) -> Value {
+    if desired["kind"] != "Object" {
+        return desired;
+    }
+    let manifest = desired["spec"]["forProvider"]["manifest"].clone();
+    let live = previous
+        .and_then(|p| p.pointer("/status/atProvider/manifest"))
+        .filter(|live| live["metadata"]["name"] == manifest["metadata"]["name"])
+        .cloned()
+        .unwrap_or(manifest);
+    desired["status"] = json!({"atProvider": {"manifest": live}});
+    desired
+}
+
 impl Reply {
     /// The desired XR status.
     pub fn status(&self) -> Value {
@@ -252,6 +269,17 @@ impl Reply {
     }
 
     /// A desired composed resource.
+    /// The promotion Job as rendered, seen through the `Object` that carries it to
+    /// `promotion.namespace`.
+    pub fn job(&self) -> Option<Value> {
+        let composed = self.composed("promotion-job")?;
+        if composed["kind"] == "Object" {
+            Some(composed["spec"]["forProvider"]["manifest"].clone())
+        } else {
+            Some(composed)
+        }
+    }
+
     pub fn composed(&self, name: &str) -> Option<Value> {
         self.rsp
             .desired
@@ -418,14 +446,30 @@ impl Crossplane {
             .collect();
         status["conditions"] = Value::Array(conditions);
         self.xr["status"] = status;
+        let previous = std::mem::take(&mut self.observed);
         self.observed = reply
             .rsp
             .desired
             .iter()
             .flat_map(|d| d.resources.iter())
             .filter_map(|(name, r)| r.resource.as_ref().map(|s| (name.clone(), from_struct(s))))
+            .map(|(name, object)| {
+                let observed = provider_kubernetes(object, previous.get(&name));
+                (name, observed)
+            })
             .collect();
         reply
+    }
+
+    /// The promotion Job as it runs: the observed Job, or the one provider-kubernetes
+    /// reports in the `Object` that carries it.
+    pub fn job_mut(&mut self) -> Option<&mut Value> {
+        let observed = self.observed.get_mut("promotion-job")?;
+        if observed["kind"] == "Object" {
+            observed.pointer_mut("/status/atProvider/manifest")
+        } else {
+            Some(observed)
+        }
     }
 
     /// One reconcile whose status write is lost: the observed XR stays as it was.

@@ -85,7 +85,7 @@ async fn promoted() -> Crossplane {
             .count(),
         1
     );
-    let job = cp.observed.get_mut("promotion-job").expect("observed Job");
+    let job = cp.job_mut().expect("observed Job");
     job["status"] = json!({"succeeded": 1, "completionTime": "2026-03-01T07:00:00Z"});
     let done = cp.reconcile().await;
     assert_eq!(done.status()["promotion"]["state"], "succeeded");

@@ -187,7 +187,13 @@ async fn gate_lives_from_request_to_promotion_job_through_the_real_server() {
         .collect();
     assert_eq!(summaries.len(), 1, "{comments:#?}");
     assert!(summaries[0].body.starts_with("**Approved** by alice"));
-    let job = done.composed("promotion-job").expect("the promotion Job");
+    let job = done.job().expect("the promotion Job");
+    // The example runs it in the platform's promotion namespace, carried there by a
+    // provider-kubernetes Object in the gate's namespace.
+    let carrier = done.composed("promotion-job").unwrap();
+    assert_eq!(carrier["kind"], "Object");
+    assert_eq!(carrier["metadata"]["namespace"], "platform-system");
+    assert_eq!(job["metadata"]["namespace"], "release-promotions");
     assert_eq!(
         job["metadata"]["name"],
         format!("my-service-promote-{}", &key[..12])

@@ -287,6 +287,17 @@ fn github_view(fake: &FakeGitHub) -> Value {
     })
 }
 
+/// The desired composed resource `name`, as JSON.
+fn composed_object(rsp: &RunFunctionResponse, name: &str) -> Option<Value> {
+    rsp.desired
+        .as_ref()?
+        .resources
+        .get(name)?
+        .resource
+        .as_ref()
+        .map(struct_to_json)
+}
+
 fn fatal_messages(rsp: &RunFunctionResponse) -> Vec<&str> {
     rsp.results
         .iter()
@@ -298,6 +309,7 @@ fn fatal_messages(rsp: &RunFunctionResponse) -> Vec<&str> {
 #[test]
 fn golden_responses() {
     let status_schema = common::xrd_status_validator("examples/promotion-gate/xrd.yaml");
+    let object_schema = common::shared_schema("kubernetes.m.crossplane.io_object_v1alpha1.json");
     let mut settings = insta::Settings::clone_current();
     settings.set_sort_maps(true);
     settings.bind(|| {
@@ -327,6 +339,15 @@ fn golden_responses() {
                 if !case_name.starts_with("invalid-") {
                     let errors = common::schema_errors(&status_schema, &desired_status(&rsp));
                     assert!(errors.is_empty(), "{case_name}: {errors:?}");
+                    // A Job carried to the promotion namespace: an Object as provider-kubernetes
+                    // defines it.
+                    if let Some(job) = composed_object(&rsp, "promotion-job")
+                        && job["kind"] == "Object"
+                    {
+                        let errors = common::schema_errors(&object_schema, &job);
+                        assert!(errors.is_empty(), "{case_name}: {errors:?}");
+                        assert_eq!(job["spec"]["forProvider"]["manifest"]["kind"], "Job");
+                    }
                     insta::assert_yaml_snapshot!("github", github_view(&fake));
                 }
             }

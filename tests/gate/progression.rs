@@ -33,10 +33,7 @@ async fn approve_and_promote(cp: &mut Crossplane, issue: u64, completed_at: &str
     let approved = cp.reconcile().await;
     assert_eq!(approved.status()["gate_status"], "approved");
     assert_eq!(approved.status()["promotion"]["state"], "running");
-    let job = cp
-        .observed
-        .get_mut("promotion-job")
-        .expect("the promotion Job");
+    let job = cp.job_mut().expect("the promotion Job");
     job["status"] = json!({"succeeded": 1, "completionTime": completed_at});
     let promoted = cp.reconcile().await;
     assert_eq!(promoted.status()["promotion"]["state"], "succeeded");

@@ -128,8 +128,9 @@ async fn example_renders_every_resource_ready_without_a_fatal_result() {
     assert_eq!(
         names,
         [
-            "credentials",
             "pipeline-config",
+            "promotion-credentials",
+            "promotion-service-account",
             "role",
             "role-binding",
             "service-account"

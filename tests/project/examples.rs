@@ -29,6 +29,12 @@ fn schema_for(doc: &Value) -> Option<&'static str> {
         ("external-secrets.io/v1", "ExternalSecret") => {
             Some("external-secrets.io_externalsecret_v1.json")
         }
+        ("kubernetes.m.crossplane.io/v1alpha1", "Object") => {
+            Some("kubernetes.m.crossplane.io_object_v1alpha1.json")
+        }
+        ("kubernetes.m.crossplane.io/v1alpha1", "ClusterProviderConfig") => {
+            Some("kubernetes.m.crossplane.io_clusterproviderconfig_v1alpha1.json")
+        }
         _ => None,
     }
 }
@@ -60,6 +66,7 @@ fn core_round_trip(doc: &Value) -> Option<Result<Value, String>> {
         ("v1", "ConfigMap") => through::<core::ConfigMap>(doc),
         ("v1", "Secret") => through::<core::Secret>(doc),
         ("v1", "ServiceAccount") => through::<core::ServiceAccount>(doc),
+        ("v1", "Namespace") => through::<core::Namespace>(doc),
         ("batch/v1", "Job") => through::<batch::Job>(doc),
         ("rbac.authorization.k8s.io/v1", "Role") => through::<rbac::Role>(doc),
         ("rbac.authorization.k8s.io/v1", "RoleBinding") => through::<rbac::RoleBinding>(doc),
