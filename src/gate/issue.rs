@@ -111,6 +111,9 @@ pub fn binding_comment(gate: &Gate, binding: &Binding) -> String {
     if let Some(text) = &binding.text {
         fields.push(("text", text));
     }
+    if let Some(policy) = &binding.policy {
+        fields.push(("policy", policy));
+    }
     format!(
         "This request is for promoting {artifact} of tenant {tenant} from {source} to {target} \
          (gate {xr}{requested_by}), answers from {start} until {deadline}. Only answers in \
@@ -372,6 +375,20 @@ pub fn superseded_comment(old_key: &str, new_issue: u64) -> String {
         marker(&[
             ("verdict", "superseded"),
             ("key", old_key),
+            ("by", &new_issue.to_string())
+        ])
+    )
+}
+
+/// The comment closing a request asked under another policy seal: the approvals
+/// repository, the Composition or the Input's approvers or promotion changed before what
+/// it asked for ran, so the gate asks again.
+pub fn resealed_comment(key: &str, new_issue: u64) -> String {
+    format!(
+        "Asked again in #{new_issue}: the gate's approval policy (its approvals repository, Composition, approvers or promotion) changed before this request's promotion ran, so this request is closed and approvals given here no longer count. A rejection given here still counts.\n\n{}",
+        marker(&[
+            ("verdict", "superseded"),
+            ("key", key),
             ("by", &new_issue.to_string())
         ])
     )

@@ -167,6 +167,9 @@ pub struct Binding {
     /// The seal of the issue's title and description as the function opened it
     /// ([`text_seal`](crate::gate::issue::text_seal)).
     pub text: Option<String>,
+    /// The seal of the policy the request is asked under
+    /// ([`Seal`](crate::gate::seal::Seal)).
+    pub policy: Option<String>,
 }
 
 impl Binding {
@@ -179,6 +182,7 @@ impl Binding {
             deadline,
             requester: None,
             text: None,
+            policy: None,
         }
     }
 }
@@ -210,6 +214,7 @@ pub fn binding(comments: &[Comment], identity: &Identity) -> Option<Binding> {
                         })
                     }),
                 text: m.get("text").cloned(),
+                policy: m.get("policy").cloned(),
             })
         })
 }
@@ -476,6 +481,7 @@ mod tests {
                 &Binding {
                     requester: Some(rita.clone()),
                     text: Some("0123456789abcdef".into()),
+                    policy: Some("fedcba9876543210".into()),
                     ..Binding::of(&gate, start, deadline)
                 },
             ),
@@ -489,6 +495,7 @@ mod tests {
             deadline,
             requester: Some(rita),
             text: Some("0123456789abcdef".into()),
+            policy: Some("fedcba9876543210".into()),
         };
         assert_eq!(
             binding(std::slice::from_ref(&comment), &bot()),

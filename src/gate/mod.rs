@@ -28,6 +28,7 @@ pub mod read;
 pub mod render;
 pub mod respond;
 pub mod rules;
+pub mod seal;
 pub mod select;
 pub mod situation;
 mod span;
@@ -51,6 +52,7 @@ use lookup::Lookup;
 use model::{Decision, Gate, GitHubSync, Outcome, Recorded, SyncError, Synced};
 use policy::Policy;
 use read::Reach;
+use seal::Seal;
 use situation::Situation;
 use span::GateSpan;
 
@@ -81,7 +83,8 @@ pub async fn compose(
     let recorded = Recorded::for_key(GateStatus::from_json(&call.composite.status), &gate.key);
     // Dereference the pipeline (no GitHub).
     let lookup = lookup::find_pipeline(call.request, &gate.spec.tenant, namespace)?;
-    let policy = Policy::for_gate(&gate.spec, lookup.pipeline(), &call.input.approvals)?;
+    let mut policy = Policy::for_gate(&gate.spec, lookup.pipeline(), &call.input.approvals)?;
+    policy.seal = Seal::of(call.input, seal::composition_name(&call.composite.spec));
     let configured = call.input.promotion.is_some();
     let situation = Situation::of(&gate.spec, &lookup, call.now).with_job(promotion::seen(
         call.request,
@@ -238,7 +241,8 @@ impl Step<'_> {
             identity,
             people: Default::default(),
         };
-        let (actions, closed) = decide::retire_unneeded(self.gate, self.recorded, &read, now);
+        let (actions, closed) =
+            decide::retire_unneeded(self.gate, self.recorded, self.policy, &read, now);
         write::execute(&repo, &actions).await?;
         Ok(closed)
     }

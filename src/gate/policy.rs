@@ -16,6 +16,8 @@ use crate::input::{ApprovalsInput, Permission};
 use crate::pipeline_config::{IMPLICIT_RULE, PipelineConfig, Rule};
 use crate::xr::gate::GateSpec;
 
+use super::seal::Seal;
+
 /// Who counts toward one approval rule, and how many of them must approve.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Quorum {
@@ -62,6 +64,9 @@ pub struct Policy {
     pub missing_pipeline: bool,
     /// Who may let an approved gate through a freeze window.
     pub freeze_override: Option<Overriders>,
+    /// What a request is asked under besides its key (set from the Input and the
+    /// Composition once built).
+    pub seal: Seal,
 }
 
 fn logins(users: &[String]) -> Vec<Login> {
@@ -92,6 +97,7 @@ impl Policy {
             require_requester: defaults.require_requester,
             missing_pipeline: defaults.require_pipeline && pipeline.is_none(),
             freeze_override: None,
+            seal: Seal::default(),
         };
         let Some(pipeline) = pipeline else {
             return Ok(policy);

@@ -18,6 +18,10 @@
 //!   cluster's gate of the same name, or a recreated XR's old gate, is never touched.
 //! - A verdict the function wrote on any bound issue is final; otherwise the lowest
 //!   number not retired wins and the other open ones are duplicates.
+//! - A request bound under another policy seal (another approvals repository,
+//!   Composition or Input) holds the gate only if what it decided needs nothing more
+//!   (a rejection, or an approval whose promotion started or runs none); else it is
+//!   retired like an earlier artifact's request and the gate asks again.
 
 use std::collections::BTreeSet;
 
@@ -27,6 +31,7 @@ use crate::github::{EventKind, Identity, Issue, IssueState};
 
 use super::marker::{self, Binding, WrittenVerdict};
 use super::model::{Gate, IssueRead};
+use super::seal::Seal;
 
 /// What [`select`] chose.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -117,6 +122,8 @@ pub struct Adoption {
     pub now: DateTime<Utc>,
     /// From start to deadline.
     pub timeout: TimeDelta,
+    /// The seal of the policy the gate is asked under now.
+    pub seal: Seal,
 }
 
 /// Chooses among `reads` (the function's own issues that [`is_candidate`] kept).
@@ -145,6 +152,22 @@ pub fn select(
                 // one it closed that carries neither lost its record.
                 if verdict.is_none() && closed_by(read, identity) {
                     lost_record(&mut selection, number, "its verdict or retirement comment");
+                    continue;
+                }
+                // Asked under another policy (approvals repository, Composition or
+                // Input): unless what it decided needs nothing more, it is retired like an
+                // earlier artifact's request (vetoes there still count) and asked again.
+                let decided = match &verdict {
+                    Some(WrittenVerdict::Decided(state, ..)) => Some(*state),
+                    _ => None,
+                };
+                let started = marker::started(&read.comments, identity, gate.key.as_str());
+                if verdict != Some(WrittenVerdict::Retired)
+                    && !adoption.seal.carries(b.policy.as_deref(), decided, started)
+                {
+                    if read.issue.state == IssueState::Open {
+                        selection.superseded.push((index, b.key));
+                    }
                     continue;
                 }
                 bound.push((index, Some(b), verdict));
@@ -204,6 +227,7 @@ pub fn select(
                     deadline: start + adoption.timeout,
                     requester: None,
                     text: None,
+                    policy: None,
                 }
             }));
         } else if read.issue.state == IssueState::Open {

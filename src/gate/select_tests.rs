@@ -59,12 +59,23 @@ fn read(issue: Issue, comments: Vec<Comment>) -> IssueRead {
 }
 
 fn choose(reads: &[IssueRead], recorded: Option<u64>, now: DateTime<Utc>) -> Selection {
+    choose_under(reads, recorded, now, Seal::default())
+}
+
+/// Chooses with the gate asked under `seal` now.
+fn choose_under(
+    reads: &[IssueRead],
+    recorded: Option<u64>,
+    now: DateTime<Utc>,
+    seal: Seal,
+) -> Selection {
     let spec = gate_spec();
     let gate = test_support::gate(&spec, None);
     let adoption = Adoption {
         recorded_start: None,
         now,
         timeout: TimeDelta::hours(24),
+        seal,
     };
     let identity = Identity {
         login: BOT.into(),
@@ -273,4 +284,58 @@ fn an_issue_the_function_closed_without_its_verdict_blocks_the_key() {
     let s = choose(&reads, None, at(3, 0));
     assert_eq!((s.chosen, s.blocked), (None, true));
     assert!(s.tampering[0].contains("#1 lost"), "{:?}", s.tampering);
+}
+
+#[test]
+fn a_request_asked_under_another_policy_is_retired_unless_it_needs_nothing_more() {
+    let sealed = |id: u64, policy: &str| {
+        let mut c = bind(id, KEY, UID);
+        c.body = c.body.replace(" -->", &format!(" policy={policy} -->"));
+        c
+    };
+    let now_sealed = Seal {
+        digest: "aaaaaaaaaaaaaaaa".into(),
+        runs_promotion: true,
+    };
+    // #1 asks under another policy, #2 under this one.
+    let reads = [
+        read(issue(1, KEY), vec![sealed(1, "bbbbbbbbbbbbbbbb")]),
+        read(issue(2, KEY), vec![sealed(2, "aaaaaaaaaaaaaaaa")]),
+    ];
+    let s = choose_under(&reads, None, at(1, 0), now_sealed.clone());
+    assert_eq!(s.chosen, Some(1));
+    assert_eq!(
+        s.superseded,
+        vec![(0, KEY.to_owned())],
+        "retired, then asked again"
+    );
+    assert!(s.duplicates.is_empty());
+    // Alone, it holds nothing: the gate opens a new request.
+    let s = choose_under(&reads[..1], None, at(1, 0), now_sealed.clone());
+    assert_eq!(s.chosen, None);
+    assert!(!s.blocked);
+    // A rejection written on it stands.
+    let verdict = issue::verdict_comment(
+        KEY,
+        GateState::Rejected,
+        &[],
+        None,
+        at(1, 0),
+        1,
+        Some(at(0, 30)),
+    );
+    let mut rejected = read(
+        issue(1, KEY),
+        vec![
+            sealed(1, "bbbbbbbbbbbbbbbb"),
+            comment(2, BOT, verdict, at(0, 30)),
+        ],
+    );
+    rejected.issue.state = IssueState::Closed;
+    let s = choose_under(&[rejected], None, at(1, 0), now_sealed);
+    assert_eq!(s.chosen, Some(0));
+    assert!(matches!(
+        s.verdict,
+        Some(WrittenVerdict::Decided(GateState::Rejected, ..))
+    ));
 }

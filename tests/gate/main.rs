@@ -17,6 +17,7 @@ mod goldens;
 mod idempotency;
 mod progression;
 mod properties;
+mod sealed;
 mod second;
 mod security;
 mod soak;

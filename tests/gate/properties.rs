@@ -417,6 +417,7 @@ fn policy(allow_self_approval: bool) -> Policy {
         require_requester: false,
         missing_pipeline: false,
         freeze_override: None,
+        seal: Default::default(),
     }
 }
 

@@ -35,11 +35,18 @@ use super::situation::Situation;
 use judge::{Elsewhere, Judge};
 
 /// Which issue holds the gate, among what was read.
-pub fn selection(gate: &Gate, recorded: &Recorded, read: &Read, now: DateTime<Utc>) -> Selection {
+pub fn selection(
+    gate: &Gate,
+    recorded: &Recorded,
+    policy: &Policy,
+    read: &Read,
+    now: DateTime<Utc>,
+) -> Selection {
     let adoption = select::Adoption {
         recorded_start: recorded.start(),
         now,
         timeout: TimeDelta::hours(i64::from(gate.spec.timeout_hours)),
+        seal: policy.seal.clone(),
     };
     select::select(
         gate,
@@ -92,7 +99,7 @@ pub fn decide(
     read: &Read,
     labels: &[String],
 ) -> Decision {
-    let selection = selection(gate, recorded, read, situation.now);
+    let selection = selection(gate, recorded, policy, read, situation.now);
     let (duplicates, superseded) = retired_by(&selection, read);
     let chosen = selection.chosen.map(|i| read.issues[i].issue.number);
     let others: Vec<&IssueRead> = read
@@ -156,7 +163,7 @@ pub fn decide_observed(
         && state == GateState::Approved
     {
         decision.unbacked = Some(format!(
-            "status.gate_status says {state} for this artifact, but no approval on GitHub backs it{}; nothing runs until GitHub does",
+            "status.gate_status says {state} for this artifact, but no approval on GitHub backs it under the gate's current approval policy{}; nothing runs until GitHub does",
             decision
                 .issue
                 .as_ref()
@@ -245,7 +252,7 @@ fn on_github(
         let bound = (binding, observed.adopt);
         text::check(gate, policy, observed.identity, chosen, bound, labels)
     });
-    adopt(gate, observed, chosen, text.as_ref(), &mut decision);
+    adopt(gate, policy, observed, chosen, text.as_ref(), &mut decision);
     retire_others(gate, observed, chosen.issue.number, &mut decision);
     for c in marker::edited_records(&chosen.comments, observed.identity) {
         decision.tampering.push(format!(
@@ -280,6 +287,7 @@ fn on_github(
 /// requester's account and the text the function writes.
 fn adopt(
     gate: &Gate,
+    policy: &Policy,
     observed: &Observed<'_>,
     chosen: &IssueRead,
     text: Option<&text::Text>,
@@ -291,12 +299,18 @@ fn adopt(
     let binding = Binding {
         requester: observed.people.requester.clone(),
         text: Some(text.seal.clone()),
+        policy: sealed(policy),
         ..binding.clone()
     };
     decision.actions.push(Action::Comment {
         number: chosen.issue.number,
         body: issue::binding_comment(gate, &binding),
     });
+}
+
+/// The policy seal a binding posted now carries (none when nothing is sealed).
+fn sealed(policy: &Policy) -> Option<String> {
+    Some(policy.seal.digest.clone()).filter(|d| !d.is_empty())
 }
 
 /// No issue holds the gate: past its deadline it timed out; else one is opened, unless
@@ -331,11 +345,16 @@ fn without_issue(
 /// (superseded by the chosen one) and duplicates of it.
 fn retire_others(gate: &Gate, observed: &Observed<'_>, chosen: u64, decision: &mut Decision) {
     for (old, old_key) in observed.superseded {
+        // Of this very key: asked under another policy seal.
+        let resealed = gate.key.is(old_key);
         actions::retire(
             &mut decision.actions,
             old,
             observed.retired,
-            || issue::superseded_comment(old_key, chosen),
+            || match resealed {
+                true => issue::resealed_comment(old_key, chosen),
+                false => issue::superseded_comment(old_key, chosen),
+            },
             CloseReason::NotPlanned,
         );
     }
@@ -362,7 +381,7 @@ pub fn after_open(
     opened: &Issue,
     now: DateTime<Utc>,
 ) -> Decision {
-    let selection = selection(gate, recorded, read, now);
+    let selection = selection(gate, recorded, policy, read, now);
     let mut after = Decision {
         issue: Some(IssueRef {
             number: opened.number,
@@ -375,6 +394,7 @@ pub fn after_open(
                 &Binding {
                     requester: read.people.requester.clone(),
                     text: Some(issue::text_seal(&opened.title, &opened.body)),
+                    policy: sealed(policy),
                     ..Binding::of(gate, decision.start, decision.deadline)
                 },
             ),
@@ -409,10 +429,11 @@ pub fn after_open(
 pub fn retire_unneeded(
     gate: &Gate,
     recorded: &Recorded,
+    policy: &Policy,
     read: &Read,
     now: DateTime<Utc>,
 ) -> (Vec<Action>, Vec<u64>) {
-    let selection = selection(gate, recorded, read, now);
+    let selection = selection(gate, recorded, policy, read, now);
     // An issue that already carries a verdict for this key keeps it (the function wrote
     // it, then could not close the issue): a retirement marker after it would erase it.
     let decided = matches!(selection.verdict, Some(WrittenVerdict::Decided(..)));

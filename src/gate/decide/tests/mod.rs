@@ -17,6 +17,7 @@ use super::*;
 use crate::gate::answers::candidates;
 use crate::gate::policy::{Overriders, Quorum};
 use crate::gate::progression::Soak;
+use crate::gate::seal::Seal;
 use crate::gate::situation::JobSeen;
 use crate::gate::test_support::{self, BOT, KEY, UID, at, bot, issue, spec};
 use crate::github::fake::user_id;
@@ -50,6 +51,7 @@ fn policy(min: u32) -> Policy {
         require_requester: false,
         missing_pipeline: false,
         freeze_override: None,
+        seal: Seal::default(),
     }
 }
 
@@ -162,6 +164,7 @@ fn binding() -> Binding {
         deadline: day2(0),
         requester: None,
         text: None,
+        policy: None,
     }
 }
 
