@@ -17,6 +17,7 @@
 pub mod answers;
 pub mod decide;
 pub mod issue;
+pub mod job;
 pub mod key;
 pub mod lookup;
 pub mod marker;

@@ -29,13 +29,27 @@ pub fn observed_job<'a>(req: &'a RunFunctionRequest, key: &GateKey) -> Option<Ca
             pb::pointer(j, "/kind").and_then(pb::as_str) == Some("Job")
                 && pb::pointer(j, "/apiVersion").and_then(pb::as_str) == Some("batch/v1")
         })
-        .filter(|c| {
-            pb::pointer(c.rendered, "/metadata/annotations")
-                .and_then(pb::as_struct)
-                .and_then(|a| a.fields.get(GATE_KEY_ANNOTATION))
-                .and_then(pb::as_str)
-                == Some(key.as_str())
+        .filter(|c| carries_key(c.rendered, key))
+        // The provider reports what runs; it is this Job only if it is the one rendered
+        // (an `Object` whose manifest was just replaced still reports the earlier Job).
+        .map(|c| Carried {
+            live: c.live.filter(|live| {
+                let at = |s: &'a Struct, p: &str| pb::pointer(s, p).and_then(pb::as_str);
+                carries_key(live, key)
+                    && at(live, "/metadata/name") == at(c.rendered, "/metadata/name")
+                    && at(live, "/metadata/namespace") == at(c.rendered, "/metadata/namespace")
+            }),
+            ..c
         })
+}
+
+/// Whether `job`'s annotation carries `key` in full.
+fn carries_key(job: &Struct, key: &GateKey) -> bool {
+    pb::pointer(job, "/metadata/annotations")
+        .and_then(pb::as_struct)
+        .and_then(|a| a.fields.get(GATE_KEY_ANNOTATION))
+        .and_then(pb::as_str)
+        == Some(key.as_str())
 }
 
 /// The key's promotion Job as Crossplane sees it at this call.

@@ -6,18 +6,17 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::batch::v1::{Job, JobSpec};
-use k8s_openapi::api::core::v1::{
-    ConfigMap, Container, EnvVar, PodSpec, PodTemplateSpec, SecretVolumeSource, Volume, VolumeMount,
-};
+use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use crate::carrier::Carried;
 use chrono::{DateTime, Utc};
 
+use crate::carrier::Carried;
 use crate::input::PromotionInput;
-use crate::names::{self, GATE_KEY_ANNOTATION, GATE_KEY_LABEL, Reason, component};
-use crate::xr::gate::{GateState, GateStatus, KeyIssue, PromotionStatus, Via, rfc3339};
+use crate::names::{self, Reason, component};
+
+pub use super::job::{job_for, logins, render_job};
+use crate::xr::gate::{GateState, GateStatus, KeyIssue, PromotionStatus, rfc3339};
 
 use super::model::{Decision, Gate, GitHubSync, Hold, Outcome, Promotion, Synced};
 use super::policy::Policy;
@@ -40,8 +39,9 @@ pub struct Rendered {
     pub status: GateStatus,
     /// The gate ConfigMap.
     pub config_map: ConfigMap,
-    /// The promotion Job and how far it got, when there is one to render.
-    pub job: Option<(Job, PromotionStatus)>,
+    /// The promotion Job as composed (itself, or the `Object` carrying it) and how far it
+    /// got, when there is one to render.
+    pub job: Option<(serde_json::Value, PromotionStatus)>,
     /// The `Approved` condition's reason and message, and how it answers.
     pub approved: (Reason, String),
     /// How the `Approved` condition answers.
@@ -66,6 +66,8 @@ pub struct Inputs<'a> {
     pub repository: &'a str,
     /// The time of this call.
     pub now: DateTime<Utc>,
+    /// The XR's namespace (none: cluster-scoped).
+    pub xr_namespace: Option<&'a str>,
 }
 
 /// Renders the outcome.
@@ -81,23 +83,33 @@ pub fn render(gate: &Gate, policy: &Policy, jobs: Inputs<'_>, outcome: &Outcome)
         (GateState::Pending, _) => Answer::Asking,
         _ => Answer::No,
     };
+    let started = jobs.recorded.and_then(|p| p.started_at);
     let job = jobs.configured.and_then(|promotion| {
-        let job = match (d.promotion, jobs.observed) {
-            (Promotion::Run, _) if d.state == GateState::Approved => render_job(gate, promotion, d),
-            // A Job Crossplane observes is kept exactly as it was rendered while it is
-            // there, whatever this call could decide: dropping it would make Crossplane
-            // delete it while it runs, and its logs and status are still to read.
-            (_, Some(observed)) => job_for(
-                gate,
-                promotion,
-                super::promotion::env(observed.rendered, "APPROVED_BY"),
-                super::promotion::env(observed.rendered, "ISSUE_URL"),
-            ),
+        let (job, name) = match (d.promotion, jobs.observed) {
+            // A Job Crossplane observes is kept as it was rendered, where it was rendered
+            // (never carried elsewhere), while the key is approved, its start recorded, or
+            // GitHub could not say: dropping it would make Crossplane delete it while it
+            // runs, and its logs and status are still to read. One observed for a key
+            // GitHub says is not approved is not the function's (someone pointed the gate
+            // at it): it is not kept.
+            (_, Some(observed))
+                if d.state == GateState::Approved
+                    || started.is_some()
+                    || !matches!(outcome.sync, GitHubSync::Synced(_)) =>
+            {
+                super::job::kept(gate, promotion, observed)
+            }
+            (Promotion::Run, _) if d.state == GateState::Approved => {
+                let job = render_job(gate, promotion, d);
+                let name = job.metadata.name.clone().unwrap_or_default();
+                (
+                    super::job::composed(job, promotion, jobs.xr_namespace),
+                    name,
+                )
+            }
             // Not approved, not confirmed, held, or spent: no Job.
             _ => return None,
         };
-        let name = job.metadata.name.clone().unwrap_or_default();
-        let started = jobs.recorded.and_then(|p| p.started_at);
         let progress = super::promotion::progress(&name, jobs.observed, started, jobs.now);
         Some((job, progress))
     });
@@ -163,18 +175,6 @@ fn key_issues(recorded: &[KeyIssue], repository: &str, d: &Decision) -> Vec<KeyI
     issues
 }
 
-/// The approvers' logins, comma-separated (an override of a freeze window is no
-/// approval).
-pub fn logins(decision: &Decision) -> String {
-    decision
-        .approvals
-        .iter()
-        .filter(|a| a.via != Via::OverrideFreeze)
-        .map(|a| a.login.as_str())
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 /// The gate ConfigMap `<xr name>-gate`: what scripts need without calling GitHub.
 pub fn render_config_map(gate: &Gate, policy: &Policy, decision: &Decision) -> ConfigMap {
     let spec = &gate.spec;
@@ -231,131 +231,6 @@ pub fn render_config_map(gate: &Gate, policy: &Policy, decision: &Decision) -> C
         data: Some(data),
         ..ConfigMap::default()
     }
-}
-
-/// The promotion Job, named with the key so each approval runs exactly once. No
-/// `ttlSecondsAfterFinished`: Crossplane would recreate a collected Job and promote
-/// twice.
-pub fn render_job(gate: &Gate, promotion: &PromotionInput, decision: &Decision) -> Job {
-    let issue_url = decision
-        .issue
-        .as_ref()
-        .map(|i| i.url.clone())
-        .unwrap_or_default();
-    job_for(gate, promotion, logins(decision), issue_url)
-}
-
-/// The promotion Job with the approvers and issue it names.
-pub fn job_for(
-    gate: &Gate,
-    promotion: &PromotionInput,
-    approved_by: String,
-    issue_url: String,
-) -> Job {
-    let spec = &gate.spec;
-    let mut job_labels = names::labels(&spec.tenant, component::PROMOTION);
-    job_labels.insert(GATE_KEY_LABEL.to_owned(), gate.key.short().to_owned());
-    let var = |name: &str, value: String| EnvVar {
-        name: name.to_owned(),
-        value: Some(value),
-        ..EnvVar::default()
-    };
-    let mut env = vec![
-        var("TENANT", spec.tenant.clone()),
-        var("ARTIFACT_ID", spec.artifact_id.clone()),
-        var("SOURCE_ENVIRONMENT", spec.source_environment.clone()),
-        var("TARGET_ENVIRONMENT", spec.target_environment.clone()),
-        var("APPROVED_BY", approved_by),
-        var("ISSUE_URL", issue_url),
-    ];
-    env.extend(
-        promotion
-            .env
-            .iter()
-            .filter(|e| !env_is_reserved(&e.name))
-            .map(|e| var(&e.name, e.value.clone())),
-    );
-    let non_empty = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
-    // In the platform's promotion namespace the Job runs as the account the gate's own
-    // namespace's pipeline composed there for its tenant, never as another namespace's.
-    // There its credentials are mounted: that account holds no role to read them.
-    let (namespace, service_account, credentials) = match &promotion.namespace {
-        Some(ns) => {
-            let account = names::promotion_account(&gate.namespace, &spec.tenant);
-            (ns.clone(), account.clone(), Some(account))
-        }
-        None => (
-            gate.namespace.clone(),
-            names::service_account(&spec.tenant),
-            None,
-        ),
-    };
-    let volume = credentials.map(|secret| Volume {
-        name: "credentials".into(),
-        secret: Some(SecretVolumeSource {
-            secret_name: Some(secret),
-            ..SecretVolumeSource::default()
-        }),
-        ..Volume::default()
-    });
-    let mount = volume.as_ref().map(|v| VolumeMount {
-        name: v.name.clone(),
-        mount_path: names::PROMOTION_CREDENTIALS_PATH.into(),
-        read_only: Some(true),
-        ..VolumeMount::default()
-    });
-    Job {
-        metadata: ObjectMeta {
-            name: Some(names::job_name(&spec.tenant, gate.key.short())),
-            namespace: Some(namespace),
-            labels: Some(job_labels.clone()),
-            annotations: Some(BTreeMap::from([(
-                GATE_KEY_ANNOTATION.to_owned(),
-                gate.key.to_string(),
-            )])),
-            ..ObjectMeta::default()
-        },
-        spec: Some(JobSpec {
-            backoff_limit: Some(promotion.backoff_limit as i32),
-            template: PodTemplateSpec {
-                metadata: Some(ObjectMeta {
-                    labels: Some(job_labels),
-                    ..ObjectMeta::default()
-                }),
-                spec: Some(PodSpec {
-                    service_account_name: Some(service_account),
-                    restart_policy: Some("Never".into()),
-                    containers: vec![Container {
-                        name: "promote".into(),
-                        image: Some(promotion.image.clone()),
-                        command: non_empty(&promotion.command),
-                        args: non_empty(&promotion.args),
-                        env: Some(env),
-                        volume_mounts: mount.map(|m| vec![m]),
-                        ..Container::default()
-                    }],
-                    volumes: volume.map(|v| vec![v]),
-                    ..PodSpec::default()
-                }),
-            },
-            ..JobSpec::default()
-        }),
-        ..Job::default()
-    }
-}
-
-/// The gate's own variables win over the Input's, so a promotion cannot be pointed
-/// at another artifact or environment by configuration.
-fn env_is_reserved(name: &str) -> bool {
-    matches!(
-        name,
-        "TENANT"
-            | "ARTIFACT_ID"
-            | "SOURCE_ENVIRONMENT"
-            | "TARGET_ENVIRONMENT"
-            | "APPROVED_BY"
-            | "ISSUE_URL"
-    )
 }
 
 fn joined<T: ToString>(items: &[T]) -> String {
@@ -547,6 +422,7 @@ mod tests {
     use super::*;
     use crate::gate::key::GateKey;
     use crate::input::EnvVar as InputEnvVar;
+    use crate::names::{GATE_KEY_ANNOTATION, GATE_KEY_LABEL};
     use crate::xr::gate::GateSpec;
     use chrono::{DateTime, Utc};
     use serde_json::json;
@@ -616,6 +492,9 @@ mod tests {
             backoff_limit: 3,
             namespace: None,
             provider_config_ref: Default::default(),
+            env_from: Vec::new(),
+            resources: Default::default(),
+            security_context: Default::default(),
         }
     }
 

@@ -10,11 +10,9 @@ use std::time::Duration;
 
 use function_sdk_rust::proto::v1::{Ready, RunFunctionRequest, RunFunctionResponse};
 use function_sdk_rust::{request, resource, response};
-use k8s_openapi::api::batch::v1::Job;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::carrier::Carrier;
 use crate::input::Input;
 use crate::names::{Reason, condition, resource as composed};
 use crate::xr::gate::{GateState, GateStatus, PromotionState};
@@ -56,6 +54,11 @@ pub fn respond(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outco
         issues: scene.recorded.status().map_or(&[], |s| s.issues.as_slice()),
         repository: scene.input.github.repository.as_deref().unwrap_or_default(),
         now: scene.situation.now,
+        xr_namespace: request::observed_composite(scene.req)
+            .and_then(|r| r.resource.as_ref())
+            .and_then(|r| crate::pb::pointer(r, "/metadata/namespace"))
+            .and_then(crate::pb::as_str)
+            .filter(|ns| !ns.is_empty()),
     };
     let rendered = render(scene.gate, scene.policy, jobs, outcome);
     let fields = status_fields(scene, outcome, rendered.status);
@@ -67,8 +70,7 @@ pub fn respond(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outco
     if let Some((job, progress)) = &rendered.job {
         promoting = progress.state == PromotionState::Running;
         let succeeded = progress.state == PromotionState::Succeeded;
-        let carried = carried_job(scene, job);
-        put(rsp, composed::PROMOTION_JOB, &carried, succeeded);
+        put(rsp, composed::PROMOTION_JOB, job, succeeded);
     }
     let (reason, message) = rendered.approved;
     let text = reason.as_str();
@@ -239,22 +241,6 @@ fn set_ttl(rsp: &mut RunFunctionResponse, ttl: Duration) {
             nanos: ttl.subsec_nanos() as i32,
         });
     }
-}
-
-/// The Job as it is composed: itself, or carried by a provider-kubernetes `Object` when a
-/// namespaced gate runs it in `promotion.namespace`.
-fn carried_job(scene: &Scene<'_>, job: &Job) -> Value {
-    let job_value = serde_json::to_value(job).expect("a Job serializes");
-    let Some(promotion) = scene.input.promotion.as_ref() else {
-        return job_value;
-    };
-    let xr_namespace = request::observed_composite(scene.req)
-        .and_then(|r| r.resource.as_ref())
-        .and_then(|r| crate::pb::pointer(r, "/metadata/namespace"))
-        .and_then(crate::pb::as_str)
-        .filter(|ns| !ns.is_empty());
-    let target = job.metadata.namespace.as_deref().unwrap_or_default();
-    Carrier::to(xr_namespace, target, &promotion.provider_config_ref).carry(job_value)
 }
 
 fn put<T: Serialize>(rsp: &mut RunFunctionResponse, name: &str, object: &T, ready: bool) {

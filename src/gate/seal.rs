@@ -1,6 +1,7 @@
 //! What an approval is bound to besides its gate key: the approvals repository, the
 //! Composition that composed the gate, and the Input's trust-relevant settings (its
-//! approvers and their rules, the promotion Job's image, command and namespace). The
+//! approvers and their rules, the promotion Job's image, command, environment, retries,
+//! namespace and the ProviderConfig that carries it there). The
 //! binding comment seals them (`policy=`); a request asked under another seal does not
 //! carry its approval across, so switching Compositions, or changing the Input, asks
 //! again before anything runs (see [`Seal::carries`]).
@@ -38,7 +39,11 @@ impl Seal {
                 "image": p.image,
                 "command": p.command,
                 "args": p.args,
+                "env": p.env,
+                "envFrom": p.env_from,
                 "namespace": p.namespace,
+                "providerConfigRef": p.provider_config_ref,
+                "backoffLimit": p.backoff_limit,
             })
         });
         // serde_json's maps are sorted by key: the same settings give the same text.
@@ -104,7 +109,8 @@ mod tests {
         json!({
             "github": {"repository": "acme/release-approvals"},
             "approvals": {"users": ["alice", "bob"], "teams": ["acme/release"]},
-            "promotion": {"image": "ghcr.io/acme/promoter:v1", "command": ["promote"]},
+            "promotion": {"image": "ghcr.io/acme/promoter:v1", "command": ["promote"],
+                "providerConfigRef": {"name": "release-promotions"}},
         })
     }
 
@@ -131,7 +137,17 @@ mod tests {
             ("/promotion/image", json!("ghcr.io/evil/promoter:v1")),
             ("/promotion/command", json!(["sh", "-c", "promote"])),
             ("/promotion/args", json!(["--force"])),
+            (
+                "/promotion/env",
+                json!([{"name": "GITOPS_REPO", "value": "evil/gitops"}]),
+            ),
+            (
+                "/promotion/envFrom",
+                json!([{"secretRef": {"name": "other"}}]),
+            ),
             ("/promotion/namespace", json!("release-promotions")),
+            ("/promotion/providerConfigRef", json!({"name": "elsewhere"})),
+            ("/promotion/backoffLimit", json!(9)),
         ] {
             let mut changed = base();
             let (parent, field) = pointer.rsplit_once('/').unwrap();

@@ -17,10 +17,15 @@ use serde_json::Value;
 mod crd;
 mod duration;
 mod memo;
+mod promotion;
 
 pub use crd::crd;
 pub use duration::GoDuration;
 pub use memo::InputMemo;
+pub use promotion::{
+    EnvFromSource, EnvVar, NameRef, PromotionInput, ProviderConfigKind, ProviderConfigRef,
+    ResourcesInput, SecurityContextInput,
+};
 
 /// The Input's API group.
 pub const GROUP: &str = "release.fn.zerotouch.dev";
@@ -350,107 +355,6 @@ pub struct ServiceAccountInput {
     pub annotations: BTreeMap<String, String>,
 }
 
-/// The promotion Job run once a gate is approved.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PromotionInput {
-    /// The container image.
-    #[schemars(length(min = 1))]
-    pub image: String,
-    /// The container command.
-    #[serde(default)]
-    pub command: Vec<String>,
-    /// The container arguments.
-    #[serde(default)]
-    pub args: Vec<String>,
-    /// Extra environment variables.
-    #[serde(default)]
-    pub env: Vec<EnvVar>,
-    /// Retries before the Job is marked failed.
-    #[serde(default = "default_backoff_limit")]
-    #[schemars(range(min = 0, max = 10))]
-    pub backoff_limit: u32,
-    /// The namespace the Job runs in, with the ServiceAccount and credentials it uses: a
-    /// platform namespace tenants cannot write, so that creating Pods or reading Secrets
-    /// in a tenant's namespace does not carry the ability to promote. Namespaced gates
-    /// and pipelines reach it through provider-kubernetes `Object`s. Default: the gate's
-    /// own namespace, and the credentials beside the pipeline.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(
-        length(min = 1, max = 63),
-        regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-    )]
-    pub namespace: Option<String>,
-    /// The provider-kubernetes ProviderConfig the `Object`s of namespaced XRs use when
-    /// `namespace` is set.
-    #[serde(default)]
-    pub provider_config_ref: ProviderConfigRef,
-}
-
-/// A provider-kubernetes ProviderConfig.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ProviderConfigRef {
-    /// `ClusterProviderConfig` or `ProviderConfig` (in the XR's namespace).
-    #[serde(default = "default_provider_config_kind")]
-    pub kind: ProviderConfigKind,
-    /// Its name.
-    #[serde(default = "default_provider_config_name")]
-    #[schemars(length(min = 1, max = 253))]
-    pub name: String,
-}
-
-impl Default for ProviderConfigRef {
-    fn default() -> Self {
-        Self {
-            kind: default_provider_config_kind(),
-            name: default_provider_config_name(),
-        }
-    }
-}
-
-fn default_provider_config_kind() -> ProviderConfigKind {
-    ProviderConfigKind::ClusterProviderConfig
-}
-fn default_provider_config_name() -> String {
-    "default".into()
-}
-
-/// The kind of a provider-kubernetes ProviderConfig.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub enum ProviderConfigKind {
-    /// A cluster-wide ProviderConfig.
-    ClusterProviderConfig,
-    /// A ProviderConfig in the XR's namespace.
-    ProviderConfig,
-}
-
-impl ProviderConfigKind {
-    /// The kind's name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProviderConfigKind::ClusterProviderConfig => "ClusterProviderConfig",
-            ProviderConfigKind::ProviderConfig => "ProviderConfig",
-        }
-    }
-}
-
-fn default_backoff_limit() -> u32 {
-    2
-}
-
-/// An environment variable with a literal value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct EnvVar {
-    /// The variable's name.
-    #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
-    pub name: String,
-    /// Its value.
-    #[serde(default)]
-    pub value: String,
-}
-
 /// A function input that could not be read.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid function input: {0}")]
@@ -582,11 +486,7 @@ impl Input {
                     "promotion.namespace: {ns:?} must be a DNS label (lowercase letters, digits and '-', at most 63)"
                 )));
             }
-            if p.provider_config_ref.name.trim().is_empty() {
-                return Err(InputError(
-                    "promotion.providerConfigRef.name: must not be empty".into(),
-                ));
-            }
+            p.check().map_err(InputError)?;
         }
         Ok(())
     }

@@ -231,11 +231,14 @@ fn objects(p: &Pipeline, whereabouts: Option<&Whereabouts>, call: &Call<'_>) -> 
             Readiness::Observed,
         ),
     ]);
-    if let (Some(promotion), Some(namespace)) = (promotion, promotion_namespace) {
+    if let (Some(provider_config), Some(namespace)) = (
+        promotion.and_then(|p| p.provider_config_ref.as_ref()),
+        promotion_namespace,
+    ) {
         let carrier = Carrier::to(
             call.composite.namespace.as_deref(),
             namespace,
-            &promotion.provider_config_ref,
+            provider_config,
         );
         out.push(Composed::carried(
             PROMOTION_CREDENTIALS,

@@ -436,3 +436,64 @@ async fn a_request_edited_and_put_back_between_two_polls_is_still_seen() {
         assert_eq!(again.status()["gate_status"], "approved", "lost={lost}");
     }
 }
+
+/// A Job the tenant made in their own namespace, with the gate's key, that the gate is
+/// pointed at (Crossplane observes any object an XR's `spec.crossplane.resourceRefs`
+/// names).
+fn forged_job(cp: &Crossplane) -> Value {
+    let key = cp.xr["status"]["gate_key"].as_str().unwrap().to_owned();
+    json!({
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": "innocent",
+            "namespace": "platform-system",
+            "annotations": {"release.zerotouch.dev/gate-key": key},
+        },
+        "spec": {"suspend": true, "template": {"spec": {"containers": [{"name": "promote",
+            "image": "ghcr.io/acme/promoter:v1",
+            "env": [{"name": "APPROVED_BY", "value": "alice"}]}]}}},
+    })
+}
+
+#[tokio::test]
+async fn a_job_someone_pointed_a_pending_gate_at_is_not_kept_and_runs_nothing_elsewhere() {
+    let mut cp = gate().await;
+    let opened = cp.reconcile().await;
+    assert_eq!(opened.status()["gate_status"], "pending");
+    cp.observed.insert("promotion-job".into(), forged_job(&cp));
+    let reply = cp.reconcile().await;
+    assert_eq!(reply.status()["gate_status"], "pending");
+    assert!(
+        reply.composed("promotion-job").is_none(),
+        "neither kept nor carried to the promotion namespace: {:?}",
+        reply.composed("promotion-job")
+    );
+}
+
+#[tokio::test]
+async fn a_running_job_stays_where_it_runs_when_the_promotion_namespace_changes() {
+    let mut cp = gate().await;
+    // The Input runs Jobs in the gate's namespace at first.
+    let example = cp.input["promotion"].clone();
+    let promotion = cp.input["promotion"].as_object_mut().unwrap();
+    promotion.remove("namespace");
+    promotion.remove("providerConfigRef");
+    cp.reconcile().await;
+    cp.fake.comment_as(1, "alice", "/approve");
+    let approved = cp.reconcile().await;
+    assert_eq!(approved.composed("promotion-job").unwrap()["kind"], "Job");
+    cp.reconcile().await;
+    // The platform moves promotions to their own namespace while the Job runs.
+    cp.input["promotion"] = example;
+    for _ in 0..2 {
+        let reply = cp.reconcile().await;
+        let job = reply.composed("promotion-job").expect("kept while it runs");
+        assert_eq!(job["kind"], "Job", "not carried elsewhere: a second run");
+        assert_eq!(job["metadata"]["namespace"], "platform-system");
+        assert_eq!(
+            job["spec"]["template"]["spec"]["serviceAccountName"],
+            "my-service-release-pipeline"
+        );
+    }
+}

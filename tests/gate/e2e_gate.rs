@@ -194,6 +194,11 @@ async fn gate_lives_from_request_to_promotion_job_through_the_real_server() {
     assert_eq!(carrier["kind"], "Object");
     assert_eq!(carrier["metadata"]["namespace"], "platform-system");
     assert_eq!(job["metadata"]["namespace"], "release-promotions");
+    let refused = crate::pod_security::restricted_violations(&job["spec"]["template"]["spec"]);
+    assert!(
+        refused.is_empty(),
+        "Pod Security restricted refuses: {refused:?}"
+    );
     assert_eq!(
         job["metadata"]["name"],
         format!("my-service-promote-{}", &key[..12])

@@ -324,10 +324,15 @@ fn golden_responses() {
                 let fatal = fatal_messages(&rsp);
                 if case_name.starts_with("invalid-") {
                     assert_eq!(fatal.len(), 1, "{case_name}: one Fatal result: {fatal:?}");
+                    // A bad Input names its field after saying it is the Input's.
+                    let message = fatal[0]
+                        .strip_prefix("invalid function input: ")
+                        .map(|m| format!("input.{m}"))
+                        .unwrap_or_else(|| fatal[0].to_owned());
                     assert!(
                         ["spec.", "input.", "required resource "]
                             .iter()
-                            .any(|p| fatal[0].starts_with(p)),
+                            .any(|p| message.starts_with(p)),
                         "{case_name}: the message starts with the field path: {}",
                         fatal[0]
                     );
@@ -341,6 +346,12 @@ fn golden_responses() {
                     assert!(errors.is_empty(), "{case_name}: {errors:?}");
                     // A Job carried to the promotion namespace: an Object as provider-kubernetes
                     // defines it.
+                    if let Some(job) = composed_object(&rsp, "promotion-job") {
+                        let refused = crate::pod_security::restricted_violations(
+                            crate::pod_security::job_pod(&job),
+                        );
+                        assert!(refused.is_empty(), "{case_name}: {refused:?}");
+                    }
                     if let Some(job) = composed_object(&rsp, "promotion-job")
                         && job["kind"] == "Object"
                     {

@@ -15,6 +15,7 @@ mod example;
 mod faults;
 mod goldens;
 mod idempotency;
+mod pod_security;
 mod progression;
 mod properties;
 mod sealed;

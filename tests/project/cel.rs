@@ -238,3 +238,125 @@ fn the_status_guard_lets_only_crossplane_write_status() {
         assert_eq!(as_user(tenant), Ok(false), "{tenant}");
     }
 }
+
+/// The expression of the ValidatingAdmissionPolicy `name` in the deploy file `file`.
+fn policy_expression(file: &str, name: &str) -> String {
+    common::read_yaml(common::repo_path(file))
+        .into_iter()
+        .find(|d| d["kind"] == "ValidatingAdmissionPolicy" && d["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("{file}: no policy {name}"))["spec"]["validations"][0]
+        ["expression"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+const CROSSPLANE: &str = "system:serviceaccount:crossplane-system:crossplane";
+
+#[test]
+fn only_crossplane_chooses_what_composes_a_gate() {
+    let expression = policy_expression(
+        "deploy/status-guard.yaml",
+        "release-pipeline-composition-writers",
+    );
+    let gate =
+        |crossplane: Json| json!({"spec": {"tenant": "my-service", "crossplane": crossplane}});
+    let bare = json!({"spec": {"tenant": "my-service"}});
+    let refs = gate(
+        json!({"resourceRefs": [{"apiVersion": "batch/v1", "kind": "Job", "name": "innocent"}]}),
+    );
+    let composed = gate(
+        json!({"compositionRef": {"name": "xpromotiongates.platform.zerotouch.dev"},
+        "resourceRefs": [{"apiVersion": "v1", "kind": "ConfigMap", "name": "g-gate"}]}),
+    );
+    let check = |user: &str, operation: &str, object: &Json, old: &Json| {
+        eval(
+            &expression,
+            &[
+                (
+                    "request",
+                    json!({"userInfo": {"username": user}, "operation": operation}),
+                ),
+                ("object", object.clone()),
+                ("oldObject", old.clone()),
+            ],
+        )
+    };
+    let tenant = "alice@example.com";
+    // Creating: a plain gate, or one with Crossplane's defaults, is fine.
+    assert_eq!(check(tenant, "CREATE", &bare, &Json::Null), Ok(true));
+    let defaulted = gate(json!({"compositionUpdatePolicy": "Automatic"}));
+    assert_eq!(check(tenant, "CREATE", &defaulted, &Json::Null), Ok(true));
+    for refused in [
+        refs.clone(),
+        gate(json!({"compositionRef": {"name": "weaker"}})),
+        gate(json!({"compositionRevisionRef": {"name": "xpromotiongates-1a2b3c"}})),
+    ] {
+        assert_eq!(
+            check(tenant, "CREATE", &refused, &Json::Null),
+            Ok(false),
+            "{refused}"
+        );
+    }
+    // Updating: spec.crossplane as Crossplane left it, or nothing changes.
+    let mut relabelled = composed.clone();
+    relabelled["spec"]["artifact_id"] = json!("ghcr.io/org/my-service:v2");
+    assert_eq!(check(tenant, "UPDATE", &relabelled, &composed), Ok(true));
+    assert_eq!(
+        check(tenant, "UPDATE", &refs, &composed),
+        Ok(false),
+        "pointed at a Job"
+    );
+    assert_eq!(
+        check(tenant, "UPDATE", &bare, &composed),
+        Ok(false),
+        "dropped"
+    );
+    assert_eq!(check(tenant, "UPDATE", &refs, &bare), Ok(false), "added");
+    // Crossplane writes it.
+    assert_eq!(check(CROSSPLANE, "UPDATE", &composed, &bare), Ok(true));
+    assert_eq!(
+        check(CROSSPLANE, "CREATE", &composed, &Json::Null),
+        Ok(true)
+    );
+}
+
+#[test]
+fn only_crossplane_and_the_provider_write_objects_that_reach_the_promotion_namespace() {
+    let expression = policy_expression(
+        "deploy/promotion-namespace.yaml",
+        "release-promotions-objects",
+    );
+    let object = |pc: Json| json!({"spec": {"forProvider": {"manifest": {"kind": "Job"}}, "providerConfigRef": pc}});
+    let ours = object(json!({"kind": "ClusterProviderConfig", "name": "release-promotions"}));
+    let other = object(json!({"kind": "ClusterProviderConfig", "name": "default"}));
+    let check = |user: &str, o: &Json| {
+        eval(
+            &expression,
+            &[
+                ("request", json!({"userInfo": {"username": user}})),
+                ("object", o.clone()),
+            ],
+        )
+    };
+    assert_eq!(check(CROSSPLANE, &ours), Ok(true));
+    assert_eq!(
+        check(
+            "system:serviceaccount:crossplane-system:provider-kubernetes",
+            &ours
+        ),
+        Ok(true)
+    );
+    assert_eq!(check("alice@example.com", &ours), Ok(false));
+    assert_eq!(
+        check("system:serviceaccount:team-a:default", &ours),
+        Ok(false)
+    );
+    assert_eq!(
+        check("alice@example.com", &other),
+        Ok(true),
+        "not this policy's business"
+    );
+    let unset = json!({"spec": {"forProvider": {"manifest": {}}}});
+    assert_eq!(check("alice@example.com", &unset), Ok(true));
+}
