@@ -54,6 +54,9 @@ pub struct Selection {
     pub tampering: Vec<String>,
     /// No issue may be opened for this key (an issue of it lost its binding).
     pub blocked: bool,
+    /// The earliest binding of this key on a request asked under another policy seal:
+    /// asking again keeps its start and deadline.
+    pub earlier: Option<Binding>,
 }
 
 /// Whether an issue may carry this gate, going by the hints in its body (or by being
@@ -165,6 +168,9 @@ pub fn select(
                 if verdict != Some(WrittenVerdict::Retired)
                     && !adoption.seal.carries(b.policy.as_deref(), decided, started)
                 {
+                    if selection.earlier.as_ref().is_none_or(|e| b.start < e.start) {
+                        selection.earlier = Some(b.clone());
+                    }
                     if read.issue.state == IssueState::Open {
                         selection.superseded.push((index, b.key));
                     }

@@ -150,3 +150,24 @@ async fn what_needs_nothing_more_stands_when_the_input_changes() {
         );
     }
 }
+
+#[tokio::test]
+async fn asking_again_keeps_the_deadline_the_first_request_sealed() {
+    let mut cp = gate(2, EXAMPLE).await;
+    let opened = cp.reconcile().await;
+    let deadline = opened.status()["timeout_at"].as_str().unwrap().to_owned();
+    // The Input changes, the timeout is raised, and the status is lost.
+    cp.input["approvals"]["users"] = json!(["alice", "bob", "carol"]);
+    cp.xr["spec"]["timeout_hours"] = json!(72);
+    let asked = cp.poll(true).await;
+    assert_eq!(asked.status()["issue"]["number"], json!(2.0));
+    assert_eq!(asked.status()["timeout_at"], deadline.as_str());
+    let binding = bodies(&cp, 2)
+        .into_iter()
+        .find(|b| b.contains("release-gate:bind"))
+        .unwrap();
+    assert!(
+        binding.contains(&format!("deadline={deadline}")),
+        "{binding}"
+    );
+}

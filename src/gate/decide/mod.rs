@@ -85,6 +85,8 @@ pub struct Observed<'a> {
     pub retired: &'a BTreeSet<u64>,
     /// Who may answer, as GitHub says.
     pub people: &'a People,
+    /// The earliest binding of this key on a request asked under another policy seal.
+    pub earlier: Option<&'a Binding>,
     /// The other issues of this key (bound to it or recorded for it): closes on them as
     /// not planned still veto.
     pub others: &'a [&'a IssueRead],
@@ -125,6 +127,7 @@ pub fn decide(
         retired: &selection.retired,
         people: &read.people,
         others: &others,
+        earlier: selection.earlier.as_ref(),
     };
     decide_observed(gate, recorded, policy, situation, &observed, labels)
 }
@@ -190,6 +193,7 @@ fn on_github(
     let start = recorded
         .start()
         .or(observed.binding.map(|b| b.start))
+        .or(observed.earlier.map(|b| b.start))
         .or(observed.others.iter().map(|r| r.issue.created_at).min())
         .unwrap_or(now);
     // The deadline is fixed when the gate starts: as the function's binding sealed it,
@@ -198,6 +202,7 @@ fn on_github(
         .binding
         .map(|b| b.deadline)
         .or(recorded.status().and_then(|s| s.timeout_at))
+        .or(observed.earlier.map(|b| b.deadline))
         .unwrap_or(gate.deadline(start));
     let mut decision = Decision {
         tampering: observed.tampering.to_vec(),
@@ -415,6 +420,7 @@ pub fn after_open(
         retired: &selection.retired,
         people: &read.people,
         others: &[],
+        earlier: None,
     };
     retire_others(gate, &observed, opened.number, &mut after);
     if !policy.rules.is_empty() {

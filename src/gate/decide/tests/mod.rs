@@ -372,6 +372,7 @@ fn run(row: &Row) -> Decision {
         retired: &row.retired,
         people: &people,
         others: &others,
+        earlier: None,
     };
     decide_observed(
         &gate,
