@@ -23,6 +23,7 @@ fn schema_for(doc: &Value) -> Option<&'static str> {
             Some("apiextensions.crossplane.io_composition_v1.json")
         }
         ("pkg.crossplane.io/v1", "Function") => Some("pkg.crossplane.io_function_v1.json"),
+        ("pkg.crossplane.io/v1", "Provider") => Some("pkg.crossplane.io_provider_v1.json"),
         ("pkg.crossplane.io/v1beta1", "DeploymentRuntimeConfig") => {
             Some("pkg.crossplane.io_deploymentruntimeconfig_v1beta1.json")
         }
