@@ -243,10 +243,44 @@ fn object_to_struct(c: &mut Criterion) {
     });
 }
 
+/// A gate's freeze check under one window: the windows read back and whether one holds
+/// the target now. An impossible date (30 February) is left out after a search bounded to
+/// four years; croner's own search for it runs to the year 5000.
+fn freeze_windows(c: &mut Criterion) {
+    use function_release_pipeline::freeze;
+    use function_release_pipeline::pipeline::validate::validate_config;
+    use function_release_pipeline::xr::pipeline::PipelineSpec;
+    let config = |schedule: &str| {
+        let spec = serde_json::json!({
+            "tenant": "my-service",
+            "environments": ["dev", "staging", "production"],
+            "artifactConfig": {"registry": "ghcr.io", "retention_days": 30},
+            "testing": {"validation_mode": "preview", "bootstrap_mode": "preview"},
+            "freezes": [{"name": "w", "environments": ["production"], "schedule": schedule,
+                "duration": "24h", "timeZone": "Europe/Berlin"}],
+        });
+        validate_config(&PipelineSpec::from_json(&spec).unwrap()).unwrap()
+    };
+    for (name, schedule) in [("weekly", "0 18 * * 5"), ("impossible", "0 0 30 2 *")] {
+        let config = config(schedule);
+        c.bench_function(&format!("freeze/windows_and_frozen/{name}"), |b| {
+            b.iter(|| {
+                let windows = freeze::windows(std::hint::black_box(&config), now());
+                freeze::frozen(&windows, "production", now())
+            })
+        });
+    }
+    let impossible = freeze::parse_schedule("0 0 30 2 *").unwrap();
+    c.bench_function("freeze/croner_unbounded/impossible", |b| {
+        b.iter(|| impossible.find_next_occurrence(std::hint::black_box(&now()), false))
+    });
+}
+
 criterion_group!(
     benches,
     run_function_and_conversion,
     gate_decision_and_render,
-    object_to_struct
+    object_to_struct,
+    freeze_windows
 );
 criterion_main!(benches);

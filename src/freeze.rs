@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use crate::input::GoDuration;
 use crate::pipeline_config::{FreezeSpec, PipelineConfig};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 use croner::Cron;
 use croner::parser::{CronParser, Seconds, Year};
@@ -28,10 +28,20 @@ enum When {
     },
     Recurring {
         schedule: Box<Cron>,
+        /// The schedule as written, for searches bounded in years.
+        text: String,
         duration: TimeDelta,
         zone: Tz,
     },
 }
+
+/// How far ahead a recurring window must open: a five-field schedule that names no date
+/// within four years (30 February) never opens.
+pub const HORIZON_YEARS: i32 = 4;
+
+/// The most openings a chain of overlapping openings may have before it closes; a window
+/// whose duration covers its period never closes.
+const MAX_CHAIN: usize = 1000;
 
 /// A validated window.
 #[derive(Debug, Clone)]
@@ -151,6 +161,7 @@ fn recurrence(spec: &FreezeSpec, error: &mut dyn FnMut(&str, String)) -> Option<
     });
     Some(When::Recurring {
         schedule: Box::new(schedule?),
+        text: spec.schedule.clone().unwrap_or_default(),
         duration: duration?,
         zone: zone?,
     })
@@ -234,6 +245,7 @@ impl Window {
                 schedule,
                 duration,
                 zone,
+                ..
             } => {
                 // The first opening after `now - duration` is open now if it began by now;
                 // openings that begin before it closes keep it open.
@@ -245,7 +257,7 @@ impl Window {
                 }
                 let mut until = first + *duration;
                 let mut at = first.with_timezone(zone);
-                for _ in 0..1000 {
+                for _ in 0..MAX_CHAIN {
                     let Ok(next) = schedule.find_next_occurrence(&at, false) else {
                         break;
                     };
@@ -262,9 +274,95 @@ impl Window {
     }
 }
 
-/// The pipeline's freeze windows, read back (they were validated with the pipeline; one
-/// that no longer reads is left out).
-pub fn windows(config: &PipelineConfig) -> Vec<Window> {
+impl Window {
+    /// Why a recurring window is refused at `now`, as `(field, message)`: it does not open
+    /// within [`HORIZON_YEARS`] (a date that does not exist), or its openings overlap so
+    /// that, once open, it never closes (its duration covers its period). Searches only
+    /// those years, never croner's whole range.
+    pub fn refused_at(&self, now: DateTime<Utc>) -> Option<(&'static str, String)> {
+        let When::Recurring {
+            text,
+            duration,
+            zone,
+            ..
+        } = &self.when
+        else {
+            return None;
+        };
+        let local = now.with_timezone(zone);
+        let Some(bounded) = bounded(text, local.year(), local.year() + HORIZON_YEARS) else {
+            return Some(("schedule", format!("{text:?} cannot be searched")));
+        };
+        let Ok(first) = bounded.find_next_occurrence(&local, false) else {
+            return Some((
+                "schedule",
+                format!(
+                    "{text:?} names no time within {HORIZON_YEARS} years (a date that does not exist?): the window would never open"
+                ),
+            ));
+        };
+        let mut until = first.with_timezone(&Utc) + *duration;
+        let mut at = first;
+        // Openings are searched up to the end of the horizon; a chain still open there
+        // never closes either.
+        let horizon_end = zone
+            .with_ymd_and_hms(local.year() + HORIZON_YEARS + 1, 1, 1, 0, 0, 0)
+            .earliest()
+            .map_or(DateTime::<Utc>::MAX_UTC, |t| t.with_timezone(&Utc));
+        for _ in 0..MAX_CHAIN {
+            match bounded.find_next_occurrence(&at, false) {
+                // An opening at the very end of the last one leaves no time closed.
+                Ok(next) if next.with_timezone(&Utc) <= until => {
+                    until = until.max(next.with_timezone(&Utc) + *duration);
+                    at = next;
+                }
+                Ok(_) => return None,
+                Err(_) if until < horizon_end => return None,
+                Err(_) => break,
+            }
+        }
+        Some((
+            "duration",
+            format!(
+                "{} covers the time between openings of {text:?}: the window would never close",
+                crate::input::GoDuration(duration.to_std().unwrap_or_default())
+            ),
+        ))
+    }
+}
+
+/// `text` with a seconds field and the years `from` to `to`: searches stop there.
+fn bounded(text: &str, from: i32, to: i32) -> Option<Cron> {
+    CronParser::builder()
+        .seconds(Seconds::Required)
+        .year(Year::Required)
+        .build()
+        .parse(&format!("0 {text} {from}-{to}"))
+        .ok()
+}
+
+/// Every recurring window of `config` refused at `now`, as `(field path, message)`.
+pub fn refused_at(config: &PipelineConfig, now: DateTime<Utc>) -> Vec<(String, String)> {
+    let mut ignored = Vec::new();
+    config
+        .freezes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, spec)| {
+            let path = format!("spec.freezes[{i}]");
+            let window = Window::parse(spec, &path, &config.environments, &mut ignored)?;
+            window
+                .refused_at(now)
+                .map(|(field, message)| (format!("{path}.{field}"), message))
+        })
+        .collect()
+}
+
+/// The pipeline's freeze windows at `now`, read back (they were validated with the
+/// pipeline; one that no longer reads is left out, and so is one that does not open
+/// within [`HORIZON_YEARS`]: it would hold nothing, and croner would search up to the
+/// year 5000 for it on every call).
+pub fn windows(config: &PipelineConfig, now: DateTime<Utc>) -> Vec<Window> {
     let mut ignored = Vec::new();
     config
         .freezes
@@ -278,6 +376,7 @@ pub fn windows(config: &PipelineConfig) -> Vec<Window> {
                 &mut ignored,
             )
         })
+        .filter(|w| !matches!(w.refused_at(now), Some(("schedule", _))))
         .collect()
 }
 
@@ -384,6 +483,45 @@ mod tests {
         let w = w.unwrap_or_else(|e| panic!("{e:?}"));
         let until = w.open_until(utc(2026, 5, 1, 10, 30)).unwrap();
         assert!(until > utc(2026, 5, 1, 12, 0), "{until}");
+    }
+
+    #[test]
+    fn a_window_that_never_opens_or_never_closes_is_refused() {
+        let now = utc(2026, 12, 6, 12, 0);
+        let recurring = |schedule: &str, duration: &str| {
+            window(FreezeSpec {
+                name: "w".into(),
+                environments: vec!["production".into()],
+                schedule: Some(schedule.into()),
+                duration: Some(duration.into()),
+                time_zone: Some("Europe/Berlin".into()),
+                ..FreezeSpec::default()
+            })
+            .unwrap()
+            .refused_at(now)
+            .map(|(field, _)| field)
+        };
+        assert_eq!(recurring("0 0 30 2 *", "1h"), Some("schedule"));
+        assert_eq!(recurring("0 0 31 4,6,9,11 *", "1h"), Some("schedule"));
+        assert_eq!(
+            recurring("0 0 29 2 *", "1h"),
+            None,
+            "the next leap day is near"
+        );
+        assert_eq!(recurring("0 * * * *", "2h"), Some("duration"));
+        assert_eq!(
+            recurring("0 0 * * 1", "169h"),
+            Some("duration"),
+            "a week, with the hour daylight saving time takes back"
+        );
+        assert_eq!(recurring("0 0 * * 1", "160h"), None);
+        assert_eq!(
+            recurring("* * * * *", "1m"),
+            Some("duration"),
+            "each opening ends as the next begins: never closed"
+        );
+        assert_eq!(recurring("0 9 * * 1-5", "8h"), None, "office hours");
+        assert_eq!(recurring("0 18 * * 5", "62h"), None, "weekends");
     }
 
     #[test]

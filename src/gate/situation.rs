@@ -83,7 +83,7 @@ impl Situation {
         let windows = if pipeline.freezes.is_empty() {
             Vec::new()
         } else {
-            freeze::windows(pipeline)
+            freeze::windows(pipeline, now)
         };
         let target = spec.target_environment.clone();
         Situation {

@@ -82,6 +82,18 @@ pub fn compose(call: &Call<'_>, rsp: &mut RunFunctionResponse) -> Result<(), Fat
     let checked = PipelineSpec::from_json(&call.composite.spec)
         .map_err(|e| e.to_string())
         .and_then(|spec| validate(&spec, call.composite, call.input).map_err(|v| v.to_string()));
+    // Freeze windows that never open, or never close, from now on.
+    let checked = checked.and_then(|p| {
+        let refused = crate::freeze::refused_at(&p.config, call.now);
+        match refused.is_empty() {
+            true => Ok(p),
+            false => Err(refused
+                .into_iter()
+                .map(|(path, message)| format!("{path}: {message}"))
+                .collect::<Vec<_>>()
+                .join("; ")),
+        }
+    });
     let pipeline = match checked {
         Ok(p) => p,
         Err(message) => {

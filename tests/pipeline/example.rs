@@ -79,6 +79,9 @@ fn xrd_schema_agrees_with_the_function_on_the_fixtures() {
         "invalid-freeze-time-zone",
         "invalid-freeze-until-before-from",
         "invalid-freeze-environment",
+        // Whether a schedule opens, and closes again, from now on: only the function.
+        "invalid-freeze-never-opens",
+        "invalid-freeze-never-closes",
         "invalid-approval-rule-reserved-name",
         // A list keyed by name: the API server refuses duplicate keys.
         "invalid-approval-rule-duplicate",
