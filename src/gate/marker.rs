@@ -341,6 +341,14 @@ pub fn close_answered(
         })
 }
 
+/// Whether the function already said on the issue that a close by `login` did not count.
+pub fn close_undone(comments: &[Comment], identity: &Identity, login: &str) -> bool {
+    let prefix = format!("{login}@");
+    own_records(comments, identity)
+        .flat_map(|c| markers(&c.body))
+        .any(|m| m.get("close").is_some_and(|c| c.starts_with(&prefix)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

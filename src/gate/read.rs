@@ -33,8 +33,13 @@ pub struct Reach<'a> {
     pub env_token: Option<&'a Secret>,
 }
 
-/// The approvals repository with the step's credentials, and who the function is there.
-pub async fn open(call: &Call<'_>, reach: Reach<'_>) -> Result<(Repo, Identity), SyncError> {
+/// The approvals repository with the step's credentials, its writes charged to
+/// `tenant`'s budget, and who the function is there.
+pub async fn open(
+    call: &Call<'_>,
+    reach: Reach<'_>,
+    tenant: &str,
+) -> Result<(Repo, Identity), SyncError> {
     let github_input = &call.input.github;
     let (owner, repo) = github_input
         .repository
@@ -69,7 +74,11 @@ pub async fn open(call: &Call<'_>, reach: Reach<'_>) -> Result<(Repo, Identity),
         owner: owner.to_owned(),
         repo: repo.to_owned(),
     };
-    let gh = reach.repos.open(&target, &credentials).await?;
+    let gh = reach
+        .repos
+        .open(&target, &credentials)
+        .await?
+        .charging(tenant, github_input.tenant_writes_per_hour);
     let identity = gh.identity().await?;
     Ok((gh, identity))
 }

@@ -21,6 +21,7 @@ pub mod octocrab;
 pub mod repo;
 pub mod rest;
 pub mod view;
+pub mod writes;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -365,6 +366,19 @@ pub enum GitHubError {
     /// The connection failed or anything else went wrong.
     #[error("cannot reach GitHub: {0}")]
     Transport(String),
+    /// The function's writes for one tenant on this repository spent their budget.
+    #[error(
+        "the function's writes for tenant {tenant:?} on this repository reached their budget ({per_hour} an hour, input github.tenantWritesPerHour); retry in {}s",
+        retry_after.as_secs()
+    )]
+    WriteBudget {
+        /// The tenant.
+        tenant: String,
+        /// The budget an hour.
+        per_hour: u32,
+        /// When the next write may go.
+        retry_after: Duration,
+    },
     /// A read-only local render did not open an issue it would have opened.
     #[error(
         "the local render writes nothing to GitHub: it would {0} (pass --github-writes to do it)"
@@ -386,6 +400,7 @@ impl GitHubError {
             GitHubError::Malformed(_) => "MalformedResponse",
             GitHubError::Transport(_) => "GitHubUnreachable",
             GitHubError::ReadOnly(_) => "ReadOnly",
+            GitHubError::WriteBudget { .. } => "WriteBudget",
         }
     }
 
@@ -393,6 +408,7 @@ impl GitHubError {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             GitHubError::RateLimited { retry_after } => *retry_after,
+            GitHubError::WriteBudget { retry_after, .. } => Some(*retry_after),
             _ => None,
         }
     }

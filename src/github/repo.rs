@@ -16,6 +16,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::view::{self, RepoView, Views};
+use super::writes::WriteBudgets;
 use super::{
     CloseReason, Comment, Connector, Credentials, Edits, GitHub, GitHubError, Identity, Issue,
     IssueEvent, NewIssue, Result, Tagger, Target,
@@ -30,6 +31,7 @@ pub type Skipped = Arc<Mutex<Vec<String>>>;
 #[derive(Clone)]
 pub struct Repos {
     connector: Arc<dyn Connector>,
+    writes: Arc<WriteBudgets>,
     views: Option<Arc<Views>>,
     skipped: Option<Skipped>,
     tagger: Tagger,
@@ -41,6 +43,7 @@ impl Repos {
     pub fn new(connector: Arc<dyn Connector>, tagger: Tagger) -> Self {
         Repos {
             connector,
+            writes: Arc::default(),
             views: None,
             skipped: None,
             tagger,
@@ -77,12 +80,17 @@ impl Repos {
             skipped: self.skipped.clone(),
             repository: format!("{}/{}", target.owner, target.repo),
             tagger: self.tagger,
+            writes: Arc::clone(&self.writes),
+            charge: None,
         })
     }
 }
 
 /// One approvals repository, for one call.
 pub struct Repo {
+    writes: Arc<WriteBudgets>,
+    /// Whose writes these are, and their rate an hour ([`writes`](super::writes)).
+    charge: Option<(String, u32)>,
     client: Arc<dyn GitHub>,
     view: Option<Arc<RepoView>>,
     skipped: Option<Skipped>,
@@ -91,6 +99,25 @@ pub struct Repo {
 }
 
 impl Repo {
+    /// The same repository, its writes counted against `tenant`'s budget of `per_hour`.
+    pub fn charging(mut self, tenant: &str, per_hour: u32) -> Repo {
+        self.charge = Some((tenant.to_owned(), per_hour));
+        self
+    }
+
+    /// Takes one write from the tenant's budget, if the writes are charged to one.
+    fn spend(&self) -> Result<()> {
+        match &self.charge {
+            Some((tenant, per_hour)) => self.writes.take(
+                &self.repository,
+                tenant,
+                *per_hour,
+                std::time::Instant::now(),
+            ),
+            None => Ok(()),
+        }
+    }
+
     /// Who the function is here (see [`super::People::identity`]).
     pub async fn identity(&self) -> Result<Identity> {
         self.client.identity().await
@@ -174,6 +201,7 @@ impl Repo {
         if self.skip(what.clone()).is_some() {
             return Err(GitHubError::ReadOnly(what));
         }
+        self.spend()?;
         let opened = self.client.open_issue(issue).await;
         if let Some(view) = &self.view {
             view.opened(opened.as_ref().ok()).await;
@@ -193,6 +221,7 @@ impl Repo {
         {
             return Ok(());
         }
+        self.spend()?;
         let done = self.client.add_comment(number, body).await;
         self.touched(number).await;
         done
@@ -208,6 +237,7 @@ impl Repo {
         if self.skip(what).is_some() {
             return Ok(());
         }
+        self.spend()?;
         let done = self.client.close_issue(number, reason).await;
         self.touched(number).await;
         done
@@ -221,6 +251,7 @@ impl Repo {
         {
             return Ok(());
         }
+        self.spend()?;
         let done = self.client.reopen_issue(number).await;
         self.touched(number).await;
         done
@@ -234,6 +265,7 @@ impl Repo {
         {
             return Ok(());
         }
+        self.spend()?;
         let done = self.client.restore_issue(number, title, body).await;
         self.touched(number).await;
         done

@@ -146,6 +146,12 @@ pub struct GitHubInput {
     /// requests per repository, whatever the number of gates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub look_interval: Option<GoDuration>,
+    /// The most issue writes (opens, comments, closes, reopens, restorations) the function
+    /// sends an hour for one tenant's gates on the approvals repository, in bursts of at
+    /// most 60, per replica; 0: no budget. Whatever writers in the repository provoke on
+    /// one tenant's requests then leaves the token's write limits to the others.
+    #[serde(default = "default_tenant_writes_per_hour")]
+    pub tenant_writes_per_hour: u32,
 }
 
 impl GitHubInput {
@@ -166,9 +172,14 @@ impl Default for GitHubInput {
             credentials_name: default_credentials_name(),
             labels: default_labels(),
             poll_interval: default_poll_interval(),
+            tenant_writes_per_hour: default_tenant_writes_per_hour(),
             look_interval: None,
         }
     }
+}
+
+fn default_tenant_writes_per_hour() -> u32 {
+    240
 }
 
 fn default_api_url() -> String {

@@ -13,6 +13,7 @@ mod attacks;
 mod e2e_gate;
 mod example;
 mod faults;
+mod floods;
 mod goldens;
 mod idempotency;
 mod pod_security;

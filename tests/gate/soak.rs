@@ -132,7 +132,9 @@ impl Sim {
             // Every call looks at the repository: the rounds follow each other faster
             // than the default half poll interval.
             "github": {"repository": format!("{}/{}", fake_github::OWNER, fake_github::REPO),
-                       "apiUrl": api_url, "labels": [LABEL], "lookInterval": "1ms"},
+                       "apiUrl": api_url, "labels": [LABEL], "lookInterval": "1ms",
+                       // Hundreds of one tenant's gates: verdicts, not the write budget.
+                       "tenantWritesPerHour": 0},
             "approvals": {"users": users, "minApprovals": self.min_approvals},
             "promotion": {"image": "ghcr.io/acme/promoter:v1"},
         });

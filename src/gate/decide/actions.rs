@@ -63,7 +63,11 @@ pub fn reopen(
     if issue.state != IssueState::Closed || close.at > decision.deadline {
         return;
     }
-    if !marker::close_answered(comments, identity, &close.closer, close.at) {
+    // One "did not count" comment per closer per issue: a writer who closes again and
+    // again is reopened each time, answered once.
+    let undone_before =
+        close.why.is_some() && marker::close_undone(comments, identity, &close.closer);
+    if !undone_before && !marker::close_answered(comments, identity, &close.closer, close.at) {
         let body = match &close.why {
             Some(why) => issue::undone_comment(key, &close.closer, close.at, why),
             None => issue::counted_comment(

@@ -20,6 +20,10 @@ use crate::gate::marker::{self, Binding};
 use crate::gate::model::{Action, Decision, Gate, Hold, IssueRead};
 use crate::gate::policy::Policy;
 
+/// How often the function sets an issue's text back before it stops (each restoration
+/// costs two writes).
+pub const MAX_RESTORATIONS: usize = 3;
+
 /// What the issue's text means for this call.
 pub struct Text {
     /// The text to restore now (someone changed it).
@@ -86,13 +90,21 @@ pub fn check(
             );
         }
     }
+    // The function's writes stay bounded whatever writers do: after a few restorations it
+    // stops setting the text back. The text stays changed, and no approval counts on it.
+    let spent = restorations.len() >= MAX_RESTORATIONS;
+    if changed && spent {
+        changes.push(format!(
+            "the title or description of issue #{number} was changed again after {MAX_RESTORATIONS} restorations; it is no longer restored and no approval counts on it until someone puts the text back"
+        ));
+    }
     Text {
         approvals_after: if changed {
             Some(DateTime::<Utc>::MAX_UTC)
         } else {
             after
         },
-        restore: changed.then_some(written),
+        restore: (changed && !spent).then_some(written),
         quiet: adopt,
         changes,
         seal,

@@ -161,7 +161,9 @@ impl Wire {
             GitHubError::Malformed(m) => GitHubError::Malformed(scrub(m)),
             GitHubError::Transport(m) => GitHubError::Transport(scrub(m)),
             GitHubError::ReadOnly(m) => GitHubError::ReadOnly(scrub(m)),
-            limited @ GitHubError::RateLimited { .. } => limited,
+            limited @ (GitHubError::RateLimited { .. } | GitHubError::WriteBudget { .. }) => {
+                limited
+            }
         }
     }
 }

@@ -1,0 +1,132 @@
+//! The function's writes per tenant: a token bucket per approvals repository and tenant,
+//! so that what writers in the repository provoke on one tenant's requests (closes undone,
+//! text restored) cannot spend the shared token's write limits (GitHub allows about 80
+//! content-creating requests a minute and 500 an hour) for every other tenant.
+//!
+//! Each write takes one token; a bucket holds at most [`BURST`] and refills at the rate
+//! the Input gives (`github.tenantWritesPerHour`). Without a token the write is not sent:
+//! the gate answers [`GitHubError::WriteBudget`] and tries again through its TTL. Buckets
+//! live in one replica: N replicas allow N times the rate.
+//!
+//! No I/O; the clock is passed in.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::GitHubError;
+
+/// The most writes a tenant may send at once on one repository.
+pub const BURST: f64 = 60.0;
+
+/// The most buckets kept: the least recently used go first (a forgotten bucket starts
+/// full again).
+const MAX_BUCKETS: usize = 4096;
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+/// Every (repository, tenant) bucket of one function instance.
+#[derive(Debug, Default)]
+pub struct WriteBudgets {
+    buckets: Mutex<HashMap<(String, String), Bucket>>,
+}
+
+impl WriteBudgets {
+    /// Takes one write for `tenant` on `repository` at `now`, refilling `per_hour` an
+    /// hour (0: unlimited); without one, says how long until there is.
+    pub fn take(
+        &self,
+        repository: &str,
+        tenant: &str,
+        per_hour: u32,
+        now: Instant,
+    ) -> Result<(), GitHubError> {
+        if per_hour == 0 {
+            return Ok(());
+        }
+        let rate = f64::from(per_hour) / 3600.0;
+        let burst = BURST.min(f64::from(per_hour));
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if buckets.len() >= MAX_BUCKETS {
+            // Full buckets only forget what they would refill to anyway.
+            buckets.retain(|_, b| {
+                b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * rate < burst
+            });
+        }
+        let bucket = buckets
+            .entry((repository.to_owned(), tenant.to_owned()))
+            .or_insert(Bucket {
+                tokens: burst,
+                at: now,
+            });
+        let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * rate).min(burst);
+        bucket.at = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            return Ok(());
+        }
+        let wait = ((1.0 - bucket.tokens) / rate).ceil();
+        Err(GitHubError::WriteBudget {
+            tenant: tenant.to_owned(),
+            per_hour,
+            retry_after: Duration::from_secs(wait as u64).max(Duration::from_secs(1)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tenant_spends_its_burst_then_its_rate_and_no_other_tenant_s() {
+        let budgets = WriteBudgets::default();
+        let t0 = Instant::now();
+        for _ in 0..60 {
+            budgets.take("acme/approvals", "flooded", 120, t0).unwrap();
+        }
+        let refused = budgets
+            .take("acme/approvals", "flooded", 120, t0)
+            .unwrap_err();
+        assert_eq!(refused.reason(), "WriteBudget");
+        assert_eq!(refused.retry_after(), Some(Duration::from_secs(30)));
+        assert!(refused.to_string().contains("flooded"), "{refused}");
+        // Other tenants, and the same tenant elsewhere, write on.
+        budgets.take("acme/approvals", "quiet", 120, t0).unwrap();
+        budgets.take("acme/other", "flooded", 120, t0).unwrap();
+        // 120 an hour: one more every 30 s.
+        budgets
+            .take(
+                "acme/approvals",
+                "flooded",
+                120,
+                t0 + Duration::from_secs(30),
+            )
+            .unwrap();
+        assert!(
+            budgets
+                .take(
+                    "acme/approvals",
+                    "flooded",
+                    120,
+                    t0 + Duration::from_secs(31)
+                )
+                .is_err()
+        );
+        // 0: unlimited.
+        for _ in 0..1000 {
+            budgets.take("acme/approvals", "unlimited", 0, t0).unwrap();
+        }
+        // A small rate has a small burst.
+        let budgets = WriteBudgets::default();
+        for _ in 0..5 {
+            budgets.take("r/r", "t", 5, t0).unwrap();
+        }
+        assert!(budgets.take("r/r", "t", 5, t0).is_err());
+    }
+}

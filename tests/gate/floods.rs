@@ -1,0 +1,118 @@
+//! The function's own writes stay bounded whatever writers in the approvals repository do,
+//! through the real server and the fake GitHub:
+//! - a writer who closes a request again and again is reopened each time, answered once;
+//! - a text changed again and again is restored three times, then no longer (and no
+//!   approval counts on it);
+//! - one tenant's flood spends that tenant's write budget, not another tenant's.
+
+use crate::e2e;
+
+use e2e::{Crossplane, approvers, example_gate, example_pipeline};
+use serde_json::{Value, json};
+
+async fn gate() -> Crossplane {
+    let mut cp = Crossplane::start().await;
+    cp.pipeline = Some(example_pipeline(Some(approvers(&["alice", "bob"], 1))));
+    cp
+}
+
+fn function_comments(cp: &Crossplane, issue: u64, marker: &str) -> usize {
+    cp.fake
+        .comments(issue)
+        .iter()
+        .filter(|c| c.body.contains(marker))
+        .count()
+}
+
+#[tokio::test]
+async fn a_writer_who_closes_again_and_again_is_reopened_each_time_and_answered_once() {
+    let mut cp = gate().await;
+    cp.reconcile().await;
+    for _ in 0..4 {
+        cp.fake.close_as(1, "mallory", "completed");
+        let reply = cp.reconcile().await;
+        assert_eq!(reply.status()["gate_status"], "pending");
+        assert_eq!(cp.fake.issue(1).unwrap().state, "open", "reopened");
+    }
+    assert_eq!(
+        function_comments(&cp, 1, "did not count"),
+        1,
+        "{:#?}",
+        cp.fake.comments(1)
+    );
+}
+
+#[tokio::test]
+async fn a_text_changed_again_and_again_is_restored_three_times_then_left() {
+    let mut cp = gate().await;
+    cp.reconcile().await;
+    let restored = |cp: &Crossplane| function_comments(cp, 1, "release-gate:restored");
+    for round in 1..=5 {
+        let title = format!("Promote ghcr.io/evil/app:v{round} to staging");
+        cp.fake
+            .edit_issue_as(1, "mallory", &title, "Approve this instead.");
+        cp.reconcile().await;
+        assert_eq!(restored(&cp), round.min(3), "round {round}");
+    }
+    assert!(
+        cp.fake.issue(1).unwrap().title.contains("evil"),
+        "no longer restored"
+    );
+    // The text is not what the function wrote: no approval counts on it.
+    cp.fake.comment_as(1, "alice", "/approve");
+    let reply = cp.reconcile().await;
+    assert_eq!(reply.status()["gate_status"], "pending");
+    assert!(reply.composed("promotion-job").is_none());
+    assert!(
+        reply.messages().iter().any(|m| m.contains("no longer restored")),
+        "{:?}",
+        reply.messages()
+    );
+}
+
+/// Another tenant's gate, on the same approvals repository and the same function.
+fn other_tenant_gate() -> Value {
+    let mut xr = example_gate();
+    xr["metadata"]["name"] = json!("billing-dev-to-staging");
+    xr["metadata"]["uid"] = json!("7c1d2e3f-0000-4000-8000-00000000b111");
+    xr["spec"]["tenant"] = json!("billing");
+    xr["spec"]["artifact_id"] = json!("ghcr.io/org/billing:main-def456");
+    xr
+}
+
+#[tokio::test]
+async fn one_tenant_s_flood_spends_its_own_write_budget_not_another_tenant_s() {
+    let mut cp = gate().await;
+    // Six writes an hour for each tenant (and so a burst of six).
+    cp.input["github"]["tenantWritesPerHour"] = json!(6);
+    cp.reconcile().await; // open and bind: 2
+    let mut refused = None;
+    for _ in 0..6 {
+        cp.fake.close_as(1, "mallory", "completed");
+        let reply = cp.reconcile().await;
+        if let Some(c) = reply.condition("ApprovalSynced")
+            && c.reason == "WriteBudget"
+        {
+            refused = Some(reply);
+            break;
+        }
+    }
+    let refused = refused.expect("the flood reaches the tenant's budget");
+    assert_eq!(refused.status()["gate_status"], "pending", "nothing decided");
+    assert!(
+        refused
+            .messages()
+            .iter()
+            .any(|m| m.contains("\"my-service\"") && m.contains("6 an hour")),
+        "{:?}",
+        refused.messages()
+    );
+    assert!(refused.ttl().as_secs() >= 1 && refused.ttl().as_secs() <= 600);
+
+    // The other tenant's gate opens its request.
+    cp.xr = other_tenant_gate();
+    cp.observed.clear();
+    let other = cp.reconcile().await;
+    assert_eq!(other.condition("ApprovalSynced").unwrap().reason, "Synced");
+    assert_eq!(other.status()["issue"]["number"], json!(2.0));
+}
