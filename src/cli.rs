@@ -15,6 +15,10 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub serve: function_sdk_rust::Args,
+    /// The most the repository views may hold, in MiB. Default: half of what the
+    /// container's memory limit (cgroup) leaves after 40 MiB, between 8 and 256 MiB.
+    #[arg(long, env = "VIEW_BUDGET_MIB", value_name = "MIB")]
+    pub view_budget_mib: Option<usize>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -79,8 +79,10 @@ impl ReleaseFunction {
     /// come only from the pipeline step: `GITHUB_TOKEN` from the environment serves the
     /// local `render` alone, so a Composition can never send the server's own token to an
     /// `apiUrl` it chose.
-    pub fn for_server() -> Self {
-        ReleaseFunction::with_repos(crate::gate::server_repos(), Arc::new(Utc::now))
+    /// Its repository views hold at most `view_bytes` together
+    /// ([`memory::view_budget`](crate::memory::view_budget)).
+    pub fn for_server(view_bytes: usize) -> Self {
+        ReleaseFunction::with_repos(crate::gate::server_repos(view_bytes), Arc::new(Utc::now))
     }
 
     /// Runs the function on one request.

@@ -48,6 +48,7 @@ pub mod function;
 pub mod gate;
 pub mod github;
 pub mod input;
+pub mod memory;
 pub mod metrics;
 pub mod names;
 pub mod pb;

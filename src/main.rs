@@ -21,7 +21,17 @@ async fn main() -> anyhow::Result<()> {
         }
         None => {
             function_sdk_rust::logging::configure(cli.serve.debug);
-            let function = ReleaseFunction::for_server();
+            let limit = function_release_pipeline::memory::container_limit(std::path::Path::new(
+                "/sys/fs/cgroup",
+            ));
+            let view_bytes =
+                function_release_pipeline::memory::view_budget(limit, cli.view_budget_mib);
+            tracing::info!(
+                view_budget_mib = view_bytes >> 20,
+                container_limit_mib = limit.map(|l| l >> 20),
+                "repository views sized"
+            );
+            let function = ReleaseFunction::for_server(view_bytes);
             function_sdk_rust::Server::new(function, &cli.serve)
                 .metrics_registry(function_release_pipeline::metrics::registry())
                 .serve()

@@ -63,10 +63,10 @@ use span::GateSpan;
 const GITHUB_BUDGET: Duration = Duration::from_secs(40);
 
 /// How the server reaches approvals repositories: GitHub's REST API sparing the rate
-/// limit, one shared view per repository, gates finding their issues by [`select::tags`].
-pub fn server_repos() -> Repos {
-    Repos::new(crate::github::default_connector(), select::tags)
-        .with_views(crate::github::view::DEFAULT_MAX_BYTES)
+/// limit, one shared view per repository holding at most `view_bytes` in all, gates
+/// finding their issues by [`select::tags`].
+pub fn server_repos(view_bytes: usize) -> Repos {
+    Repos::new(crate::github::default_connector(), select::tags).with_views(view_bytes)
 }
 
 /// Composes an XPromotionGate.

@@ -84,8 +84,8 @@ pub async fn run(args: &RenderArgs, out: &mut dyn Write) -> Result<(), RenderErr
     let now = parse_now(args)?;
     let skipped = Skipped::default();
     let repos = match args.github_writes {
-        true => crate::gate::server_repos(),
-        false => crate::gate::server_repos().read_only(skipped.clone()),
+        true => crate::gate::server_repos(crate::memory::CEILING),
+        false => crate::gate::server_repos(crate::memory::CEILING).read_only(skipped.clone()),
     };
     let function = ReleaseFunction::with_repos(repos, Arc::new(move || now))
         .with_env_token(std::env::var("GITHUB_TOKEN").ok());

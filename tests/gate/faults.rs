@@ -565,3 +565,37 @@ async fn fault_after_a_new_artifact_never_shows_the_old_approval() {
     let deadline = renewed.status()["timeout_at"].as_str().unwrap().to_owned();
     assert!(cp.fake.issue(2).unwrap().body.contains(&deadline));
 }
+
+#[tokio::test]
+async fn the_views_are_sized_by_the_flag_or_the_container_s_limit() {
+    let cp = Crossplane::start_logging(&["--view-budget-mib", "48"], &[]).await;
+    let said = |cp: &Crossplane| {
+        cp.log
+            .as_ref()
+            .unwrap()
+            .text()
+            .lines()
+            .find(|l| l.contains("repository views sized"))
+            .map(str::to_owned)
+    };
+    let mut line = None;
+    for _ in 0..50 {
+        line = said(&cp);
+        if line.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let line = line.expect("the server says how large its views are");
+    assert!(line.contains("\"view_budget_mib\":48"), "{line}");
+    let cp = Crossplane::start_logging(&[], &[("VIEW_BUDGET_MIB", "12")]).await;
+    let mut line = None;
+    for _ in 0..50 {
+        line = said(&cp);
+        if line.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(line.unwrap().contains("\"view_budget_mib\":12"));
+}

@@ -64,7 +64,10 @@ async fn a_text_changed_again_and_again_is_restored_three_times_then_left() {
     assert_eq!(reply.status()["gate_status"], "pending");
     assert!(reply.composed("promotion-job").is_none());
     assert!(
-        reply.messages().iter().any(|m| m.contains("no longer restored")),
+        reply
+            .messages()
+            .iter()
+            .any(|m| m.contains("no longer restored")),
         "{:?}",
         reply.messages()
     );
@@ -98,7 +101,11 @@ async fn one_tenant_s_flood_spends_its_own_write_budget_not_another_tenant_s() {
         }
     }
     let refused = refused.expect("the flood reaches the tenant's budget");
-    assert_eq!(refused.status()["gate_status"], "pending", "nothing decided");
+    assert_eq!(
+        refused.status()["gate_status"],
+        "pending",
+        "nothing decided"
+    );
     assert!(
         refused
             .messages()

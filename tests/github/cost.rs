@@ -48,7 +48,9 @@ impl Poller {
         // The server's own connector: rate-limit budget, the repository's shared view,
         // the octocrab adapter.
         let function = ReleaseFunction::with_repos(
-            function_release_pipeline::gate::server_repos(),
+            function_release_pipeline::gate::server_repos(
+                function_release_pipeline::memory::CEILING,
+            ),
             Arc::new(move || *read.lock().unwrap()),
         );
         let req = workloads::pending_gate(&fake.url(), "cost", TOKEN);

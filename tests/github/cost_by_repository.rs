@@ -53,7 +53,9 @@ impl Replica {
         let fake = FakeGitHub::start().await;
         let clock = Arc::new(Mutex::new(fake.now()));
         let read = clock.clone();
-        let repos = function_release_pipeline::gate::server_repos();
+        let repos = function_release_pipeline::gate::server_repos(
+            function_release_pipeline::memory::CEILING,
+        );
         let view = repos.views().expect("the server keeps views").clone();
         let function = ReleaseFunction::with_repos(repos, Arc::new(move || *read.lock().unwrap()));
         let gates: Vec<RunFunctionRequest> = (0..gates)

@@ -398,3 +398,20 @@ fn every_list_map_and_string_a_cel_rule_reads_has_a_bound() {
     }
     assert!(found.is_empty(), "{found:#?}");
 }
+
+#[test]
+fn the_shipped_memory_limit_leaves_the_views_their_budget() {
+    use function_release_pipeline::memory::{FLOOR, RESERVED, view_budget};
+    let docs = common::read_yaml(common::repo_path("deploy/deployment-runtime-config.yaml"));
+    let limit = docs[0]["spec"]["deploymentTemplate"]["spec"]["template"]["spec"]["containers"][0]
+        ["resources"]["limits"]["memory"]
+        .as_str()
+        .unwrap();
+    let mib: u64 = limit.strip_suffix("Mi").unwrap().parse().unwrap();
+    let bytes = mib << 20;
+    let views = view_budget(Some(bytes), None) as u64;
+    // The views, what the process needs besides, and as much again for the allocator's
+    // overhead and what the views do not count.
+    assert!(views >= FLOOR as u64);
+    assert!(2 * views + RESERVED <= bytes, "{limit}: views {views}");
+}

@@ -42,9 +42,6 @@ use state::ViewState;
 /// ones: it notices issues deleted or transferred meanwhile.
 pub const FULL_LISTING_EVERY: Duration = Duration::from_secs(6 * 3600);
 
-/// The byte budget of all of a replica's views together, by default.
-pub const DEFAULT_MAX_BYTES: usize = 256 << 20;
-
 /// At most this many issues a full listing no longer shows are read by number before they
 /// leave the view (deleted or transferred issues are rare; a listing that skipped one
 /// while pages shifted is caught this way).
