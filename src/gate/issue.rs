@@ -208,6 +208,22 @@ fn body(gate: &Gate, policy: &Policy, deadline: DateTime<Utc>) -> String {
     }
     if !policy.teams.is_empty() {
         who.push(format!("- members of the teams: {}", list(&policy.teams)));
+        // A mention of exactly those teams whose names are plain (letters, digits, `.`,
+        // `-`, `_`), nothing else.
+        let plain = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        };
+        let mentions: Vec<String> = policy
+            .teams
+            .iter()
+            .filter(|t| policy.mention_teams && plain(&t.org) && plain(&t.slug))
+            .map(|t| format!("@{t}"))
+            .collect();
+        if !mentions.is_empty() {
+            who.push(format!("  (asked of {})", mentions.join(" ")));
+        }
     }
     if let Some(p) = policy.min_permission {
         who.push(format!(
@@ -460,6 +476,32 @@ mod tests {
         assert_eq!(parse_command("I /approve this"), None);
         assert_eq!(parse_command("> /approve"), None);
         assert_eq!(parse_command("/approved"), None);
+    }
+
+    #[test]
+    fn approver_teams_are_mentioned_only_when_asked_and_only_plain_names() {
+        use crate::gate::test_support;
+        let spec = test_support::spec();
+        let gate = test_support::gate(&spec, None);
+        let mut policy = crate::gate::policy::Policy::for_gate(
+            &spec,
+            None,
+            &crate::input::ApprovalsInput {
+                teams: vec!["acme/release-managers".into(), "acme/x *y*".into()],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let deadline = test_support::at(1, 0);
+        let quiet = new_issue(&gate, &policy, deadline, &[]).body;
+        assert!(!quiet.contains('@'), "{quiet}");
+        policy.mention_teams = true;
+        let asked = new_issue(&gate, &policy, deadline, &[]).body;
+        assert!(
+            asked.contains("(asked of @acme/release-managers)"),
+            "{asked}"
+        );
+        assert_eq!(asked.matches('@').count(), 1, "{asked}");
     }
 
     #[test]

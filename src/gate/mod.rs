@@ -53,7 +53,6 @@ use lookup::Lookup;
 use model::{Decision, Gate, GitHubSync, Outcome, Recorded, SyncError, Synced};
 use policy::Policy;
 use read::Reach;
-use seal::Seal;
 use situation::Situation;
 use span::GateSpan;
 
@@ -84,8 +83,8 @@ pub async fn compose(
     let recorded = Recorded::for_key(GateStatus::from_json(&call.composite.status), &gate.key);
     // Dereference the pipeline (no GitHub).
     let lookup = lookup::find_pipeline(call.request, &gate.spec.tenant, namespace)?;
-    let mut policy = Policy::for_gate(&gate.spec, lookup.pipeline(), &call.input.approvals)?;
-    policy.seal = Seal::of(call.input, seal::composition_name(&call.composite.spec));
+    let policy = Policy::for_gate(&gate.spec, lookup.pipeline(), &call.input.approvals)?
+        .asked_under(call.input, &call.composite.spec);
     let configured = call.input.promotion.is_some();
     let situation = Situation::of(&gate.spec, &lookup, call.now).with_job(promotion::seen(
         call.request,

@@ -67,6 +67,9 @@ pub struct Policy {
     /// What a request is asked under besides its key (set from the Input and the
     /// Composition once built).
     pub seal: Seal,
+    /// Mention the approver teams in the request, so that their members are notified
+    /// (the Input's `github.mentionTeams`).
+    pub mention_teams: bool,
 }
 
 fn logins(users: &[String]) -> Vec<Login> {
@@ -98,6 +101,7 @@ impl Policy {
             missing_pipeline: defaults.require_pipeline && pipeline.is_none(),
             freeze_override: None,
             seal: Seal::default(),
+            mention_teams: false,
         };
         let Some(pipeline) = pipeline else {
             return Ok(policy);
@@ -124,6 +128,14 @@ impl Policy {
             teams: teams(&o.teams),
         });
         Ok(policy)
+    }
+
+    /// The same policy as asked under `input` in the Composition named in `xr_spec`: its
+    /// [`Seal`], and whether requests mention the approver teams.
+    pub fn asked_under(mut self, input: &crate::input::Input, xr_spec: &serde_json::Value) -> Self {
+        self.seal = Seal::of(input, super::seal::composition_name(xr_spec));
+        self.mention_teams = input.github.mention_teams;
+        self
     }
 
     /// Whether a person must approve: strictest wins, so only an automatic rule AND

@@ -152,6 +152,10 @@ pub struct GitHubInput {
     /// one tenant's requests then leaves the token's write limits to the others.
     #[serde(default = "default_tenant_writes_per_hour")]
     pub tenant_writes_per_hour: u32,
+    /// Mention the approver teams (`@org/team`) in each request, so that GitHub notifies
+    /// their members; users are assigned (up to ten) either way.
+    #[serde(default)]
+    pub mention_teams: bool,
 }
 
 impl GitHubInput {
@@ -173,6 +177,7 @@ impl Default for GitHubInput {
             labels: default_labels(),
             poll_interval: default_poll_interval(),
             tenant_writes_per_hour: default_tenant_writes_per_hour(),
+            mention_teams: false,
             look_interval: None,
         }
     }

@@ -418,6 +418,7 @@ fn policy(allow_self_approval: bool) -> Policy {
         missing_pipeline: false,
         freeze_override: None,
         seal: Default::default(),
+        mention_teams: false,
     }
 }
 

@@ -52,6 +52,7 @@ fn policy(min: u32) -> Policy {
         missing_pipeline: false,
         freeze_override: None,
         seal: Seal::default(),
+        mention_teams: false,
     }
 }
 
