@@ -1,7 +1,7 @@
 //! The function's own Prometheus series, served by the SDK on the metrics endpoint beside
 //! its `grpc_server_*` series: RunFunction calls by kind and outcome, gates by state (as
 //! this replica last saw them), GitHub requests by outcome, the rate-limit budget left,
-//! and approval issues opened.
+//! approval issues opened, how long gates took to a verdict, and the oldest pending gate.
 //!
 //! Process-wide on purpose, and the crate's only statics: the metrics endpoint serves
 //! one registry per process, so every series, and the table of gate states behind the
@@ -13,10 +13,13 @@ use std::sync::atomic::AtomicI64;
 use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
+
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 use crate::input::XrKind;
@@ -46,6 +49,24 @@ static RATE_LIMIT_REMAINING: LazyLock<Gauge<i64, AtomicI64>> = LazyLock::new(|| 
     gauge
 });
 static ISSUES_OPENED: LazyLock<Counter> = LazyLock::new(Counter::default);
+static DECISIONS: LazyLock<Family<StateLabels, Histogram>> = LazyLock::new(|| {
+    Family::new_with_constructor(|| Histogram::new(DECISION_BUCKETS.iter().copied()))
+});
+static OLDEST_PENDING: LazyLock<Gauge<i64, AtomicI64>> = LazyLock::new(Gauge::default);
+
+/// From a gate's start to its verdict, in seconds: a minute to two weeks.
+const DECISION_BUCKETS: [f64; 10] = [
+    60.0,
+    300.0,
+    900.0,
+    3600.0,
+    14_400.0,
+    43_200.0,
+    86_400.0,
+    259_200.0,
+    604_800.0,
+    1_209_600.0,
+];
 
 /// Gates not seen for this long drop out of the by-state gauge (deleted XRs).
 const GATE_FORGET_AFTER: Duration = Duration::from_secs(6 * 3600);
@@ -67,12 +88,17 @@ struct GateStates {
     gates: HashMap<String, (usize, Instant)>,
     counts: [i64; STATES.len()],
     swept: Option<Instant>,
+    /// When each pending gate started.
+    pending: HashMap<String, DateTime<Utc>>,
 }
 
 impl GateStates {
     /// Records `gate`'s state and returns the number of gates in each state, in the
     /// order of [`STATES`]. A state not in [`STATES`] is not recorded.
     fn observe(&mut self, gate: &str, state: &str, now: Instant) -> [i64; STATES.len()] {
+        if state != "pending" {
+            self.pending.remove(gate);
+        }
         if let Some(index) = STATES.iter().position(|s| *s == state) {
             match self.gates.get_mut(gate) {
                 Some(seen) => {
@@ -98,6 +124,8 @@ impl GateStates {
                 }
                 keep
             });
+            let gates = &self.gates;
+            self.pending.retain(|gate, _| gates.contains_key(gate));
         }
         self.counts
     }
@@ -112,13 +140,25 @@ pub fn record_run(kind: XrKind, ok: bool) {
     .inc();
 }
 
-/// Records the state of the gate identified by `gate` (its namespace/name) and refreshes
-/// the gates-by-state gauge.
-pub fn observe_gate(gate: &str, state: &str) {
-    let counts = SEEN_GATES
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .observe(gate, state, Instant::now());
+impl GateStates {
+    /// When the oldest pending gate still known started.
+    fn oldest_pending(&self) -> Option<DateTime<Utc>> {
+        self.pending.values().min().copied()
+    }
+}
+
+/// Records the state of the gate identified by `gate` (its namespace/name), started at
+/// `start`, at `now`, and refreshes the gates-by-state gauge and the age of the oldest
+/// pending gate.
+pub fn observe_gate(gate: &str, state: &str, start: DateTime<Utc>, now: DateTime<Utc>) {
+    let mut seen = SEEN_GATES.lock().unwrap_or_else(|e| e.into_inner());
+    if state == "pending" {
+        seen.pending.insert(gate.to_owned(), start);
+    }
+    let counts = seen.observe(gate, state, Instant::now());
+    let oldest = seen.oldest_pending();
+    drop(seen);
+    OLDEST_PENDING.set(oldest.map_or(0, |s| (now - s).num_seconds().max(0)));
     for (state, count) in STATES.iter().zip(counts) {
         GATES
             .get_or_create(&StateLabels {
@@ -147,6 +187,16 @@ pub fn record_github_response(status: Option<u16>) {
 /// Records GitHub's `x-ratelimit-remaining` from the latest response.
 pub fn set_rate_limit_remaining(remaining: i64) {
     RATE_LIMIT_REMAINING.set(remaining);
+}
+
+/// Records how long a gate took from its start to the verdict `state`, on the call that
+/// decided it.
+pub fn observe_decision(state: &str, seconds: f64) {
+    DECISIONS
+        .get_or_create(&StateLabels {
+            state: state.to_owned(),
+        })
+        .observe(seconds.max(0.0));
 }
 
 /// Counts one approval issue opened.
@@ -182,12 +232,43 @@ pub fn registry() -> Registry {
         "Approval issues opened on GitHub",
         ISSUES_OPENED.clone(),
     );
+    registry.register(
+        "gate_decision_seconds",
+        "From a gate's start to its verdict, by verdict, observed on the call that decided it",
+        DECISIONS.clone(),
+    );
+    registry.register(
+        "oldest_pending_gate_seconds",
+        "Age of the oldest pending gate this replica saw in the last 6 hours (0: none)",
+        OLDEST_PENDING.clone(),
+    );
     registry
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn the_oldest_pending_gate_is_one_still_pending_and_still_known() {
+        let mut states = GateStates::default();
+        let t = Instant::now();
+        let day = |d: u32| Utc.with_ymd_and_hms(2026, 3, d, 0, 0, 0).unwrap();
+        for (gate, start) in [("ns/a", day(1)), ("ns/b", day(2))] {
+            states.pending.insert(gate.into(), start);
+            states.observe(gate, "pending", t);
+        }
+        assert_eq!(states.oldest_pending(), Some(day(1)));
+        states.observe("ns/a", "approved", t);
+        assert_eq!(
+            states.oldest_pending(),
+            Some(day(2)),
+            "decided: no longer pending"
+        );
+        states.observe("ns/c", "timeout", t + GATE_FORGET_AFTER + SWEEP_EVERY);
+        assert_eq!(states.oldest_pending(), None, "forgotten with the gate");
+    }
 
     #[test]
     fn gates_by_state_follow_each_gates_latest_state_and_forget_old_ones() {

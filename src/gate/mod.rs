@@ -91,7 +91,7 @@ pub async fn compose(
         &gate.key,
         configured,
     ));
-    let span = GateSpan::new(&gate);
+    let span = GateSpan::new(&gate, call.now);
     let outcome = match lookup {
         // No GitHub work until Crossplane answers; this response is replaced by the next
         // call's, but keeps what was recorded meanwhile.

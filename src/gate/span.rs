@@ -6,20 +6,23 @@
 use std::sync::OnceLock;
 
 use super::model::{Gate, GitHubSync, Outcome, Recorded};
+use crate::xr::gate::GateState;
 
 /// The span of every log line about a gate, created when something is logged or GitHub
 /// is called: most calls for a decided gate do neither, and a span's fields are
 /// formatted when it is created.
 pub struct GateSpan<'a> {
     gate: &'a Gate,
+    now: chrono::DateTime<chrono::Utc>,
     span: OnceLock<tracing::Span>,
 }
 
 impl<'a> GateSpan<'a> {
     /// The span of `gate`'s log lines, not yet created.
-    pub fn new(gate: &'a Gate) -> Self {
+    pub fn new(gate: &'a Gate, now: chrono::DateTime<chrono::Utc>) -> Self {
         GateSpan {
             gate,
+            now,
             span: OnceLock::new(),
         }
     }
@@ -33,10 +36,17 @@ impl<'a> GateSpan<'a> {
 
     /// Counts the gate's state, and logs a change of state or a failed sync.
     pub fn log(&self, recorded: &Recorded, outcome: &Outcome) {
-        let state = outcome.decision.state;
+        let d = &outcome.decision;
+        let state = d.state;
         let xr = format!("{}/{}", self.gate.namespace, self.gate.name);
-        crate::metrics::observe_gate(&xr, state.as_str());
+        crate::metrics::observe_gate(&xr, state.as_str(), d.start, self.now);
         let changed = recorded.state() != Some(state);
+        if changed
+            && state != GateState::Pending
+            && let Some(at) = d.decided_at
+        {
+            crate::metrics::observe_decision(state.as_str(), (at - d.start).num_seconds() as f64);
+        }
         let failed = matches!(outcome.sync, GitHubSync::Failed(_));
         if !(changed || failed || tracing::enabled!(tracing::Level::DEBUG)) {
             return;

@@ -24,6 +24,9 @@ fn schema_for(doc: &Value) -> Option<&'static str> {
         }
         ("pkg.crossplane.io/v1", "Function") => Some("pkg.crossplane.io_function_v1.json"),
         ("pkg.crossplane.io/v1", "Provider") => Some("pkg.crossplane.io_provider_v1.json"),
+        ("monitoring.coreos.com/v1", "PrometheusRule") => {
+            Some("monitoring.coreos.com_prometheusrule_v1.json")
+        }
         ("pkg.crossplane.io/v1beta1", "DeploymentRuntimeConfig") => {
             Some("pkg.crossplane.io_deploymentruntimeconfig_v1beta1.json")
         }

@@ -9,4 +9,5 @@ mod cel;
 mod examples;
 mod graphql;
 mod input_crd;
+mod monitoring;
 mod package;

@@ -53,6 +53,10 @@ async fn metrics_endpoint_serves_run_counts_and_github_series() {
         "{body}"
     );
     assert!(
+        body.contains("release_function_oldest_pending_gate_seconds 0"),
+        "no gate seen: {body}"
+    );
+    assert!(
         body.contains("grpc_server_handled_total"),
         "the SDK's gRPC series are served too: {body}"
     );
