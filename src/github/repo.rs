@@ -82,6 +82,7 @@ impl Repos {
             tagger: self.tagger,
             writes: Arc::clone(&self.writes),
             charge: None,
+            prepaid: Mutex::default(),
         })
     }
 }
@@ -91,6 +92,8 @@ pub struct Repo {
     writes: Arc<WriteBudgets>,
     /// Whose writes these are, and their rate an hour ([`writes`](super::writes)).
     charge: Option<(String, u32)>,
+    /// The issue just opened, whose first comment (its binding) was paid with it.
+    prepaid: Mutex<Option<u64>>,
     client: Arc<dyn GitHub>,
     view: Option<Arc<RepoView>>,
     skipped: Option<Skipped>,
@@ -105,17 +108,21 @@ impl Repo {
         self
     }
 
-    /// Takes one write from the tenant's budget, if the writes are charged to one.
-    fn spend(&self) -> Result<()> {
+    /// Takes `writes` writes from the tenant's budget, if the writes are charged to one.
+    fn spend_n(&self, writes: u32) -> Result<()> {
         match &self.charge {
             Some((tenant, per_hour)) => self.writes.take(
                 &self.repository,
                 tenant,
-                *per_hour,
+                (writes, *per_hour),
                 std::time::Instant::now(),
             ),
             None => Ok(()),
         }
+    }
+
+    fn spend(&self) -> Result<()> {
+        self.spend_n(1)
     }
 
     /// Who the function is here (see [`super::People::identity`]).
@@ -201,8 +208,13 @@ impl Repo {
         if self.skip(what.clone()).is_some() {
             return Err(GitHubError::ReadOnly(what));
         }
-        self.spend()?;
+        // The issue and the comment that binds it, paid together: an issue opened and then
+        // left unbound for want of a write would lose its binding to the first comment.
+        self.spend_n(2)?;
         let opened = self.client.open_issue(issue).await;
+        if let Ok(issue) = &opened {
+            *self.prepaid.lock().unwrap_or_else(|e| e.into_inner()) = Some(issue.number);
+        }
         if let Some(view) = &self.view {
             view.opened(opened.as_ref().ok()).await;
         }
@@ -221,7 +233,14 @@ impl Repo {
         {
             return Ok(());
         }
-        self.spend()?;
+        let prepaid = self
+            .prepaid
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if prepaid != Some(number) {
+            self.spend()?;
+        }
         let done = self.client.add_comment(number, body).await;
         self.touched(number).await;
         done

@@ -36,15 +36,17 @@ pub struct WriteBudgets {
 }
 
 impl WriteBudgets {
-    /// Takes one write for `tenant` on `repository` at `now`, refilling `per_hour` an
-    /// hour (0: unlimited); without one, says how long until there is.
+    /// Takes `writes` writes for `tenant` on `repository` at `now`, refilling `per_hour`
+    /// an hour (0: unlimited); without them, takes none and says how long until there
+    /// are.
     pub fn take(
         &self,
         repository: &str,
         tenant: &str,
-        per_hour: u32,
+        (writes, per_hour): (u32, u32),
         now: Instant,
     ) -> Result<(), GitHubError> {
+        let need = f64::from(writes);
         if per_hour == 0 {
             return Ok(());
         }
@@ -66,11 +68,11 @@ impl WriteBudgets {
         let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * rate).min(burst);
         bucket.at = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
+        if bucket.tokens >= need {
+            bucket.tokens -= need;
             return Ok(());
         }
-        let wait = ((1.0 - bucket.tokens) / rate).ceil();
+        let wait = ((need.min(burst) - bucket.tokens) / rate).ceil();
         Err(GitHubError::WriteBudget {
             tenant: tenant.to_owned(),
             per_hour,
@@ -88,23 +90,27 @@ mod tests {
         let budgets = WriteBudgets::default();
         let t0 = Instant::now();
         for _ in 0..60 {
-            budgets.take("acme/approvals", "flooded", 120, t0).unwrap();
+            budgets
+                .take("acme/approvals", "flooded", (1, 120), t0)
+                .unwrap();
         }
         let refused = budgets
-            .take("acme/approvals", "flooded", 120, t0)
+            .take("acme/approvals", "flooded", (1, 120), t0)
             .unwrap_err();
         assert_eq!(refused.reason(), "WriteBudget");
         assert_eq!(refused.retry_after(), Some(Duration::from_secs(30)));
         assert!(refused.to_string().contains("flooded"), "{refused}");
         // Other tenants, and the same tenant elsewhere, write on.
-        budgets.take("acme/approvals", "quiet", 120, t0).unwrap();
-        budgets.take("acme/other", "flooded", 120, t0).unwrap();
+        budgets
+            .take("acme/approvals", "quiet", (1, 120), t0)
+            .unwrap();
+        budgets.take("acme/other", "flooded", (1, 120), t0).unwrap();
         // 120 an hour: one more every 30 s.
         budgets
             .take(
                 "acme/approvals",
                 "flooded",
-                120,
+                (1, 120),
                 t0 + Duration::from_secs(30),
             )
             .unwrap();
@@ -113,20 +119,29 @@ mod tests {
                 .take(
                     "acme/approvals",
                     "flooded",
-                    120,
+                    (1, 120),
                     t0 + Duration::from_secs(31)
                 )
                 .is_err()
         );
         // 0: unlimited.
         for _ in 0..1000 {
-            budgets.take("acme/approvals", "unlimited", 0, t0).unwrap();
+            budgets
+                .take("acme/approvals", "unlimited", (1, 0), t0)
+                .unwrap();
         }
+        // Two at once, or none.
+        let budgets = WriteBudgets::default();
+        for _ in 0..59 {
+            budgets.take("r/r", "t", (1, 120), t0).unwrap();
+        }
+        assert!(budgets.take("r/r", "t", (2, 120), t0).is_err(), "one left");
+        budgets.take("r/r", "t", (1, 120), t0).unwrap();
         // A small rate has a small burst.
         let budgets = WriteBudgets::default();
         for _ in 0..5 {
-            budgets.take("r/r", "t", 5, t0).unwrap();
+            budgets.take("r/r", "t", (1, 5), t0).unwrap();
         }
-        assert!(budgets.take("r/r", "t", 5, t0).is_err());
+        assert!(budgets.take("r/r", "t", (1, 5), t0).is_err());
     }
 }

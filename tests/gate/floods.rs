@@ -123,3 +123,26 @@ async fn one_tenant_s_flood_spends_its_own_write_budget_not_another_tenant_s() {
     assert_eq!(other.condition("ApprovalSynced").unwrap().reason, "Synced");
     assert_eq!(other.status()["issue"]["number"], json!(2.0));
 }
+
+#[tokio::test]
+async fn an_issue_is_opened_only_with_the_write_that_binds_it() {
+    let mut cp = gate().await;
+    // Three writes: the first gate's issue and binding take two.
+    cp.input["github"]["tenantWritesPerHour"] = json!(3);
+    let first = cp.reconcile().await;
+    assert_eq!(first.status()["issue"]["number"], json!(1.0));
+    // A second gate of the same tenant: one write left, two needed.
+    let mut second = example_gate();
+    second["metadata"]["name"] = json!("my-service-hotfix-to-staging");
+    second["metadata"]["uid"] = json!("7c1d2e3f-0000-4000-8000-00000000c222");
+    second["spec"]["artifact_id"] = json!("ghcr.io/org/my-service:hotfix-1");
+    cp.xr = second;
+    cp.observed.clear();
+    let refused = cp.reconcile().await;
+    assert_eq!(refused.condition("ApprovalSynced").unwrap().reason, "WriteBudget");
+    assert_eq!(
+        cp.fake.issues().len(),
+        1,
+        "no issue opened that could not be bound"
+    );
+}
