@@ -139,7 +139,10 @@ async fn an_issue_is_opened_only_with_the_write_that_binds_it() {
     cp.xr = second;
     cp.observed.clear();
     let refused = cp.reconcile().await;
-    assert_eq!(refused.condition("ApprovalSynced").unwrap().reason, "WriteBudget");
+    assert_eq!(
+        refused.condition("ApprovalSynced").unwrap().reason,
+        "WriteBudget"
+    );
     assert_eq!(
         cp.fake.issues().len(),
         1,
