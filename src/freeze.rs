@@ -289,8 +289,14 @@ impl Window {
         else {
             return None;
         };
-        let local = now.with_timezone(zone);
-        let Some(bounded) = bounded(text, local.year(), local.year() + HORIZON_YEARS) else {
+        // From the opening that may hold now (up to a duration ago), so a window open now
+        // is never taken for one that does not open.
+        let local = (now - *duration).with_timezone(zone);
+        let Some(bounded) = bounded(
+            text,
+            local.year(),
+            now.with_timezone(zone).year() + HORIZON_YEARS,
+        ) else {
             return Some(("schedule", format!("{text:?} cannot be searched")));
         };
         let Ok(first) = bounded.find_next_occurrence(&local, false) else {
@@ -306,7 +312,14 @@ impl Window {
         // Openings are searched up to the end of the horizon; a chain still open there
         // never closes either.
         let horizon_end = zone
-            .with_ymd_and_hms(local.year() + HORIZON_YEARS + 1, 1, 1, 0, 0, 0)
+            .with_ymd_and_hms(
+                now.with_timezone(zone).year() + HORIZON_YEARS + 1,
+                1,
+                1,
+                0,
+                0,
+                0,
+            )
             .earliest()
             .map_or(DateTime::<Utc>::MAX_UTC, |t| t.with_timezone(&Utc));
         for _ in 0..MAX_CHAIN {
@@ -522,6 +535,19 @@ mod tests {
         );
         assert_eq!(recurring("0 9 * * 1-5", "8h"), None, "office hours");
         assert_eq!(recurring("0 18 * * 5", "62h"), None, "weekends");
+        // Open now, and not again within four years: still a window while it is open.
+        let leap_week = FreezeSpec {
+            name: "w".into(),
+            environments: vec!["production".into()],
+            schedule: Some("0 0 29 2 *".into()),
+            duration: Some("168h".into()),
+            time_zone: Some("UTC".into()),
+            ..FreezeSpec::default()
+        };
+        let open = window(leap_week).unwrap();
+        let inside = utc(2096, 3, 2, 0, 0);
+        assert!(open.open_at(inside).is_some());
+        assert_eq!(open.refused_at(inside), None, "it holds now");
     }
 
     #[test]

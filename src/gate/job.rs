@@ -246,12 +246,13 @@ pub fn composed(job: Job, promotion: &PromotionInput, xr_namespace: Option<&str>
     }
 }
 
-/// The observed Job kept as it was rendered, in the shape Crossplane observes it: an
-/// `Object` re-emitted with the very manifest and ProviderConfig it carries, a Job
-/// rendered again in the namespace it runs in (never moved by a later change of
-/// `promotion.namespace`, which would run the promotion a second time). Returns the
-/// composed object and the Job's name.
-pub fn kept(gate: &Gate, promotion: &PromotionInput, observed: Carried<'_>) -> (Value, String) {
+/// The observed Job kept exactly as Crossplane observes it, in its shape and place: an
+/// `Object` re-emitted with the very manifest and ProviderConfig it carries, a Job with its
+/// own spec (a Job's template cannot change, and a later Input, a new default included,
+/// must not try), without what the API server keeps (status, uid, versions, owners).
+/// Never moved by a later change of `promotion.namespace`, which would run the promotion a
+/// second time. Returns the composed object and the Job's name.
+pub fn kept(observed: Carried<'_>) -> (Value, String) {
     let rendered = struct_to_json(observed.rendered);
     let name = rendered["metadata"]["name"]
         .as_str()
@@ -273,18 +274,18 @@ pub fn kept(gate: &Gate, promotion: &PromotionInput, observed: Carried<'_>) -> (
         });
         return (composed, name);
     }
-    let namespace = rendered["metadata"]["namespace"]
-        .as_str()
-        .unwrap_or_default();
-    let placed = PromotionInput {
-        namespace: (namespace != gate.namespace).then(|| namespace.to_owned()),
-        ..promotion.clone()
-    };
-    let job = job_for(
-        gate,
-        &placed,
-        super::promotion::env(observed.rendered, "APPROVED_BY"),
-        super::promotion::env(observed.rendered, "ISSUE_URL"),
-    );
-    (serde_json::to_value(job).expect("a Job serializes"), name)
+    let meta = &rendered["metadata"];
+    let mut metadata = serde_json::Map::new();
+    for field in ["name", "namespace", "labels", "annotations"] {
+        if !meta[field].is_null() {
+            metadata.insert(field.to_owned(), meta[field].clone());
+        }
+    }
+    let composed = json!({
+        "apiVersion": rendered["apiVersion"],
+        "kind": rendered["kind"],
+        "metadata": metadata,
+        "spec": rendered["spec"],
+    });
+    (composed, name)
 }

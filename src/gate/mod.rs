@@ -191,7 +191,7 @@ impl Step<'_> {
     /// decision is taken on remembered reads, and again on fresh ones before it changes
     /// anything.
     async fn sync(&self) -> Result<Decision, SyncError> {
-        let (repo, identity) = read::open(self.call, self.reach, &self.gate.spec.tenant).await?;
+        let (repo, identity) = read::open(self.call, self.reach, &self.gate.namespace).await?;
         let now = self.call.now;
         let max_age = self.call.input.github.look_every();
         let remembered = repo.remembered(&identity, now, max_age).await?;
@@ -231,7 +231,7 @@ impl Step<'_> {
 
     /// Closes the approval issues of a gate approved by policy, on fresh reads.
     async fn retire(&self) -> Result<Vec<u64>, SyncError> {
-        let (repo, identity) = read::open(self.call, self.reach, &self.gate.spec.tenant).await?;
+        let (repo, identity) = read::open(self.call, self.reach, &self.gate.namespace).await?;
         let now = self.call.now;
         let reads = repo.fresh(&identity, now).await?;
         let recorded = self.recorded_issues();

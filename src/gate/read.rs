@@ -33,12 +33,12 @@ pub struct Reach<'a> {
     pub env_token: Option<&'a Secret>,
 }
 
-/// The approvals repository with the step's credentials, its writes charged to
-/// `tenant`'s budget, and who the function is there.
+/// The approvals repository with the step's credentials, its writes charged to the
+/// budget of the gates of `namespace`, and who the function is there.
 pub async fn open(
     call: &Call<'_>,
     reach: Reach<'_>,
-    tenant: &str,
+    namespace: &str,
 ) -> Result<(Repo, Identity), SyncError> {
     let github_input = &call.input.github;
     let (owner, repo) = github_input
@@ -78,7 +78,7 @@ pub async fn open(
         .repos
         .open(&target, &credentials)
         .await?
-        .charging(tenant, github_input.tenant_writes_per_hour);
+        .charging(namespace, github_input.writes_per_namespace_per_hour);
     let identity = gh.identity().await?;
     Ok((gh, identity))
 }

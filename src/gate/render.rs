@@ -86,19 +86,13 @@ pub fn render(gate: &Gate, policy: &Policy, jobs: Inputs<'_>, outcome: &Outcome)
     let started = jobs.recorded.and_then(|p| p.started_at);
     let job = jobs.configured.and_then(|promotion| {
         let (job, name) = match (d.promotion, jobs.observed) {
-            // A Job Crossplane observes is kept as it was rendered, where it was rendered
-            // (never carried elsewhere), while the key is approved, its start recorded, or
-            // GitHub could not say: dropping it would make Crossplane delete it while it
-            // runs, and its logs and status are still to read. One observed for a key
-            // GitHub says is not approved is not the function's (someone pointed the gate
-            // at it): it is not kept.
-            (_, Some(observed))
-                if d.state == GateState::Approved
-                    || started.is_some()
-                    || !matches!(outcome.sync, GitHubSync::Synced(_)) =>
-            {
-                super::job::kept(gate, promotion, observed)
-            }
+            // A Job Crossplane observes is kept exactly as it was observed, where it runs
+            // (never carried elsewhere by a later Input), whatever this call decides:
+            // dropping it would make Crossplane delete it while it runs (a hold can come
+            // back after the Job was created), and its logs and status are still to read.
+            // A Job someone else pointed the gate at stays where they made it, in their own
+            // namespace: nothing they could not run themselves.
+            (_, Some(observed)) => super::job::kept(observed),
             (Promotion::Run, _) if d.state == GateState::Approved => {
                 let job = render_job(gate, promotion, d);
                 let name = job.metadata.name.clone().unwrap_or_default();

@@ -368,12 +368,12 @@ pub enum GitHubError {
     Transport(String),
     /// The function's writes for one tenant on this repository spent their budget.
     #[error(
-        "the function's writes for tenant {tenant:?} on this repository reached their budget ({per_hour} an hour, input github.tenantWritesPerHour); retry in {}s",
+        "the function's writes for the gates of namespace {namespace:?} on this repository reached their budget ({per_hour} an hour, input github.writesPerNamespacePerHour); retry in {}s",
         retry_after.as_secs()
     )]
     WriteBudget {
-        /// The tenant.
-        tenant: String,
+        /// The gates' namespace.
+        namespace: String,
         /// The budget an hour.
         per_hour: u32,
         /// When the next write may go.

@@ -90,7 +90,8 @@ impl Repos {
 /// One approvals repository, for one call.
 pub struct Repo {
     writes: Arc<WriteBudgets>,
-    /// Whose writes these are, and their rate an hour ([`writes`](super::writes)).
+    /// Whose writes these are (the gates' namespace), and their rate an hour
+    /// ([`writes`](super::writes)).
     charge: Option<(String, u32)>,
     /// The issue just opened, whose first comment (its binding) was paid with it.
     prepaid: Mutex<Option<u64>>,
@@ -102,18 +103,19 @@ pub struct Repo {
 }
 
 impl Repo {
-    /// The same repository, its writes counted against `tenant`'s budget of `per_hour`.
-    pub fn charging(mut self, tenant: &str, per_hour: u32) -> Repo {
-        self.charge = Some((tenant.to_owned(), per_hour));
+    /// The same repository, its writes counted against the budget of `per_hour` of the
+    /// gates of `namespace`.
+    pub fn charging(mut self, namespace: &str, per_hour: u32) -> Repo {
+        self.charge = Some((namespace.to_owned(), per_hour));
         self
     }
 
-    /// Takes `writes` writes from the tenant's budget, if the writes are charged to one.
+    /// Takes `writes` writes from the namespace's budget, if the writes are charged to one.
     fn spend_n(&self, writes: u32) -> Result<()> {
         match &self.charge {
-            Some((tenant, per_hour)) => self.writes.take(
+            Some((namespace, per_hour)) => self.writes.take(
                 &self.repository,
-                tenant,
+                namespace,
                 (writes, *per_hour),
                 std::time::Instant::now(),
             ),

@@ -1,10 +1,12 @@
-//! The function's writes per tenant: a token bucket per approvals repository and tenant,
-//! so that what writers in the repository provoke on one tenant's requests (closes undone,
-//! text restored) cannot spend the shared token's write limits (GitHub allows about 80
-//! content-creating requests a minute and 500 an hour) for every other tenant.
+//! The function's writes per namespace: a token bucket per approvals repository and the
+//! namespace of the gates it writes for (the boundary tenants are given: a gate's
+//! `spec.tenant` is whatever its creator wrote), so that what writers in the repository
+//! provoke on one namespace's requests (closes undone, text restored) cannot spend the
+//! shared token's write limits (GitHub allows about 80 content-creating requests a minute
+//! and 500 an hour) for every other namespace.
 //!
 //! Each write takes one token; a bucket holds at most [`BURST`] and refills at the rate
-//! the Input gives (`github.tenantWritesPerHour`). Without a token the write is not sent:
+//! the Input gives (`github.writesPerNamespacePerHour`). Without a token the write is not sent:
 //! the gate answers [`GitHubError::WriteBudget`] and tries again through its TTL. Buckets
 //! live in one replica: N replicas allow N times the rate.
 //!
@@ -16,7 +18,8 @@ use std::time::{Duration, Instant};
 
 use super::GitHubError;
 
-/// The most writes a tenant may send at once on one repository.
+/// The most writes one namespace's gates may send at once on one repository (at least
+/// two: an issue is opened with its binding).
 pub const BURST: f64 = 60.0;
 
 /// The most buckets kept: the least recently used go first (a forgotten bucket starts
@@ -29,20 +32,20 @@ struct Bucket {
     at: Instant,
 }
 
-/// Every (repository, tenant) bucket of one function instance.
+/// Every (repository, namespace) bucket of one function instance.
 #[derive(Debug, Default)]
 pub struct WriteBudgets {
     buckets: Mutex<HashMap<(String, String), Bucket>>,
 }
 
 impl WriteBudgets {
-    /// Takes `writes` writes for `tenant` on `repository` at `now`, refilling `per_hour`
+    /// Takes `writes` writes for the gates of `namespace` on `repository` at `now`, refilling `per_hour`
     /// an hour (0: unlimited); without them, takes none and says how long until there
     /// are.
     pub fn take(
         &self,
         repository: &str,
-        tenant: &str,
+        namespace: &str,
         (writes, per_hour): (u32, u32),
         now: Instant,
     ) -> Result<(), GitHubError> {
@@ -51,7 +54,7 @@ impl WriteBudgets {
             return Ok(());
         }
         let rate = f64::from(per_hour) / 3600.0;
-        let burst = BURST.min(f64::from(per_hour));
+        let burst = BURST.min(f64::from(per_hour)).max(2.0);
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         if buckets.len() >= MAX_BUCKETS {
             // Full buckets only forget what they would refill to anyway.
@@ -60,7 +63,7 @@ impl WriteBudgets {
             });
         }
         let bucket = buckets
-            .entry((repository.to_owned(), tenant.to_owned()))
+            .entry((repository.to_owned(), namespace.to_owned()))
             .or_insert(Bucket {
                 tokens: burst,
                 at: now,
@@ -74,7 +77,7 @@ impl WriteBudgets {
         }
         let wait = ((need.min(burst) - bucket.tokens) / rate).ceil();
         Err(GitHubError::WriteBudget {
-            tenant: tenant.to_owned(),
+            namespace: namespace.to_owned(),
             per_hour,
             retry_after: Duration::from_secs(wait as u64).max(Duration::from_secs(1)),
         })
@@ -86,7 +89,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_tenant_spends_its_burst_then_its_rate_and_no_other_tenant_s() {
+    fn a_namespace_spends_its_burst_then_its_rate_and_no_other_namespace_s() {
         let budgets = WriteBudgets::default();
         let t0 = Instant::now();
         for _ in 0..60 {
@@ -137,8 +140,9 @@ mod tests {
         }
         assert!(budgets.take("r/r", "t", (2, 120), t0).is_err(), "one left");
         budgets.take("r/r", "t", (1, 120), t0).unwrap();
-        // A small rate has a small burst.
+        // A small rate has a small burst, never below an issue and its binding.
         let budgets = WriteBudgets::default();
+        budgets.take("r/r", "one", (2, 1), t0).unwrap();
         for _ in 0..5 {
             budgets.take("r/r", "t", (1, 5), t0).unwrap();
         }

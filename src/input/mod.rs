@@ -147,11 +147,12 @@ pub struct GitHubInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub look_interval: Option<GoDuration>,
     /// The most issue writes (opens, comments, closes, reopens, restorations) the function
-    /// sends an hour for one tenant's gates on the approvals repository, in bursts of at
-    /// most 60, per replica; 0: no budget. Whatever writers in the repository provoke on
-    /// one tenant's requests then leaves the token's write limits to the others.
-    #[serde(default = "default_tenant_writes_per_hour")]
-    pub tenant_writes_per_hour: u32,
+    /// sends an hour for the gates of one namespace on the approvals repository, in bursts
+    /// of at most 60 (at least 2), per replica; 0: no budget. Whatever writers in the
+    /// repository provoke on one namespace's requests then leaves the token's write limits
+    /// to the others.
+    #[serde(default = "default_writes_per_namespace_per_hour")]
+    pub writes_per_namespace_per_hour: u32,
     /// Mention the approver teams (`@org/team`) in each request, so that GitHub notifies
     /// their members; users are assigned (up to ten) either way.
     #[serde(default)]
@@ -176,14 +177,14 @@ impl Default for GitHubInput {
             credentials_name: default_credentials_name(),
             labels: default_labels(),
             poll_interval: default_poll_interval(),
-            tenant_writes_per_hour: default_tenant_writes_per_hour(),
+            writes_per_namespace_per_hour: default_writes_per_namespace_per_hour(),
             mention_teams: false,
             look_interval: None,
         }
     }
 }
 
-fn default_tenant_writes_per_hour() -> u32 {
+fn default_writes_per_namespace_per_hour() -> u32 {
     240
 }
 

@@ -205,7 +205,7 @@ pub fn pending_gate(api_url: &str, name: &str, token: &str) -> RunFunctionReques
     input["github"]["apiUrl"] = json!(api_url);
     // Hundreds of one tenant's gates at once: what GitHub costs is measured here, not the
     // per-tenant write budget (tests/gate/floods.rs).
-    input["github"]["tenantWritesPerHour"] = json!(0);
+    input["github"]["writesPerNamespacePerHour"] = json!(0);
     w.input = Some(input);
     let mut req = w.to_request(name);
     req.credentials = [(

@@ -457,17 +457,23 @@ fn forged_job(cp: &Crossplane) -> Value {
 }
 
 #[tokio::test]
-async fn a_job_someone_pointed_a_pending_gate_at_is_not_kept_and_runs_nothing_elsewhere() {
+async fn a_job_someone_pointed_a_pending_gate_at_stays_theirs_and_runs_nothing_elsewhere() {
     let mut cp = gate().await;
     let opened = cp.reconcile().await;
     assert_eq!(opened.status()["gate_status"], "pending");
-    cp.observed.insert("promotion-job".into(), forged_job(&cp));
+    let forged = forged_job(&cp);
+    cp.observed.insert("promotion-job".into(), forged.clone());
     let reply = cp.reconcile().await;
     assert_eq!(reply.status()["gate_status"], "pending");
-    assert!(
-        reply.composed("promotion-job").is_none(),
-        "neither kept nor carried to the promotion namespace: {:?}",
-        reply.composed("promotion-job")
+    let kept = reply.composed("promotion-job").expect("kept as observed");
+    assert_eq!(
+        kept["kind"], "Job",
+        "not carried to the promotion namespace"
+    );
+    assert_eq!(kept["metadata"]["namespace"], "platform-system");
+    assert_eq!(
+        kept["spec"], forged["spec"],
+        "their own Job, nothing the function added"
     );
 }
 

@@ -3,7 +3,8 @@
 //! - a writer who closes a request again and again is reopened each time, answered once;
 //! - a text changed again and again is restored three times, then no longer (and no
 //!   approval counts on it);
-//! - one tenant's flood spends that tenant's write budget, not another tenant's.
+//! - one namespace's flood spends that namespace's write budget, not another's, whatever
+//!   tenant its gates name.
 
 use crate::e2e;
 
@@ -73,9 +74,11 @@ async fn a_text_changed_again_and_again_is_restored_three_times_then_left() {
     );
 }
 
-/// Another tenant's gate, on the same approvals repository and the same function.
+/// Another tenant's gate, in its own namespace, on the same approvals repository and the
+/// same function.
 fn other_tenant_gate() -> Value {
     let mut xr = example_gate();
+    xr["metadata"]["namespace"] = json!("billing");
     xr["metadata"]["name"] = json!("billing-dev-to-staging");
     xr["metadata"]["uid"] = json!("7c1d2e3f-0000-4000-8000-00000000b111");
     xr["spec"]["tenant"] = json!("billing");
@@ -84,10 +87,10 @@ fn other_tenant_gate() -> Value {
 }
 
 #[tokio::test]
-async fn one_tenant_s_flood_spends_its_own_write_budget_not_another_tenant_s() {
+async fn one_namespace_s_flood_spends_its_own_write_budget_whatever_tenant_it_names() {
     let mut cp = gate().await;
     // Six writes an hour for each tenant (and so a burst of six).
-    cp.input["github"]["tenantWritesPerHour"] = json!(6);
+    cp.input["github"]["writesPerNamespacePerHour"] = json!(6);
     cp.reconcile().await; // open and bind: 2
     let mut refused = None;
     for _ in 0..6 {
@@ -110,13 +113,26 @@ async fn one_tenant_s_flood_spends_its_own_write_budget_not_another_tenant_s() {
         refused
             .messages()
             .iter()
-            .any(|m| m.contains("\"my-service\"") && m.contains("6 an hour")),
+            .any(|m| m.contains("\"platform-system\"") && m.contains("6 an hour")),
         "{:?}",
         refused.messages()
     );
     assert!(refused.ttl().as_secs() >= 1 && refused.ttl().as_secs() <= 600);
 
-    // The other tenant's gate opens its request.
+    // A gate in the flooded namespace that names a tenant never seen gets no fresh budget:
+    // the budget is the namespace's, whatever `spec.tenant` says.
+    let mut renamed = other_tenant_gate();
+    renamed["metadata"]["namespace"] = json!("platform-system");
+    renamed["spec"]["tenant"] = json!("fresh-name");
+    cp.xr = renamed;
+    cp.observed.clear();
+    let still = cp.reconcile().await;
+    assert_eq!(
+        still.condition("ApprovalSynced").unwrap().reason,
+        "WriteBudget"
+    );
+
+    // The other tenant's gate, in its own namespace, opens its request.
     cp.xr = other_tenant_gate();
     cp.observed.clear();
     let other = cp.reconcile().await;
@@ -128,7 +144,7 @@ async fn one_tenant_s_flood_spends_its_own_write_budget_not_another_tenant_s() {
 async fn an_issue_is_opened_only_with_the_write_that_binds_it() {
     let mut cp = gate().await;
     // Three writes: the first gate's issue and binding take two.
-    cp.input["github"]["tenantWritesPerHour"] = json!(3);
+    cp.input["github"]["writesPerNamespacePerHour"] = json!(3);
     let first = cp.reconcile().await;
     assert_eq!(first.status()["issue"]["number"], json!(1.0));
     // A second gate of the same tenant: one write left, two needed.

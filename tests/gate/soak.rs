@@ -134,7 +134,7 @@ impl Sim {
             "github": {"repository": format!("{}/{}", fake_github::OWNER, fake_github::REPO),
                        "apiUrl": api_url, "labels": [LABEL], "lookInterval": "1ms",
                        // Hundreds of one tenant's gates: verdicts, not the write budget.
-                       "tenantWritesPerHour": 0},
+                       "writesPerNamespacePerHour": 0},
             "approvals": {"users": users, "minApprovals": self.min_approvals},
             "promotion": {"image": "ghcr.io/acme/promoter:v1"},
         });

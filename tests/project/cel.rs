@@ -290,7 +290,10 @@ fn only_crossplane_chooses_what_composes_a_gate() {
     for refused in [
         refs.clone(),
         gate(json!({"compositionRef": {"name": "weaker"}})),
+        gate(json!({"compositionSelector": {"matchLabels": {"policy": "weak"}}})),
         gate(json!({"compositionRevisionRef": {"name": "xpromotiongates-1a2b3c"}})),
+        gate(json!({"compositionRevisionSelector": {"matchLabels": {"rev": "old"}}})),
+        gate(json!({"compositionUpdatePolicy": "Manual"})),
     ] {
         assert_eq!(
             check(tenant, "CREATE", &refused, &Json::Null),
@@ -330,15 +333,27 @@ fn only_crossplane_and_the_provider_write_objects_that_reach_the_promotion_names
     let object = |pc: Json| json!({"spec": {"forProvider": {"manifest": {"kind": "Job"}}, "providerConfigRef": pc}});
     let ours = object(json!({"kind": "ClusterProviderConfig", "name": "release-promotions"}));
     let other = object(json!({"kind": "ClusterProviderConfig", "name": "default"}));
-    let check = |user: &str, o: &Json| {
+    // On create the old object is null, on delete the new one.
+    let write = |user: &str, o: &Json, old: &Json| {
         eval(
             &expression,
             &[
                 ("request", json!({"userInfo": {"username": user}})),
                 ("object", o.clone()),
+                ("oldObject", old.clone()),
             ],
         )
     };
+    let check = |user: &str, o: &Json| write(user, o, &Json::Null);
+    let tenant = "alice@example.com";
+    assert_eq!(
+        write(tenant, &other, &ours),
+        Ok(false),
+        "pointed away from it"
+    );
+    assert_eq!(write(tenant, &Json::Null, &ours), Ok(false), "deleted");
+    assert_eq!(write(tenant, &Json::Null, &other), Ok(true));
+    assert_eq!(write(CROSSPLANE, &Json::Null, &ours), Ok(true));
     assert_eq!(check(CROSSPLANE, &ours), Ok(true));
     assert_eq!(
         check(
