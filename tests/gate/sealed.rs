@@ -171,3 +171,25 @@ async fn asking_again_keeps_the_deadline_the_first_request_sealed() {
         "{binding}"
     );
 }
+
+#[tokio::test]
+async fn a_job_created_before_the_input_changed_is_not_deleted_while_it_runs() {
+    let mut cp = gate(1, EXAMPLE).await;
+    cp.reconcile().await;
+    cp.fake.comment_as(1, "alice", "/approve");
+    let approved = cp.reconcile().await;
+    assert!(
+        approved.composed("promotion-job").is_some(),
+        "Crossplane creates it"
+    );
+    // The platform edits the Input before the function has seen the Job run.
+    cp.input["promotion"]["image"] = json!("ghcr.io/acme/promoter:v2");
+    let after = cp.reconcile().await;
+    let job = after
+        .job()
+        .expect("the running Job is kept, not deleted half done");
+    assert_eq!(
+        job["spec"]["template"]["spec"]["containers"][0]["image"], "ghcr.io/acme/promoter:v1",
+        "as it was created"
+    );
+}
