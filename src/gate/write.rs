@@ -35,10 +35,30 @@ pub async fn write(
     Ok(decision)
 }
 
-/// Carries the actions out in order; returns the issue opened, if one was.
+/// Carries the actions out in order; returns the issue opened, if one was. A reopen, a
+/// restoration and a comment beside one on the same issue are provoked by someone else's
+/// action: they leave the write budget's reserve to the writes that carry decisions.
 pub async fn execute(repo: &Repo, actions: &[Action]) -> Result<Option<Issue>, GitHubError> {
     let mut opened = None;
-    for action in actions {
+    let undoes =
+        |a: Option<&Action>| matches!(a, Some(Action::Reopen { .. } | Action::Restore { .. }));
+    let issue_of = |a: Option<&Action>| match a {
+        Some(
+            Action::Comment { number, .. }
+            | Action::Reopen { number }
+            | Action::Restore { number, .. },
+        ) => Some(*number),
+        _ => None,
+    };
+    for (i, action) in actions.iter().enumerate() {
+        let beside = |j: Option<usize>| {
+            let other = j.and_then(|j| actions.get(j));
+            undoes(other) && issue_of(other) == issue_of(Some(action))
+        };
+        let provoked = undoes(Some(action))
+            || (matches!(action, Action::Comment { .. })
+                && (beside(i.checked_sub(1)) || beside(Some(i + 1))));
+        repo.provoked(provoked);
         match action {
             Action::Open(new) => {
                 opened = Some(repo.open_issue(new).await?);
@@ -54,5 +74,6 @@ pub async fn execute(repo: &Repo, actions: &[Action]) -> Result<Option<Issue>, G
             } => repo.restore_issue(*number, title, body).await?,
         }
     }
+    repo.provoked(false);
     Ok(opened)
 }

@@ -83,6 +83,7 @@ impl Repos {
             writes: Arc::clone(&self.writes),
             charge: None,
             prepaid: Mutex::default(),
+            provoked: Default::default(),
         })
     }
 }
@@ -95,6 +96,9 @@ pub struct Repo {
     charge: Option<(String, u32)>,
     /// The issue just opened, whose first comment (its binding) was paid with it.
     prepaid: Mutex<Option<u64>>,
+    /// The writes now being sent are provoked by someone else's action (a reopen, a
+    /// restoration and what is said with them): they leave the budget's reserve alone.
+    provoked: std::sync::atomic::AtomicBool,
     client: Arc<dyn GitHub>,
     view: Option<Arc<RepoView>>,
     skipped: Option<Skipped>,
@@ -116,7 +120,11 @@ impl Repo {
             Some((namespace, per_hour)) => self.writes.take(
                 &self.repository,
                 namespace,
-                (writes, *per_hour),
+                (
+                    writes,
+                    *per_hour,
+                    self.provoked.load(std::sync::atomic::Ordering::Relaxed),
+                ),
                 std::time::Instant::now(),
             ),
             None => Ok(()),
@@ -125,6 +133,12 @@ impl Repo {
 
     fn spend(&self) -> Result<()> {
         self.spend_n(1)
+    }
+
+    /// Marks the writes sent from now on as provoked or not ([`writes`](super::writes)).
+    pub fn provoked(&self, provoked: bool) {
+        self.provoked
+            .store(provoked, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Who the function is here (see [`super::People::identity`]).

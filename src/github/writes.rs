@@ -42,19 +42,24 @@ impl WriteBudgets {
     /// Takes `writes` writes for the gates of `namespace` on `repository` at `now`, refilling `per_hour`
     /// an hour (0: unlimited); without them, takes none and says how long until there
     /// are.
+    ///
+    /// A `provoked` write (a reopen or restoration someone else's action calls for, and
+    /// the comment that goes with it) leaves a quarter of the burst untouched, for the
+    /// writes that carry decisions (an issue and its binding, a verdict, a close).
     pub fn take(
         &self,
         repository: &str,
         namespace: &str,
-        (writes, per_hour): (u32, u32),
+        (writes, per_hour, provoked): (u32, u32, bool),
         now: Instant,
     ) -> Result<(), GitHubError> {
-        let need = f64::from(writes);
         if per_hour == 0 {
             return Ok(());
         }
         let rate = f64::from(per_hour) / 3600.0;
         let burst = BURST.min(f64::from(per_hour)).max(2.0);
+        let reserve = if provoked { (burst / 4.0).floor() } else { 0.0 };
+        let need = f64::from(writes) + reserve;
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         if buckets.len() >= MAX_BUCKETS {
             // Full buckets only forget what they would refill to anyway.
@@ -72,7 +77,7 @@ impl WriteBudgets {
         bucket.tokens = (bucket.tokens + elapsed * rate).min(burst);
         bucket.at = now;
         if bucket.tokens >= need {
-            bucket.tokens -= need;
+            bucket.tokens -= f64::from(writes);
             return Ok(());
         }
         let wait = ((need.min(burst) - bucket.tokens) / rate).ceil();
@@ -94,26 +99,28 @@ mod tests {
         let t0 = Instant::now();
         for _ in 0..60 {
             budgets
-                .take("acme/approvals", "flooded", (1, 120), t0)
+                .take("acme/approvals", "flooded", (1, 120, false), t0)
                 .unwrap();
         }
         let refused = budgets
-            .take("acme/approvals", "flooded", (1, 120), t0)
+            .take("acme/approvals", "flooded", (1, 120, false), t0)
             .unwrap_err();
         assert_eq!(refused.reason(), "WriteBudget");
         assert_eq!(refused.retry_after(), Some(Duration::from_secs(30)));
         assert!(refused.to_string().contains("flooded"), "{refused}");
         // Other tenants, and the same tenant elsewhere, write on.
         budgets
-            .take("acme/approvals", "quiet", (1, 120), t0)
+            .take("acme/approvals", "quiet", (1, 120, false), t0)
             .unwrap();
-        budgets.take("acme/other", "flooded", (1, 120), t0).unwrap();
+        budgets
+            .take("acme/other", "flooded", (1, 120, false), t0)
+            .unwrap();
         // 120 an hour: one more every 30 s.
         budgets
             .take(
                 "acme/approvals",
                 "flooded",
-                (1, 120),
+                (1, 120, false),
                 t0 + Duration::from_secs(30),
             )
             .unwrap();
@@ -122,7 +129,7 @@ mod tests {
                 .take(
                     "acme/approvals",
                     "flooded",
-                    (1, 120),
+                    (1, 120, false),
                     t0 + Duration::from_secs(31)
                 )
                 .is_err()
@@ -130,22 +137,36 @@ mod tests {
         // 0: unlimited.
         for _ in 0..1000 {
             budgets
-                .take("acme/approvals", "unlimited", (1, 0), t0)
+                .take("acme/approvals", "unlimited", (1, 0, false), t0)
                 .unwrap();
         }
         // Two at once, or none.
         let budgets = WriteBudgets::default();
         for _ in 0..59 {
-            budgets.take("r/r", "t", (1, 120), t0).unwrap();
+            budgets.take("r/r", "t", (1, 120, false), t0).unwrap();
         }
-        assert!(budgets.take("r/r", "t", (2, 120), t0).is_err(), "one left");
-        budgets.take("r/r", "t", (1, 120), t0).unwrap();
+        assert!(
+            budgets.take("r/r", "t", (2, 120, false), t0).is_err(),
+            "one left"
+        );
+        budgets.take("r/r", "t", (1, 120, false), t0).unwrap();
+        // Provoked writes leave a quarter of the burst to decisions.
+        let budgets = WriteBudgets::default();
+        let mut provoked = 0;
+        while budgets.take("r/r", "t", (1, 120, true), t0).is_ok() {
+            provoked += 1;
+        }
+        assert_eq!(provoked, 45, "60 less the 15 kept");
+        for _ in 0..15 {
+            budgets.take("r/r", "t", (1, 120, false), t0).unwrap();
+        }
+        assert!(budgets.take("r/r", "t", (1, 120, false), t0).is_err());
         // A small rate has a small burst, never below an issue and its binding.
         let budgets = WriteBudgets::default();
-        budgets.take("r/r", "one", (2, 1), t0).unwrap();
+        budgets.take("r/r", "one", (2, 1, false), t0).unwrap();
         for _ in 0..5 {
-            budgets.take("r/r", "t", (1, 5), t0).unwrap();
+            budgets.take("r/r", "t", (1, 5, false), t0).unwrap();
         }
-        assert!(budgets.take("r/r", "t", (1, 5), t0).is_err());
+        assert!(budgets.take("r/r", "t", (1, 5, false), t0).is_err());
     }
 }

@@ -26,18 +26,62 @@ fn function_comments(cp: &Crossplane, issue: u64, marker: &str) -> usize {
 }
 
 #[tokio::test]
-async fn a_writer_who_closes_again_and_again_is_reopened_each_time_and_answered_once() {
+async fn a_writer_who_closes_again_and_again_is_answered_once_and_reopened_three_times() {
     let mut cp = gate().await;
     cp.reconcile().await;
-    for _ in 0..4 {
+    for round in 1..=5 {
         cp.fake.close_as(1, "mallory", "completed");
         let reply = cp.reconcile().await;
         assert_eq!(reply.status()["gate_status"], "pending");
-        assert_eq!(cp.fake.issue(1).unwrap().state, "open", "reopened");
+        let state = cp.fake.issue(1).unwrap().state;
+        if round <= 3 {
+            assert_eq!(state, "open", "round {round}: reopened");
+        } else {
+            assert_eq!(state, "closed", "round {round}: left closed");
+            assert!(
+                reply.messages().iter().any(|m| m.contains("left closed")),
+                "{:?}",
+                reply.messages()
+            );
+        }
     }
     assert_eq!(
         function_comments(&cp, 1, "did not count"),
         1,
+        "{:#?}",
+        cp.fake.comments(1)
+    );
+    // Answers on the closed issue still count.
+    cp.fake.comment_as(1, "alice", "/approve");
+    let approved = cp.reconcile().await;
+    assert_eq!(approved.status()["gate_status"], "approved");
+}
+
+#[tokio::test]
+async fn a_flood_of_closes_leaves_the_writes_that_carry_a_verdict() {
+    let mut cp = gate().await;
+    // Eight writes: a quarter (two) is kept from reopens and what is said with them.
+    cp.input["github"]["writesPerNamespacePerHour"] = json!(8);
+    cp.reconcile().await; // the issue and its binding: 2
+    let mut refused = false;
+    for closer in ["m1", "m2", "m3", "m4"] {
+        cp.fake.close_as(1, closer, "completed");
+        let reply = cp.reconcile().await;
+        if reply.condition("ApprovalSynced").unwrap().reason == "WriteBudget" {
+            refused = true;
+            break;
+        }
+    }
+    assert!(refused, "the closes spend what they may");
+    cp.fake.comment_as(1, "alice", "/approve");
+    let approved = cp.reconcile().await;
+    assert_eq!(
+        approved.condition("ApprovalSynced").unwrap().reason,
+        "Synced"
+    );
+    assert_eq!(approved.status()["gate_status"], "approved");
+    assert!(
+        function_comments(&cp, 1, "verdict=approved") == 1,
         "{:#?}",
         cp.fake.comments(1)
     );

@@ -17,6 +17,10 @@ use crate::gate::issue;
 use crate::gate::marker;
 use crate::gate::model::{Action, Decision};
 
+/// How often the function reopens an issue closed by the same person whose closes do not
+/// count.
+pub const MAX_REOPENS: usize = 3;
+
 /// The summary comment with the verdict's marker, and the close with its reason.
 pub fn conclude(decision: &mut Decision, key: &str, issue: &Issue, needed: u32) {
     decision.actions.push(Action::Comment {
@@ -54,13 +58,23 @@ pub fn close_with(decision: &mut Decision, issue: &Issue) {
 pub fn reopen(
     decision: &mut Decision,
     key: &str,
-    issue: &Issue,
-    comments: &[crate::github::Comment],
+    (issue, comments, closes): (&Issue, &[crate::github::Comment], usize),
     identity: &Identity,
     close: Close,
     needed: u32,
 ) {
     if issue.state != IssueState::Closed || close.at > decision.deadline {
+        return;
+    }
+    // Each reopen is a write on the shared credentials: someone whose closes do not count
+    // and who keeps closing is left alone after a few. Answers there still count, and an
+    // approver may reopen it.
+    if close.why.is_some() && closes > MAX_REOPENS {
+        decision.tampering.push(format!(
+            "issue #{} was closed {closes} times by {}, whose closes do not count; it is left closed (answers there still count)",
+            issue.number,
+            issue::escape(&close.closer)
+        ));
         return;
     }
     // One "did not count" comment per closer per issue: a writer who closes again and

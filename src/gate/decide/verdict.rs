@@ -174,12 +174,21 @@ fn verdict(
         actions::conclude(&mut decision, key, &chosen.issue, needed);
     } else if let Some(close) = last_close {
         // Still closed by a person: reopen it, saying once why the close did or did not
-        // count.
+        // count; a closer whose closes keep not counting is reopened a few times only.
+        let closes = chosen
+            .events
+            .iter()
+            .filter(|e| e.kind == crate::github::EventKind::Closed)
+            .filter(|e| {
+                e.actor
+                    .as_deref()
+                    .is_some_and(|a| a.eq_ignore_ascii_case(&close.closer))
+            })
+            .count();
         actions::reopen(
             &mut decision,
             key,
-            &chosen.issue,
-            &chosen.comments,
+            (&chosen.issue, &chosen.comments, closes),
             observed.identity,
             close,
             needed,
