@@ -354,16 +354,20 @@ fn bounded(text: &str, from: i32, to: i32) -> Option<Cron> {
         .ok()
 }
 
+/// The windows of `config` that read, each with its field path (they were validated with
+/// the pipeline; one that no longer reads is left out).
+fn parsed(config: &PipelineConfig) -> impl Iterator<Item = (String, Window)> + '_ {
+    config.freezes.iter().enumerate().filter_map(|(i, spec)| {
+        let path = format!("spec.freezes[{i}]");
+        let window = Window::parse(spec, &path, &config.environments, &mut Vec::new())?;
+        Some((path, window))
+    })
+}
+
 /// Every recurring window of `config` refused at `now`, as `(field path, message)`.
 pub fn refused_at(config: &PipelineConfig, now: DateTime<Utc>) -> Vec<(String, String)> {
-    let mut ignored = Vec::new();
-    config
-        .freezes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, spec)| {
-            let path = format!("spec.freezes[{i}]");
-            let window = Window::parse(spec, &path, &config.environments, &mut ignored)?;
+    parsed(config)
+        .filter_map(|(path, window)| {
             window
                 .refused_at(now)
                 .map(|(field, message)| (format!("{path}.{field}"), message))
@@ -371,24 +375,12 @@ pub fn refused_at(config: &PipelineConfig, now: DateTime<Utc>) -> Vec<(String, S
         .collect()
 }
 
-/// The pipeline's freeze windows at `now`, read back (they were validated with the
-/// pipeline; one that no longer reads is left out, and so is one that does not open
-/// within [`HORIZON_YEARS`]: it would hold nothing, and croner would search up to the
-/// year 5000 for it on every call).
+/// The pipeline's freeze windows at `now`, read back; one that does not open within
+/// [`HORIZON_YEARS`] is left out: it would hold nothing, and croner would search up to
+/// the year 5000 for it on every call.
 pub fn windows(config: &PipelineConfig, now: DateTime<Utc>) -> Vec<Window> {
-    let mut ignored = Vec::new();
-    config
-        .freezes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, spec)| {
-            Window::parse(
-                spec,
-                &format!("spec.freezes[{i}]"),
-                &config.environments,
-                &mut ignored,
-            )
-        })
+    parsed(config)
+        .map(|(_, window)| window)
         .filter(|w| !matches!(w.refused_at(now), Some(("schedule", _))))
         .collect()
 }

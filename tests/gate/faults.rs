@@ -566,36 +566,24 @@ async fn fault_after_a_new_artifact_never_shows_the_old_approval() {
     assert!(cp.fake.issue(2).unwrap().body.contains(&deadline));
 }
 
+/// The first line of `cp`'s log that says `needle`, waiting up to a second for it.
+async fn logged(cp: &Crossplane, needle: &str) -> String {
+    for _ in 0..50 {
+        let log = cp.log.as_ref().unwrap().text();
+        if let Some(line) = log.lines().find(|l| l.contains(needle)) {
+            return line.to_owned();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the server never said {needle:?}");
+}
+
 #[tokio::test]
 async fn the_views_are_sized_by_the_flag_or_the_container_s_limit() {
     let cp = Crossplane::start_logging(&["--view-budget-mib", "48"], &[]).await;
-    let said = |cp: &Crossplane| {
-        cp.log
-            .as_ref()
-            .unwrap()
-            .text()
-            .lines()
-            .find(|l| l.contains("repository views sized"))
-            .map(str::to_owned)
-    };
-    let mut line = None;
-    for _ in 0..50 {
-        line = said(&cp);
-        if line.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let line = line.expect("the server says how large its views are");
+    let line = logged(&cp, "repository views sized").await;
     assert!(line.contains("\"view_budget_mib\":48"), "{line}");
     let cp = Crossplane::start_logging(&[], &[("VIEW_BUDGET_MIB", "12")]).await;
-    let mut line = None;
-    for _ in 0..50 {
-        line = said(&cp);
-        if line.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    assert!(line.unwrap().contains("\"view_budget_mib\":12"));
+    let line = logged(&cp, "repository views sized").await;
+    assert!(line.contains("\"view_budget_mib\":12"), "{line}");
 }
