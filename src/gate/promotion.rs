@@ -92,15 +92,10 @@ pub fn progress(
             .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.with_timezone(&Utc))
     };
+    /// A condition of `kind` whose status is True.
     fn condition<'a>(s: &'a Struct, kind: &str) -> Option<&'a Struct> {
-        pb::pointer(s, "/status/conditions")
-            .and_then(pb::as_list)
-            .and_then(|conditions| {
-                conditions.iter().filter_map(pb::as_struct).find(|c| {
-                    c.fields.get("type").and_then(pb::as_str) == Some(kind)
-                        && c.fields.get("status").and_then(pb::as_str) == Some("True")
-                })
-            })
+        carrier::condition(s, kind)
+            .filter(|c| c.fields.get("status").and_then(pb::as_str) == Some("True"))
     }
     let (state, completed_at) = match observed.and_then(|c| c.live) {
         Some(j)
