@@ -19,6 +19,8 @@ pub mod wire {
 
 pub use wire::function_runner_service_client::FunctionRunnerServiceClient;
 
+pub mod yaml11;
+
 /// JSON object -> protobuf Struct.
 pub fn to_struct(value: &Value) -> prost_types::Struct {
     let Value::Object(map) = value else {
@@ -320,35 +322,6 @@ pub fn schema_errors(validator: &jsonschema::Validator, value: &Value) -> Vec<St
         .iter_errors(value)
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect()
-}
-
-/// Reads a YAML stream with PyYAML, a YAML 1.1 reader like Kubernetes tooling's, where
-/// plain `yes`, `on`, `0777` and `1:20` are not strings. Empty documents are skipped.
-pub fn read_with_pyyaml(text: &str) -> Vec<Value> {
-    use std::io::Write as _;
-    let mut python = Command::new("python3")
-        .args([
-            "-c",
-            "import sys, json, yaml; print(json.dumps([d for d in yaml.safe_load_all(sys.stdin) if d is not None]))",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 with PyYAML is required (pip install pyyaml)");
-    python
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = python.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "PyYAML failed (pip install pyyaml): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// What tests read from a response of `ReleaseFunction::run` (the SDK's types).

@@ -1,5 +1,5 @@
 //! The `render` subcommand as a newcomer runs it: the real binary on YAML files, its
-//! output read back by a YAML 1.1 reader (PyYAML, like Kubernetes tooling) unchanged.
+//! output read back by a YAML 1.1 reader (like Kubernetes tooling's) unchanged.
 
 use crate::common;
 
@@ -112,8 +112,8 @@ fn render_output_reads_back_identically_through_a_yaml_11_reader() {
     let ours: Vec<Value> = function_release_pipeline::yaml::from_str_multi(&text).unwrap();
     assert_eq!(ours[0]["metadata"]["labels"]["enabled"], "yes");
 
-    // PyYAML implements YAML 1.1, where plain yes/on/0777/1:20 are not strings.
-    let theirs = common::read_with_pyyaml(&text);
+    // In YAML 1.1 plain yes/on/0777/1:20 are not strings.
+    let theirs = common::yaml11::read(&text);
     assert_eq!(theirs, ours);
 }
 
