@@ -140,32 +140,51 @@ pub struct FreezeOverride {
 }
 
 /// One freeze window as the pipeline writes it (`spec.freezes[i]`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(description = "A freeze window, absolute or recurring.")]
+#[schemars(extend("required" = ["name", "environments"], "x-kubernetes-validations" = [
+    {
+        "rule": "(has(self.from) && has(self.until) && !has(self.schedule) && !has(self.duration) && !has(self.timeZone)) || (!has(self.from) && !has(self.until) && has(self.schedule) && has(self.duration) && has(self.timeZone))",
+        "message": "a window is either absolute (from and until) or recurring (schedule, duration and timeZone)"
+    },
+    {
+        "rule": "!has(self.from) || !has(self.until) || timestamp(self.until) > timestamp(self.from)",
+        "message": "until must be after from"
+    }
+]))]
 pub struct FreezeSpec {
     /// The window's name.
     #[serde(default)]
+    #[schemars(length(max = 63), pattern(crate::openapi::pattern::DNS_LABEL))]
     pub name: String,
     /// The environments no promotion goes into while it is open.
     #[serde(default)]
+    #[schemars(length(min = 1, max = 20), inner(length(max = 63)))]
     pub environments: Vec<String>,
     /// Why, for people.
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(length(max = 200))]
     pub reason: String,
-    /// Absolute: from (RFC 3339).
+    /// Absolute: when the window opens (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "date-time"))]
     pub from: Option<String>,
-    /// Absolute: until (RFC 3339).
+    /// Absolute: when it closes (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "date-time"))]
     pub until: Option<String>,
     /// Recurring: a five-field cron schedule of the window's openings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 100))]
     pub schedule: Option<String>,
-    /// Recurring: how long each opening lasts (Go duration).
+    /// Recurring: how long each opening lasts (Go duration, at most 744h).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 32), pattern(crate::openapi::pattern::GO_DURATION))]
     pub duration: Option<String>,
     /// Recurring: the IANA time zone the schedule is read in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64))]
     pub time_zone: Option<String>,
 }
 

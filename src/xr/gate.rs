@@ -275,7 +275,9 @@ fn valid_path_component(component: &str) -> bool {
 }
 
 /// The gate's state (`status.gate_status`), the seed's enum.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum GateState {
     /// Waiting for a verdict.
@@ -323,7 +325,9 @@ impl fmt::Display for GateState {
 }
 
 /// How an approval was given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Via {
     /// An `/approve` comment.
@@ -363,14 +367,15 @@ impl Via {
 }
 
 /// One counted approval.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Approval {
     /// The approver's GitHub login.
     pub login: String,
     /// When the approval was given.
     #[serde(serialize_with = "time_text")]
+    #[schemars(with = "String")]
     pub at: DateTime<Utc>,
-    /// How.
+    /// How it was given.
     pub via: Via,
     /// The named approval rules it counted toward (none when the pipeline names no
     /// rules for the environment).
@@ -379,7 +384,7 @@ pub struct Approval {
 }
 
 /// The approval issue, as recorded in status.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "RecordedIssue")]
 pub struct IssueRef {
     /// The issue number.
@@ -389,12 +394,13 @@ pub struct IssueRef {
 }
 
 /// An approval issue a key used (`status.issues[]`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct KeyIssue {
     /// The approvals repository, `owner/name`.
     pub repository: String,
     /// The issue number.
     #[serde(deserialize_with = "whole")]
+    #[schemars(range(min = 1))]
     pub number: u64,
 }
 
@@ -411,7 +417,7 @@ fn whole<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
 }
 
 /// How far the promotion Job got (`status.promotion.state`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PromotionState {
     /// Rendered, and not yet succeeded or failed (also before Crossplane observes it).
@@ -424,7 +430,7 @@ pub enum PromotionState {
 
 /// The promotion Job of an approved gate (`status.promotion`), read from the observed
 /// Job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PromotionStatus {
     /// The Job's name.
     pub job: String,
@@ -437,6 +443,7 @@ pub struct PromotionStatus {
         serialize_with = "some_time_text",
         deserialize_with = "lenient"
     )]
+    #[schemars(with = "Option<String>")]
     pub completed_at: Option<DateTime<Utc>>,
     /// When Crossplane first observed it: from then on the key's promotion has started,
     /// and a Job that is gone is never rendered again.
@@ -446,6 +453,7 @@ pub struct PromotionStatus {
         serialize_with = "some_time_text",
         deserialize_with = "lenient"
     )]
+    #[schemars(with = "Option<String>")]
     pub started_at: Option<DateTime<Utc>>,
 }
 
@@ -457,9 +465,12 @@ impl PromotionStatus {
 }
 
 /// An issue reference as status holds it: Struct numbers arrive as floats.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct RecordedIssue {
+    /// The issue number.
+    #[schemars(with = "u64", range(min = 1))]
     number: f64,
+    /// Its web URL.
     #[serde(default)]
     url: String,
 }
@@ -483,59 +494,63 @@ impl TryFrom<RecordedIssue> for IssueRef {
 /// be read counts as not recorded (it was written by someone else, or by an older
 /// version), and so does an approval that cannot be read. Written with absent fields
 /// left out and times as RFC 3339 seconds with `Z`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct GateStatus {
-    /// `gate_status`.
+    /// pending, approved, rejected or timeout.
     #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
     pub gate_status: Option<GateState>,
-    /// `approver`: the counted approvers' logins, comma-separated.
+    /// The counted approvers' logins, comma-separated.
     #[serde(
         skip_serializing_if = "Option::is_none",
         deserialize_with = "non_empty"
     )]
     pub approver: Option<String>,
-    /// `approval_timestamp`: when the gate was approved.
+    /// When the approval quorum was reached.
     #[serde(
         skip_serializing_if = "Option::is_none",
         serialize_with = "some_time_text",
         deserialize_with = "lenient"
     )]
+    #[schemars(with = "Option<String>")]
     pub approval_timestamp: Option<DateTime<Utc>>,
-    /// `created_timestamp`: the gate's start.
+    /// The gate's start, from which the timeout runs.
     #[serde(
         skip_serializing_if = "Option::is_none",
         serialize_with = "some_time_text",
         deserialize_with = "lenient"
     )]
+    #[schemars(with = "Option<String>")]
     pub created_timestamp: Option<DateTime<Utc>>,
-    /// `gate_key`.
+    /// Hash of namespace, name, tenant, environments and artifact.
     #[serde(
         skip_serializing_if = "Option::is_none",
         deserialize_with = "non_empty"
     )]
     pub gate_key: Option<String>,
-    /// `issue`.
+    /// The approval issue.
     #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
     pub issue: Option<IssueRef>,
-    /// `timeout_at`: the deadline.
+    /// The deadline.
     #[serde(
         skip_serializing_if = "Option::is_none",
         serialize_with = "some_time_text",
         deserialize_with = "lenient"
     )]
+    #[schemars(with = "Option<String>")]
     pub timeout_at: Option<DateTime<Utc>>,
-    /// `approvals`.
+    /// Counted approvals.
     #[serde(deserialize_with = "readable_items")]
     pub approvals: Vec<Approval>,
-    /// `promotion`: the key's promotion Job, as last observed.
+    /// The promotion Job of an approved gate, as Crossplane observed it.
     #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
     pub promotion: Option<PromotionStatus>,
-    /// `issues`: every approval issue the key used.
+    /// Every approval issue this artifact's request used; none silently leaves the gate.
     #[serde(
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "readable_items"
     )]
+    #[schemars(length(max = 100))]
     pub issues: Vec<KeyIssue>,
 }
 

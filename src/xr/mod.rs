@@ -5,6 +5,7 @@
 
 pub mod gate;
 pub mod pipeline;
+pub mod xrd;
 
 use std::collections::BTreeMap;
 

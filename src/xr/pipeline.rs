@@ -8,22 +8,58 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// `spec` of an XReleasePipeline, as written.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+use crate::openapi::pattern;
+
+/// `spec` of an XReleasePipeline, as written. Its JSON schema (with the CEL rules beside
+/// the fields) is the XRD's `spec`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(extend("required" = ["tenant", "environments"], "x-kubernetes-validations" = [
+    {
+        "rule": "!has(self.promotionRules) || self.promotionRules.all(k, k.split('_to_').size() == 2 && self.environments.indexOf(k.split('_to_')[0]) >= 0 && self.environments.indexOf(k.split('_to_')[1]) == self.environments.indexOf(k.split('_to_')[0]) + 1)",
+        "message": "every promotionRules key must be <from>_to_<to> naming two adjacent environments in order"
+    },
+    {
+        "rule": "!has(self.approvals) || self.approvals.all(k, self.environments.indexOf(k) > 0)",
+        "message": "approvals may only name environments after the first"
+    },
+    {
+        "rule": "!has(self.soakTime) || self.soakTime.all(k, self.environments.indexOf(k) >= 0)",
+        "message": "soakTime may only name environments of the pipeline"
+    },
+    {
+        "rule": "!has(self.freezes) || self.freezes.all(f, f.environments.all(e, self.environments.indexOf(e) >= 0))",
+        "message": "freezes may only name environments of the pipeline"
+    }
+]))]
 pub struct PipelineSpec {
-    /// The tenant (service) this pipeline releases; required.
+    /// The tenant (service) released by this pipeline. A DNS label of at most 34
+    /// characters, so that every derived name stays within 63.
     #[serde(default)]
+    #[schemars(length(min = 2, max = crate::names::MAX_TENANT_LEN), pattern(pattern::TENANT))]
     pub tenant: Option<String>,
-    /// Environments in promotion order; required.
+    /// Environments in promotion order, e.g. dev, staging, production.
     #[serde(default)]
+    #[schemars(
+        length(min = 1, max = 20),
+        inner(length(max = crate::names::MAX_NAME_LEN), pattern(pattern::DNS_LABEL)),
+        extend("x-kubernetes-validations" = [
+            {"rule": "self.all(e, self.exists_one(f, f == e))", "message": "environments must be unique"}
+        ])
+    )]
     pub environments: Option<Vec<String>>,
-    /// `<from>_to_<to>` -> `manual` | `automatic`.
+    /// How promotion between two adjacent environments works, keyed <from>_to_<to>;
+    /// unlisted pairs are manual.
     #[serde(default)]
+    #[schemars(extend(
+        "maxProperties" = 19,
+        "additionalProperties" = {"type": "string", "enum": ["manual", "automatic"]}
+    ))]
     pub promotion_rules: BTreeMap<String, String>,
     /// Where artifacts live and how long they are kept.
     #[serde(default)]
@@ -31,130 +67,193 @@ pub struct PipelineSpec {
     /// How previews are tested.
     #[serde(default)]
     pub testing: TestingSpec,
-    /// Per target environment: who may approve a promotion into it.
+    /// Per target environment, who may approve a promotion into it; else the function's
+    /// default approvers apply.
     #[serde(default)]
+    #[schemars(extend("maxProperties" = 19))]
     pub approvals: BTreeMap<String, ApprovalsSpec>,
-    /// `enforced` (default): a gate promotes only the artifact its source holds; `free`.
+    /// enforced (default): a gate whose source is not the first environment promotes only
+    /// the artifact its source holds; free: any artifact.
     #[serde(default)]
+    #[schemars(extend("enum" = ["enforced", "free"]))]
     pub progression: Option<String>,
-    /// Per environment: how long an artifact stays there before a gate promotes it out.
+    /// Per environment, how long an artifact stays there before a gate promotes it out
+    /// (a Go duration such as 30m or 2h).
     #[serde(default)]
+    #[schemars(extend(
+        "maxProperties" = 20,
+        "additionalProperties" = {"type": "string", "maxLength": 32, "pattern": pattern::GO_DURATION}
+    ))]
     pub soak_time: BTreeMap<String, String>,
     /// Freeze windows: no promotion into their environments starts while one is open.
+    /// Either absolute (from, until) or recurring (schedule, duration, timeZone).
     #[serde(default)]
+    #[schemars(
+        length(max = crate::freeze::MAX_WINDOWS),
+        extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["name"])
+    )]
     pub freezes: Vec<crate::pipeline_config::FreezeSpec>,
-    /// Who may let an approved gate through a freeze window (also an approver of its
-    /// target environment).
+    /// Who may let an approved gate through a freeze window with /override-freeze
+    /// <reason> (they must also approve its target).
     #[serde(default)]
     pub freeze_override: Option<FreezeOverrideSpec>,
     /// Crossplane's own fields of a modern (v2) XR.
     #[serde(default)]
+    #[schemars(skip)]
     pub crossplane: Option<IgnoredAny>,
     /// Crossplane's own fields of a legacy XR.
     #[serde(default)]
+    #[schemars(skip)]
     pub composition_ref: Option<IgnoredAny>,
     /// Crossplane's own fields of a legacy XR.
     #[serde(default)]
+    #[schemars(skip)]
     pub composition_selector: Option<IgnoredAny>,
     /// Crossplane's own fields of a legacy XR.
     #[serde(default)]
+    #[schemars(skip)]
     pub composition_revision_ref: Option<IgnoredAny>,
     /// Crossplane's own fields of a legacy XR.
     #[serde(default)]
+    #[schemars(skip)]
     pub composition_revision_selector: Option<IgnoredAny>,
     /// Crossplane's own fields of a legacy XR.
     #[serde(default)]
+    #[schemars(skip)]
     pub composition_update_policy: Option<IgnoredAny>,
     /// Crossplane's own fields of a legacy XR.
     #[serde(default)]
+    #[schemars(skip)]
     pub composite_delete_policy: Option<IgnoredAny>,
     /// Crossplane's own fields of a legacy XR.
     #[serde(default)]
+    #[schemars(skip)]
     pub claim_ref: Option<IgnoredAny>,
     /// Crossplane's own fields of a legacy XR.
     #[serde(default)]
+    #[schemars(skip)]
     pub resource_refs: Option<IgnoredAny>,
     /// Crossplane's own fields of a legacy XR.
     #[serde(default)]
+    #[schemars(skip)]
     pub write_connection_secret_to_ref: Option<IgnoredAny>,
     /// Crossplane's own fields of a legacy XR.
     #[serde(default)]
+    #[schemars(skip)]
     pub publish_connection_details_to: Option<IgnoredAny>,
     /// Crossplane's own fields of a legacy XR.
     #[serde(default)]
+    #[schemars(skip)]
     pub environment_config_refs: Option<IgnoredAny>,
 }
 
 /// `spec.artifactConfig`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArtifactConfig {
-    /// The registry host (optionally with port and path); default `ghcr.io`.
+    /// The artifact registry host, optionally with port and path (default ghcr.io).
     #[serde(default)]
+    #[schemars(
+        length(max = 253),
+        pattern("^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]+)?(/[a-z0-9._-]+)*$")
+    )]
     pub registry: Option<String>,
-    /// Days artifacts are kept, 1..=365; default 30. Signed so a negative value is
-    /// reported as out of bounds rather than as a type error.
+    /// Days artifacts are kept (default 30).
+    // Signed so a negative value is reported as out of bounds rather than as a type error.
     #[serde(default)]
+    #[schemars(range(min = 1, max = 365))]
     pub retention_days: Option<i64>,
 }
 
 /// `spec.testing`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TestingSpec {
-    /// `preview` (the only mode); default `preview`.
+    /// How pull requests are validated (default preview).
     #[serde(default)]
+    #[schemars(extend("enum" = ["preview"]))]
     pub validation_mode: Option<String>,
-    /// `preview` (the only mode); default `preview`.
+    /// How the main branch is bootstrapped (default preview).
     #[serde(default)]
+    #[schemars(extend("enum" = ["preview"]))]
     pub bootstrap_mode: Option<String>,
 }
 
 /// `spec.approvals.<environment>`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(description = "Who may approve a promotion into this environment.")]
+#[schemars(extend("x-kubernetes-validations" = [{
+    "rule": "(has(self.users) ? size(self.users) : 0) + (has(self.teams) ? size(self.teams) : 0) + (has(self.rules) ? size(self.rules) : 0) > 0",
+    "message": "approvals must name at least one user, team or rule"
+}]))]
 pub struct ApprovalsSpec {
-    /// GitHub logins allowed to approve.
+    /// GitHub logins.
     #[serde(default)]
+    #[schemars(length(max = 50), inner(length(max = 39), pattern(pattern::LOGIN)))]
     pub users: Vec<String>,
-    /// Teams (`org/slug`) whose members may approve.
+    /// GitHub teams as org/team-slug.
     #[serde(default)]
+    #[schemars(length(max = 20), inner(length(max = 100), pattern(pattern::TEAM)))]
     pub teams: Vec<String>,
-    /// Distinct approvals needed, 1..=10; default 1.
+    /// Distinct approvals needed (default 1).
     #[serde(default)]
+    #[schemars(range(min = 1, max = 10))]
     pub min_approvals: Option<i64>,
-    /// Named rules that must all be met.
+    /// Named rules that must all be met besides the users and teams above (or instead of
+    /// them); an approver counts toward each rule that lists them.
     #[serde(default)]
+    #[schemars(
+        length(min = 1, max = 10),
+        extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["name"])
+    )]
     pub rules: Option<Vec<ApprovalRuleSpec>>,
 }
 
 /// `spec.freezeOverride`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FreezeOverrideSpec {
     /// GitHub logins.
     #[serde(default)]
+    #[schemars(length(max = 50), inner(length(max = 39), pattern(pattern::LOGIN)))]
     pub users: Vec<String>,
-    /// Teams (`org/slug`).
+    /// GitHub teams as org/team-slug.
     #[serde(default)]
+    #[schemars(length(max = 20), inner(length(max = 100), pattern(pattern::TEAM)))]
     pub teams: Vec<String>,
 }
 
 /// `spec.approvals.<environment>.rules[i]`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(description = "A named approval rule: distinct approvals from its users and teams.")]
+#[schemars(extend("required" = ["name"], "x-kubernetes-validations" = [
+    {
+        "rule": "(has(self.users) ? size(self.users) : 0) + (has(self.teams) ? size(self.teams) : 0) > 0",
+        "message": "a rule must name at least one user or team"
+    },
+    {
+        "rule": "self.name != 'approvers'",
+        "message": "the rule name approvers is reserved for the users and teams outside rules"
+    }
+]))]
 pub struct ApprovalRuleSpec {
-    /// The rule's name.
+    /// The rule's name (not "approvers", which names the users and teams above).
     #[serde(default)]
+    #[schemars(length(max = 63), pattern(pattern::DNS_LABEL))]
     pub name: String,
     /// GitHub logins.
     #[serde(default)]
+    #[schemars(length(max = 50), inner(length(max = 39), pattern(pattern::LOGIN)))]
     pub users: Vec<String>,
-    /// Teams (`org/slug`).
+    /// GitHub teams as org/team-slug.
     #[serde(default)]
+    #[schemars(length(max = 20), inner(length(max = 100), pattern(pattern::TEAM)))]
     pub teams: Vec<String>,
-    /// Distinct approvals needed from them, 1..=10; default 1.
+    /// Distinct approvals needed from them (default 1).
     #[serde(default)]
+    #[schemars(range(min = 1, max = 10))]
     pub min_approvals: Option<i64>,
 }
 
@@ -191,7 +290,7 @@ impl PipelineSpec {
 }
 
 /// What this function writes into an XReleasePipeline's `status`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct PipelineStatus {
     /// A stable id of this pipeline: `<tenant>-<8 hex>` from namespace, name and tenant.
     pub pipeline_id: String,
@@ -203,7 +302,7 @@ pub struct PipelineStatus {
 
 /// Where the tenant's artifacts are, from its gates: `environments`,
 /// `current_environment` and `artifact_id` of the pipeline's status.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Whereabouts {
     /// One entry per environment that received an artifact through a gate, in pipeline
     /// order.
@@ -216,7 +315,7 @@ pub struct Whereabouts {
 }
 
 /// The artifact an environment holds, and the promotion that put it there.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct EnvironmentStatus {
     /// The environment.
     pub name: String,

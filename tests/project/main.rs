@@ -11,3 +11,4 @@ mod graphql;
 mod input_crd;
 mod monitoring;
 mod package;
+mod xrd;
