@@ -7,5 +7,6 @@ mod common;
 mod grpc;
 mod metrics;
 mod mtls;
+mod readme;
 mod render_cli;
 mod render_parity;
