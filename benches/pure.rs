@@ -177,6 +177,7 @@ fn gate_decision_and_render(c: &mut Criterion) {
                 more_deletions: false,
             }],
             people: Default::default(),
+            complete: true,
         };
         let decide = |read: &Read| {
             decide::decide(

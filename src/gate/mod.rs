@@ -235,12 +235,7 @@ impl Step<'_> {
         let now = self.call.now;
         let reads = repo.fresh(&identity, now).await?;
         let recorded = self.recorded_issues();
-        let read = model::Read {
-            issues: read::issues(&reads, &identity, self.gate, &recorded).await?,
-            recorded,
-            identity,
-            people: Default::default(),
-        };
+        let read = read::issues_only(&reads, &identity, self.gate, recorded).await?;
         let (actions, closed) =
             decide::retire_unneeded(self.gate, self.recorded, self.policy, &read, now);
         write::execute(&repo, &actions).await?;

@@ -174,6 +174,10 @@ pub struct Read {
     pub issues: Vec<IssueRead>,
     /// Who may answer, as GitHub says.
     pub people: People,
+    /// Whether every issue of the function was listed to find these: false while the
+    /// repository's first full listing goes on (after a restart, on a long history),
+    /// when an issue of this key may be on a page not listed yet.
+    pub complete: bool,
 }
 
 /// Why a pending gate is held, as its `Approved` condition says.

@@ -96,7 +96,7 @@ pub async fn read(
     policy: &Policy,
     situation: &Situation,
 ) -> Result<Read, GitHubError> {
-    let issues = issues(reads, identity, gate, &recorded).await?;
+    let (issues, complete) = issues(reads, identity, gate, &recorded).await?;
     let keyed = issues
         .iter()
         .filter(|i| select::may_be_this_key(gate, identity, i, &recorded));
@@ -108,19 +108,40 @@ pub async fn read(
         recorded,
         issues,
         people,
+        complete,
+    })
+}
+
+/// The function's issues that may carry this gate, as [`read`] reads them, without asking
+/// who may answer.
+pub async fn issues_only(
+    reads: &Reads<'_>,
+    identity: &Identity,
+    gate: &Gate,
+    recorded: Vec<u64>,
+) -> Result<Read, GitHubError> {
+    let (issues, complete) = issues(reads, identity, gate, &recorded).await?;
+    Ok(Read {
+        identity: identity.clone(),
+        recorded,
+        issues,
+        people: People::default(),
+        complete,
     })
 }
 
 /// The function's own issues that may carry this gate, read by number (a listing does
-/// not say who closed an issue, and an unchanged issue is answered from the view).
+/// not say who closed an issue, and an unchanged issue is answered from the view), and
+/// whether every issue of the function was listed to find them.
 pub async fn issues(
     reads: &Reads<'_>,
     identity: &Identity,
     gate: &Gate,
     recorded: &[u64],
-) -> Result<Vec<IssueRead>, GitHubError> {
+) -> Result<(Vec<IssueRead>, bool), GitHubError> {
     let mut numbers: BTreeSet<u64> = BTreeSet::new();
-    for issue in reads.tagged(&select::wanted_tags(gate)).await? {
+    let tagged = reads.tagged(&select::wanted_tags(gate)).await?;
+    for issue in tagged.issues {
         if select::is_candidate(gate, &issue, identity, recorded) {
             numbers.insert(issue.number);
         }
@@ -157,7 +178,7 @@ pub async fn issues(
             issue.more_deletions = edits.more_deletions;
         }
     }
-    Ok(read)
+    Ok((read, tagged.complete))
 }
 
 /// Dates each comment GitHub records as edited by its last edit, at least a nanosecond

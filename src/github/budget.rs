@@ -26,7 +26,7 @@ use chrono::{DateTime, Utc};
 use super::credentials::fingerprint;
 use super::{
     CloseReason, Comment, CommentChange, Connector, Credentials, Edits, Feeds, GitHub, GitHubError,
-    Identity, Issue, IssueEvent, IssueReads, NewIssue, People, Result, Target, Writes,
+    Identity, Issue, IssueEvent, IssuePage, IssueReads, NewIssue, People, Result, Target, Writes,
 };
 use crate::input::Permission;
 
@@ -242,6 +242,12 @@ impl Feeds for HeldBack {
     async fn list_own_issues(&self, creator: &str) -> Result<Vec<Issue>> {
         self.limit.check()?;
         self.limit.note(self.inner.list_own_issues(creator).await)
+    }
+
+    async fn list_own_issues_page(&self, creator: &str, page: u32) -> Result<IssuePage> {
+        self.limit.check()?;
+        self.limit
+            .note(self.inner.list_own_issues_page(creator, page).await)
     }
 
     async fn own_issues_changed_since(

@@ -31,7 +31,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 pub use credentials::{Credentials, Secret};
-pub use repo::{Reads, Repo, Repos, Skipped};
+pub use repo::{Reads, Repo, Repos, Skipped, Tagged};
 
 use crate::input::Permission;
 
@@ -474,6 +474,15 @@ pub struct Deletion {
     pub author_id: Option<u64>,
 }
 
+/// One page of the function's issues, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IssuePage {
+    /// The issues on the page (pull requests left out).
+    pub issues: Vec<Issue>,
+    /// Whether another page follows.
+    pub more: bool,
+}
+
 /// The repository's listings, which only the shared view ([`view`]) follows: a gate
 /// never lists.
 #[async_trait]
@@ -482,6 +491,10 @@ pub trait Feeds: Send + Sync {
     /// list, every page; never the search API). Not filtered by label: anyone with triage
     /// access can remove a label, while nobody can change who opened an issue.
     async fn list_own_issues(&self, creator: &str) -> Result<Vec<Issue>>;
+
+    /// Page `page` (from 1) of that listing: a long history is listed a page at a time,
+    /// so that the listing can go on across calls.
+    async fn list_own_issues_page(&self, creator: &str, page: u32) -> Result<IssuePage>;
 
     /// The issues `creator` opened that changed at or after `since`, least recently
     /// changed first, every page (one conditional listing sorted by `updated`).

@@ -314,6 +314,16 @@ impl Repo {
     }
 }
 
+/// The function's issues that carry some tags, and whether that is all of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tagged {
+    /// The issues, oldest first.
+    pub issues: Vec<Issue>,
+    /// Whether every issue of the function was listed: false while a view's first full
+    /// listing goes on.
+    pub complete: bool,
+}
+
 /// Reads of the function's issues, remembered or fresh as the [`Repo`] gave them.
 pub struct Reads<'a> {
     repo: &'a Repo,
@@ -330,19 +340,23 @@ impl Reads<'_> {
 
     /// The function's own issues whose description gives one of `tags` (as the
     /// [`Repos`]' tagger reads it), oldest first: a gate's candidates, without listing every
-    /// issue where a view indexes them.
-    pub async fn tagged(&self, tags: &[String]) -> Result<Vec<Issue>> {
+    /// issue where a view indexes them. [`Tagged::complete`] is false while the view's
+    /// first full listing goes on: issues on pages not listed yet are not among them.
+    pub async fn tagged(&self, tags: &[String]) -> Result<Tagged> {
         let repo = self.repo;
         if let Some(view) = &repo.view
-            && let Some(issues) = view
+            && let Some((issues, complete)) = view
                 .tagged(&self.me, tags, repo.tagger, !self.remember)
                 .await
         {
-            return Ok(issues);
+            return Ok(Tagged { issues, complete });
         }
         let mut issues = repo.client.list_own_issues(&self.me.login).await?;
         issues.retain(|i| (repo.tagger)(i).iter().any(|t| tags.contains(t)));
-        Ok(issues)
+        Ok(Tagged {
+            issues,
+            complete: true,
+        })
     }
 
     /// The issue with this number; `None` when it does not exist or was deleted.
@@ -406,7 +420,14 @@ mod tests {
             .remembered(&me, Utc::now(), Duration::from_secs(15))
             .await
             .unwrap();
-        assert!(reads.tagged(&["all".into()]).await.unwrap().is_empty());
+        assert!(
+            reads
+                .tagged(&["all".into()])
+                .await
+                .unwrap()
+                .issues
+                .is_empty()
+        );
         let new = NewIssue {
             title: "Promote x".into(),
             body: String::new(),

@@ -368,6 +368,13 @@ impl Crossplane {
         }
     }
 
+    /// The function's replica restarts (a rollout, an OOM kill, a node drain): a new
+    /// server process, with nothing remembered, serves the next calls.
+    pub async fn restart(&mut self) {
+        self.server = start_server(&["--insecure"], &[]);
+        self.client = connect_insecure(self.server.port).await;
+    }
+
     /// The request Crossplane sends, with or without the requirement answered.
     pub fn request(&self, answered: bool) -> RunFunctionRequest {
         let mut observed = State {

@@ -19,6 +19,7 @@ mod idempotency;
 mod pod_security;
 mod progression;
 mod properties;
+mod restart;
 mod sealed;
 mod second;
 mod security;

@@ -14,3 +14,4 @@ mod cost_by_repository;
 mod faults;
 mod openapi_conformance;
 mod render;
+mod restart_listing;

@@ -90,7 +90,14 @@ pub struct Observed<'a> {
     /// The other issues of this key (bound to it or recorded for it): closes on them as
     /// not planned still veto.
     pub others: &'a [&'a IssueRead],
+    /// Whether every issue of the function was listed to find these. Until then an issue
+    /// of this key (with a veto on it) may be on a page not read yet: a verdict not
+    /// written already is no approval, no issue is opened and none is retired.
+    pub complete: bool,
 }
+
+/// Why approval is held while the repository is still being listed.
+const LISTING: &str = "approval is held: the function is still listing its issues in the approvals repository (after a restart, a long history takes a few calls), and another request for this artifact may be on a page not read yet";
 
 /// Decides the gate on what was read. `labels` go on a new issue.
 pub fn decide(
@@ -128,6 +135,7 @@ pub fn decide(
         people: &read.people,
         others: &others,
         earlier: selection.earlier.as_ref(),
+        complete: read.complete,
     };
     decide_observed(gate, recorded, policy, situation, &observed, labels)
 }
@@ -240,6 +248,12 @@ fn on_github(
                 .min_by_key(|v| v.at),
             held: acc.held.or(e.held),
         });
+    let elsewhere = Elsewhere {
+        held: elsewhere
+            .held
+            .or((!observed.complete).then(|| LISTING.to_owned())),
+        ..elsewhere
+    };
     let Some(chosen) = observed.issue else {
         if let Some(veto) = elsewhere.veto {
             decision.state = GateState::Rejected;
@@ -258,7 +272,9 @@ fn on_github(
         text::check(gate, policy, observed.identity, chosen, bound, labels)
     });
     adopt(gate, policy, observed, chosen, text.as_ref(), &mut decision);
-    retire_others(gate, observed, chosen.issue.number, &mut decision);
+    if observed.complete {
+        retire_others(gate, observed, chosen.issue.number, &mut decision);
+    }
     for c in marker::edited_records(&chosen.comments, observed.identity) {
         decision.tampering.push(format!(
             "the function's comment {} on issue #{} was edited; it is no longer read, and approvals given before the edit no longer count",
@@ -335,6 +351,10 @@ fn without_issue(
         decision.hold = Some(Hold::Tampered(BLOCKED.to_owned()));
     } else if let Some(login) = &observed.people.unknown_requester {
         decision.hold = Some(Hold::UnknownRequester(login.clone()));
+    } else if !observed.complete {
+        decision.hold = Some(Hold::Pending(
+            LISTING.replace("approval is held", "no approval issue is opened yet"),
+        ));
     } else {
         decision.actions.push(Action::Open(issue::new_issue(
             gate,
@@ -421,8 +441,11 @@ pub fn after_open(
         people: &read.people,
         others: &[],
         earlier: None,
+        complete: read.complete,
     };
-    retire_others(gate, &observed, opened.number, &mut after);
+    if read.complete {
+        retire_others(gate, &observed, opened.number, &mut after);
+    }
     if !policy.rules.is_empty() {
         after.progress = super::rules::count(policy, &mut [], &read.people);
     }

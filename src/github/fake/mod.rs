@@ -9,13 +9,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    CloseReason, Comment, CommentChange, Deletion, Edit, Edits, EventKind, Feeds, GitHubError,
-    Identity, Issue, IssueEvent, IssueReads, IssueState, NewIssue, People, Result,
+    CloseReason, Comment, Deletion, Edit, Edits, EventKind, GitHubError, Identity, Issue,
+    IssueEvent, IssueReads, IssueState, NewIssue, People, Result,
 };
 use crate::input::Permission;
 
 mod call;
 mod connector;
+mod feeds;
 mod writes;
 
 pub use call::Call;
@@ -50,6 +51,10 @@ struct State {
     permissions: BTreeMap<String, Permission>,
     calls: Vec<Call>,
     fail_with: Option<GitHubError>,
+    /// Issues per page of the paged listing (GitHub's 100 unless told).
+    listing_page: usize,
+    /// How long each page of the paged listing takes.
+    page_delay: std::time::Duration,
     opened: Vec<NewIssue>,
     last_issue_number: u64,
     /// Accounts renamed: the new login (lower-case) and the account's id.
@@ -96,6 +101,7 @@ impl FakeGitHub {
                 identity_seen: identity.to_owned(),
                 next_comment_id: 1,
                 next_event_id: 1,
+                listing_page: 100,
                 ..State::default()
             })),
         }
@@ -142,6 +148,14 @@ impl FakeGitHub {
                 c.author = login.to_owned();
             }
         }
+    }
+
+    /// Pages of `size` issues for the paged listing, each taking `delay`: a long history
+    /// on a slow GitHub.
+    pub fn set_listing_pages(&self, size: usize, delay: std::time::Duration) {
+        let mut s = self.lock();
+        s.listing_page = size;
+        s.page_delay = delay;
     }
 
     /// Sets the time stamped on what the fake creates (default: the real clock).
@@ -482,59 +496,6 @@ impl IssueReads for FakeGitHub {
             text: s.text_edits.get(&number).cloned(),
             more_deletions: false,
         })
-    }
-}
-
-#[async_trait]
-impl Feeds for FakeGitHub {
-    async fn list_own_issues(&self, creator: &str) -> Result<Vec<Issue>> {
-        let s = self.enter(Call::ListIssues(creator.to_owned()))?;
-        // Like GitHub's list endpoint, a listing does not say who closed an issue.
-        Ok(s.issues
-            .values()
-            .filter(|i| i.author.eq_ignore_ascii_case(creator))
-            .map(|i| Issue {
-                closed_by: None,
-                ..i.clone()
-            })
-            .collect())
-    }
-
-    async fn own_issues_changed_since(
-        &self,
-        creator: &str,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<Issue>> {
-        let s = self.enter(Call::ListChangedIssues(creator.to_owned()))?;
-        let mut issues: Vec<Issue> = s
-            .issues
-            .values()
-            .filter(|i| i.author.eq_ignore_ascii_case(creator) && i.updated_at >= since)
-            .map(|i| Issue {
-                closed_by: None,
-                ..i.clone()
-            })
-            .collect();
-        issues.sort_by_key(|i| (i.updated_at, i.number));
-        Ok(issues)
-    }
-
-    async fn comments_changed_since(&self, since: DateTime<Utc>) -> Result<Vec<CommentChange>> {
-        let s = self.enter(Call::ListChangedComments)?;
-        let mut changes: Vec<CommentChange> = s
-            .comments
-            .iter()
-            .flat_map(|(number, comments)| {
-                comments.iter().map(move |c| CommentChange {
-                    id: c.id,
-                    issue: *number,
-                    updated_at: c.updated_at,
-                })
-            })
-            .filter(|c| c.updated_at >= since)
-            .collect();
-        changes.sort_by_key(|c| (c.updated_at, c.id));
-        Ok(changes)
     }
 }
 

@@ -14,10 +14,10 @@ use super::super::graphql;
 use super::super::rest::{self, WireApp, WireComment, WireCommentChange, WireIssue};
 use super::super::{
     CloseReason, Comment, CommentChange, Edits, Feeds, GitHubError, Identity, Issue, IssueEvent,
-    IssueReads, NewIssue, People, Result, Target, Writes,
+    IssuePage, IssueReads, NewIssue, People, Result, Target, Writes,
 };
 use super::wire::{Reply, Wire};
-use super::{Caches, IDENTITY_TTL, MAX_ASSIGNEES, MAX_PAGES, PER_PAGE, lock};
+use super::{Caches, FEED_PAGES_PER_LOOK, IDENTITY_TTL, MAX_ASSIGNEES, MAX_PAGES, PER_PAGE, lock};
 use crate::input::Permission;
 
 /// How the client learns its own login.
@@ -123,18 +123,22 @@ impl RestGitHub {
         what: &str,
         first: String,
     ) -> Result<Vec<T>> {
-        Ok(self.get_pages(what, first).await?.0)
+        Ok(self.get_pages(what, first, None).await?.0)
     }
 
     /// Like [`Self::get_all`], for a feed whose `since` moves on: the pages of the feed's
-    /// previous listing that this one did not ask for again leave the ETag cache.
+    /// previous listing that this one did not ask for again leave the ETag cache. At most
+    /// [`FEED_PAGES_PER_LOOK`] pages, oldest change first: the view moves its bound to the
+    /// last change read, and the next look reads on from there.
     pub(super) async fn get_feed<T: serde::de::DeserializeOwned>(
         &self,
         what: &str,
         feed: &str,
         first: String,
     ) -> Result<Vec<T>> {
-        let (items, pages) = self.get_pages(what, first).await?;
+        let (items, pages) = self
+            .get_pages(what, first, Some(FEED_PAGES_PER_LOOK))
+            .await?;
         let key = format!("{}\0{}\0{feed}", self.identity, self.repo_path());
         let old = lock(&self.caches.feeds).insert(key, pages.clone());
         for path in old.into_iter().flatten() {
@@ -145,17 +149,19 @@ impl RestGitHub {
         Ok(items)
     }
 
-    /// Every page of a listing, and the paths asked for.
+    /// Every page of a listing, or the first `stop_after` of them, and the paths asked
+    /// for.
     async fn get_pages<T: serde::de::DeserializeOwned>(
         &self,
         what: &str,
         first: String,
+        stop_after: Option<usize>,
     ) -> Result<(Vec<T>, Vec<String>)> {
         let mut items = Vec::new();
         let mut seen = HashSet::new();
         let mut next = Some(first.clone());
         while let Some(path) = next.take() {
-            if !seen.insert(path.clone()) {
+            if stop_after.is_some_and(|n| seen.len() >= n) || !seen.insert(path.clone()) {
                 break;
             }
             if seen.len() > MAX_PAGES {
@@ -311,6 +317,29 @@ impl Feeds for RestGitHub {
             .collect();
         issues.sort_by_key(|i| (i.created_at, i.number));
         Ok(issues)
+    }
+
+    async fn list_own_issues_page(&self, creator: &str, page: u32) -> Result<IssuePage> {
+        let what = "cannot list approval issues";
+        let path = format!(
+            "{}/issues?creator={}&state=all&per_page={PER_PAGE}&sort=created&direction=asc&page={page}",
+            self.repo_path(),
+            rest::encode(creator)
+        );
+        let reply = self.get(what, &path).await?;
+        let wire: Vec<WireIssue> = rest::parse(what, &reply.body)?;
+        // A 304 replays the cached `Link`, which predates a page added since: a full page
+        // is followed by the next one whatever the link says.
+        let more =
+            wire.len() >= PER_PAGE || reply.link.as_deref().and_then(rest::next_link).is_some();
+        Ok(IssuePage {
+            issues: wire
+                .into_iter()
+                .filter(|i| !i.is_pull_request())
+                .map(WireIssue::into_issue)
+                .collect(),
+            more,
+        })
     }
 
     async fn own_issues_changed_since(

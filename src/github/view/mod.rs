@@ -18,10 +18,15 @@
 //!   opened it) makes the next look go to GitHub whatever its age, so that the issue is
 //!   found rather than opened twice.
 //!
-//! A restarted replica begins with an empty view: its first look lists, and every gate's
-//! first reads go to GitHub. Every replica keeps its own view. A look that fails leaves the
-//! view as it was, and the gate fails its sync as for any GitHub fault. All views of a
-//! replica share one byte budget.
+//! A restarted replica begins with an empty view. A full listing is read a page at a
+//! time, at most [`LISTING_PAGES_PER_LOOK`] pages per look and by one call at a time
+//! (the others go on with the view as it is), each page kept as it comes: a history too
+//! long for one call is listed over several, never started again by a call that ran out
+//! of time. Until the first listing ends, a gate finds its issues among the pages listed
+//! so far and by the numbers its status records, and approves nothing new (a request of
+//! its key may be on a page not read yet, see [`crate::gate::decide`]). Every replica
+//! keeps its own view. A look that fails keeps what it read, and the gate fails its sync
+//! as for any GitHub fault. All views of a replica share one byte budget.
 
 pub mod state;
 #[cfg(test)]
@@ -53,18 +58,40 @@ pub const MAX_VIEWS: usize = 64;
 /// One repository's view and when it was last brought up to date.
 pub struct RepoView {
     state: tokio::sync::Mutex<Option<Looked>>,
+    /// A call is reading the full listing on.
+    listing: std::sync::atomic::AtomicBool,
     total: Arc<AtomicUsize>,
     max_bytes: usize,
 }
 
 struct Looked {
     view: ViewState,
+    /// When the last full listing that ended began.
     listed_at: DateTime<Utc>,
     looked_at: DateTime<Utc>,
     /// An issue may have been opened without the view knowing (the request failed after
     /// GitHub may have done it): the next look goes to GitHub whatever its age.
     stale: bool,
+    /// A full listing ended once: the view holds every issue of the function (but those
+    /// dropped for memory, [`ViewState::incomplete`]).
+    complete: bool,
+    /// The full listing under way, page by page across looks.
+    listing: Option<Listing>,
 }
+
+/// A full listing under way. Its progress is kept after every page, so a look that ends
+/// (its page budget spent, its call cancelled, GitHub failing) leaves it to the next.
+struct Listing {
+    started: DateTime<Utc>,
+    next_page: u32,
+    listed: std::collections::HashSet<u64>,
+    /// [`ViewState::dropped`] when it began.
+    dropped: u64,
+}
+
+/// At most this many pages of a full listing are read in one look (2,000 issues): a long
+/// history is listed over several looks, and no call waits for all of it.
+pub const LISTING_PAGES_PER_LOOK: u32 = 20;
 
 /// A replica's views, one per repository and credentials, sharing one byte budget.
 pub struct Views {
@@ -109,6 +136,7 @@ impl Views {
         }
         let view = Arc::new(RepoView {
             state: tokio::sync::Mutex::new(None),
+            listing: Default::default(),
             total: self.total.clone(),
             max_bytes: self.max_bytes,
         });
@@ -168,28 +196,30 @@ impl RepoView {
         }
     }
 
-    /// The issues of `me` that `tagger` gives one of `tags`, from the view: `None` when it
-    /// cannot say (it never looked, it is another login's, or, for a `fresh` read, it
-    /// dropped issues for memory).
+    /// The issues of `me` that `tagger` gives one of `tags`, from the view, and whether
+    /// the view holds all of them (a full listing ended): `None` when it cannot say (it
+    /// never looked, it is another login's, or, for a `fresh` read, it dropped issues for
+    /// memory).
     pub async fn tagged(
         &self,
         me: &Identity,
         tags: &[String],
         tagger: Tagger,
         fresh: bool,
-    ) -> Option<Vec<Issue>> {
-        self.with(|view| {
-            (view.me.login.eq_ignore_ascii_case(&me.login) && !(fresh && view.incomplete))
-                .then(|| view.tagged(tags, tagger))
-        })
-        .await
-        .flatten()
+    ) -> Option<(Vec<Issue>, bool)> {
+        let mut state = self.state.lock().await;
+        let looked = state.as_mut()?;
+        let view = &mut looked.view;
+        (view.me.login.eq_ignore_ascii_case(&me.login) && !(fresh && view.incomplete))
+            .then(|| (view.tagged(tags, tagger), looked.complete))
     }
 
     /// Brings the view up to date through `client`, if it is older than `max_age` (or
-    /// whatever its age, when `force`d): the full listing, or the two feeds, as due. The
-    /// view is changed only once both answered: a look that fails, or whose call is
-    /// cancelled, leaves it as it was.
+    /// whatever its age, when `force`d): the full listing when one is due, as far as one
+    /// look goes ([`LISTING_PAGES_PER_LOOK`]), then, once the view holds every issue, the
+    /// two feeds. One call at a time lists; the others go on with the view as it is.
+    /// What a look read stays read when it fails or its call is cancelled: the listing
+    /// goes on from its last page, the feeds from their bounds.
     pub async fn look(
         &self,
         client: &dyn GitHub,
@@ -198,73 +228,149 @@ impl RepoView {
         max_age: Duration,
         force: bool,
     ) -> Result<()> {
-        let mut state = self.state.lock().await;
-        let state = &mut *state;
         // A clock that went back (a call that waited for the view behind a later one)
-        // counts as no time passed.
+        // counts as no time passed; one set back further than a little looks again.
         let within = |since: DateTime<Utc>, age: Duration| match (now - since).to_std() {
             Ok(elapsed) => elapsed < age,
-            // Calls that waited behind a later one are a little behind; a clock set back
-            // further than that looks again.
             Err(_) => since - now <= state::OVERLAP,
         };
-        if state.as_ref().is_some_and(|l| l.view.me.id != me.id) {
-            *state = None;
-        }
-        if let Some(looked) = state.as_ref()
-            && !force
-            && !looked.stale
-            && within(looked.looked_at, max_age)
-            && within(looked.listed_at, FULL_LISTING_EVERY)
+        let due = |l: &Looked| force || l.stale || !within(l.looked_at, max_age);
         {
-            return Ok(());
-        }
-        let known = state.as_ref();
-        // A new view, one due for its full listing, and one whose login was renamed (its
-        // listings by the old login found nothing) list every issue.
-        let issues_since = known
-            .filter(|l| within(l.listed_at, FULL_LISTING_EVERY) && l.view.me.login == me.login)
-            .and_then(|l| l.view.issues_since);
-        let comments_since = known
-            .and_then(|l| l.view.comments_since)
-            .unwrap_or(now - state::FIRST_LOOKBACK);
-        let issues = match issues_since {
-            Some(since) => client.own_issues_changed_since(&me.login, since).await?,
-            None => {
-                let mut listed = client.list_own_issues(&me.login).await?;
-                // A listing read while issues were deleted can skip one at a page boundary:
-                // what the view held and the listing lacks is read by number (up to a few).
-                let missing = state
-                    .as_ref()
-                    .map(|l| l.view.missing_from(&listed))
-                    .unwrap_or_default();
-                for number in missing.into_iter().take(MAX_CHECKED_GONE) {
-                    if let Some(issue) = client.get_issue(number).await? {
-                        listed.push(issue);
-                    }
-                }
-                listed
+            let mut state = self.state.lock().await;
+            if state.as_ref().is_some_and(|l| l.view.me.id != me.id) {
+                *state = None;
             }
+            if let Some(looked) = state.as_ref()
+                && looked.complete
+                && looked.listing.is_none()
+                && within(looked.listed_at, FULL_LISTING_EVERY)
+                && !due(looked)
+            {
+                return Ok(());
+            }
+            let looked = state.get_or_insert_with(|| Looked {
+                view: ViewState::new(me.clone(), self.total.clone(), self.max_bytes),
+                listed_at: now,
+                looked_at: now,
+                stale: false,
+                complete: false,
+                listing: None,
+            });
+            // A view due for its full listing, and one whose login was renamed (its
+            // listings by the old login found nothing), list every issue.
+            let renamed = looked.view.me.login != me.login;
+            looked.view.me = me.clone();
+            let relist = !looked.complete || !within(looked.listed_at, FULL_LISTING_EVERY);
+            if renamed || (looked.listing.is_none() && relist) {
+                looked.listing = Some(Listing {
+                    started: now,
+                    next_page: 1,
+                    listed: Default::default(),
+                    dropped: looked.view.dropped,
+                });
+            }
+        }
+        // A listing that just ended is followed by the feeds at once: what changed while it
+        // went on, page after page, is read from them.
+        let ended = self.list(client, &me.login).await?;
+        let mut state = self.state.lock().await;
+        let Some(looked) = state
+            .as_mut()
+            .filter(|l| l.complete && (ended.is_some() || due(l)))
+        else {
+            return Ok(());
         };
-        let comments = client.comments_changed_since(comments_since).await?;
-        let looked = state.get_or_insert_with(|| Looked {
-            view: ViewState::new(me.clone(), self.total.clone(), self.max_bytes),
-            listed_at: now,
-            looked_at: now,
-            stale: false,
-        });
-        looked.view.me = me.clone();
-        if issues_since.is_none() {
-            looked.view.replace_all(issues, now);
-            looked.listed_at = now;
-        } else {
+        let comments_since = looked
+            .view
+            .comments_since
+            .unwrap_or(now - state::FIRST_LOOKBACK);
+        // A listing read whole in this very look is as recent as the feed of changed
+        // issues would be.
+        if let Some(since) = looked.view.issues_since
+            && ended != Some(now)
+        {
+            let issues = client.own_issues_changed_since(&me.login, since).await?;
             looked.view.take_changed_issues(issues, now);
         }
+        let comments = client.comments_changed_since(comments_since).await?;
         looked.view.comments_since.get_or_insert(comments_since);
         looked.view.take_changed_comments(comments, now);
         looked.looked_at = looked.looked_at.max(now);
         looked.stale = false;
         Ok(())
+    }
+
+    /// Reads the full listing under way on, if no other call does: up to
+    /// [`LISTING_PAGES_PER_LOOK`] pages, each taken into the view as it comes (the view
+    /// is not held while a page is asked for). At its end, what the view held and the
+    /// listing did not show is read by number (up to a few: a listing read while issues
+    /// were deleted can skip one at a page boundary), and the rest is gone. Says when the
+    /// listing that ended in this call began, if one did.
+    async fn list(&self, client: &dyn GitHub, login: &str) -> Result<Option<DateTime<Utc>>> {
+        if self.listing.swap(true, Ordering::AcqRel) {
+            return Ok(None);
+        }
+        let _listing = Listing::busy(&self.listing);
+        for _ in 0..LISTING_PAGES_PER_LOOK {
+            let Some((page_number, started)) = self
+                .state
+                .lock()
+                .await
+                .as_ref()
+                .and_then(|l| l.listing.as_ref())
+                .map(|l| (l.next_page, l.started))
+            else {
+                return Ok(None);
+            };
+            let page = client.list_own_issues_page(login, page_number).await?;
+            let mut state = self.state.lock().await;
+            let Some(looked) = state.as_mut() else {
+                return Ok(None);
+            };
+            // A listing begun again meanwhile (a renamed login) is not this one.
+            let Some(listing) = looked
+                .listing
+                .as_mut()
+                .filter(|l| l.started == started && l.next_page == page_number)
+            else {
+                return Ok(None);
+            };
+            listing.listed.extend(page.issues.iter().map(|i| i.number));
+            looked.view.take_listed(page.issues);
+            listing.next_page += 1;
+            if page.more {
+                continue;
+            }
+            let unlisted = looked.view.unlisted(&listing.listed);
+            for number in unlisted.into_iter().take(MAX_CHECKED_GONE) {
+                if let Some(issue) = client.get_issue(number).await? {
+                    listing.listed.insert(issue.number);
+                    looked.view.upsert(issue);
+                }
+            }
+            looked
+                .view
+                .finish_listing(&listing.listed, listing.started, listing.dropped);
+            looked.listed_at = listing.started;
+            looked.complete = true;
+            looked.listing = None;
+            return Ok(Some(started));
+        }
+        Ok(None)
+    }
+}
+
+impl Listing {
+    /// Marks `flag` (a call lists) until the returned guard is dropped, also when the
+    /// call is cancelled.
+    fn busy(flag: &std::sync::atomic::AtomicBool) -> impl Drop + '_ {
+        struct Busy<'a>(&'a std::sync::atomic::AtomicBool);
+        impl Drop for Busy<'_> {
+            fn drop(&mut self) {
+                self.0.store(false, Ordering::Release);
+            }
+        }
+        Busy(flag)
     }
 }
 

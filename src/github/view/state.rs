@@ -116,6 +116,8 @@ pub struct ViewState {
     /// Issues were dropped from the index for memory since the last full listing: a
     /// listing from it may miss some.
     pub incomplete: bool,
+    /// How many issues were ever dropped from the index for memory.
+    pub dropped: u64,
     /// Comments seen in the feed's overlap, with the time each was last written.
     seen_comments: HashMap<u64, DateTime<Utc>>,
     memos: HashMap<u64, Memo>,
@@ -171,6 +173,7 @@ impl ViewState {
             by_tag: HashMap::new(),
             tagger: None,
             incomplete: false,
+            dropped: 0,
             seen_comments: HashMap::new(),
             memos: HashMap::new(),
             memo_order: BTreeMap::new(),
@@ -292,6 +295,52 @@ impl ViewState {
     /// The issues the index holds that `listed` does not.
     pub fn missing_from(&self, listed: &[Issue]) -> Vec<u64> {
         let listed: std::collections::HashSet<u64> = listed.iter().map(|i| i.number).collect();
+        let mut missing: Vec<u64> = self
+            .index
+            .keys()
+            .filter(|n| !listed.contains(n))
+            .copied()
+            .collect();
+        missing.sort_unstable();
+        missing
+    }
+
+    /// Takes in one page of a full listing.
+    pub fn take_listed(&mut self, issues: Vec<Issue>) {
+        for issue in issues {
+            self.upsert(issue);
+        }
+        self.fit();
+    }
+
+    /// A full listing that began at `started` has ended, having shown `listed` (and the
+    /// issues of [`Self::missing_from`] it read by number): the others are gone. What
+    /// changed while it went on, page after page, is read from the feed, whose bound goes
+    /// back to the listing's start. `dropped` is [`Self::dropped`] when it began: issues
+    /// dropped for memory since leave the view incomplete.
+    pub fn finish_listing(
+        &mut self,
+        listed: &std::collections::HashSet<u64>,
+        started: DateTime<Utc>,
+        dropped: u64,
+    ) {
+        let gone: Vec<u64> = self
+            .index
+            .keys()
+            .filter(|n| !listed.contains(n))
+            .copied()
+            .collect();
+        for number in gone {
+            self.remove(number);
+        }
+        self.incomplete = self.dropped != dropped;
+        let bound = started - OVERLAP;
+        self.issues_since = Some(self.issues_since.map_or(bound, |since| since.min(bound)));
+        self.comments_since.get_or_insert(started - FIRST_LOOKBACK);
+    }
+
+    /// The issues the index holds that a listing did not show, lowest first.
+    pub fn unlisted(&self, listed: &std::collections::HashSet<u64>) -> Vec<u64> {
         let mut missing: Vec<u64> = self
             .index
             .keys()
@@ -566,6 +615,7 @@ impl ViewState {
             }
             self.remove(number);
             self.incomplete = true;
+            self.dropped += 1;
         }
     }
 }

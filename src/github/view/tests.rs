@@ -9,7 +9,7 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use super::state::{FEED_PAGE, MEMO_MAX_AGE, OVERLAP, ViewState};
 use super::*;
 use crate::github::fake::{Call, FakeConnector, FakeGitHub, user_id};
-use crate::github::{CloseReason, CommentChange, NewIssue, Repo, Repos, Secret};
+use crate::github::{CloseReason, CommentChange, NewIssue, Repo, Repos, Secret, Writes};
 
 /// What these tests find issues by: every issue carries the tag `all`.
 fn all(_: &Issue) -> Vec<String> {
@@ -201,6 +201,7 @@ async fn an_issue_opened_behind_a_failed_request_is_found_by_the_next_look() {
         .tagged(&["all".into()])
         .await
         .unwrap()
+        .issues
         .iter()
         .map(|i| i.number)
         .collect();
@@ -421,4 +422,79 @@ async fn a_clock_set_back_looks_again() {
         "{seen:?}"
     );
     assert!(seen.contains(&Call::ListComments(n)), "{seen:?}");
+}
+
+/// A history too long for one call: each look lists as far as its call lets it, keeps
+/// every page it read, and the next goes on from there (a listing that began again with
+/// every call would never end); the view holds every issue once the last page is in.
+#[tokio::test(start_paused = true)]
+async fn a_listing_longer_than_a_call_goes_on_across_calls() {
+    let fake = FakeGitHub::new("release-bot");
+    fake.set_now(at(0));
+    for i in 0..10 {
+        fake.open_issue(&new_issue(&format!("gate {i}")))
+            .await
+            .unwrap();
+    }
+    // Five pages of two, each taking a second; each call has 2.5 seconds.
+    fake.set_listing_pages(2, Duration::from_secs(1));
+    fake.clear_calls();
+    let repos = Repos::new(Arc::new(FakeConnector::new(fake.clone())), all).with_views(1 << 20);
+    let mut calls = 0;
+    let tagged = loop {
+        calls += 1;
+        assert!(calls <= 5, "the listing never completes");
+        let repo = open(&repos).await;
+        let me = me();
+        let look = repo.remembered(&me, at(calls), LOOK);
+        let Ok(reads) = tokio::time::timeout(Duration::from_millis(2500), look).await else {
+            continue;
+        };
+        let reads = reads.unwrap();
+        break reads.tagged(&["all".into()]).await.unwrap();
+    };
+    assert!(tagged.complete);
+    assert_eq!(tagged.issues.len(), 10);
+    assert_eq!(
+        calls, 3,
+        "two pages per cancelled call, the last one in the third"
+    );
+    let pages = fake
+        .calls()
+        .iter()
+        .filter(|c| matches!(c, Call::ListIssues(_)))
+        .count();
+    // Pages 1 and 2, then 3 (cancelled), 3 and 4, then 5 (cancelled), 5: a page taken is
+    // never asked for again; only the one a cancelled call waited for is.
+    assert_eq!(pages, 7, "{:?}", fake.calls());
+}
+
+/// While the first listing goes on, the view answers with the pages listed so far and
+/// says it is not complete, and a gate's reads by number go to GitHub.
+#[tokio::test]
+async fn a_view_whose_listing_goes_on_says_so() {
+    let fake = FakeGitHub::new("release-bot");
+    fake.set_now(at(0));
+    let pages = usize::try_from(LISTING_PAGES_PER_LOOK).unwrap();
+    for i in 0..pages + 3 {
+        fake.open_issue(&new_issue(&format!("gate {i}")))
+            .await
+            .unwrap();
+    }
+    fake.set_listing_pages(1, Duration::ZERO);
+    let repos = Repos::new(Arc::new(FakeConnector::new(fake.clone())), all).with_views(1 << 20);
+    let repo = open(&repos).await;
+    let reads = repo.remembered(&me(), at(1), LOOK).await.unwrap();
+    let tagged = reads.tagged(&["all".into()]).await.unwrap();
+    assert!(!tagged.complete);
+    assert_eq!(tagged.issues.len(), pages);
+    fake.clear_calls();
+    let last = u64::try_from(pages + 3).unwrap();
+    assert!(reads.issue(last).await.unwrap().is_some());
+    assert_eq!(fake.calls(), vec![Call::GetIssue(last)]);
+    // The next look lists the rest, then follows the feeds.
+    let reads = repo.remembered(&me(), at(2), LOOK).await.unwrap();
+    let tagged = reads.tagged(&["all".into()]).await.unwrap();
+    assert!(tagged.complete);
+    assert_eq!(tagged.issues.len(), pages + 3);
 }

@@ -5,6 +5,7 @@ mod answers;
 mod edits;
 mod freeze;
 mod holds;
+mod listing;
 mod promotion;
 mod retire;
 mod rules;
@@ -227,6 +228,8 @@ struct Row {
     actions: Vec<&'static str>,
     held: bool,
     tampered: usize,
+    /// The repository's first full listing is still going on.
+    listing: bool,
 }
 
 fn row(name: &'static str) -> Row {
@@ -264,6 +267,7 @@ fn row(name: &'static str) -> Row {
         actions: Vec::new(),
         held: false,
         tampered: 0,
+        listing: false,
     }
 }
 
@@ -374,6 +378,7 @@ fn run(row: &Row) -> Decision {
         people: &people,
         others: &others,
         earlier: None,
+        complete: !row.listing,
     };
     decide_observed(
         &gate,
@@ -391,6 +396,7 @@ fn table() -> Vec<Row> {
         edits::rows(),
         freeze::rows(),
         holds::rows(),
+        listing::rows(),
         retire::rows(),
         rules::rows(),
     ]

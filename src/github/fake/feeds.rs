@@ -1,0 +1,91 @@
+//! The fake's listings: the function's issues (whole, or a page at a time, slowly when
+//! told), and the feeds of changed issues and comments.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{Call, FakeGitHub};
+use crate::github::{CommentChange, Feeds, Issue, IssuePage, Result};
+
+#[async_trait]
+impl Feeds for FakeGitHub {
+    async fn list_own_issues(&self, creator: &str) -> Result<Vec<Issue>> {
+        let s = self.enter(Call::ListIssues(creator.to_owned()))?;
+        // Like GitHub's list endpoint, a listing does not say who closed an issue.
+        Ok(s.issues
+            .values()
+            .filter(|i| i.author.eq_ignore_ascii_case(creator))
+            .map(|i| Issue {
+                closed_by: None,
+                ..i.clone()
+            })
+            .collect())
+    }
+
+    async fn list_own_issues_page(&self, creator: &str, page: u32) -> Result<IssuePage> {
+        let (size, delay) = {
+            let s = self.enter(Call::ListIssues(creator.to_owned()))?;
+            (s.listing_page.max(1), s.page_delay)
+        };
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        let s = self.lock();
+        let mut own: Vec<&Issue> = s
+            .issues
+            .values()
+            .filter(|i| i.author.eq_ignore_ascii_case(creator))
+            .collect();
+        own.sort_by_key(|i| (i.created_at, i.number));
+        let skip = (page.max(1) as usize - 1) * size;
+        Ok(IssuePage {
+            issues: own
+                .iter()
+                .skip(skip)
+                .take(size)
+                .map(|i| Issue {
+                    closed_by: None,
+                    ..(*i).clone()
+                })
+                .collect(),
+            more: own.len() > skip + size,
+        })
+    }
+
+    async fn own_issues_changed_since(
+        &self,
+        creator: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Issue>> {
+        let s = self.enter(Call::ListChangedIssues(creator.to_owned()))?;
+        let mut issues: Vec<Issue> = s
+            .issues
+            .values()
+            .filter(|i| i.author.eq_ignore_ascii_case(creator) && i.updated_at >= since)
+            .map(|i| Issue {
+                closed_by: None,
+                ..i.clone()
+            })
+            .collect();
+        issues.sort_by_key(|i| (i.updated_at, i.number));
+        Ok(issues)
+    }
+
+    async fn comments_changed_since(&self, since: DateTime<Utc>) -> Result<Vec<CommentChange>> {
+        let s = self.enter(Call::ListChangedComments)?;
+        let mut changes: Vec<CommentChange> = s
+            .comments
+            .iter()
+            .flat_map(|(number, comments)| {
+                comments.iter().map(move |c| CommentChange {
+                    id: c.id,
+                    issue: *number,
+                    updated_at: c.updated_at,
+                })
+            })
+            .filter(|c| c.updated_at >= since)
+            .collect();
+        changes.sort_by_key(|c| (c.updated_at, c.id));
+        Ok(changes)
+    }
+}
