@@ -474,6 +474,10 @@ pub struct Deletion {
     pub author_id: Option<u64>,
 }
 
+/// At most this many items of a feed (changed issues, changed comments) are read in one
+/// look: a flood of changes is read over several looks, never all in one call.
+pub const FEED_MAX_ITEMS: usize = 1000;
+
 /// One page of the function's issues, oldest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IssuePage {

@@ -73,10 +73,9 @@ impl Repos {
         let client = self.connector.connect(target, credentials).await?;
         Ok(Repo {
             client,
-            view: self
-                .views
-                .as_ref()
-                .map(|views| views.view(target, credentials)),
+            views: self.views.clone(),
+            target: target.clone(),
+            view: std::sync::OnceLock::new(),
             skipped: self.skipped.clone(),
             repository: format!("{}/{}", target.owner, target.repo),
             tagger: self.tagger,
@@ -100,7 +99,10 @@ pub struct Repo {
     /// restoration and what is said with them): they leave the budget's reserve alone.
     provoked: std::sync::atomic::AtomicBool,
     client: Arc<dyn GitHub>,
-    view: Option<Arc<RepoView>>,
+    views: Option<Arc<Views>>,
+    target: Target,
+    /// The repository's view as the function's identity sees it, once a read named it.
+    view: std::sync::OnceLock<Arc<RepoView>>,
     skipped: Option<Skipped>,
     repository: String,
     tagger: Tagger,
@@ -175,7 +177,7 @@ impl Repo {
         now: DateTime<Utc>,
         max_age: Duration,
     ) -> Result<Reads<'_>> {
-        if let Some(view) = &self.view {
+        if let Some(view) = self.view_of(me) {
             view.look(self.client.as_ref(), me, now, max_age, false)
                 .await?;
         }
@@ -183,14 +185,14 @@ impl Repo {
             repo: self,
             me: me.clone(),
             now,
-            remember: self.view.is_some(),
+            remember: self.views.is_some(),
         })
     }
 
     /// Reads that all go to GitHub; the view, if any, looks again first (whatever its age)
     /// and takes in what they read.
     pub async fn fresh(&self, me: &Identity, now: DateTime<Utc>) -> Result<Reads<'_>> {
-        if let Some(view) = &self.view {
+        if let Some(view) = self.view_of(me) {
             view.look(self.client.as_ref(), me, now, Duration::ZERO, true)
                 .await?;
         }
@@ -205,7 +207,14 @@ impl Repo {
     /// Whether reads may come from a view: only then can a fresh read differ from a
     /// remembered one.
     pub fn has_view(&self) -> bool {
-        self.view.is_some()
+        self.views.is_some()
+    }
+
+    /// The repository's view as `me` sees it (the first identity a read names stays the
+    /// view's for this call), if the function keeps views.
+    fn view_of(&self, me: &Identity) -> Option<&Arc<RepoView>> {
+        let views = self.views.as_ref()?;
+        Some(self.view.get_or_init(|| views.view(&self.target, me)))
     }
 
     fn skip(&self, what: String) -> Option<()> {
@@ -231,7 +240,7 @@ impl Repo {
         if let Ok(issue) = &opened {
             *self.prepaid.lock().unwrap_or_else(|e| e.into_inner()) = Some(issue.number);
         }
-        if let Some(view) = &self.view {
+        if let Some(view) = self.view.get() {
             view.opened(opened.as_ref().ok()).await;
         }
         opened
@@ -308,7 +317,7 @@ impl Repo {
 
     /// After a write to the issue: what was remembered of it is read again.
     async fn touched(&self, number: u64) {
-        if let Some(view) = &self.view {
+        if let Some(view) = self.view.get() {
             view.touch(number).await;
         }
     }
@@ -344,7 +353,7 @@ impl Reads<'_> {
     /// first full listing goes on: issues on pages not listed yet are not among them.
     pub async fn tagged(&self, tags: &[String]) -> Result<Tagged> {
         let repo = self.repo;
-        if let Some(view) = &repo.view
+        if let Some(view) = repo.view.get()
             && let Some((issues, complete)) = view
                 .tagged(&self.me, tags, repo.tagger, !self.remember)
                 .await
@@ -386,7 +395,7 @@ impl Reads<'_> {
 
     /// The view, and whether it may answer (else it only takes in what is read).
     fn view(&self) -> Option<(&RepoView, bool)> {
-        self.repo.view.as_deref().map(|v| (v, self.remember))
+        self.repo.view.get().map(|v| (v.as_ref(), self.remember))
     }
 }
 

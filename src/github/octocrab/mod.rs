@@ -55,9 +55,8 @@ const MAX_ASSIGNEES: usize = 10;
 const PER_PAGE: usize = 100;
 /// A listing longer than this many pages is refused rather than followed forever.
 const MAX_PAGES: usize = 1000;
-/// At most this many pages of a feed (changed issues, changed comments) are read in one
-/// call: a flood of changes is read over several looks, never all in one.
-const FEED_PAGES_PER_LOOK: usize = 10;
+/// At most this many pages of a feed are read in one call ([`super::FEED_MAX_ITEMS`]).
+const FEED_PAGES_PER_LOOK: usize = super::FEED_MAX_ITEMS / PER_PAGE;
 
 /// The timeouts of every GitHub request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -39,8 +39,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::credentials::fingerprint;
-use super::{Comment, Credentials, GitHub, Identity, Issue, IssueEvent, Result, Tagger, Target};
+use super::{Comment, GitHub, Identity, Issue, IssueEvent, Result, Tagger, Target};
 use state::ViewState;
 
 /// How often a view lists every issue the function opened, rather than only the changed
@@ -62,6 +61,8 @@ pub struct RepoView {
     listing: std::sync::atomic::AtomicBool,
     total: Arc<AtomicUsize>,
     max_bytes: usize,
+    /// Asks the other views to give their bytes back.
+    evict: state::Evict,
 }
 
 struct Looked {
@@ -82,6 +83,8 @@ struct Looked {
 /// A full listing under way. Its progress is kept after every page, so a look that ends
 /// (its page budget spent, its call cancelled, GitHub failing) leaves it to the next.
 struct Listing {
+    /// Whose issues it lists (the login at its start).
+    login: String,
     started: DateTime<Utc>,
     next_page: u32,
     listed: std::collections::HashSet<u64>,
@@ -93,82 +96,120 @@ struct Listing {
 /// history is listed over several looks, and no call waits for all of it.
 pub const LISTING_PAGES_PER_LOOK: u32 = 20;
 
-/// A replica's views, one per repository and credentials, sharing one byte budget.
+/// A replica's views, one per repository and identity, sharing one byte budget.
 pub struct Views {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
     views: Mutex<HashMap<String, (Arc<RepoView>, u64)>>,
     tick: AtomicUsize,
     total: Arc<AtomicUsize>,
     max_bytes: usize,
 }
 
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Arc<RepoView>, u64)>> {
+        self.views.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// While all views hold more than their budget (or there are too many), the least
+    /// recently used view but `keep` goes; its bytes are given back once the calls using
+    /// it end.
+    fn evict(&self, views: &mut HashMap<String, (Arc<RepoView>, u64)>, keep: &str) {
+        while views.len() > MAX_VIEWS
+            || (self.total.load(Ordering::Relaxed) > self.max_bytes && views.len() > 1)
+        {
+            let Some(oldest) = views
+                .iter()
+                .filter(|(k, _)| k.as_str() != keep)
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            views.remove(&oldest);
+        }
+    }
+}
+
 impl Views {
     /// No views yet; all of them together will hold at most `max_bytes`.
     pub fn new(max_bytes: usize) -> Self {
         Views {
-            views: Mutex::default(),
-            tick: AtomicUsize::new(0),
-            total: Arc::default(),
-            max_bytes,
+            shared: Arc::new(Shared {
+                views: Mutex::default(),
+                tick: AtomicUsize::new(0),
+                total: Arc::default(),
+                max_bytes,
+            }),
         }
     }
 
     /// The bytes all views hold now.
     pub fn bytes(&self) -> usize {
-        self.total.load(Ordering::Relaxed)
+        self.shared.total.load(Ordering::Relaxed)
     }
 
-    /// The view of `target` as seen with `credentials`.
-    pub fn view(&self, target: &Target, credentials: &Credentials) -> Arc<RepoView> {
-        let key = key(target, credentials);
-        let tick = self.tick.fetch_add(1, Ordering::Relaxed) as u64;
-        let mut views = self.views.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((view, used)) = views.get_mut(&key) {
-            *used = tick;
-            return view.clone();
-        }
-        if views.len() >= MAX_VIEWS
-            && let Some(oldest) = views
-                .iter()
-                .min_by_key(|(_, (_, used))| *used)
-                .map(|(k, _)| k.clone())
-        {
-            views.remove(&oldest);
-        }
-        let view = Arc::new(RepoView {
-            state: tokio::sync::Mutex::new(None),
-            listing: Default::default(),
-            total: self.total.clone(),
-            max_bytes: self.max_bytes,
-        });
-        views.insert(key, (view.clone(), tick));
+    /// The view of `target` as `me` sees it. Views are the function's identity's, not a
+    /// token's: a rotated token, or an App's next installation token, keeps the view.
+    /// While all views together hold more than their budget, the least recently used
+    /// others go whole, here and whenever a view grows, before a view drops what its own
+    /// gates read.
+    pub fn view(&self, target: &Target, me: &Identity) -> Arc<RepoView> {
+        let key = key(target, me);
+        let shared = &self.shared;
+        let tick = shared.tick.fetch_add(1, Ordering::Relaxed) as u64;
+        let mut views = shared.lock();
+        let view = match views.get_mut(&key) {
+            Some((view, used)) => {
+                *used = tick;
+                view.clone()
+            }
+            None => {
+                let weak = Arc::downgrade(shared);
+                let keep = key.clone();
+                let view = Arc::new(RepoView {
+                    state: tokio::sync::Mutex::new(None),
+                    listing: Default::default(),
+                    total: shared.total.clone(),
+                    max_bytes: shared.max_bytes,
+                    evict: state::Evict(Arc::new(move || {
+                        if let Some(shared) = weak.upgrade() {
+                            let mut views = shared.lock();
+                            shared.evict(&mut views, &keep);
+                        }
+                    })),
+                });
+                views.insert(key.clone(), (view.clone(), tick));
+                view
+            }
+        };
+        shared.evict(&mut views, &key);
         view
+    }
+
+    /// How many views there are.
+    pub fn len(&self) -> usize {
+        self.shared.lock().len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
-/// What a view belongs to: the repository, at an API root, seen with one set of
-/// credentials (never the secret itself).
-fn key(target: &Target, credentials: &Credentials) -> String {
-    let owner = target.owner.to_ascii_lowercase();
-    let repo = target.repo.to_ascii_lowercase();
-    match credentials {
-        Credentials::Token(token) => {
-            fingerprint(&target.api_url, &["view", &owner, &repo, token.expose()])
-        }
-        Credentials::App {
-            app_id,
-            private_key,
-            ..
-        } => fingerprint(
-            &target.api_url,
-            &[
-                "view-app",
-                &owner,
-                &repo,
-                &app_id.to_string(),
-                private_key.expose(),
-            ],
-        ),
-    }
+/// What a view belongs to: the repository, at an API root, as one GitHub account (by id,
+/// which a rename keeps) sees it.
+fn key(target: &Target, me: &Identity) -> String {
+    format!(
+        "{}\0{}\0{}\0{}",
+        target.api_url.trim_end_matches('/').to_ascii_lowercase(),
+        target.owner.to_ascii_lowercase(),
+        target.repo.to_ascii_lowercase(),
+        me.id
+    )
 }
 
 impl RepoView {
@@ -197,9 +238,9 @@ impl RepoView {
     }
 
     /// The issues of `me` that `tagger` gives one of `tags`, from the view, and whether
-    /// the view holds all of them (a full listing ended): `None` when it cannot say (it
-    /// never looked, it is another login's, or, for a `fresh` read, it dropped issues for
-    /// memory).
+    /// the view holds all of them (a full listing ended, and no issue may have been opened
+    /// that its feed has not reached yet): `None` when it cannot say (it never looked, it
+    /// is another login's, or, for a `fresh` read, it dropped issues for memory).
     pub async fn tagged(
         &self,
         me: &Identity,
@@ -211,7 +252,7 @@ impl RepoView {
         let looked = state.as_mut()?;
         let view = &mut looked.view;
         (view.me.login.eq_ignore_ascii_case(&me.login) && !(fresh && view.incomplete))
-            .then(|| (view.tagged(tags, tagger), looked.complete))
+            .then(|| (view.tagged(tags, tagger), looked.complete && !looked.stale))
     }
 
     /// Brings the view up to date through `client`, if it is older than `max_age` (or
@@ -249,7 +290,8 @@ impl RepoView {
                 return Ok(());
             }
             let looked = state.get_or_insert_with(|| Looked {
-                view: ViewState::new(me.clone(), self.total.clone(), self.max_bytes),
+                view: ViewState::new(me.clone(), self.total.clone(), self.max_bytes)
+                    .evicting(self.evict.clone()),
                 listed_at: now,
                 looked_at: now,
                 stale: false,
@@ -258,11 +300,12 @@ impl RepoView {
             });
             // A view due for its full listing, and one whose login was renamed (its
             // listings by the old login found nothing), list every issue.
-            let renamed = looked.view.me.login != me.login;
+            let renamed = !looked.view.me.login.eq_ignore_ascii_case(&me.login);
             looked.view.me = me.clone();
             let relist = !looked.complete || !within(looked.listed_at, FULL_LISTING_EVERY);
             if renamed || (looked.listing.is_none() && relist) {
                 looked.listing = Some(Listing {
+                    login: me.login.clone(),
                     started: now,
                     next_page: 1,
                     listed: Default::default(),
@@ -272,7 +315,7 @@ impl RepoView {
         }
         // A listing that just ended is followed by the feeds at once: what changed while it
         // went on, page after page, is read from them.
-        let ended = self.list(client, &me.login).await?;
+        let ended = self.list(client).await?;
         let mut state = self.state.lock().await;
         let Some(looked) = state
             .as_mut()
@@ -286,43 +329,48 @@ impl RepoView {
             .unwrap_or(now - state::FIRST_LOOKBACK);
         // A listing read whole in this very look is as recent as the feed of changed
         // issues would be.
+        // A feed cut at its page limit may not have reached an issue just opened: the view
+        // stays stale (looked at again, and no issue taken as missing) until one is not.
+        let mut truncated = false;
         if let Some(since) = looked.view.issues_since
             && ended != Some(now)
         {
             let issues = client.own_issues_changed_since(&me.login, since).await?;
+            truncated = issues.len() >= super::FEED_MAX_ITEMS;
             looked.view.take_changed_issues(issues, now);
         }
         let comments = client.comments_changed_since(comments_since).await?;
         looked.view.comments_since.get_or_insert(comments_since);
         looked.view.take_changed_comments(comments, now);
         looked.looked_at = looked.looked_at.max(now);
-        looked.stale = false;
+        looked.stale = truncated;
         Ok(())
     }
 
     /// Reads the full listing under way on, if no other call does: up to
     /// [`LISTING_PAGES_PER_LOOK`] pages, each taken into the view as it comes (the view
     /// is not held while a page is asked for). At its end, what the view held and the
-    /// listing did not show is read by number (up to a few: a listing read while issues
-    /// were deleted can skip one at a page boundary), and the rest is gone. Says when the
+    /// listing did not show is read by number, with the view held (up to a few: a listing
+    /// read while issues were deleted can skip one at a page boundary), and the rest is
+    /// gone. Says when the
     /// listing that ended in this call began, if one did.
-    async fn list(&self, client: &dyn GitHub, login: &str) -> Result<Option<DateTime<Utc>>> {
+    async fn list(&self, client: &dyn GitHub) -> Result<Option<DateTime<Utc>>> {
         if self.listing.swap(true, Ordering::AcqRel) {
             return Ok(None);
         }
         let _listing = Listing::busy(&self.listing);
         for _ in 0..LISTING_PAGES_PER_LOOK {
-            let Some((page_number, started)) = self
+            let Some((page_number, started, login)) = self
                 .state
                 .lock()
                 .await
                 .as_ref()
                 .and_then(|l| l.listing.as_ref())
-                .map(|l| (l.next_page, l.started))
+                .map(|l| (l.next_page, l.started, l.login.clone()))
             else {
                 return Ok(None);
             };
-            let page = client.list_own_issues_page(login, page_number).await?;
+            let page = client.list_own_issues_page(&login, page_number).await?;
             let mut state = self.state.lock().await;
             let Some(looked) = state.as_mut() else {
                 return Ok(None);
@@ -331,7 +379,7 @@ impl RepoView {
             let Some(listing) = looked
                 .listing
                 .as_mut()
-                .filter(|l| l.started == started && l.next_page == page_number)
+                .filter(|l| l.started == started && l.next_page == page_number && l.login == login)
             else {
                 return Ok(None);
             };

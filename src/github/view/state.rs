@@ -99,6 +99,17 @@ fn serves(stamp: u64, at: DateTime<Utc>, current: u64, now: DateTime<Utc>) -> bo
     stamp == current && now - at < MEMO_MAX_AGE && now >= at - OVERLAP
 }
 
+/// Asks the replica's other views to give their bytes back: the least recently used go
+/// whole while all views hold more than their budget.
+#[derive(Clone)]
+pub struct Evict(pub Arc<dyn Fn() + Send + Sync>);
+
+impl std::fmt::Debug for Evict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Evict")
+    }
+}
+
 /// One repository's view. Every change of size is also added to `total`, which all the
 /// replica's views share, so that together they stay under one byte budget.
 #[derive(Debug)]
@@ -127,6 +138,7 @@ pub struct ViewState {
     bytes: usize,
     total: Arc<AtomicUsize>,
     max_bytes: usize,
+    evict: Option<Evict>,
 }
 
 fn issue_bytes(issue: &Issue) -> usize {
@@ -182,7 +194,15 @@ impl ViewState {
             bytes: 0,
             total,
             max_bytes,
+            evict: None,
         }
+    }
+
+    /// The same view, asking the replica's other views to give their bytes back before it
+    /// drops its own.
+    pub fn evicting(mut self, evict: Evict) -> Self {
+        self.evict = Some(evict);
+        self
     }
 
     fn grow(&mut self, by: usize) {
@@ -292,19 +312,6 @@ impl ViewState {
         }
     }
 
-    /// The issues the index holds that `listed` does not.
-    pub fn missing_from(&self, listed: &[Issue]) -> Vec<u64> {
-        let listed: std::collections::HashSet<u64> = listed.iter().map(|i| i.number).collect();
-        let mut missing: Vec<u64> = self
-            .index
-            .keys()
-            .filter(|n| !listed.contains(n))
-            .copied()
-            .collect();
-        missing.sort_unstable();
-        missing
-    }
-
     /// Takes in one page of a full listing.
     pub fn take_listed(&mut self, issues: Vec<Issue>) {
         for issue in issues {
@@ -314,10 +321,11 @@ impl ViewState {
     }
 
     /// A full listing that began at `started` has ended, having shown `listed` (and the
-    /// issues of [`Self::missing_from`] it read by number): the others are gone. What
-    /// changed while it went on, page after page, is read from the feed, whose bound goes
-    /// back to the listing's start. `dropped` is [`Self::dropped`] when it began: issues
-    /// dropped for memory since leave the view incomplete.
+    /// issues of [`Self::unlisted`] it read by number): the others are gone. What changed
+    /// while it went on, page after page, is read from the feed, whose bound goes back to
+    /// the listing's start less [`FIRST_LOOKBACK`] (the replica's clock may be ahead of
+    /// GitHub's). `dropped` is [`Self::dropped`] when it began: issues dropped for memory
+    /// since leave the view incomplete.
     pub fn finish_listing(
         &mut self,
         listed: &std::collections::HashSet<u64>,
@@ -334,7 +342,7 @@ impl ViewState {
             self.remove(number);
         }
         self.incomplete = self.dropped != dropped;
-        let bound = started - OVERLAP;
+        let bound = started - FIRST_LOOKBACK;
         self.issues_since = Some(self.issues_since.map_or(bound, |since| since.min(bound)));
         self.comments_since.get_or_insert(started - FIRST_LOOKBACK);
     }
@@ -349,30 +357,6 @@ impl ViewState {
             .collect();
         missing.sort_unstable();
         missing
-    }
-
-    /// Takes in a full listing of the function's issues: it replaces the index (issues
-    /// missing from it were deleted or transferred).
-    pub fn replace_all(&mut self, issues: Vec<Issue>, now: DateTime<Utc>) {
-        let listed: std::collections::HashSet<u64> = issues.iter().map(|i| i.number).collect();
-        let gone: Vec<u64> = self
-            .index
-            .keys()
-            .filter(|n| !listed.contains(n))
-            .copied()
-            .collect();
-        for number in gone {
-            self.remove(number);
-        }
-        self.incomplete = false;
-        // Sorted by creation, not by change: the bound follows the latest change.
-        let latest = issues.iter().map(|i| i.updated_at).max();
-        for issue in issues {
-            self.upsert(issue);
-        }
-        self.issues_since = advance(self.issues_since, latest, false);
-        self.issues_since.get_or_insert(now - FIRST_LOOKBACK);
-        self.fit();
     }
 
     /// Takes in the issues changed since [`Self::issues_since`], and moves it on.
@@ -579,11 +563,16 @@ impl ViewState {
     }
 
     /// Gives bytes back while the replica's views hold more than their budget: first the
-    /// least recently used reads, then closed issues, then open ones, least recently
-    /// changed first. Forgetting only costs reads: an issue missing from the index is read
+    /// least recently used other views, whole, then this view's least recently used
+    /// reads, then closed issues, then open ones, least recently changed first. Forgetting only costs reads: an issue missing from the index is read
     /// by number when a gate records it, and one that no gate records asks for nothing.
     pub fn fit(&mut self) {
         let over = |v: &Self| v.total.load(Ordering::Relaxed) > v.max_bytes && v.bytes > 0;
+        if over(self)
+            && let Some(evict) = &self.evict
+        {
+            (evict.0)();
+        }
         while over(self) {
             let Some((_, number)) = self.memo_order.pop_first() else {
                 break;

@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
-use super::state::{FEED_PAGE, MEMO_MAX_AGE, OVERLAP, ViewState};
+use super::state::{FEED_PAGE, FIRST_LOOKBACK, MEMO_MAX_AGE, OVERLAP, ViewState};
 use super::*;
 use crate::github::fake::{Call, FakeConnector, FakeGitHub, user_id};
-use crate::github::{CloseReason, CommentChange, NewIssue, Repo, Repos, Secret, Writes};
+use crate::github::{
+    CloseReason, CommentChange, Credentials, NewIssue, Repo, Repos, Secret, Writes,
+};
 
 /// What these tests find issues by: every issue carries the tag `all`.
 fn all(_: &Issue) -> Vec<String> {
@@ -234,16 +236,78 @@ async fn reads_are_remembered_for_at_most_six_hours() {
 }
 
 #[tokio::test]
-async fn the_view_belongs_to_its_credentials_and_repository() {
+async fn the_view_belongs_to_the_identity_and_repository_not_to_a_token() {
     let (connector, fake, n) = setup();
     poll(&connector, &fake, at(10), n).await;
     fake.clear_calls();
-    let other = Credentials::Token(Secret::new("ghp_other"));
-    let repo = connector.open(&target(), &other).await.unwrap();
+    // A rotated token of the same account keeps the view: nothing to list again.
+    let rotated = Credentials::Token(Secret::new("ghp_rotated"));
+    let repo = connector.open(&target(), &rotated).await.unwrap();
+    repo.remembered(&me(), at(11), LOOK).await.unwrap();
+    assert_eq!(fake.calls(), Vec::new());
+    // Another repository, or another account, has a view of its own.
+    let other_repo = Target {
+        repo: "other-approvals".into(),
+        ..target()
+    };
+    let repo = connector.open(&other_repo, &rotated).await.unwrap();
     repo.remembered(&me(), at(11), LOOK).await.unwrap();
     assert!(
         fake.calls()
             .contains(&Call::ListIssues("release-bot".into()))
+    );
+    fake.clear_calls();
+    let someone = Identity {
+        login: "other-bot".into(),
+        id: user_id("other-bot"),
+    };
+    let repo = connector.open(&target(), &rotated).await.unwrap();
+    repo.remembered(&someone, at(11), LOOK).await.unwrap();
+    assert!(fake.calls().contains(&Call::ListIssues("other-bot".into())));
+}
+
+/// Views share one budget: when all of them hold more, the least recently used others
+/// go whole, rather than the view in use dropping what its gates need.
+#[tokio::test]
+async fn over_the_budget_the_least_recently_used_view_goes() {
+    let fake = FakeGitHub::new("release-bot");
+    fake.set_now(at(0));
+    for i in 0..40 {
+        fake.user_opens("release-bot", &new_issue(&format!("gate {i}")));
+    }
+    let views = Views::new(1 << 20);
+    let repos = |name: &str| Target {
+        repo: name.into(),
+        ..target()
+    };
+    let (a, b, c) = (repos("a"), repos("b"), repos("c"));
+    for t in [&a, &b] {
+        let view = views.view(t, &me());
+        view.look(&fake, &me(), at(1), LOOK, false).await.unwrap();
+    }
+    let two = views.bytes();
+    assert!(two > 0);
+    assert_eq!(views.len(), 2);
+    // Under a budget a little over what one view holds, the view that grows keeps what
+    // its gates read and the least recently used other goes whole.
+    let small = Views::new(two / 2 + two / 8);
+    for t in [&a, &b] {
+        let view = small.view(t, &me());
+        view.look(&fake, &me(), at(1), LOOK, false).await.unwrap();
+    }
+    assert_eq!(small.len(), 1, "a went");
+    assert_eq!(small.bytes(), two / 2, "b holds all of its issues");
+    // A view in use keeps its bytes until its call ends: `c` grows while a call still
+    // holds `b`; `b` leaves the views at once and gives its bytes back with that call.
+    let held = small.view(&b, &me());
+    let c_view = small.view(&c, &me());
+    c_view.look(&fake, &me(), at(1), LOOK, false).await.unwrap();
+    assert_eq!(small.len(), 1, "b went, c stays");
+    drop(held);
+    assert!(
+        small.bytes() <= two / 2 + two / 8,
+        "{} bytes",
+        small.bytes()
     );
 }
 
@@ -273,6 +337,14 @@ fn issue(number: u64, updated: i64, open: bool) -> Issue {
 
 fn state(max_bytes: usize) -> ViewState {
     ViewState::new(me(), Arc::default(), max_bytes)
+}
+
+/// A full listing of `issues`, begun and ended at `now`.
+fn list_whole(view: &mut ViewState, issues: Vec<Issue>, now: DateTime<Utc>) {
+    let dropped = view.dropped;
+    let listed = issues.iter().map(|i| i.number).collect();
+    view.take_listed(issues);
+    view.finish_listing(&listed, now, dropped);
 }
 
 #[test]
@@ -316,11 +388,14 @@ fn a_comment_seen_again_unchanged_does_not_mark_its_issue() {
 #[test]
 fn a_feed_bound_stays_while_changes_are_recent_and_moves_through_a_flood() {
     let mut view = state(1 << 20);
-    view.replace_all(vec![issue(1, 0, true)], at(0));
-    let start = view.issues_since.unwrap();
-    assert_eq!(start, at(0) - OVERLAP);
-    // A change a minute later: the same request serves (no new bound).
+    list_whole(&mut view, vec![issue(1, 0, true)], at(0));
+    assert_eq!(view.issues_since, Some(at(0) - FIRST_LOOKBACK));
+    // A change a minute later moves it on from the listing's lookback, keeping the
+    // overlap; one a minute after that: the same request serves (no new bound).
     view.take_changed_issues(vec![issue(1, 60, true)], at(70));
+    let start = view.issues_since.unwrap();
+    assert_eq!(start, at(60) - OVERLAP);
+    view.take_changed_issues(vec![issue(1, 120, true)], at(130));
     assert_eq!(view.issues_since, Some(start));
     // Ten minutes later it moves on, keeping the overlap.
     view.take_changed_issues(vec![issue(1, 600, true)], at(610));
@@ -364,7 +439,7 @@ fn memory_goes_back_reads_first_then_closed_issues_and_the_view_says_so() {
     // A full listing makes it complete again when it fits.
     let mut small = state(1 << 20);
     small.incomplete = true;
-    small.replace_all(vec![issue(1, 0, true)], at(0));
+    list_whole(&mut small, vec![issue(1, 0, true)], at(0));
     assert!(!small.incomplete);
 }
 
@@ -383,7 +458,7 @@ fn views_give_their_bytes_back_when_dropped() {
 #[test]
 fn a_flood_within_one_second_does_not_stick_a_feed() {
     let mut view = state(1 << 20);
-    view.replace_all(vec![issue(1, 0, true)], at(0));
+    list_whole(&mut view, vec![issue(1, 0, true)], at(0));
     let flood = || -> Vec<Issue> {
         (0..FEED_PAGE as u64 + 5)
             .map(|n| issue(100 + n, 10, true))
@@ -398,15 +473,25 @@ fn a_flood_within_one_second_does_not_stick_a_feed() {
     assert!(*bounds.last().unwrap() >= at(10), "{bounds:?}");
 }
 
+/// A listing read page after page over a while takes its issues as they were when each
+/// page was read: the feed's bound goes back to the listing's start (less the lookback),
+/// so what changed meanwhile is read again, and it never moves forward by a listing.
 #[test]
-fn a_full_listing_keeps_the_overlap() {
+fn a_full_listing_moves_the_feed_bound_back_to_its_start() {
     let mut view = state(1 << 20);
-    view.replace_all(vec![issue(1, 0, true)], at(0));
-    view.take_changed_issues(vec![issue(1, 300, true)], at(310));
-    let since = view.issues_since.unwrap();
-    view.replace_all(vec![issue(1, 330, true)], at(340));
-    assert!(view.issues_since.unwrap() <= at(330) - OVERLAP.max(TimeDelta::zero()));
-    assert!(view.issues_since.unwrap() >= since);
+    list_whole(&mut view, vec![issue(1, 0, true)], at(0));
+    view.take_changed_issues(vec![issue(1, 900, true)], at(910));
+    assert_eq!(view.issues_since, Some(at(900) - OVERLAP));
+    list_whole(&mut view, vec![issue(1, 330, true)], at(940));
+    assert_eq!(view.issues_since, Some(at(940) - FIRST_LOOKBACK));
+    list_whole(&mut view, vec![issue(1, 330, true)], at(2000));
+    assert_eq!(
+        view.issues_since,
+        Some(at(940) - FIRST_LOOKBACK),
+        "not forward"
+    );
+    // The newer change the view took in stays: a page read earlier does not undo it.
+    assert_eq!(view.issues()[0].updated_at, at(900));
 }
 
 #[tokio::test]
@@ -497,4 +582,40 @@ async fn a_view_whose_listing_goes_on_says_so() {
     let tagged = reads.tagged(&["all".into()]).await.unwrap();
     assert!(tagged.complete);
     assert_eq!(tagged.issues.len(), pages + 3);
+}
+
+/// A feed cut at its limit may stop short of an issue just opened: until a look's feed
+/// comes back whole, the view does not say it holds every issue (so no gate takes its
+/// issue for missing and opens another), and it looks again on every call.
+#[tokio::test]
+async fn a_feed_cut_at_its_limit_keeps_the_view_from_saying_it_holds_everything() {
+    let fake = FakeGitHub::new("release-bot");
+    fake.set_now(at(0));
+    let repos = Repos::new(Arc::new(FakeConnector::new(fake.clone())), all).with_views(1 << 30);
+    let tagged = |now| {
+        let repos = repos.clone();
+        async move {
+            let repo = open(&repos).await;
+            let reads = repo.remembered(&me(), now, LOOK).await.unwrap();
+            reads.tagged(&["all".into()]).await.unwrap()
+        }
+    };
+    assert!(tagged(at(1)).await.complete);
+    fake.set_now(at(100));
+    for i in 0..crate::github::FEED_MAX_ITEMS {
+        fake.user_opens("release-bot", &new_issue(&format!("gate {i}")));
+    }
+    let after = at(100) + TimeDelta::from_std(LOOK).unwrap();
+    assert!(
+        !tagged(after).await.complete,
+        "the feed came back at its limit"
+    );
+    // The same second: looked at again at once, and whole after a few looks.
+    let mut looks = 1;
+    while !tagged(after).await.complete {
+        looks += 1;
+        assert!(looks < 6, "the feed never comes back whole");
+    }
+    let whole = tagged(after).await;
+    assert_eq!(whole.issues.len(), crate::github::FEED_MAX_ITEMS);
 }
