@@ -25,8 +25,9 @@ use chrono::{DateTime, Utc};
 
 use super::credentials::fingerprint;
 use super::{
-    CloseReason, Comment, CommentChange, Connector, Credentials, Edits, Feeds, GitHub, GitHubError,
-    Identity, Issue, IssueEvent, IssuePage, IssueReads, NewIssue, People, Result, Target, Writes,
+    CloseReason, Comment, CommentChange, CommentPage, Connector, Credentials, Edits, Feeds, GitHub,
+    GitHubError, Identity, Issue, IssueEvent, IssuePage, IssueReads, NewIssue, People, Result,
+    Target, Writes,
 };
 use crate::input::Permission;
 
@@ -264,6 +265,11 @@ impl Feeds for HeldBack {
         self.limit.check()?;
         self.limit
             .note(self.inner.comments_changed_since(since).await)
+    }
+
+    async fn comments_page(&self, since: DateTime<Utc>, page: u32) -> Result<CommentPage> {
+        self.limit.check()?;
+        self.limit.note(self.inner.comments_page(since, page).await)
     }
 }
 

@@ -511,6 +511,20 @@ pub trait Feeds: Send + Sync {
     /// Every comment in the repository, on any issue, written or edited at or after
     /// `since`, least recently changed first, every page.
     async fn comments_changed_since(&self, since: DateTime<Utc>) -> Result<Vec<CommentChange>>;
+
+    /// Page `page` (from 1) of the repository's comments written or edited at or after
+    /// `since`, oldest written first, whole: what a restarted replica seeds its view with
+    /// instead of reading each gate's comments.
+    async fn comments_page(&self, since: DateTime<Utc>, page: u32) -> Result<CommentPage>;
+}
+
+/// One page of the repository's comments, each with the issue it is on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommentPage {
+    /// The comments, oldest written first, with their issues' numbers.
+    pub comments: Vec<(u64, Comment)>,
+    /// Whether another page follows.
+    pub more: bool,
 }
 
 /// Who is who: the function's own identity, and whether someone may approve.

@@ -128,6 +128,22 @@ pub struct WireComment {
     updated_at: Option<DateTime<Utc>>,
 }
 
+/// A whole comment of the repository's comments (`GET /repos/{owner}/{repo}/issues/comments`).
+#[derive(Debug, Deserialize)]
+pub struct WireRepoComment {
+    issue_url: String,
+    #[serde(flatten)]
+    comment: WireComment,
+}
+
+impl WireRepoComment {
+    /// The issue's number and the comment, when `issue_url` ends in an issue number.
+    pub fn into_comment(self) -> Option<(u64, Comment)> {
+        let issue = self.issue_url.rsplit('/').next()?.parse().ok()?;
+        Some((issue, self.comment.into_comment()))
+    }
+}
+
 /// A comment in the repository's comment feed (`GET /repos/{owner}/{repo}/issues/comments`).
 #[derive(Debug, Deserialize)]
 pub struct WireCommentChange {

@@ -13,6 +13,8 @@ pub enum Call {
     ListChangedIssues(String),
     /// `comments_changed_since`.
     ListChangedComments,
+    /// `comments_page(since, page)`.
+    ListRepoComments(u32),
     /// `get_issue(number)`.
     GetIssue(u64),
     /// `open_issue(title)`.

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{Call, FakeGitHub};
-use crate::github::{CommentChange, Feeds, Issue, IssuePage, Result};
+use crate::github::{CommentChange, CommentPage, Feeds, Issue, IssuePage, Result};
 
 #[async_trait]
 impl Feeds for FakeGitHub {
@@ -87,5 +87,30 @@ impl Feeds for FakeGitHub {
             .collect();
         changes.sort_by_key(|c| (c.updated_at, c.id));
         Ok(changes)
+    }
+
+    async fn comments_page(&self, since: DateTime<Utc>, page: u32) -> Result<CommentPage> {
+        let size = self
+            .enter(Call::ListRepoComments(page))?
+            .listing_page
+            .max(1);
+        let s = self.lock();
+        let mut all: Vec<(u64, &crate::github::Comment)> = s
+            .comments
+            .iter()
+            .flat_map(|(number, comments)| comments.iter().map(move |c| (*number, c)))
+            .filter(|(_, c)| c.updated_at >= since)
+            .collect();
+        all.sort_by_key(|(_, c)| (c.created_at, c.id));
+        let skip = (page.max(1) as usize - 1) * size;
+        Ok(CommentPage {
+            comments: all
+                .iter()
+                .skip(skip)
+                .take(size)
+                .map(|(n, c)| (*n, (*c).clone()))
+                .collect(),
+            more: all.len() > skip + size,
+        })
     }
 }

@@ -11,10 +11,10 @@ use serde_json::json;
 
 use super::super::etag::{Cached, EtagCache};
 use super::super::graphql;
-use super::super::rest::{self, WireApp, WireComment, WireCommentChange, WireIssue};
+use super::super::rest::{self, WireApp, WireComment, WireIssue};
 use super::super::{
-    CloseReason, Comment, CommentChange, Edits, Feeds, GitHubError, Identity, Issue, IssueEvent,
-    IssuePage, IssueReads, NewIssue, People, Result, Target, Writes,
+    CloseReason, Comment, Edits, GitHubError, Identity, Issue, IssueEvent, IssueReads, NewIssue,
+    People, Result, Target, Writes,
 };
 use super::wire::{Reply, Wire};
 use super::{Caches, FEED_PAGES_PER_LOOK, IDENTITY_TTL, MAX_ASSIGNEES, MAX_PAGES, PER_PAGE, lock};
@@ -299,99 +299,6 @@ impl IssueReads for RestGitHub {
 }
 
 #[async_trait]
-impl Feeds for RestGitHub {
-    async fn list_own_issues(&self, creator: &str) -> Result<Vec<Issue>> {
-        let path = format!(
-            "{}/issues?creator={}&state=all&per_page={PER_PAGE}&sort=created&direction=asc",
-            self.repo_path(),
-            rest::encode(creator)
-        );
-        let wire: Vec<WireIssue> = self.get_all("cannot list approval issues", path).await?;
-        let mut seen = HashSet::new();
-        let mut issues: Vec<Issue> = wire
-            .into_iter()
-            .filter(|i| !i.is_pull_request())
-            .map(WireIssue::into_issue)
-            // A listing that shifted between pages can repeat an issue.
-            .filter(|i| seen.insert(i.number))
-            .collect();
-        issues.sort_by_key(|i| (i.created_at, i.number));
-        Ok(issues)
-    }
-
-    async fn list_own_issues_page(&self, creator: &str, page: u32) -> Result<IssuePage> {
-        let what = "cannot list approval issues";
-        let path = format!(
-            "{}/issues?creator={}&state=all&per_page={PER_PAGE}&sort=created&direction=asc&page={page}",
-            self.repo_path(),
-            rest::encode(creator)
-        );
-        let reply = self.get(what, &path).await?;
-        let wire: Vec<WireIssue> = rest::parse(what, &reply.body)?;
-        // A 304 replays the cached `Link`, which predates a page added since: a full page
-        // is followed by the next one whatever the link says.
-        let more =
-            wire.len() >= PER_PAGE || reply.link.as_deref().and_then(rest::next_link).is_some();
-        Ok(IssuePage {
-            issues: wire
-                .into_iter()
-                .filter(|i| !i.is_pull_request())
-                .map(WireIssue::into_issue)
-                .collect(),
-            more,
-        })
-    }
-
-    async fn own_issues_changed_since(
-        &self,
-        creator: &str,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<Issue>> {
-        let path = format!(
-            "{}/issues?creator={}&state=all&sort=updated&direction=asc&since={}&per_page={PER_PAGE}",
-            self.repo_path(),
-            rest::encode(creator),
-            rest::encode(&timestamp(since)),
-        );
-        let wire: Vec<WireIssue> = self
-            .get_feed("cannot list changed approval issues", "issues", path)
-            .await?;
-        let mut seen = HashSet::new();
-        let mut issues: Vec<Issue> = wire
-            .into_iter()
-            .filter(|i| !i.is_pull_request())
-            .map(WireIssue::into_issue)
-            .filter(|i| seen.insert(i.number))
-            .collect();
-        issues.sort_by_key(|i| (i.updated_at, i.number));
-        Ok(issues)
-    }
-
-    async fn comments_changed_since(&self, since: DateTime<Utc>) -> Result<Vec<CommentChange>> {
-        let path = format!(
-            "{}/issues/comments?sort=updated&direction=asc&since={}&per_page={PER_PAGE}",
-            self.repo_path(),
-            rest::encode(&timestamp(since)),
-        );
-        let wire: Vec<WireCommentChange> = self
-            .get_feed(
-                "cannot list the repository's changed comments",
-                "comments",
-                path,
-            )
-            .await?;
-        let mut seen = HashSet::new();
-        let mut changes: Vec<CommentChange> = wire
-            .into_iter()
-            .filter_map(WireCommentChange::into_change)
-            .filter(|c| seen.insert(c.id))
-            .collect();
-        changes.sort_by_key(|c| (c.updated_at, c.id));
-        Ok(changes)
-    }
-}
-
-#[async_trait]
 impl People for RestGitHub {
     async fn identity(&self) -> Result<Identity> {
         let key = match &self.login_source {
@@ -558,6 +465,6 @@ impl Writes for RestGitHub {
 }
 
 /// A time as GitHub's `since` parameter takes it (ISO 8601, whole seconds, UTC).
-fn timestamp(at: DateTime<Utc>) -> String {
+pub(super) fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

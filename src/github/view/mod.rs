@@ -28,6 +28,7 @@
 //! keeps its own view. A look that fails keeps what it read, and the gate fails its sync
 //! as for any GitHub fault. All views of a replica share one byte budget.
 
+pub mod seed;
 pub mod state;
 #[cfg(test)]
 mod tests;
@@ -78,6 +79,8 @@ struct Looked {
     complete: bool,
     /// The full listing under way, page by page across looks.
     listing: Option<Listing>,
+    /// Seeding the open issues' reads, after the first listing.
+    seed: Option<seed::Seed>,
 }
 
 /// A full listing under way. Its progress is kept after every page, so a look that ends
@@ -297,6 +300,7 @@ impl RepoView {
                 stale: false,
                 complete: false,
                 listing: None,
+                seed: None,
             });
             // A view due for its full listing, and one whose login was renamed (its
             // listings by the old login found nothing), list every issue.
@@ -316,6 +320,7 @@ impl RepoView {
         // A listing that just ended is followed by the feeds at once: what changed while it
         // went on, page after page, is read from them.
         let ended = self.list(client).await?;
+        self.seed(client, now).await?;
         let mut state = self.state.lock().await;
         let Some(looked) = state
             .as_mut()
@@ -399,12 +404,63 @@ impl RepoView {
             looked
                 .view
                 .finish_listing(&listing.listed, listing.started, listing.dropped);
+            if !looked.complete {
+                looked.seed = seed::Seed::begin(&looked.view, self.max_bytes / 2);
+            }
             looked.listed_at = listing.started;
             looked.complete = true;
             looked.listing = None;
             return Ok(Some(started));
         }
         Ok(None)
+    }
+}
+
+impl RepoView {
+    /// Reads the seeding under way on, if no other call pages: up to
+    /// [`seed::SEED_PAGES_PER_LOOK`] pages of the repository's comments, the view not held
+    /// while one is asked for; at the last, the open issues' reads are remembered.
+    async fn seed(&self, client: &dyn GitHub, now: DateTime<Utc>) -> Result<()> {
+        if self.listing.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let _paging = Listing::busy(&self.listing);
+        for _ in 0..seed::SEED_PAGES_PER_LOOK {
+            let Some((since, page_number)) = self
+                .state
+                .lock()
+                .await
+                .as_ref()
+                .and_then(|l| l.seed.as_ref())
+                .map(|s| (s.since, s.next_page))
+            else {
+                return Ok(());
+            };
+            let page = client.comments_page(since, page_number).await?;
+            let mut state = self.state.lock().await;
+            let Some(looked) = state.as_mut() else {
+                return Ok(());
+            };
+            let Some(seed) = looked
+                .seed
+                .as_mut()
+                .filter(|s| s.since == since && s.next_page == page_number)
+            else {
+                return Ok(());
+            };
+            let more = page.more;
+            if !seed.take(page) {
+                looked.seed = None;
+                return Ok(());
+            }
+            if !more {
+                if let Some(seed) = looked.seed.take() {
+                    seed.finish(&mut looked.view, now);
+                }
+                return Ok(());
+            }
+        }
+        Ok(())
     }
 }
 

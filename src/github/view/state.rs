@@ -461,6 +461,22 @@ impl ViewState {
         memo
     }
 
+    /// The function's open issues: each one's number, stamp and opening.
+    pub fn open_issues(&self) -> Vec<(u64, u64, DateTime<Utc>)> {
+        self.index
+            .iter()
+            .filter(|(_, e)| e.issue.state == IssueState::Open)
+            .map(|(n, e)| (*n, e.stamp, e.issue.created_at))
+            .collect()
+    }
+
+    /// Remembers issue `number` as the index holds it, and `comments` as its comments, as
+    /// read at `now` while its stamp was `stamp` (seeding, [`super::seed`]).
+    pub fn seed(&mut self, number: u64, stamp: u64, now: DateTime<Utc>, comments: Vec<Comment>) {
+        self.memo(number).issue = Some((stamp, now));
+        self.read_comments(number, stamp, now, comments);
+    }
+
     /// The issue, when it was read since it last changed.
     pub fn remembered_issue(&mut self, number: u64, now: DateTime<Utc>) -> Option<Issue> {
         let current = self.stamp_of(number)?;

@@ -88,10 +88,18 @@ fn setup() -> (Repos, FakeGitHub, u64) {
 #[tokio::test]
 async fn a_gate_whose_issue_did_not_change_sends_nothing_of_its_own() {
     let (connector, fake, n) = setup();
-    // The first poll lists every issue of the function and reads the gate's issue.
+    // The first poll lists every issue of the function and seeds the reads of the open
+    // ones from the repository's comments: the gate reads only its events.
     let first = poll(&connector, &fake, at(10), n).await;
-    assert!(first.contains(&Call::ListIssues("release-bot".into())));
-    assert!(first.contains(&Call::ListComments(n)));
+    assert_eq!(
+        first,
+        vec![
+            Call::ListIssues("release-bot".into()),
+            Call::ListRepoComments(1),
+            Call::ListChangedComments,
+            Call::ListEvents(n),
+        ]
+    );
     // Within the look interval: nothing at all.
     assert_eq!(poll(&connector, &fake, at(20), n).await, vec![]);
     // After it: the two feeds, and nothing of the gate's own.
@@ -618,4 +626,49 @@ async fn a_feed_cut_at_its_limit_keeps_the_view_from_saying_it_holds_everything(
     }
     let whole = tagged(after).await;
     assert_eq!(whole.issues.len(), crate::github::FEED_MAX_ITEMS);
+}
+
+/// After a restart the open issues' reads come from the repository's comments, a page at
+/// a time across looks, not from each gate: a gate whose issue did not change reads only
+/// its events. An issue that changed while seeding went on is read by its gate.
+#[tokio::test]
+async fn a_restarted_view_seeds_the_open_issues_reads_from_the_repositorys_comments() {
+    let fake = FakeGitHub::new("release-bot");
+    // Requests of an hour ago, answered since.
+    fake.set_now(at(-3600));
+    let numbers: Vec<u64> = (0..30)
+        .map(|i| {
+            fake.user_opens("release-bot", &new_issue(&format!("gate {i}")))
+                .number
+        })
+        .collect();
+    for n in &numbers {
+        fake.user_comments(*n, "alice", "Looks fine.");
+    }
+    fake.user_comments(numbers[0], "bob", "/approve");
+    // A page holds one issue or comment: the listing (30 pages) and the seeding (31)
+    // each take more than one look.
+    fake.set_listing_pages(1, Duration::ZERO);
+    let repos = Repos::new(Arc::new(FakeConnector::new(fake.clone())), all).with_views(1 << 20);
+    for look in [at(1), at(30), at(60)] {
+        // While seeding goes on, bob comments on the sixth request.
+        if look == at(60) {
+            fake.set_now(at(40));
+            fake.user_comments(numbers[5], "bob", "/reject");
+        }
+        let repo = open(&repos).await;
+        repo.remembered(&me(), look, LOOK).await.unwrap();
+    }
+    let repo = open(&repos).await;
+    let reads = repo.remembered(&me(), at(61), LOOK).await.unwrap();
+    fake.clear_calls();
+    for n in &numbers {
+        assert_eq!(reads.comments(*n).await.unwrap(), fake.comments(*n));
+        assert!(reads.issue(*n).await.unwrap().is_some());
+    }
+    assert_eq!(
+        fake.calls(),
+        vec![Call::ListComments(numbers[5]), Call::GetIssue(numbers[5])],
+        "only the issue that changed while seeding is read"
+    );
 }
