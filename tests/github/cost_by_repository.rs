@@ -120,6 +120,16 @@ impl Replica {
         seen
     }
 
+    /// The replica restarts: a new function with empty views serves the same gates.
+    fn restart(&mut self) {
+        let read = self.clock.clone();
+        let repos = function_release_pipeline::gate::server_repos(
+            function_release_pipeline::memory::CEILING,
+        );
+        self.view = repos.views().expect("the server keeps views").clone();
+        self.function = ReleaseFunction::with_repos(repos, Arc::new(move || *read.lock().unwrap()));
+    }
+
     /// Opens every gate's issue, then polls until the feeds have settled.
     async fn warm_up(&mut self) -> DateTime<Utc> {
         let mut start = self.now();
@@ -255,6 +265,59 @@ async fn the_cost_of_an_unchanged_repository_does_not_grow_with_its_gates() {
             c.latency_secs
         );
     }
+}
+
+/// After warming up and an hour of quiet, the replica restarts: the requests of each
+/// interval until they are back to an unchanged interval's, and whether every gate stayed
+/// pending (none decided by the restart).
+async fn measure_restart(gates: usize) -> Vec<usize> {
+    let mut r = Replica::start(gates).await;
+    let mut start = r.warm_up().await;
+    // The requests are an hour old when the replica restarts (the fake dates what it is
+    // sent by a clock of its own, which its writes move on).
+    start = start.max(r.fake.now()) + TimeDelta::hours(1);
+    r.restart();
+    let mut intervals = Vec::new();
+    for _ in 0..4 {
+        let seen = r.interval(start, None).await;
+        assert!(
+            r.statuses.iter().all(|s| s["gate_status"] == "pending"),
+            "every gate stays pending"
+        );
+        intervals.push(seen.len());
+        start += TimeDelta::seconds(POLL_SECS);
+    }
+    intervals
+}
+
+/// A restarted replica catches up from the repository's listing and comments: the open
+/// requests' issues and comments come from them, each gate reads only its events (one
+/// request, not three), and the interval after is back to an unchanged one's.
+#[tokio::test]
+async fn a_restart_catches_up_from_the_repository_s_listing_and_comments() {
+    let gates = 200;
+    let intervals = measure_restart(gates).await;
+    println!("{gates} pending gates, restarted: requests per interval {intervals:?}");
+    assert!(
+        intervals[0] <= gates + 20,
+        "{intervals:?}: about one request per gate (its events) and the listings"
+    );
+    assert!(intervals[1..].iter().all(|n| *n <= 4), "{intervals:?}");
+}
+
+#[tokio::test]
+#[ignore = "a benchmark: run in release, see the module documentation"]
+async fn ten_thousand_pending_gates_restart() {
+    let gates = std::env::var("COST_GATES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let started = Instant::now();
+    let intervals = measure_restart(gates).await;
+    println!(
+        "{gates} pending gates, restarted: requests per interval {intervals:?}; {:.1}s of wall time",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 #[tokio::test]

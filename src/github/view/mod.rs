@@ -24,8 +24,9 @@
 //! long for one call is listed over several, never started again by a call that ran out
 //! of time. Until the first listing ends, a gate finds its issues among the pages listed
 //! so far and by the numbers its status records, and approves nothing new (a request of
-//! its key may be on a page not read yet, see [`crate::gate::decide`]). Every replica
-//! keeps its own view. A look that fails keeps what it read, and the gate fails its sync
+//! its key may be on a page not read yet, see [`crate::gate::decide`]). Then the open
+//! issues' reads are seeded from the repository's comments ([`seed`]), so that gates
+//! whose issue did not change read only its events. Every replica keeps its own view. A look that fails keeps what it read, and the gate fails its sync
 //! as for any GitHub fault. All views of a replica share one byte budget.
 
 pub mod seed;
@@ -287,6 +288,7 @@ impl RepoView {
             if let Some(looked) = state.as_ref()
                 && looked.complete
                 && looked.listing.is_none()
+                && looked.seed.is_none()
                 && within(looked.listed_at, FULL_LISTING_EVERY)
                 && !due(looked)
             {

@@ -650,17 +650,27 @@ async fn a_restarted_view_seeds_the_open_issues_reads_from_the_repositorys_comme
     // each take more than one look.
     fake.set_listing_pages(1, Duration::ZERO);
     let repos = Repos::new(Arc::new(FakeConnector::new(fake.clone())), all).with_views(1 << 20);
-    for look in [at(1), at(30), at(60)] {
-        // While seeding goes on, bob comments on the sixth request.
-        if look == at(60) {
-            fake.set_now(at(40));
+    // Three calls within one look interval: the listing, the listing's end and most of
+    // the seeding, the seeding's end. Bob comments on the sixth request meanwhile.
+    for look in [at(1), at(2), at(3)] {
+        if look == at(3) {
+            fake.set_now(at(2));
             fake.user_comments(numbers[5], "bob", "/reject");
         }
         let repo = open(&repos).await;
         repo.remembered(&me(), look, LOOK).await.unwrap();
     }
     let repo = open(&repos).await;
-    let reads = repo.remembered(&me(), at(61), LOOK).await.unwrap();
+    let reads = repo.remembered(&me(), at(4), LOOK).await.unwrap();
+    fake.clear_calls();
+    for n in &numbers {
+        reads.comments(*n).await.unwrap();
+        reads.issue(*n).await.unwrap();
+    }
+    assert_eq!(fake.calls(), Vec::new(), "every open request was seeded");
+    // The next look's feed sees bob's comment: only that request is read again.
+    let repo = open(&repos).await;
+    let reads = repo.remembered(&me(), at(20), LOOK).await.unwrap();
     fake.clear_calls();
     for n in &numbers {
         assert_eq!(reads.comments(*n).await.unwrap(), fake.comments(*n));
@@ -669,6 +679,6 @@ async fn a_restarted_view_seeds_the_open_issues_reads_from_the_repositorys_comme
     assert_eq!(
         fake.calls(),
         vec![Call::ListComments(numbers[5]), Call::GetIssue(numbers[5])],
-        "only the issue that changed while seeding is read"
+        "only the request that changed is read"
     );
 }
