@@ -478,6 +478,9 @@ pub struct Deletion {
 /// look: a flood of changes is read over several looks, never all in one call.
 pub const FEED_MAX_ITEMS: usize = 1000;
 
+/// Items per page of a listing (GitHub's maximum).
+pub const FEED_PAGE_ITEMS: usize = 100;
+
 /// One page of the function's issues, oldest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IssuePage {

@@ -21,16 +21,7 @@ impl Feeds for RestGitHub {
             rest::encode(creator)
         );
         let wire: Vec<WireIssue> = self.get_all("cannot list approval issues", path).await?;
-        let mut seen = HashSet::new();
-        let mut issues: Vec<Issue> = wire
-            .into_iter()
-            .filter(|i| !i.is_pull_request())
-            .map(WireIssue::into_issue)
-            // A listing that shifted between pages can repeat an issue.
-            .filter(|i| seen.insert(i.number))
-            .collect();
-        issues.sort_by_key(|i| (i.created_at, i.number));
-        Ok(issues)
+        Ok(issues_by(wire, |i| i.created_at))
     }
 
     async fn list_own_issues_page(&self, creator: &str, page: u32) -> Result<IssuePage> {
@@ -70,15 +61,7 @@ impl Feeds for RestGitHub {
         let wire: Vec<WireIssue> = self
             .get_feed("cannot list changed approval issues", "issues", path)
             .await?;
-        let mut seen = HashSet::new();
-        let mut issues: Vec<Issue> = wire
-            .into_iter()
-            .filter(|i| !i.is_pull_request())
-            .map(WireIssue::into_issue)
-            .filter(|i| seen.insert(i.number))
-            .collect();
-        issues.sort_by_key(|i| (i.updated_at, i.number));
-        Ok(issues)
+        Ok(issues_by(wire, |i| i.updated_at))
     }
 
     async fn comments_changed_since(&self, since: DateTime<Utc>) -> Result<Vec<CommentChange>> {
@@ -123,4 +106,18 @@ impl Feeds for RestGitHub {
             more,
         })
     }
+}
+
+/// The issues of a listing (no pull requests), each once (a listing that shifted between
+/// pages can repeat one), sorted by `time` and then number.
+fn issues_by(wire: Vec<WireIssue>, time: fn(&Issue) -> DateTime<Utc>) -> Vec<Issue> {
+    let mut seen = HashSet::new();
+    let mut issues: Vec<Issue> = wire
+        .into_iter()
+        .filter(|i| !i.is_pull_request())
+        .map(WireIssue::into_issue)
+        .filter(|i| seen.insert(i.number))
+        .collect();
+    issues.sort_by_key(|i| (time(i), i.number));
+    issues
 }

@@ -117,20 +117,26 @@ impl Shared {
         self.views.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// While all views hold more than their budget (or there are too many), the least
-    /// recently used view but `keep` goes; its bytes are given back once the calls using
-    /// it end.
+    /// While there are too many views, the least recently used but `keep` goes; while all
+    /// views hold more than their budget, the least recently used idle one (no call holds
+    /// it, so dropping it gives its bytes back at once): one in use is never dropped for
+    /// bytes it would keep holding.
     fn evict(&self, views: &mut HashMap<String, (Arc<RepoView>, u64)>, keep: &str) {
-        while views.len() > MAX_VIEWS
-            || (self.total.load(Ordering::Relaxed) > self.max_bytes && views.len() > 1)
-        {
+        loop {
+            let too_many = views.len() > MAX_VIEWS;
+            let over = self.total.load(Ordering::Relaxed) > self.max_bytes;
+            if !too_many && !over {
+                return;
+            }
             let Some(oldest) = views
                 .iter()
-                .filter(|(k, _)| k.as_str() != keep)
+                .filter(|(k, (view, _))| {
+                    k.as_str() != keep && (too_many || Arc::strong_count(view) == 1)
+                })
                 .min_by_key(|(_, (_, used))| *used)
                 .map(|(k, _)| k.clone())
             else {
-                break;
+                return;
             };
             views.remove(&oldest);
         }
@@ -343,7 +349,8 @@ impl RepoView {
             && ended != Some(now)
         {
             let issues = client.own_issues_changed_since(&me.login, since).await?;
-            truncated = issues.len() >= super::FEED_MAX_ITEMS;
+            // Counted after repeats are dropped: a page's worth short of the limit may be cut.
+            truncated = issues.len() + super::FEED_PAGE_ITEMS >= super::FEED_MAX_ITEMS;
             looked.view.take_changed_issues(issues, now);
         }
         let comments = client.comments_changed_since(comments_since).await?;
@@ -407,7 +414,7 @@ impl RepoView {
                 .view
                 .finish_listing(&listing.listed, listing.started, listing.dropped);
             if !looked.complete {
-                looked.seed = seed::Seed::begin(&looked.view, self.max_bytes / 2);
+                looked.seed = seed::Seed::begin(&looked.view, self.total.clone(), self.max_bytes);
             }
             looked.listed_at = listing.started;
             looked.complete = true;
@@ -438,9 +445,15 @@ impl RepoView {
             else {
                 return Ok(());
             };
-            let page = client.comments_page(since, page_number).await?;
+            let page = client.comments_page(since, page_number).await;
             let mut state = self.state.lock().await;
             let Some(looked) = state.as_mut() else {
+                return Ok(());
+            };
+            // Seeding only saves requests: when GitHub fails it, or it runs long, it is given
+            // up and each gate reads its own, as without it.
+            let Ok(page) = page.map_err(|e| tracing::debug!(error = %e, "seeding given up")) else {
+                looked.seed = None;
                 return Ok(());
             };
             let Some(seed) = looked
@@ -501,7 +514,10 @@ pub async fn read_issue(
                 view.with(|v| v.read_issue(issue, now)).await;
             }
             None => {
-                view.with(|v| v.remove(number)).await;
+                // Only what was read of it is forgotten: the view is shared by every token of
+                // the account, and one that may not see the issue must not take it from the
+                // others (the next full listing drops an issue that is gone).
+                view.with(|v| v.forget_reads(number)).await;
             }
         }
     }

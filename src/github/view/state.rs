@@ -285,6 +285,11 @@ impl ViewState {
         }
     }
 
+    /// Forgets what was read of an issue, keeping it in the index.
+    pub fn forget_reads(&mut self, number: u64) {
+        self.remove_memo(number);
+    }
+
     /// Forgets an issue that no longer exists (deleted, transferred), with its reads.
     pub fn remove(&mut self, number: u64) {
         self.remove_entry(number);

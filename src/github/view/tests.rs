@@ -305,18 +305,18 @@ async fn over_the_budget_the_least_recently_used_view_goes() {
     }
     assert_eq!(small.len(), 1, "a went");
     assert_eq!(small.bytes(), two / 2, "b holds all of its issues");
-    // A view in use keeps its bytes until its call ends: `c` grows while a call still
-    // holds `b`; `b` leaves the views at once and gives its bytes back with that call.
+    // A view in use is never dropped for bytes it would keep holding: `c` grows while a
+    // call still holds `b`, so `c` gives back its own least recently used instead.
     let held = small.view(&b, &me());
     let c_view = small.view(&c, &me());
     c_view.look(&fake, &me(), at(1), LOOK, false).await.unwrap();
-    assert_eq!(small.len(), 1, "b went, c stays");
-    drop(held);
+    assert_eq!(small.len(), 2, "b is in use: it stays");
     assert!(
         small.bytes() <= two / 2 + two / 8,
         "{} bytes",
         small.bytes()
     );
+    drop(held);
 }
 
 // ----- the state alone -----

@@ -14,20 +14,6 @@ fn listing(row: Row) -> Row {
 }
 
 pub(super) fn rows() -> Vec<Row> {
-    let written = issue::verdict_comment(
-        KEY,
-        GateState::Approved,
-        &[Approval {
-            login: "alice".into(),
-            at: at(2, 0),
-            via: Via::Comment,
-            rules: Vec::new(),
-        }],
-        None,
-        day2(0),
-        1,
-        None,
-    );
     vec![
         listing(Row {
             comments: vec![comment(1, "alice", "/approve", at(1, 0))],
@@ -57,11 +43,9 @@ pub(super) fn rows() -> Vec<Row> {
             ..row("the deadline passes while the listing goes on: timed out")
         }),
         listing(Row {
-            issue: Some(closed(issue(1, KEY), BOT, CloseReason::Completed, at(3, 0))),
-            comments: vec![comment(1, BOT, &written, at(3, 0))],
             state: GateState::Approved,
             approvers: vec!["alice"],
-            ..row(
+            ..super::retire::written_approval(None, &[]).named(
                 "an approval the function wrote before the restart stands while the listing goes on",
             )
         }),

@@ -4,7 +4,7 @@
 use super::*;
 
 /// The function's approval by alice at 02:00, written on the issue, closed as completed.
-fn written_approval(decided_at: Option<DateTime<Utc>>, extra: &[Approval]) -> Row {
+pub(super) fn written_approval(decided_at: Option<DateTime<Utc>>, extra: &[Approval]) -> Row {
     let mut approvals = vec![Approval {
         login: "alice".into(),
         at: at(2, 0),
