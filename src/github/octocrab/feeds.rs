@@ -31,12 +31,7 @@ impl Feeds for RestGitHub {
             self.repo_path(),
             rest::encode(creator)
         );
-        let reply = self.get(what, &path).await?;
-        let wire: Vec<WireIssue> = rest::parse(what, &reply.body)?;
-        // A 304 replays the cached `Link`, which predates a page added since: a full page
-        // is followed by the next one whatever the link says.
-        let more =
-            wire.len() >= PER_PAGE || reply.link.as_deref().and_then(rest::next_link).is_some();
+        let (wire, more): (Vec<WireIssue>, _) = self.page(what, &path).await?;
         Ok(IssuePage {
             issues: wire
                 .into_iter()
@@ -94,10 +89,7 @@ impl Feeds for RestGitHub {
             self.repo_path(),
             rest::encode(&timestamp(since)),
         );
-        let reply = self.get(what, &path).await?;
-        let wire: Vec<WireRepoComment> = rest::parse(what, &reply.body)?;
-        let more =
-            wire.len() >= PER_PAGE || reply.link.as_deref().and_then(rest::next_link).is_some();
+        let (wire, more): (Vec<WireRepoComment>, _) = self.page(what, &path).await?;
         Ok(CommentPage {
             comments: wire
                 .into_iter()
@@ -120,4 +112,21 @@ fn issues_by(wire: Vec<WireIssue>, time: fn(&Issue) -> DateTime<Utc>) -> Vec<Iss
         .collect();
     issues.sort_by_key(|i| (time(i), i.number));
     issues
+}
+
+impl RestGitHub {
+    /// One page of a listing, and whether another follows. A 304 replays the cached
+    /// `Link`, which predates a page added since: a full page is followed by the next one
+    /// whatever the link says.
+    async fn page<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &str,
+        path: &str,
+    ) -> Result<(Vec<T>, bool)> {
+        let reply = self.get(what, path).await?;
+        let items: Vec<T> = rest::parse(what, &reply.body)?;
+        let more =
+            items.len() >= PER_PAGE || reply.link.as_deref().and_then(rest::next_link).is_some();
+        Ok((items, more))
+    }
 }

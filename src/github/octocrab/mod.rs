@@ -53,7 +53,7 @@ const TOKEN_MARGIN: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 /// GitHub assigns at most this many users to an issue.
 const MAX_ASSIGNEES: usize = 10;
 /// Items asked for per page of a listing (GitHub's maximum).
-const PER_PAGE: usize = 100;
+const PER_PAGE: usize = super::FEED_PAGE_ITEMS;
 /// A listing longer than this many pages is refused rather than followed forever.
 const MAX_PAGES: usize = 1000;
 /// At most this many pages of a feed are read in one call ([`super::FEED_MAX_ITEMS`]).
