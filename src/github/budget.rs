@@ -25,9 +25,9 @@ use chrono::{DateTime, Utc};
 
 use super::credentials::fingerprint;
 use super::{
-    CloseReason, Comment, CommentChange, CommentPage, Connector, Credentials, Edits, Feeds, GitHub,
-    GitHubError, Identity, Issue, IssueEvent, IssuePage, IssueReads, NewIssue, People, Result,
-    Target, Writes,
+    CloseReason, Comment, CommentChange, CommentPage, Connector, Credentials, Edits, EventPage,
+    Feeds, GitHub, GitHubError, Identity, Issue, IssueEvent, IssuePage, IssueReads, NewIssue,
+    People, Result, Target, Writes,
 };
 use crate::input::Permission;
 
@@ -270,6 +270,11 @@ impl Feeds for HeldBack {
     async fn comments_page(&self, since: DateTime<Utc>, page: u32) -> Result<CommentPage> {
         self.limit.check()?;
         self.limit.note(self.inner.comments_page(since, page).await)
+    }
+
+    async fn events_page(&self, page: u32) -> Result<EventPage> {
+        self.limit.check()?;
+        self.limit.note(self.inner.events_page(page).await)
     }
 }
 

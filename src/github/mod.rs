@@ -519,6 +519,21 @@ pub trait Feeds: Send + Sync {
     /// `since`, oldest written first, whole: what a restarted replica seeds its view with
     /// instead of reading each gate's comments.
     async fn comments_page(&self, since: DateTime<Utc>, page: u32) -> Result<CommentPage>;
+
+    /// Page `page` (from 1) of the repository's issue events, in GitHub's order (newest
+    /// first as GitHub answers; its description promises no order, so the reader checks
+    /// it), each with the number of its issue: what a restarted replica seeds its view's
+    /// event reads with. The repository's listing does not say why an issue was closed.
+    async fn events_page(&self, page: u32) -> Result<EventPage>;
+}
+
+/// One page of the repository's issue events, each with the issue it is on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventPage {
+    /// The events, in GitHub's order, with their issues' numbers.
+    pub events: Vec<(u64, IssueEvent)>,
+    /// Whether another page follows.
+    pub more: bool,
 }
 
 /// One page of the repository's comments, each with the issue it is on.

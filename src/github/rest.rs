@@ -212,6 +212,29 @@ impl WireEvent {
     }
 }
 
+/// An event in the repository's issue events (`GET /repos/{owner}/{repo}/issues/events`,
+/// GitHub's `issue-event`: no `state_reason`), with the issue it is on.
+#[derive(Debug, Deserialize)]
+pub struct WireRepoEvent {
+    #[serde(default)]
+    issue: Option<WireIssueNumber>,
+    #[serde(flatten)]
+    event: WireEvent,
+}
+
+/// The number of the issue an event is on.
+#[derive(Debug, Deserialize)]
+struct WireIssueNumber {
+    number: u64,
+}
+
+impl WireRepoEvent {
+    /// The issue's number and the event, when GitHub names the issue.
+    pub fn into_event(self) -> Option<(u64, IssueEvent)> {
+        Some((self.issue?.number, self.event.into_event()))
+    }
+}
+
 /// `GET /orgs/{org}/teams/{team}/memberships/{login}`.
 #[derive(Debug, Deserialize)]
 pub struct WireMembership {

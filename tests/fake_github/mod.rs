@@ -67,6 +67,8 @@ pub enum Route {
     CreateIssue,
     /// `GET /repos/{o}/{r}/issues/comments`: every comment of the repository.
     ListRepoComments,
+    /// `GET /repos/{o}/{r}/issues/events`: every issue event of the repository.
+    ListRepoEvents,
     /// `GET /repos/{o}/{r}/issues/{n}`.
     GetIssue,
     /// `PATCH /repos/{o}/{r}/issues/{n}`.

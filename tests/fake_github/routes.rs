@@ -76,6 +76,7 @@ pub(crate) fn route_of(method: &Method, segments: &[String]) -> Route {
         ("GET", ["repos", o, r, "issues"]) if repo(o, r) => Route::ListIssues,
         ("POST", ["repos", o, r, "issues"]) if repo(o, r) => Route::CreateIssue,
         ("GET", ["repos", o, r, "issues", "comments"]) if repo(o, r) => Route::ListRepoComments,
+        ("GET", ["repos", o, r, "issues", "events"]) if repo(o, r) => Route::ListRepoEvents,
         ("GET", ["repos", o, r, "issues", _]) if repo(o, r) => Route::GetIssue,
         ("PATCH", ["repos", o, r, "issues", _]) if repo(o, r) => Route::UpdateIssue,
         ("GET", ["repos", o, r, "issues", _, "comments"]) if repo(o, r) => Route::ListComments,
@@ -431,6 +432,28 @@ pub(crate) fn serve(
             let items = comments
                 .into_iter()
                 .map(|c| comment_json(state, c))
+                .collect();
+            paginate(items, query, link_base)
+        }
+        Route::ListRepoEvents => {
+            // Like GitHub: newest first, each with its issue, without the close's reason
+            // (GitHub's `issue-event`); the events of deleted issues are gone.
+            let mut events: Vec<&FakeEvent> = state
+                .events
+                .iter()
+                .filter(|e| state.issues.get(&e.issue).is_some_and(|i| !i.deleted))
+                .collect();
+            events.sort_by_key(|e| std::cmp::Reverse((e.created_at, e.id)));
+            let items = events
+                .into_iter()
+                .map(|e| {
+                    let mut v = event_json(state, e);
+                    if let Some(o) = v.as_object_mut() {
+                        o.remove("state_reason");
+                    }
+                    v["issue"] = issue_json(state, &state.issues[&e.issue], false);
+                    v
+                })
                 .collect();
             paginate(items, query, link_base)
         }

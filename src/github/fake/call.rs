@@ -15,6 +15,8 @@ pub enum Call {
     ListChangedComments,
     /// `comments_page(since, page)`.
     ListRepoComments(u32),
+    /// `events_page(page)`.
+    ListRepoEvents(u32),
     /// `get_issue(number)`.
     GetIssue(u64),
     /// `open_issue(title)`.

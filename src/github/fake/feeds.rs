@@ -1,11 +1,12 @@
 //! The fake's listings: the function's issues (whole, or a page at a time, slowly when
-//! told), and the feeds of changed issues and comments.
+//! told), the feeds of changed issues and comments, and the repository's comments and
+//! issue events a page at a time.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{Call, FakeGitHub};
-use crate::github::{CommentChange, CommentPage, Feeds, Issue, IssuePage, Result};
+use crate::github::{CommentChange, CommentPage, EventPage, Feeds, Issue, IssuePage, Result};
 
 #[async_trait]
 impl Feeds for FakeGitHub {
@@ -109,6 +110,35 @@ impl Feeds for FakeGitHub {
                 .skip(skip)
                 .take(size)
                 .map(|(n, c)| (*n, (*c).clone()))
+                .collect(),
+            more: all.len() > skip + size,
+        })
+    }
+
+    async fn events_page(&self, page: u32) -> Result<EventPage> {
+        let size = self.enter(Call::ListRepoEvents(page))?.listing_page.max(1);
+        let s = self.lock();
+        // Newest first, as GitHub answers; without the close's reason, as GitHub's
+        // repository-wide listing gives it.
+        let mut all: Vec<(u64, &crate::github::IssueEvent)> = s
+            .events
+            .iter()
+            .flat_map(|(number, events)| events.iter().map(move |e| (*number, e)))
+            .collect();
+        all.sort_by_key(|(_, e)| std::cmp::Reverse((e.created_at, e.id)));
+        let skip = (page.max(1) as usize - 1) * size;
+        Ok(EventPage {
+            events: all
+                .iter()
+                .skip(skip)
+                .take(size)
+                .map(|(n, e)| {
+                    let event = crate::github::IssueEvent {
+                        state_reason: None,
+                        ..(*e).clone()
+                    };
+                    (*n, event)
+                })
                 .collect(),
             more: all.len() > skip + size,
         })

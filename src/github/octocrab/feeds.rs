@@ -1,14 +1,14 @@
 //! The repository's listings through the REST API: the function's issues (whole or a
 //! page at a time), the feeds of changed issues and comments, and the repository's
-//! comments a page at a time.
+//! comments and issue events a page at a time.
 
 use std::collections::HashSet;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::super::rest::{self, WireCommentChange, WireIssue, WireRepoComment};
-use super::super::{CommentChange, CommentPage, Feeds, Issue, IssuePage, Result};
+use super::super::rest::{self, WireCommentChange, WireIssue, WireRepoComment, WireRepoEvent};
+use super::super::{CommentChange, CommentPage, EventPage, Feeds, Issue, IssuePage, Result};
 use super::PER_PAGE;
 use super::repo::{RestGitHub, timestamp};
 
@@ -94,6 +94,22 @@ impl Feeds for RestGitHub {
             comments: wire
                 .into_iter()
                 .filter_map(WireRepoComment::into_comment)
+                .collect(),
+            more,
+        })
+    }
+
+    async fn events_page(&self, page: u32) -> Result<EventPage> {
+        let what = "cannot list the repository's issue events";
+        let path = format!(
+            "{}/issues/events?per_page={PER_PAGE}&page={page}",
+            self.repo_path()
+        );
+        let (wire, more): (Vec<WireRepoEvent>, _) = self.page(what, &path).await?;
+        Ok(EventPage {
+            events: wire
+                .into_iter()
+                .filter_map(WireRepoEvent::into_event)
                 .collect(),
             more,
         })

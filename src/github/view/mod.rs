@@ -25,8 +25,8 @@
 //! of time. Until the first listing ends, a gate finds its issues among the pages listed
 //! so far and by the numbers its status records, and approves nothing new (a request of
 //! its key may be on a page not read yet, see [`crate::gate::decide`]). Then the open
-//! issues' reads are seeded from the repository's comments ([`seed`]), so that gates
-//! whose issue did not change read only its events. Every replica keeps its own view. A look that fails keeps what it read, and the gate fails its sync
+//! issues' reads are seeded from the repository's comments and issue events ([`seed`]), so
+//! that gates whose issue did not change send nothing. Every replica keeps its own view. A look that fails keeps what it read, and the gate fails its sync
 //! as for any GitHub fault. All views of a replica share one byte budget.
 
 pub mod seed;
@@ -427,53 +427,51 @@ impl RepoView {
 
 impl RepoView {
     /// Reads the seeding under way on, if no other call pages: up to
-    /// [`seed::SEED_PAGES_PER_LOOK`] pages of the repository's comments, the view not held
-    /// while one is asked for; at the last, the open issues' reads are remembered.
+    /// [`seed::SEED_PAGES_PER_LOOK`] pages of the repository's comments, then of its issue
+    /// events, the view not held while one is asked for; at the last, the open issues'
+    /// reads are remembered.
     async fn seed(&self, client: &dyn GitHub, now: DateTime<Utc>) -> Result<()> {
         if self.listing.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
         let _paging = Listing::busy(&self.listing);
         for _ in 0..seed::SEED_PAGES_PER_LOOK {
-            let Some((since, page_number)) = self
+            let Some(next) = self
                 .state
                 .lock()
                 .await
                 .as_ref()
                 .and_then(|l| l.seed.as_ref())
-                .map(|s| (s.since, s.next_page))
+                .map(seed::Seed::next)
             else {
                 return Ok(());
             };
-            let page = client.comments_page(since, page_number).await;
+            let page = match next {
+                seed::Next::Comments(since, page) => client
+                    .comments_page(since, page)
+                    .await
+                    .map(seed::Page::Comments),
+                seed::Next::Events(page) => client.events_page(page).await.map(seed::Page::Events),
+            };
             let mut state = self.state.lock().await;
             let Some(looked) = state.as_mut() else {
                 return Ok(());
             };
+            let Some(seeding) = looked.seed.as_mut().filter(|s| s.next() == next) else {
+                return Ok(());
+            };
             // Seeding only saves requests: when GitHub fails it, or it runs long, it is given
             // up and each gate reads its own, as without it.
-            let Ok(page) = page.map_err(|e| tracing::debug!(error = %e, "seeding given up")) else {
-                looked.seed = None;
-                return Ok(());
-            };
-            let Some(seed) = looked
-                .seed
-                .as_mut()
-                .filter(|s| s.since == since && s.next_page == page_number)
-            else {
-                return Ok(());
-            };
-            let more = page.more;
-            if !seed.take(page) {
-                looked.seed = None;
-                return Ok(());
-            }
-            if !more {
-                if let Some(seed) = looked.seed.take() {
-                    seed.finish(&mut looked.view, now);
+            match seeding.take(page) {
+                seed::Step::More => continue,
+                seed::Step::GiveUp => looked.seed = None,
+                seed::Step::Done => {
+                    if let Some(seeding) = looked.seed.take() {
+                        seeding.finish(&mut looked.view, now);
+                    }
                 }
-                return Ok(());
             }
+            return Ok(());
         }
         Ok(())
     }

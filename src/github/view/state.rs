@@ -475,11 +475,22 @@ impl ViewState {
             .collect()
     }
 
-    /// Remembers issue `number` as the index holds it, and `comments` as its comments, as
-    /// read at `now` while its stamp was `stamp` (seeding, [`super::seed`]).
-    pub fn seed(&mut self, number: u64, stamp: u64, now: DateTime<Utc>, comments: Vec<Comment>) {
+    /// Remembers issue `number` as the index holds it, `comments` as its comments and
+    /// `events`, if given, as its events, as read at `now` while its stamp was `stamp`
+    /// (seeding, [`super::seed`]).
+    pub fn seed(
+        &mut self,
+        number: u64,
+        stamp: u64,
+        now: DateTime<Utc>,
+        comments: Vec<Comment>,
+        events: Option<Vec<IssueEvent>>,
+    ) {
         self.memo(number).issue = Some((stamp, now));
         self.read_comments(number, stamp, now, comments);
+        if let Some(events) = events {
+            self.read_events(number, stamp, now, events);
+        }
     }
 
     /// The issue, when it was read since it last changed.

@@ -89,15 +89,15 @@ fn setup() -> (Repos, FakeGitHub, u64) {
 async fn a_gate_whose_issue_did_not_change_sends_nothing_of_its_own() {
     let (connector, fake, n) = setup();
     // The first poll lists every issue of the function and seeds the reads of the open
-    // ones from the repository's comments: the gate reads only its events.
+    // ones from the repository's comments and issue events: the gate reads nothing.
     let first = poll(&connector, &fake, at(10), n).await;
     assert_eq!(
         first,
         vec![
             Call::ListIssues("release-bot".into()),
             Call::ListRepoComments(1),
+            Call::ListRepoEvents(1),
             Call::ListChangedComments,
-            Call::ListEvents(n),
         ]
     );
     // Within the look interval: nothing at all.
@@ -628,9 +628,10 @@ async fn a_feed_cut_at_its_limit_keeps_the_view_from_saying_it_holds_everything(
     assert_eq!(whole.issues.len(), crate::github::FEED_MAX_ITEMS);
 }
 
-/// After a restart the open issues' reads come from the repository's comments, a page at
-/// a time across looks, not from each gate: a gate whose issue did not change reads only
-/// its events. An issue that changed while seeding went on is read by its gate.
+/// After a restart the open issues' reads come from the repository's comments and issue
+/// events, a page at a time across looks, not from each gate: a gate whose issue did not
+/// change reads nothing. An issue that changed while seeding went on is read by its gate;
+/// so are the events of an issue once closed (the repository's events do not say why).
 #[tokio::test]
 async fn a_restarted_view_seeds_the_open_issues_reads_from_the_repositorys_comments() {
     let fake = FakeGitHub::new("release-bot");
@@ -646,8 +647,10 @@ async fn a_restarted_view_seeds_the_open_issues_reads_from_the_repositorys_comme
         fake.user_comments(*n, "alice", "Looks fine.");
     }
     fake.user_comments(numbers[0], "bob", "/approve");
-    // A page holds one issue or comment: the listing (30 pages) and the seeding (31)
-    // each take more than one look.
+    fake.user_closes(numbers[1], "carol", CloseReason::NotPlanned);
+    fake.user_reopens(numbers[1], "release-bot");
+    // A page holds one issue, comment or event: the listing (30 pages) and the seeding
+    // (31 + 2) each take more than one look.
     fake.set_listing_pages(1, Duration::ZERO);
     let repos = Repos::new(Arc::new(FakeConnector::new(fake.clone())), all).with_views(1 << 20);
     // Three calls within one look interval: the listing, the listing's end and most of
@@ -666,8 +669,13 @@ async fn a_restarted_view_seeds_the_open_issues_reads_from_the_repositorys_comme
     for n in &numbers {
         reads.comments(*n).await.unwrap();
         reads.issue(*n).await.unwrap();
+        assert_eq!(reads.events(*n).await.unwrap(), fake.events(*n));
     }
-    assert_eq!(fake.calls(), Vec::new(), "every open request was seeded");
+    assert_eq!(
+        fake.calls(),
+        vec![Call::ListEvents(numbers[1])],
+        "every open request was seeded, but the events of the one closed and reopened"
+    );
     // The next look's feed sees bob's comment: only that request is read again.
     let repo = open(&repos).await;
     let reads = repo.remembered(&me(), at(20), LOOK).await.unwrap();
@@ -675,10 +683,15 @@ async fn a_restarted_view_seeds_the_open_issues_reads_from_the_repositorys_comme
     for n in &numbers {
         assert_eq!(reads.comments(*n).await.unwrap(), fake.comments(*n));
         assert!(reads.issue(*n).await.unwrap().is_some());
+        reads.events(*n).await.unwrap();
     }
     assert_eq!(
         fake.calls(),
-        vec![Call::ListComments(numbers[5]), Call::GetIssue(numbers[5])],
+        vec![
+            Call::ListComments(numbers[5]),
+            Call::GetIssue(numbers[5]),
+            Call::ListEvents(numbers[5])
+        ],
         "only the request that changed is read"
     );
 }
