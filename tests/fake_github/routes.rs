@@ -397,13 +397,9 @@ pub(crate) fn serve(
             if state.issues[&n].deleted {
                 return Answer::message(StatusCode::GONE, "This issue was deleted");
             }
-            let items: Vec<Value> = state
-                .comments
-                .values()
-                .filter(|c| c.issue == n)
-                .map(|c| comment_json(state, c))
-                .collect();
-            paginate(items, query, link_base)
+            let items: Vec<&FakeComment> =
+                state.comments.values().filter(|c| c.issue == n).collect();
+            paginate(items, query, link_base, |c| comment_json(state, c))
         }
         Route::ListRepoComments => {
             // Like GitHub: `since` keeps what changed after it; sorted by `created` unless
@@ -429,11 +425,7 @@ pub(crate) fn serve(
             if query.get("direction").map(String::as_str) == Some("desc") {
                 comments.reverse();
             }
-            let items = comments
-                .into_iter()
-                .map(|c| comment_json(state, c))
-                .collect();
-            paginate(items, query, link_base)
+            paginate(comments, query, link_base, |c| comment_json(state, c))
         }
         Route::ListRepoEvents => {
             // Like GitHub: newest first, each with its issue, without the close's reason
@@ -444,18 +436,14 @@ pub(crate) fn serve(
                 .filter(|e| state.issues.get(&e.issue).is_some_and(|i| !i.deleted))
                 .collect();
             events.sort_by_key(|e| std::cmp::Reverse((e.created_at, e.id)));
-            let items = events
-                .into_iter()
-                .map(|e| {
-                    let mut v = event_json(state, e);
-                    if let Some(o) = v.as_object_mut() {
-                        o.remove("state_reason");
-                    }
-                    v["issue"] = issue_json(state, &state.issues[&e.issue], false);
-                    v
-                })
-                .collect();
-            paginate(items, query, link_base)
+            paginate(events, query, link_base, |e| {
+                let mut v = event_json(state, e);
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("state_reason");
+                }
+                v["issue"] = issue_json(state, &state.issues[&e.issue], false);
+                v
+            })
         }
         Route::ListEvents => {
             let Some(n) = number().filter(|n| state.issues.contains_key(n)) else {
@@ -464,13 +452,8 @@ pub(crate) fn serve(
             if state.issues[&n].deleted {
                 return Answer::message(StatusCode::GONE, "This issue was deleted");
             }
-            let items: Vec<Value> = state
-                .events
-                .iter()
-                .filter(|e| e.issue == n)
-                .map(|e| event_json(state, e))
-                .collect();
-            paginate(items, query, link_base)
+            let items: Vec<&FakeEvent> = state.events.iter().filter(|e| e.issue == n).collect();
+            paginate(items, query, link_base, |e| event_json(state, e))
         }
         Route::CreateComment => {
             let Some(n) = number().filter(|n| state.issues.get(n).is_some_and(|i| !i.deleted))
@@ -548,17 +531,16 @@ pub(crate) fn list_issues(
     if query.get("direction").map(String::as_str) != Some("asc") {
         issues.reverse();
     }
-    let items = issues
-        .into_iter()
-        .map(|i| issue_json(state, i, false))
-        .collect();
-    paginate(items, query, link_base)
+    paginate(issues, query, link_base, |i| issue_json(state, i, false))
 }
 
-pub(crate) fn paginate(
-    items: Vec<Value>,
+/// The page of `items` the query asks for, each made JSON by `json` (only those of the
+/// page), with GitHub's `link` header.
+pub(crate) fn paginate<T>(
+    items: Vec<T>,
     query: &BTreeMap<String, String>,
     link_base: &str,
+    json: impl Fn(T) -> Value,
 ) -> Answer {
     let per_page = query
         .get("per_page")
@@ -575,6 +557,7 @@ pub(crate) fn paginate(
         .into_iter()
         .skip((page - 1) * per_page)
         .take(per_page)
+        .map(json)
         .collect();
     let url = |p: usize| {
         let mut q = query.clone();

@@ -12,6 +12,7 @@ mod adapter;
 mod cost;
 mod cost_by_repository;
 mod faults;
+mod memory;
 mod openapi_conformance;
 mod render;
 mod restart_listing;

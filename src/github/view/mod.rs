@@ -29,6 +29,8 @@
 //! that gates whose issue did not change send nothing. Every replica keeps its own view. A look that fails keeps what it read, and the gate fails its sync
 //! as for any GitHub fault. All views of a replica share one byte budget.
 
+pub mod abridge;
+mod bytes;
 pub mod seed;
 pub mod state;
 #[cfg(test)]

@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
 
+use super::bytes;
 use super::state::ViewState;
 use crate::github::{Comment, CommentPage, EventKind, EventPage, IssueEvent};
 
@@ -69,6 +70,14 @@ struct Events {
     given_up: bool,
 }
 
+/// Seeding reads at most one page of issue events per this many open issues (one fewer
+/// read each, so a page past that would save less than it cost), and never more than
+/// [`EVENT_MAX_PAGES`].
+pub const OPEN_ISSUES_PER_EVENT_PAGE: usize = 4;
+
+/// Seeding reads at most this many pages of issue events (250,000 events).
+pub const EVENT_MAX_PAGES: u32 = 2_500;
+
 /// Seeding under way.
 pub struct Seed {
     /// The comments read are those written or edited since the oldest open issue was
@@ -80,6 +89,8 @@ pub struct Seed {
     reading_events: bool,
     /// The open issues, with their stamps when seeding began.
     stamps: HashMap<u64, u64>,
+    /// The function's account id: other people's comments are held abridged.
+    me: u64,
     comments: HashMap<u64, Vec<Comment>>,
     events: Events,
     bytes: usize,
@@ -106,6 +117,7 @@ impl Seed {
             next_page: 1,
             reading_events: false,
             events: Events::default(),
+            me: view.me.id,
             stamps: open.iter().map(|(n, stamp, _)| (*n, *stamp)).collect(),
             comments: HashMap::new(),
             bytes: 0,
@@ -153,7 +165,8 @@ impl Seed {
         let mut within = true;
         for (number, comment) in page.comments {
             if self.stamps.contains_key(&number) {
-                within &= self.hold(160 + comment.body.len() + comment.author.len());
+                let comment = super::abridge::abridged(comment, self.me);
+                within &= self.hold(bytes::comments_bytes(std::slice::from_ref(&comment)));
                 self.comments.entry(number).or_default().push(comment);
             }
         }
@@ -170,8 +183,8 @@ impl Seed {
 
     /// Takes in one page of issue events (those on open issues), newest first; done once
     /// a page reached past the oldest open issue's opening, or was the last. An event
-    /// newer than the one before, too many pages or bytes past the budget: no event is
-    /// seeded.
+    /// newer than the one before, more pages than the open issues are worth or bytes past
+    /// the budget: no event is seeded.
     fn take_events(&mut self, page: EventPage) -> Step {
         let mut reached = !page.more;
         for (number, event) in page.events {
@@ -186,7 +199,7 @@ impl Seed {
             self.events.last = Some(event.created_at);
             reached |= event.created_at < self.since;
             if self.stamps.contains_key(&number) {
-                if !self.hold(160 + event.actor.as_ref().map_or(0, String::len)) {
+                if !self.hold(bytes::events_bytes(std::slice::from_ref(&event))) {
                     self.events.given_up = true;
                     return Step::Done;
                 }
@@ -197,11 +210,19 @@ impl Seed {
         if reached {
             return Step::Done;
         }
-        if self.next_page > SEED_MAX_PAGES {
+        if self.next_page > self.event_pages() {
             self.events.given_up = true;
             return Step::Done;
         }
         Step::More
+    }
+
+    /// How many pages of issue events seeding reads at most.
+    fn event_pages(&self) -> u32 {
+        let pages = self.stamps.len() / OPEN_ISSUES_PER_EVENT_PAGE;
+        u32::try_from(pages)
+            .unwrap_or(u32::MAX)
+            .clamp(1, EVENT_MAX_PAGES)
     }
 
     /// Seeding has read its last page: each open issue that did not change meanwhile is
@@ -259,6 +280,7 @@ mod tests {
             next_page: 1,
             reading_events: true,
             stamps: HashMap::from([(1, 7), (2, 8)]),
+            me: 99,
             comments: HashMap::new(),
             events: Events::default(),
             bytes: 0,
@@ -290,6 +312,8 @@ mod tests {
     #[test]
     fn events_newest_first_are_read_down_to_the_oldest_open_issue_and_kept_oldest_first() {
         let mut seed = reading_events();
+        // Eight open issues: seeding may read two pages of events.
+        seed.stamps.extend((3..=8).map(|n| (n, n)));
         let first = vec![
             (2, labeled(14, 300)),
             (9, labeled(13, 250)),
@@ -336,17 +360,20 @@ mod tests {
         let failed = Err(GitHubError::Malformed("timed out".into()));
         assert_eq!(seed.take(failed), Step::Done);
         assert_eq!(seed.events_of(2), None);
-        // More pages than seeding reads.
+        // More pages than the open issues are worth: two open issues, one page.
         let mut seed = reading_events();
-        let mut step = Step::More;
-        for n in 0..SEED_MAX_PAGES {
-            let id = u64::from(SEED_MAX_PAGES - n);
-            step = seed.take(page(vec![(1, labeled(id, 1_000 - i64::from(n)))], true));
-            if step != Step::More {
-                break;
-            }
+        assert_eq!(seed.event_pages(), 1);
+        let events = vec![(1, labeled(12, 200))];
+        assert_eq!(seed.take(page(events, true)), Step::Done);
+        assert_eq!(seed.events_of(1), None);
+        // Four hundred open issues: a hundred pages.
+        let mut seed = reading_events();
+        seed.stamps = (1..=400).map(|n| (n, n)).collect();
+        let mut pages: u64 = 0;
+        while seed.take(page(vec![(1, labeled(10_000 - pages, 1_000))], true)) == Step::More {
+            pages += 1;
         }
-        assert_eq!(step, Step::Done);
+        assert_eq!(pages + 1, 100);
         assert_eq!(seed.events_of(1), None);
     }
 

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use super::bytes::{comments_bytes, events_bytes, issue_bytes};
 use crate::github::{Comment, CommentChange, Identity, Issue, IssueEvent, IssueState, Tagger};
 
 /// How far back each feed looks again: a change GitHub lists a little late (its
@@ -60,9 +61,6 @@ fn advance(
         None => Some(next),
     }
 }
-
-/// Fixed bytes counted per remembered item besides its strings.
-const ITEM_OVERHEAD: usize = 160;
 
 /// One of the function's own issues as last listed or read.
 #[derive(Debug)]
@@ -139,30 +137,6 @@ pub struct ViewState {
     total: Arc<AtomicUsize>,
     max_bytes: usize,
     evict: Option<Evict>,
-}
-
-fn issue_bytes(issue: &Issue) -> usize {
-    ITEM_OVERHEAD
-        + issue.title.len()
-        + issue.body.len()
-        + issue.html_url.len()
-        + issue.author.len()
-        + issue.closed_by.as_ref().map_or(0, String::len)
-        + issue.labels.iter().map(String::len).sum::<usize>()
-}
-
-fn comments_bytes(comments: &[Comment]) -> usize {
-    comments
-        .iter()
-        .map(|c| ITEM_OVERHEAD + c.body.len() + c.author.len())
-        .sum()
-}
-
-fn events_bytes(events: &[IssueEvent]) -> usize {
-    events
-        .iter()
-        .map(|e| ITEM_OVERHEAD + e.actor.as_ref().map_or(0, String::len))
-        .sum()
 }
 
 /// Whether two reads of an issue say the same; a listing does not carry `closed_by`.
@@ -561,7 +535,8 @@ impl ViewState {
         self.remembered(number, now, |m| &m.comments)
     }
 
-    /// Remembers comments read at `now`, begun when the issue's stamp was `stamp`.
+    /// Remembers comments read at `now`, begun when the issue's stamp was `stamp`; other
+    /// people's long comments abridged to their answers ([`super::abridge`]).
     pub fn read_comments(
         &mut self,
         number: u64,
@@ -569,6 +544,11 @@ impl ViewState {
         now: DateTime<Utc>,
         comments: Vec<Comment>,
     ) {
+        let me = self.me.id;
+        let comments = comments
+            .into_iter()
+            .map(|c| super::abridge::abridged(c, me))
+            .collect();
         let slot: fn(&mut Memo) -> &mut Slot<Comment> = |m| &mut m.comments;
         self.remember(number, (stamp, now), comments, slot, comments_bytes);
     }

@@ -695,3 +695,27 @@ async fn a_restarted_view_seeds_the_open_issues_reads_from_the_repositorys_comme
         "only the request that changed is read"
     );
 }
+
+/// Other people's long comments are remembered by their answers only (a view holds what
+/// gates decide by, not pasted logs); the function's own records stay whole, and a fresh
+/// read, which decides, gets every comment whole.
+#[tokio::test]
+async fn a_view_remembers_other_peoples_long_comments_by_their_answers() {
+    let (repos, fake, n) = setup();
+    let log = "step 12 finished without error\n".repeat(2_000);
+    fake.user_comments(n, "alice", &format!("{log}  /approve\n{log}"));
+    let record = format!("<!-- a record -->{}", "x".repeat(10_000));
+    fake.user_comments(n, "release-bot", &record);
+    poll(&repos, &fake, at(10), n).await;
+    let repo = open(&repos).await;
+    let remembered = repo.remembered(&me(), at(12), LOOK).await.unwrap();
+    fake.clear_calls();
+    let kept = remembered.comments(n).await.unwrap();
+    assert_eq!(fake.calls(), vec![], "remembered");
+    assert_eq!(kept[0].body, "/approve\n");
+    assert_eq!(kept[1].body, record);
+    let held = repos.views().unwrap().bytes();
+    assert!(held < 15_000, "{held} bytes held for 130 KB of comments");
+    let fresh = repo.fresh(&me(), at(12)).await.unwrap();
+    assert_eq!(fresh.comments(n).await.unwrap(), fake.comments(n));
+}
