@@ -10,28 +10,20 @@ use crate::github::Comment;
 /// A comment by someone else longer than this (bytes) is kept abridged.
 pub const ABRIDGE_ABOVE: usize = 2048;
 
-/// The longest line an abridged comment keeps (bytes); a longer one is cut, at a
-/// character's boundary.
-pub const LINE_MAX: usize = 1024;
-
 /// `comment` as a view keeps it: whole when `me` (the function's account id) wrote it or
-/// it is short; else only its lines that begin with `/` (trimmed, each cut at
-/// [`LINE_MAX`]).
+/// it is short; else only its lines that begin with `/`, trimmed (as the answers' readers
+/// trim them), each whole: a line cut would read differently (whitespace inside it would
+/// become trailing).
 pub fn abridged(mut comment: Comment, me: u64) -> Comment {
     if comment.author_id == me || comment.body.len() <= ABRIDGE_ABOVE {
         return comment;
     }
     let mut kept = String::new();
     for line in comment.body.lines().map(str::trim) {
-        if !line.starts_with('/') {
-            continue;
+        if line.starts_with('/') {
+            kept.push_str(line);
+            kept.push('\n');
         }
-        let mut cut = line.len().min(LINE_MAX);
-        while !line.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        kept.push_str(&line[..cut]);
-        kept.push('\n');
     }
     comment.body = kept;
     comment
@@ -71,14 +63,16 @@ mod tests {
             abridged(comment(7, "LGTM\n/approve"), 99).body,
             "LGTM\n/approve"
         );
-        // A line past the limit is cut at a character's boundary.
-        let wide = format!("/{}\n{log}", "é".repeat(LINE_MAX));
-        let kept = abridged(comment(7, &wide), 99).body;
-        assert!(
-            kept.len() <= LINE_MAX + 1 && kept.starts_with("/é"),
-            "{}",
-            kept.len()
+        // A long line is kept whole: whitespace inside it stays inside.
+        let padded = format!(
+            "/approve{}x\n/override-freeze{}hotfix",
+            " ".repeat(2_100),
+            "\u{3000}".repeat(900)
         );
+        let kept = abridged(comment(7, &padded), 99).body;
+        assert_eq!(kept.trim_end(), padded);
+        assert_eq!(parse_command(&kept), None);
+        assert_eq!(parse_override(&kept), Some("hotfix".into()));
     }
 
     fn line() -> impl Strategy<Value = String> {
@@ -89,12 +83,17 @@ mod tests {
             "/override-freeze [ a-z]{0,300}",
             "[ a-z/]{0,80}",
             "[a-z]{500,3000}",
+            (
+                "/approve|/reject|/override-freeze",
+                "[ \t\u{3000}]{1,3000}",
+                "[a-z]{0,3}"
+            )
+                .prop_map(|(a, b, c)| format!("{a}{b}{c}")),
         ]
     }
 
     proptest! {
-        /// Whatever the comment, its answers read the same abridged (lines of answers
-        /// are short: an override keeps 200 characters of its reason).
+        /// Whatever the comment, its answers read the same abridged.
         #[test]
         fn an_abridged_comment_answers_as_the_whole(
             lines in prop::collection::vec(line(), 0..40),

@@ -330,7 +330,7 @@ impl RepoView {
         // A listing that just ended is followed by the feeds at once: what changed while it
         // went on, page after page, is read from them.
         let ended = self.list(client).await?;
-        self.seed(client, now).await?;
+        self.seed(client).await?;
         let mut state = self.state.lock().await;
         let Some(looked) = state
             .as_mut()
@@ -416,7 +416,12 @@ impl RepoView {
                 .view
                 .finish_listing(&listing.listed, listing.started, listing.dropped);
             if !looked.complete {
-                looked.seed = seed::Seed::begin(&looked.view, self.total.clone(), self.max_bytes);
+                looked.seed = seed::Seed::begin(
+                    &looked.view,
+                    listing.started,
+                    self.total.clone(),
+                    self.max_bytes,
+                );
             }
             looked.listed_at = listing.started;
             looked.complete = true;
@@ -432,7 +437,7 @@ impl RepoView {
     /// [`seed::SEED_PAGES_PER_LOOK`] pages of the repository's comments, then of its issue
     /// events, the view not held while one is asked for; at the last, the open issues'
     /// reads are remembered.
-    async fn seed(&self, client: &dyn GitHub, now: DateTime<Utc>) -> Result<()> {
+    async fn seed(&self, client: &dyn GitHub) -> Result<()> {
         if self.listing.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
@@ -469,7 +474,7 @@ impl RepoView {
                 seed::Step::GiveUp => looked.seed = None,
                 seed::Step::Done => {
                     if let Some(seeding) = looked.seed.take() {
-                        seeding.finish(&mut looked.view, now);
+                        seeding.finish(&mut looked.view);
                     }
                 }
             }

@@ -78,6 +78,9 @@ pub const OPEN_ISSUES_PER_EVENT_PAGE: usize = 4;
 /// Seeding reads at most this many pages of issue events (250,000 events).
 pub const EVENT_MAX_PAGES: u32 = 2_500;
 
+/// How far before the oldest open issue's opening the issue events are read.
+const STOP_MARGIN: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
+
 /// Seeding under way.
 pub struct Seed {
     /// The comments read are those written or edited since the oldest open issue was
@@ -85,6 +88,8 @@ pub struct Seed {
     pub since: DateTime<Utc>,
     /// The next page to read.
     pub next_page: u32,
+    /// When seeding began (its listing's start): what it read is as old as that.
+    began: DateTime<Utc>,
     /// The comments were all read: the events are.
     reading_events: bool,
     /// The open issues, with their stamps when seeding began.
@@ -109,12 +114,18 @@ impl Seed {
     /// What to seed once a first listing has ended: the open issues of `view`. `None`
     /// when none is open. The comments held count into `total`, the bytes of all the
     /// replica's views; seeding gives up when that passes `max_bytes`, their budget.
-    pub fn begin(view: &ViewState, total: Arc<AtomicUsize>, max_bytes: usize) -> Option<Seed> {
+    pub fn begin(
+        view: &ViewState,
+        began: DateTime<Utc>,
+        total: Arc<AtomicUsize>,
+        max_bytes: usize,
+    ) -> Option<Seed> {
         let open = view.open_issues();
         let since = open.iter().map(|(_, _, opened)| *opened).min()?;
         Some(Seed {
             since,
             next_page: 1,
+            began,
             reading_events: false,
             events: Events::default(),
             me: view.me.id,
@@ -197,7 +208,9 @@ impl Seed {
                 return Step::Done;
             }
             self.events.last = Some(event.created_at);
-            reached |= event.created_at < self.since;
+            // GitHub may order by id within a second, and its servers' clocks differ a
+            // little: an event is past the oldest open issue's opening a minute before it.
+            reached |= event.created_at < self.since - STOP_MARGIN;
             if self.stamps.contains_key(&number) {
                 if !self.hold(bytes::events_bytes(std::slice::from_ref(&event))) {
                     self.events.given_up = true;
@@ -227,8 +240,8 @@ impl Seed {
 
     /// Seeding has read its last page: each open issue that did not change meanwhile is
     /// remembered as listed, with its comments (and its events, unless they were given up
-    /// or it was ever closed or reopened), as read at `now`. Returns how many.
-    pub fn finish(mut self, view: &mut ViewState, now: DateTime<Utc>) -> usize {
+    /// or it was ever closed or reopened), as read when seeding began. Returns how many.
+    pub fn finish(mut self, view: &mut ViewState) -> usize {
         let mut seeded = 0;
         // What is held moves from here into the view's reads, which count it again.
         self.total
@@ -243,7 +256,7 @@ impl Seed {
             // a repeat is dropped all the same.
             comments.dedup_by_key(|c| c.id);
             let events = self.events_of(number);
-            view.seed(number, stamp, now, comments, events);
+            view.seed(number, stamp, self.began, comments, events);
             seeded += 1;
         }
         seeded
@@ -278,6 +291,7 @@ mod tests {
         Seed {
             since: at(100),
             next_page: 1,
+            began: at(0),
             reading_events: true,
             stamps: HashMap::from([(1, 7), (2, 8)]),
             me: 99,
@@ -321,11 +335,11 @@ mod tests {
         ];
         assert_eq!(seed.take(page(first, true)), Step::More);
         // An event added meanwhile shifts the pages: the repeat of 12 is dropped, not
-        // taken as out of order. Event 10 is older than either open issue: the end.
+        // taken as out of order. Event 10 is a minute older than either open issue: the end.
         let second = vec![
             (1, labeled(12, 200)),
             (1, labeled(11, 100)),
-            (5, labeled(10, 99)),
+            (5, labeled(10, 39)),
         ];
         assert_eq!(seed.take(page(second, true)), Step::Done);
         assert_eq!(seed.next_page, 3);

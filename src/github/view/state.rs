@@ -450,20 +450,32 @@ impl ViewState {
     }
 
     /// Remembers issue `number` as the index holds it, `comments` as its comments and
-    /// `events`, if given, as its events, as read at `now` while its stamp was `stamp`
-    /// (seeding, [`super::seed`]).
+    /// `events`, if given, as its events, as read at `at` (when seeding began) while its
+    /// stamp was `stamp` (seeding, [`super::seed`]), unless a read of the same stamp is
+    /// remembered.
     pub fn seed(
         &mut self,
         number: u64,
         stamp: u64,
-        now: DateTime<Utc>,
+        at: DateTime<Utc>,
         comments: Vec<Comment>,
         events: Option<Vec<IssueEvent>>,
     ) {
-        self.memo(number).issue = Some((stamp, now));
-        self.read_comments(number, stamp, now, comments);
-        if let Some(events) = events {
-            self.read_events(number, stamp, now, events);
+        // A gate's own read made meanwhile under the same stamp is at least as recent.
+        let memo = self.memo(number);
+        let ours = |s: Option<u64>| s == Some(stamp);
+        if !ours(memo.issue.map(|(s, _)| s)) {
+            memo.issue = Some((stamp, at));
+        }
+        let (has_comments, has_events) = (
+            ours(memo.comments.as_ref().map(|(s, _, _)| *s)),
+            ours(memo.events.as_ref().map(|(s, _, _)| *s)),
+        );
+        if !has_comments {
+            self.read_comments(number, stamp, at, comments);
+        }
+        if let Some(events) = events.filter(|_| !has_events) {
+            self.read_events(number, stamp, at, events);
         }
     }
 
