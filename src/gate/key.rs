@@ -32,6 +32,9 @@ pub struct KeyParts<'a> {
     pub target: &'a str,
     /// The artifact reference.
     pub artifact_id: &'a str,
+    /// The source revision it was built from, `(repository, revision)`, when the gate
+    /// names one (`spec.change`): another revision is another request.
+    pub change: Option<(&'a str, &'a str)>,
 }
 
 /// The identity of one approval request: 64 hex characters of sha256.
@@ -50,6 +53,10 @@ impl GateKey {
             source: &spec.source_environment,
             target: &spec.target_environment,
             artifact_id: &spec.artifact_id,
+            change: spec
+                .change
+                .as_ref()
+                .map(|c| (c.repository.as_str(), c.revision.as_str())),
         })
     }
 
@@ -63,6 +70,7 @@ impl GateKey {
             source,
             target,
             artifact_id,
+            change,
         } = parts;
         let parts = [namespace, name, uid, tenant, source, target, artifact_id];
         // A newline cannot occur in any part: names and environments are DNS labels, a uid
@@ -71,6 +79,14 @@ impl GateKey {
         for part in parts {
             joined.push('\n');
             joined.push_str(part);
+        }
+        // A gate without a change keeps the key it had before changes were named. The
+        // revision is compared lowercase, as the gate's validation keeps it.
+        if let Some((repository, revision)) = change {
+            joined.push_str("\nchange\n");
+            joined.push_str(&repository.to_ascii_lowercase());
+            joined.push('\n');
+            joined.push_str(&revision.to_ascii_lowercase());
         }
         let digest = Sha256::digest(joined.as_bytes());
         GateKey(digest.iter().map(|b| format!("{b:02x}")).collect())
@@ -169,5 +185,51 @@ mod tests {
         b[0] = "a";
         b[1] = "bc";
         assert_ne!(key_of(a), key_of(b));
+    }
+
+    #[test]
+    fn a_named_change_is_part_of_the_key_and_none_keeps_the_old_one() {
+        let spec = |change: serde_json::Value| {
+            GateSpec::from_json(
+                &serde_json::json!({"tenant": PARTS[3], "artifact_id": PARTS[6],
+                    "source_environment": PARTS[4], "target_environment": PARTS[5],
+                    "change": change}),
+                false,
+            )
+            .unwrap()
+        };
+        let key = |change| GateKey::of(PARTS[0], PARTS[1], PARTS[2], &spec(change));
+        let sha = "0123456789abcdef0123456789abcdef01234567";
+        let named = key(serde_json::json!({"repository": "org/my-service", "revision": sha}));
+        assert_eq!(
+            key(serde_json::Value::Null),
+            key_of(PARTS),
+            "no change, same key"
+        );
+        assert_ne!(named, key_of(PARTS));
+        let upper = sha.to_ascii_uppercase();
+        assert_eq!(
+            key(serde_json::json!({"repository": "org/my-service", "revision": upper})),
+            named
+        );
+        let other = "1123456789abcdef0123456789abcdef01234567";
+        for change in [
+            serde_json::json!({"repository": "org/my-service", "revision": other}),
+            serde_json::json!({"repository": "org/other", "revision": sha}),
+        ] {
+            assert_ne!(key(change), named);
+        }
+        // A pipeline computes the key from the spec as written: the same one.
+        let parts = KeyParts {
+            namespace: PARTS[0],
+            name: PARTS[1],
+            uid: PARTS[2],
+            tenant: PARTS[3],
+            source: PARTS[4],
+            target: PARTS[5],
+            artifact_id: PARTS[6],
+            change: Some(("org/my-service", &upper)),
+        };
+        assert_eq!(GateKey::of_parts(parts), named);
     }
 }

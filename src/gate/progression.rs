@@ -123,6 +123,7 @@ mod tests {
                 promoted_at: at.into(),
                 approved_by: "alice".into(),
                 gate: "g".into(),
+                revision: None,
             }],
             current_environment: env.into(),
             artifact_id: Some(artifact.into()),

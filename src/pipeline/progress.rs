@@ -26,10 +26,18 @@ pub struct GateRecord {
     pub target: String,
     /// `spec.artifact_id`.
     pub artifact_id: String,
+    /// `spec.change.revision` (lowercase), when it names one.
+    pub revision: Option<String>,
     /// Its recorded status.
     pub status: GateStatus,
     /// Its promotion Job's progress, if it runs one.
     pub promotion: Option<PromotionStatus>,
+}
+
+/// A gate's `spec.change` as written, `(repository, revision)`, when it names both.
+fn change_of(spec: &serde_json::Value) -> Option<(&str, &str)> {
+    let text = |p: &str| spec.pointer(p).and_then(serde_json::Value::as_str);
+    Some((text("/change/repository")?, text("/change/revision")?))
 }
 
 /// The gates among `gates` whose `spec.tenant` is `tenant`, read leniently: a gate
@@ -62,6 +70,7 @@ pub fn records(gates: &[Composite], tenant: &str, namespace: Option<&str>) -> Ve
                 source: &source,
                 target: &target,
                 artifact_id: &artifact_id,
+                change: change_of(&g.spec),
             });
             if !status.gate_key.as_deref().is_some_and(|k| key.is(k)) {
                 return None;
@@ -71,11 +80,13 @@ pub fn records(gates: &[Composite], tenant: &str, namespace: Option<&str>) -> Ve
                 None | Some(serde_json::Value::Null) => None,
                 Some(p) => Some(PromotionStatus::deserialize(p).ok()?),
             };
+            let revision = change_of(&g.spec).map(|(_, r)| r.to_ascii_lowercase());
             Some(GateRecord {
                 name: g.name.clone(),
                 source,
                 target,
                 artifact_id,
+                revision,
                 status,
                 promotion,
             })
@@ -121,6 +132,7 @@ pub fn whereabouts(environments: &[String], gates: &[GateRecord]) -> (Whereabout
             promoted_at: rfc3339(arrived),
             approved_by: gate.status.approver.clone().unwrap_or_default(),
             gate: gate.name.clone(),
+            revision: gate.revision.clone(),
         };
         // RFC 3339 in seconds with `Z` sorts as time; the gate's name breaks a tie.
         let newer = latest[at]
@@ -166,6 +178,7 @@ mod tests {
                 source,
                 target,
                 artifact_id: artifact,
+                change: None,
             });
             fields.insert("gate_key".into(), json!(key.as_str()));
         }
@@ -360,6 +373,7 @@ mod tests {
             source: "dev",
             target: "production",
             artifact_id: "r/app:v1",
+            change: None,
         });
         skipping.status["gate_key"] = json!(key.as_str());
         let (w, _) = whereabouts(&envs(), &records(&[skipping], "app", None));
@@ -372,5 +386,39 @@ mod tests {
         status["promotion"] = json!({"job": "j", "state": "done"});
         let g = gate("s", "app", "staging", "r/app:v1", status);
         assert!(records(&[g], "app", None).is_empty());
+    }
+
+    #[test]
+    fn an_environment_records_the_revision_its_artifact_was_built_from() {
+        let sha = "0123456789ABCDEF0123456789abcdef01234567";
+        let mut g = gate(
+            "s1",
+            "app",
+            "staging",
+            "r/app:v1",
+            approved("2026-03-01T06:00:00Z"),
+        );
+        g.spec["change"] = json!({"repository": "org/app", "revision": sha});
+        // The key the status was recorded for names the change.
+        let key = GateKey::of_parts(KeyParts {
+            namespace: "platform-system",
+            name: "s1",
+            uid: "",
+            tenant: "app",
+            source: "dev",
+            target: "staging",
+            artifact_id: "r/app:v1",
+            change: Some(("org/app", sha)),
+        });
+        g.status["gate_key"] = json!(key.as_str());
+        let (w, _) = whereabouts(&envs(), &records(&[g.clone()], "app", None));
+        assert_eq!(
+            w.environments[0].revision.as_deref(),
+            Some("0123456789abcdef0123456789abcdef01234567")
+        );
+        // A status recorded before the change was named is another key's: left out.
+        g.spec["change"]["revision"] = json!("1123456789abcdef0123456789abcdef01234567");
+        let (w, _) = whereabouts(&envs(), &records(&[g], "app", None));
+        assert!(w.environments.is_empty());
     }
 }

@@ -50,6 +50,8 @@ pub struct GateSpec {
     pub approval_required: bool,
     /// Hours from the gate's start until it times out.
     pub timeout_hours: u32,
+    /// The source revision the artifact was built from (`spec.change`), when named.
+    pub change: Option<super::change::Change>,
 }
 
 /// An OCI artifact reference: `registry[:port]/path[:tag][@sha256:<hex>]`.
@@ -133,6 +135,8 @@ impl GateSpec {
                     )
                 })?,
         };
+        let change = super::change::Change::from_json(spec.get("change"))
+            .map_err(|e| error(&e.path, e.rule))?;
         Ok(GateSpec {
             tenant,
             artifact_id,
@@ -141,6 +145,7 @@ impl GateSpec {
             target_environment,
             approval_required,
             timeout_hours,
+            change,
         })
     }
 }

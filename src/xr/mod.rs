@@ -3,6 +3,7 @@
 //!
 //! Pure: no I/O, no gRPC types beyond reading the observed Struct.
 
+pub mod change;
 pub mod gate;
 pub mod pipeline;
 pub mod xrd;

@@ -328,6 +328,11 @@ pub struct EnvironmentStatus {
     pub approved_by: String,
     /// The XPromotionGate that promoted it.
     pub gate: String,
+    /// The source revision the artifact was built from, when that gate named one
+    /// (`spec.change.revision`): the base of the next promotion's change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 40), pattern("^[0-9a-f]{40}$"))]
+    pub revision: Option<String>,
 }
 
 #[cfg(test)]

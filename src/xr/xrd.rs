@@ -7,6 +7,7 @@
 use schemars::JsonSchema;
 use serde_json::{Value, json};
 
+use super::change::{REPOSITORY, REVISION};
 use super::gate::{GateStatus, TIMEOUT_HOURS};
 use super::pipeline::{PipelineSpec, PipelineStatus};
 use crate::names::{MAX_NAME_LEN, MAX_TENANT_LEN};
@@ -54,6 +55,23 @@ struct GateSpecFields {
     /// Hours to wait for a verdict before the gate times out (default 24).
     #[schemars(range(min = *TIMEOUT_HOURS.start(), max = *TIMEOUT_HOURS.end()))]
     timeout_hours: Option<u32>,
+    /// The source revision the artifact was built from. The approval issue lists the
+    /// commits this promotion brings into the target environment, and the pipeline may
+    /// keep their authors from approving it. Another revision is another request.
+    change: Option<ChangeFields>,
+}
+
+/// `spec.change` of an XPromotionGate.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+#[schemars(extend("required" = ["repository", "revision"]))]
+struct ChangeFields {
+    /// The source repository on the approvals repository's GitHub, owner/name.
+    #[schemars(length(max = 140), pattern(REPOSITORY))]
+    repository: String,
+    /// The commit the artifact was built from: a full sha, 40 hex characters.
+    #[schemars(length(min = 40, max = 40), pattern(REVISION))]
+    revision: String,
 }
 
 /// A printer column.

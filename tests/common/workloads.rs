@@ -129,6 +129,12 @@ pub fn example_gate_key(composite: &Value) -> String {
         source: text("/spec/source_environment"),
         target: text("/spec/target_environment"),
         artifact_id: text("/spec/artifact_id"),
+        change: composite.pointer("/spec/change").map(|_| {
+            (
+                text("/spec/change/repository"),
+                text("/spec/change/revision"),
+            )
+        }),
     })
     .to_string()
 }

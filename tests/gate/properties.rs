@@ -402,6 +402,7 @@ fn spec(tenant: &str, artifact: &str, source: &str, target: &str) -> GateSpec {
         target_environment: target.to_owned(),
         approval_required: true,
         timeout_hours: 24,
+        change: None,
     }
 }
 

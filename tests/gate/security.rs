@@ -409,6 +409,7 @@ async fn an_issue_someone_else_opened_with_the_gate_s_marker_is_never_read() {
         source: "dev",
         target: "staging",
         artifact_id: ARTIFACT,
+        change: None,
     });
     let forged = world.fake.user_opens(
         "mallory",

@@ -522,6 +522,7 @@ async fn hundreds_of_gates_under_random_faults_reach_exactly_the_verdicts_people
                 source: "dev",
                 target: "staging",
                 artifact_id: &artifact,
+                change: None,
             })
             .to_string();
             Sim {
