@@ -123,7 +123,13 @@ fn gate_decision_and_render(c: &mut Criterion) {
     let situation = Situation::at(now());
     let labels = scene.input.github.labels.clone();
     let opened = now() - Duration::hours(3);
-    let new = issue::new_issue(&gate, &scene.policy, opened + Duration::hours(24), &labels);
+    let new = issue::new_issue(
+        &gate,
+        &scene.policy,
+        opened + Duration::hours(24),
+        &labels,
+        None,
+    );
     let issue = Issue {
         number: 42,
         html_url: "https://github.com/acme/release-approvals/issues/42".into(),
@@ -178,6 +184,7 @@ fn gate_decision_and_render(c: &mut Criterion) {
             }],
             people: Default::default(),
             complete: true,
+            change: None,
         };
         let decide = |read: &Read| {
             decide::decide(

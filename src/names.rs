@@ -242,6 +242,9 @@ pub enum Reason {
     /// `Approved` False: the Input requires the tenant's pipeline, and the gate's
     /// namespace has none.
     MissingPipeline,
+    /// `Approved` False: the change's authors may not approve, and the change cannot be
+    /// read whole.
+    ChangeUnreadable,
     /// `ApprovalSynced` True: the approval issue was read.
     Synced,
     /// `ApprovalSynced` True: the gate is decided for its key.
@@ -275,6 +278,7 @@ impl Reason {
             Reason::Frozen => "Frozen",
             Reason::MissingRequester => "MissingRequester",
             Reason::MissingPipeline => "MissingPipeline",
+            Reason::ChangeUnreadable => "ChangeUnreadable",
             Reason::Synced => "Synced",
             Reason::Decided => "Decided",
             Reason::NotRequired => "NotRequired",

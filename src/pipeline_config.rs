@@ -48,6 +48,9 @@ pub struct Approvers {
     /// the approvers above.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<ApprovalRule>,
+    /// Whether the change's authors are kept from approving; `None`: as the Input says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclude_change_authors: Option<bool>,
 }
 
 /// The name of the rule the approvers outside `rules` form (reserved: no named rule may

@@ -15,6 +15,7 @@
 //! `ApprovalSynced` turns False.
 
 pub mod answers;
+pub mod change;
 pub mod decide;
 pub mod issue;
 pub mod job;
@@ -187,18 +188,19 @@ impl Step<'_> {
         }
     }
 
-    /// Reads the approval issue, decides, and writes what the decision asks for. The
-    /// decision is taken on remembered reads, and again on fresh ones before it changes
-    /// anything.
+    /// Reads the approval issue (and the change the gate names), decides, and writes what
+    /// the decision asks for. The decision is taken on remembered reads, and again on fresh
+    /// ones before it changes anything.
     async fn sync(&self) -> Result<Decision, SyncError> {
         let (repo, identity) = read::open(self.call, self.reach, &self.gate.namespace).await?;
         let now = self.call.now;
         let max_age = self.call.input.github.look_every();
+        let change = read::change(self.call, self.reach, self.gate, self.situation).await;
         let remembered = repo.remembered(&identity, now, max_age).await?;
-        let (mut read, mut decision) = self.decide(&remembered, &repo, &identity).await?;
+        let (mut read, mut decision) = self.decide(&remembered, &repo, &identity, &change).await?;
         if decision.is_consequential() && remembered.remembered() {
             let fresh = repo.fresh(&identity, now).await?;
-            (read, decision) = self.decide(&fresh, &repo, &identity).await?;
+            (read, decision) = self.decide(&fresh, &repo, &identity, &change).await?;
         }
         let (gate, recorded, policy) = (self.gate, self.recorded, self.policy);
         write::write(&repo, &identity, decision, |decision, opened| {
@@ -213,11 +215,13 @@ impl Step<'_> {
         reads: &Reads<'_>,
         repo: &Repo,
         identity: &Identity,
+        change: &Option<change::ChangeRead>,
     ) -> Result<(model::Read, Decision), GitHubError> {
         let (gate, recorded, policy, situation) =
             (self.gate, self.recorded, self.policy, self.situation);
         let numbers = self.recorded_issues();
-        let read = read::read(reads, repo, identity, gate, numbers, policy, situation).await?;
+        let mut read = read::read(reads, repo, identity, gate, numbers, policy, situation).await?;
+        read.change = change.clone();
         let labels = &self.call.input.github.labels;
         let decision = decide::decide(gate, recorded, policy, situation, &read, labels);
         Ok((read, decision))

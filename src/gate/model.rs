@@ -178,6 +178,8 @@ pub struct Read {
     /// repository's first full listing goes on (after a restart, on a long history),
     /// when an issue of this key may be on a page not listed yet.
     pub complete: bool,
+    /// The change the gate names, as read from its source repository.
+    pub change: Option<super::change::ChangeRead>,
 }
 
 /// Why a pending gate is held, as its `Approved` condition says.
@@ -218,6 +220,8 @@ pub enum Hold {
     /// a veto): the gate stays pending until its deadline; a new XR or a new artifact asks
     /// again.
     Tampered(String),
+    /// The change's authors may not approve, and the change cannot be read whole: why.
+    ChangeUnreadable(String),
 }
 
 impl Hold {
@@ -231,6 +235,7 @@ impl Hold {
             Hold::MissingRequester | Hold::UnknownRequester(_) => Reason::MissingRequester,
             Hold::MissingPipeline => Reason::MissingPipeline,
             Hold::Tampered(_) => Reason::Tampered,
+            Hold::ChangeUnreadable(_) => Reason::ChangeUnreadable,
         }
     }
 

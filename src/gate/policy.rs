@@ -70,6 +70,8 @@ pub struct Policy {
     /// Mention the approver teams in the request, so that their members are notified
     /// (the Input's `github.mentionTeams`).
     pub mention_teams: bool,
+    /// The authors and committers of the gate's change may not approve it.
+    pub exclude_change_authors: bool,
 }
 
 fn logins(users: &[String]) -> Vec<Login> {
@@ -102,6 +104,7 @@ impl Policy {
             freeze_override: None,
             seal: Seal::default(),
             mention_teams: false,
+            exclude_change_authors: defaults.exclude_change_authors,
         };
         let Some(pipeline) = pipeline else {
             return Ok(policy);
@@ -109,6 +112,9 @@ impl Policy {
         let promotion = adjacent(spec, pipeline)?;
         policy.rule = promotion.rule;
         if let Some(approvers) = &promotion.approvals {
+            if let Some(exclude) = approvers.exclude_change_authors {
+                policy.exclude_change_authors = exclude;
+            }
             policy.users = logins(&approvers.users);
             policy.teams = teams(&approvers.teams);
             policy.min_approvals = approvers.min_approvals.max(1);
@@ -300,6 +306,7 @@ mod tests {
             teams: vec![],
             min_approvals: 2,
             rules: Vec::new(),
+            exclude_change_authors: None,
         };
         let defaults = ApprovalsInput {
             users: vec!["alice".into()],

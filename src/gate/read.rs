@@ -12,6 +12,10 @@ use chrono::TimeDelta;
 use function_sdk_rust::request;
 
 use crate::call::Call;
+use crate::github::change::MAX_CHANGE_COMMITS;
+use crate::xr::change::Change;
+
+use super::change::{ChangeRead, ChangeView};
 use crate::github::{
     Comment, Credentials, Edits, GitHubError, Identity, Login, Reads, Repo, Repos, Secret, Target,
 };
@@ -46,7 +50,24 @@ pub async fn open(
         .as_deref()
         .and_then(|r| r.split_once('/'))
         .ok_or(SyncError::MissingRepository)?;
-    let name = &github_input.credentials_name;
+    let credentials = credentials(call, reach, &github_input.credentials_name)?;
+    let target = Target {
+        api_url: github_input.api_url.clone(),
+        owner: owner.to_owned(),
+        repo: repo.to_owned(),
+    };
+    let gh = reach
+        .repos
+        .open(&target, &credentials)
+        .await?
+        .charging(namespace, github_input.writes_per_namespace_per_hour);
+    let identity = gh.identity().await?;
+    Ok((gh, identity))
+}
+
+/// The pipeline step's credentials named `name` (or, in a local render, `GITHUB_TOKEN`).
+fn credentials(call: &Call<'_>, reach: Reach<'_>, name: &str) -> Result<Credentials, SyncError> {
+    let github_input = &call.input.github;
     let data: Option<BTreeMap<String, Vec<u8>>> = request::get_credential_data(call.request, name)
         .map(|d| d.data.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
     // The local render's `GITHUB_TOKEN` is the user's own: it goes only to GitHub.com or
@@ -64,23 +85,84 @@ pub async fn open(
         }
         token => token,
     };
-    let credentials = Credentials::from_data(
+    Ok(Credentials::from_data(
         name,
         data.as_ref(),
         env_token.map(|t| t.expose().to_owned()),
+    )?)
+}
+
+/// The change the gate names (`spec.change`), from its source repository with the
+/// Input's `change.credentialsName` (default the approvals repository's): the commits
+/// between the revision the target holds and the gate's, or the gate's own commit when the
+/// target holds none. `None` when the gate names no change. Never fails: what GitHub cannot
+/// say (an unknown revision, a failed or slow request) is [`ChangeRead::Unreadable`].
+pub async fn change(
+    call: &Call<'_>,
+    reach: Reach<'_>,
+    gate: &Gate,
+    situation: &Situation,
+) -> Option<ChangeRead> {
+    let change = gate.spec.change.as_ref()?;
+    let base = situation.target_revision.as_deref();
+    Some(match read_change(call, reach, change, base).await {
+        Ok(read) => read,
+        Err(e) => ChangeRead::Unreadable(format!(
+            "GitHub could not say what {} holds ({e})",
+            change.repository
+        )),
+    })
+}
+
+async fn read_change(
+    call: &Call<'_>,
+    reach: Reach<'_>,
+    change: &Change,
+    base: Option<&str>,
+) -> Result<ChangeRead, SyncError> {
+    let name = call.input.change.credentials_name.as_deref();
+    let credentials = credentials(
+        call,
+        reach,
+        name.unwrap_or(&call.input.github.credentials_name),
     )?;
     let target = Target {
-        api_url: github_input.api_url.clone(),
-        owner: owner.to_owned(),
-        repo: repo.to_owned(),
+        api_url: call.input.github.api_url.clone(),
+        owner: change.owner().to_owned(),
+        repo: change.name().to_owned(),
     };
-    let gh = reach
-        .repos
-        .open(&target, &credentials)
-        .await?
-        .charging(namespace, github_input.writes_per_namespace_per_hour);
-    let identity = gh.identity().await?;
-    Ok((gh, identity))
+    let repo = reach.repos.open(&target, &credentials).await?;
+    let head = change.revision.as_str();
+    let Some(base) = base else {
+        return Ok(match repo.commit(head).await? {
+            Some(commit) => ChangeRead::Read(ChangeView::single(change, commit)),
+            None => ChangeRead::Unreadable(format!(
+                "GitHub knows no commit {head} in {}",
+                change.repository
+            )),
+        });
+    };
+    let unknown = || {
+        ChangeRead::Unreadable(format!(
+            "GitHub cannot compare {base} with {head} in {} (it knows one of them not)",
+            change.repository
+        ))
+    };
+    let Some(comparison) = repo.compare(base, head, MAX_CHANGE_COMMITS).await? else {
+        return Ok(unknown());
+    };
+    // A head behind its base goes back: the commits it takes out are base's ahead of it.
+    let back = if comparison.status == "behind" {
+        match repo.compare(head, base, MAX_CHANGE_COMMITS).await? {
+            Some(back) => Some(back),
+            None => return Ok(unknown()),
+        }
+    } else {
+        None
+    };
+    Ok(ChangeRead::Read(ChangeView::compared(
+        change, base, comparison, back,
+    )))
 }
 
 /// Reads what the decision takes: the candidates (from the repository's view when `reads`
@@ -109,6 +191,7 @@ pub async fn read(
         issues,
         people,
         complete,
+        change: None,
     })
 }
 
@@ -127,6 +210,7 @@ pub async fn issues_only(
         issues,
         people: People::default(),
         complete,
+        change: None,
     })
 }
 

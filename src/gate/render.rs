@@ -236,6 +236,9 @@ pub fn hold_message(gate: &Gate, hold: &Hold) -> String {
     let spec = &gate.spec;
     match hold {
         Hold::Pending(message) | Hold::Tampered(message) => message.clone(),
+        Hold::ChangeUnreadable(why) => format!(
+            "approval is held: the authors of the change may not approve it, and {why}; no approval counts until it can be read"
+        ),
         Hold::WaitingForSource { holds } => format!(
             "waiting for {} to reach {source} (the pipeline's progression is enforced): {source} holds {}; no approval issue is opened until it arrives",
             spec.artifact_id,
@@ -405,6 +408,7 @@ pub fn synced_condition(gate: &Gate, d: &Decision, synced: &Synced) -> (Reason, 
                     "GitHub is not read until the tenant's pipeline exists".into()
                 }
                 Hold::Pending(message) | Hold::Tampered(message) => message.clone(),
+                Hold::ChangeUnreadable(_) => hold_message(gate, hold),
             };
             (hold.reason(), message)
         }

@@ -62,6 +62,14 @@ impl Seal {
             },
             "promotion": promotion,
         });
+        // Covered when set, so that the seals of Inputs that set neither stay as they were.
+        let mut covered = covered;
+        if a.exclude_change_authors {
+            covered["approvals"]["excludeChangeAuthors"] = json!(true);
+        }
+        if let Some(name) = &input.change.credentials_name {
+            covered["change"] = json!({"credentialsName": name});
+        }
         let digest = Sha256::digest(covered.to_string().as_bytes());
         Seal {
             digest: digest[..8].iter().map(|b| format!("{b:02x}")).collect(),

@@ -47,6 +47,9 @@ pub struct Situation {
     pub frozen: Option<Frozen>,
     /// The key's promotion Job.
     pub job: JobSeen,
+    /// The source revision the target environment holds, as the pipeline records it: the
+    /// base of the gate's change.
+    pub target_revision: Option<String>,
     /// The pipeline's freeze windows, and the target they are asked about.
     pub(super) windows: Vec<Window>,
     pub(super) target: String,
@@ -93,6 +96,9 @@ impl Situation {
             soak: progression::soak(spec, pipeline, whereabouts),
             frozen: freeze::frozen(&windows, &target, now),
             job: JobSeen::NotConfigured,
+            target_revision: whereabouts
+                .and_then(|w| w.environments.iter().find(|e| e.name == target))
+                .and_then(|e| e.revision.clone()),
             windows,
             target,
         }

@@ -279,6 +279,25 @@ impl Feeds for HeldBack {
 }
 
 #[async_trait]
+impl crate::github::change::Changes for HeldBack {
+    async fn compare(
+        &self,
+        base: &str,
+        head: &str,
+        max_commits: usize,
+    ) -> Result<Option<crate::github::change::Comparison>> {
+        self.limit.check()?;
+        self.limit
+            .note(self.inner.compare(base, head, max_commits).await)
+    }
+
+    async fn commit(&self, sha: &str) -> Result<Option<crate::github::change::ChangeCommit>> {
+        self.limit.check()?;
+        self.limit.note(self.inner.commit(sha).await)
+    }
+}
+
+#[async_trait]
 impl Writes for HeldBack {
     async fn open_issue(&self, issue: &NewIssue) -> Result<Issue> {
         self.limit.check()?;

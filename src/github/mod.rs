@@ -13,6 +13,7 @@
 //! Domain types here never carry octocrab models.
 
 pub mod budget;
+pub mod change;
 pub mod credentials;
 pub mod etag;
 pub mod fake;
@@ -591,9 +592,9 @@ pub trait Writes: Send + Sync {
 /// in-memory fake and the rate-limit [`budget`] implement. The gate never holds one: it
 /// reaches the repository through a [`Repo`], which adds the shared view and the
 /// local render's refusal to write.
-pub trait GitHub: IssueReads + Feeds + People + Writes {}
+pub trait GitHub: IssueReads + Feeds + People + Writes + change::Changes {}
 
-impl<T: IssueReads + Feeds + People + Writes> GitHub for T {}
+impl<T: IssueReads + Feeds + People + Writes + change::Changes> GitHub for T {}
 
 /// Where to reach GitHub, from the Input.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

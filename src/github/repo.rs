@@ -109,6 +109,22 @@ pub struct Repo {
 }
 
 impl Repo {
+    /// `base...head` of this repository (a gate's source), its commits read up to
+    /// `max_commits`; `None` when GitHub knows either revision not.
+    pub async fn compare(
+        &self,
+        base: &str,
+        head: &str,
+        max_commits: usize,
+    ) -> Result<Option<super::change::Comparison>> {
+        self.client.compare(base, head, max_commits).await
+    }
+
+    /// One commit of this repository; `None` when GitHub does not know it.
+    pub async fn commit(&self, sha: &str) -> Result<Option<super::change::ChangeCommit>> {
+        self.client.commit(sha).await
+    }
+
     /// The same repository, its writes counted against the budget of `per_hour` of the
     /// gates of `namespace`.
     pub fn charging(mut self, namespace: &str, per_hour: u32) -> Repo {

@@ -79,6 +79,20 @@ pub struct Input {
     /// What a gate's artifact must be.
     #[serde(default)]
     pub artifacts: ArtifactsInput,
+    /// How the source repository a gate's `spec.change` names is read.
+    #[serde(default)]
+    pub change: ChangeInput,
+}
+
+/// How a gate's change is read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChangeInput {
+    /// The pipeline step's credentials that read the source repositories (a token, or a
+    /// GitHub App installed on them, as for `github.credentialsName`); default the
+    /// approvals repository's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_name: Option<String>,
 }
 
 /// What a gate's artifact must be.
@@ -231,6 +245,12 @@ pub struct ApprovalsInput {
     /// without progression, soak or freeze windows.
     #[serde(default)]
     pub require_pipeline: bool,
+    /// Whether the authors and committers of the change a gate names (`spec.change`) are
+    /// kept from approving it, where the pipeline does not say (its
+    /// `approvals.<environment>.excludeChangeAuthors`). A gate that requires it and whose
+    /// change cannot be read holds (reason `ChangeUnreadable`).
+    #[serde(default)]
+    pub exclude_change_authors: bool,
 }
 
 impl Default for ApprovalsInput {
@@ -243,6 +263,7 @@ impl Default for ApprovalsInput {
             allow_self_approval: false,
             require_requester: false,
             require_pipeline: false,
+            exclude_change_authors: false,
         }
     }
 }

@@ -73,6 +73,7 @@ pub(super) fn check_approvals(
                     teams: spec.teams.clone(),
                     min_approvals,
                     rules,
+                    exclude_change_authors: spec.exclude_change_authors,
                 },
             );
         }

@@ -497,6 +497,7 @@ mod tests {
                 teams: vec!["acme/sre".into()],
                 min_approvals: 2,
                 rules: Vec::new(),
+                exclude_change_authors: None,
             })
         );
     }

@@ -208,6 +208,11 @@ pub struct ApprovalsSpec {
         extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["name"])
     )]
     pub rules: Option<Vec<ApprovalRuleSpec>>,
+    /// Keep the authors and committers of a gate's change (`spec.change`) from approving
+    /// promotions into this environment (default: the function's Input,
+    /// `approvals.excludeChangeAuthors`).
+    #[serde(default)]
+    pub exclude_change_authors: Option<bool>,
 }
 
 /// `spec.freezeOverride`.

@@ -87,6 +87,7 @@ pub fn approvers(users: &[&str], min_approvals: u32) -> Approvers {
         teams: Vec::new(),
         min_approvals,
         rules: Vec::new(),
+        exclude_change_authors: None,
     }
 }
 

@@ -16,6 +16,7 @@
 
 mod auth;
 pub mod graphql;
+pub mod history;
 pub mod openapi;
 mod routes;
 mod state;
@@ -79,6 +80,10 @@ pub enum Route {
     CreateComment,
     /// `GET /repos/{o}/{r}/issues/{n}/events`.
     ListEvents,
+    /// `GET /repos/{o}/{r}/compare/{base}...{head}` (any repository with a history).
+    Compare,
+    /// `GET /repos/{o}/{r}/commits/{ref}` (any repository with a history).
+    Commit,
     /// `GET /orgs/{org}/teams/{team}/memberships/{login}`.
     TeamMembership,
     /// `GET /repos/{o}/{r}/collaborators/{login}/permission`.
@@ -201,6 +206,7 @@ impl FakeGitHub {
                 deletions: Vec::new(),
                 accounts: BTreeMap::new(),
                 gone: Default::default(),
+                history: Default::default(),
             }),
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
@@ -288,6 +294,31 @@ impl FakeGitHub {
     /// Removes every injected fault.
     pub fn clear_faults(&self) {
         self.state().faults.clear();
+    }
+
+    // ----- source repositories -----
+
+    /// Adds a commit to `repository`'s history (`owner/name`), written by `author` and
+    /// committed by `committer` (GitHub logins; `None`: GitHub links no account, the
+    /// author named `name`). Returns its sha.
+    pub fn push_commit(
+        &self,
+        repository: &str,
+        message: &str,
+        author: Option<&str>,
+        committer: Option<&str>,
+    ) -> String {
+        let mut s = self.state();
+        let line = s.history.entry(repository.to_owned()).or_default();
+        let sha = format!("{:040x}", 0xbeef_0000_u64 + line.len() as u64);
+        line.push(history::FakeCommit {
+            sha: sha.clone(),
+            message: message.to_owned(),
+            author_name: author.unwrap_or("Someone Offline").to_owned(),
+            author: author.map(str::to_owned),
+            committer: committer.map(str::to_owned),
+        });
+        sha
     }
 
     // ----- people -----

@@ -82,6 +82,8 @@ pub(crate) fn route_of(method: &Method, segments: &[String]) -> Route {
         ("GET", ["repos", o, r, "issues", _, "comments"]) if repo(o, r) => Route::ListComments,
         ("POST", ["repos", o, r, "issues", _, "comments"]) if repo(o, r) => Route::CreateComment,
         ("GET", ["repos", o, r, "issues", _, "events"]) if repo(o, r) => Route::ListEvents,
+        ("GET", ["repos", _, _, "compare", _]) => Route::Compare,
+        ("GET", ["repos", _, _, "commits", _]) => Route::Commit,
         ("GET", ["orgs", _, "teams", _, "memberships", _]) => Route::TeamMembership,
         ("GET", ["repos", o, r, "collaborators", _, "permission"]) if repo(o, r) => {
             Route::Permission
@@ -341,6 +343,14 @@ pub(crate) fn serve(
             )
         }
         Route::ListIssues => list_issues(state, query, link_base),
+        Route::Compare => {
+            let repository = format!("{}/{}", segments[1], segments[2]);
+            super::history::compare(state, &repository, &segments[4], query, link_base)
+        }
+        Route::Commit => {
+            let repository = format!("{}/{}", segments[1], segments[2]);
+            super::history::commit(state, &repository, &segments[4])
+        }
         Route::CreateIssue => {
             let Some(title) = input["title"].as_str() else {
                 return Answer::message(StatusCode::UNPROCESSABLE_ENTITY, "Validation Failed");

@@ -115,6 +115,8 @@ pub(crate) struct State {
     pub(crate) accounts: BTreeMap<String, u64>,
     /// Logins no account has any more (lower-case).
     pub(crate) gone: std::collections::BTreeSet<String>,
+    /// Source repositories' histories (`owner/name`), oldest commit first.
+    pub(crate) history: BTreeMap<String, Vec<super::history::FakeCommit>>,
 }
 
 impl State {

@@ -420,6 +420,7 @@ fn policy(allow_self_approval: bool) -> Policy {
         freeze_override: None,
         seal: Default::default(),
         mention_teams: false,
+        exclude_change_authors: false,
     }
 }
 
@@ -451,6 +452,7 @@ fn render(
         &policy(allow_self_approval),
         deadline,
         &["release-gate".into()],
+        None,
     );
     Rendered {
         title: new.title,

@@ -38,6 +38,9 @@ pub struct Judge<'a> {
     /// Approvals count only after this: when the function last restored the issue's
     /// title and description (approvers may have read another request before).
     approvals_after: Option<DateTime<Utc>>,
+    /// The GitHub accounts (by id) of the change's authors and committers, when they may
+    /// not approve: their rejections still count.
+    change_authors: std::collections::BTreeSet<u64>,
 }
 
 /// A close of the issue that the gate must say something about when it reopens it: who,
@@ -111,6 +114,16 @@ impl<'a> Judge<'a> {
             deadline,
             now,
             approvals_after: None,
+            change_authors: Default::default(),
+        }
+    }
+
+    /// The same judge, not counting approvals by the accounts `ids` (the change's authors
+    /// and committers).
+    pub fn excluding_change_authors(self, ids: impl IntoIterator<Item = u64>) -> Self {
+        Judge {
+            change_authors: ids.into_iter().collect(),
+            ..self
         }
     }
 
@@ -149,14 +162,20 @@ impl<'a> Judge<'a> {
 
     /// Whether `login` may approve.
     pub fn authorized(&self, login: &str, id: Option<u64>) -> bool {
+        !id.is_some_and(|id| self.change_authors.contains(&id)) && self.approver(login, id)
+    }
+
+    /// Whether `login` is among who may answer, the change's authors included.
+    fn approver(&self, login: &str, id: Option<u64>) -> bool {
         !self.excluded(login, id)
             && (self.policy.lists(login) || self.people.authorized.contains(&Login::new(login)))
     }
 
-    /// Whether `login` may reject: an approver, or the requester withdrawing.
+    /// Whether `login` may reject: an approver (an author of the change too), or the
+    /// requester withdrawing.
     pub fn may_reject(&self, login: &str, id: Option<u64>) -> bool {
         !login.eq_ignore_ascii_case(&self.identity.login)
-            && (self.authorized(login, id) || self.is_requester(login, id))
+            && (self.approver(login, id) || self.is_requester(login, id))
     }
 
     /// Counts the answers on `issue`: its comments, then its closes.

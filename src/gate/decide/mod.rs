@@ -26,6 +26,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::github::{CloseReason, Identity, Issue};
 use crate::xr::gate::{GateState, IssueRef};
 
+use super::change::ChangeRead;
 use super::issue;
 use super::marker::{self, Binding, WrittenVerdict};
 use super::model::{Action, Decision, Gate, Hold, IssueRead, People, Read, Recorded};
@@ -94,6 +95,8 @@ pub struct Observed<'a> {
     /// of this key (with a veto on it) may be on a page not read yet: a verdict not
     /// written already is no approval, no issue is opened and none is retired.
     pub complete: bool,
+    /// The change the gate names, as read.
+    pub change: Option<&'a ChangeRead>,
 }
 
 /// Why approval is held while the repository is still being listed.
@@ -136,6 +139,7 @@ pub fn decide(
         others: &others,
         earlier: selection.earlier.as_ref(),
         complete: read.complete,
+        change: read.change.as_ref(),
     };
     decide_observed(gate, recorded, policy, situation, &observed, labels)
 }
@@ -269,7 +273,7 @@ fn on_github(
     });
     let text = observed.binding.map(|binding| {
         let bound = (binding, observed.adopt);
-        text::check(gate, policy, observed.identity, chosen, bound, labels)
+        text::check(gate, policy, observed, chosen, bound, labels)
     });
     adopt(gate, policy, observed, chosen, text.as_ref(), &mut decision);
     if observed.complete {
@@ -361,6 +365,7 @@ fn without_issue(
             policy,
             decision.deadline,
             labels,
+            observed.change,
         )));
     }
     decision
@@ -442,6 +447,7 @@ pub fn after_open(
         others: &[],
         earlier: None,
         complete: read.complete,
+        change: read.change.as_ref(),
     };
     if read.complete {
         retire_others(gate, &observed, opened.number, &mut after);

@@ -50,12 +50,13 @@ pub struct Text {
 pub fn check(
     gate: &Gate,
     policy: &Policy,
-    identity: &Identity,
+    observed: &super::Observed<'_>,
     chosen: &IssueRead,
     (binding, adopt): (&Binding, bool),
     labels: &[String],
 ) -> Text {
-    let written = issue::new_issue(gate, policy, binding.deadline, labels);
+    let identity = observed.identity;
+    let written = issue::new_issue(gate, policy, binding.deadline, labels, observed.change);
     let seal = issue::text_seal(&written.title, &written.body);
     let found = issue::text_seal(&chosen.issue.title, &chosen.issue.body);
     let restorations = marker::restorations(&chosen.comments, identity, gate.key.as_str());

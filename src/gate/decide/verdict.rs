@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::xr::gate::{GateState, rfc3339};
 
+use crate::gate::change::ChangeRead;
 use crate::gate::model::{Decision, Gate, Hold, IssueRead};
 use crate::gate::policy::Policy;
 use crate::gate::situation::Situation;
@@ -58,7 +59,8 @@ pub(super) fn answered(
         (start, decision.deadline, now),
         &chosen.issue,
     )
-    .approvals_after(approvals_after);
+    .approvals_after(approvals_after)
+    .excluding_change_authors(change_authors(policy, observed));
     let mut answers = judge.count(chosen);
     if let Some(veto) = elsewhere.veto
         && answers.rejection.as_ref().is_none_or(|r| veto.at < r.at)
@@ -109,10 +111,12 @@ fn verdict(
         judge.override_of(f, approved_at.max(f.opened), &chosen.comments)
     });
     let unresolved = observed.people.unresolved.iter().next();
+    let unreadable = change_unreadable(policy, observed);
     decision.state = if rejection.is_some() {
         GateState::Rejected
     } else if met_at.is_some()
         && held.is_none()
+        && unreadable.is_none()
         && !blocked
         && unresolved.is_none()
         && soaking.is_none()
@@ -128,6 +132,7 @@ fn verdict(
         decision.hold = match held {
             Some(why) => Some(Hold::Pending(why)),
             None if blocked => Some(Hold::Tampered(BLOCKED.to_owned())),
+            None if unreadable.is_some() => unreadable.map(Hold::ChangeUnreadable),
             None if met_at.is_some() => unresolved
                 .map(|(login, why)| {
                     Hold::Pending(format!(
@@ -195,4 +200,22 @@ fn verdict(
         );
     }
     decision
+}
+
+/// The accounts that may not approve because they wrote or committed the change, when the
+/// pipeline keeps them from it.
+fn change_authors(policy: &Policy, observed: &Observed<'_>) -> Vec<u64> {
+    match observed.change {
+        Some(ChangeRead::Read(view)) if policy.exclude_change_authors => {
+            view.people().into_keys().collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Why the gate cannot be approved for its change: its authors may not approve, and
+/// nobody can tell them all (the change unread, or longer than the function reads).
+fn change_unreadable(policy: &Policy, observed: &Observed<'_>) -> Option<String> {
+    let change = observed.change.filter(|_| policy.exclude_change_authors)?;
+    change.whole().err()
 }

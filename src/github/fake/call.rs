@@ -41,6 +41,10 @@ pub enum Call {
     Permission(String),
     /// `user(login)`.
     User(String),
+    /// `compare(base, head)`.
+    Compare(String, String),
+    /// `commit(sha)`.
+    Commit(String),
 }
 
 impl Call {

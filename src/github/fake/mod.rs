@@ -15,6 +15,7 @@ use super::{
 use crate::input::Permission;
 
 mod call;
+mod change;
 mod connector;
 mod feeds;
 mod writes;
@@ -67,6 +68,10 @@ struct State {
     deletions: BTreeMap<u64, Vec<Deletion>>,
     /// The last edit of each issue's body, as GitHub records it.
     text_edits: BTreeMap<u64, Edit>,
+    /// The source repository's history, oldest first (one line of commits).
+    history: Vec<crate::github::change::ChangeCommit>,
+    /// What reads of the history fail with, if they do.
+    change_fault: Option<GitHubError>,
 }
 
 impl State {

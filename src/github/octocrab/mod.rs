@@ -17,6 +17,7 @@
 //! `repo` is one repository through the REST API.
 
 mod app;
+mod change;
 mod feeds;
 mod repo;
 mod wire;

@@ -374,7 +374,7 @@ fn new_issue_escapes_the_requester_and_assigns_listed_approvers_but_not_the_requ
     let mut p = policy(2);
     p.users = (0..12).map(|i| Login::new(&format!("user{i}"))).collect();
     p.users.insert(0, Login::new("alice"));
-    let new = issue::new_issue(&gate, &p, day2(0), &["release-gate".to_string()]);
+    let new = issue::new_issue(&gate, &p, day2(0), &["release-gate".to_string()], None);
     assert!(!new.assignees.contains(&"alice".to_string()));
     assert_eq!(new.assignees.len(), 10);
     assert!(new.body.contains(&format!(

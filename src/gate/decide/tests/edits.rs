@@ -514,7 +514,13 @@ fn sealed(seal: &str) -> Binding {
 fn as_written_now() -> Issue {
     let spec = spec();
     let gate = test_support::gate(&spec, Some("rita"));
-    let new = issue::new_issue(&gate, &policy(1), day2(0), &["release-gate".to_string()]);
+    let new = issue::new_issue(
+        &gate,
+        &policy(1),
+        day2(0),
+        &["release-gate".to_string()],
+        None,
+    );
     Issue {
         title: new.title,
         body: new.body,

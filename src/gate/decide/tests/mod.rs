@@ -2,6 +2,7 @@
 //! it must produce, grouped by theme, one file each.
 
 mod answers;
+mod change;
 mod edits;
 mod freeze;
 mod holds;
@@ -54,6 +55,7 @@ fn policy(min: u32) -> Policy {
         freeze_override: None,
         seal: Seal::default(),
         mention_teams: false,
+        exclude_change_authors: false,
     }
 }
 
@@ -230,6 +232,8 @@ struct Row {
     tampered: usize,
     /// The repository's first full listing is still going on.
     listing: bool,
+    /// The change the gate names, as read.
+    change: Option<ChangeRead>,
 }
 
 fn row(name: &'static str) -> Row {
@@ -268,6 +272,7 @@ fn row(name: &'static str) -> Row {
         held: false,
         tampered: 0,
         listing: false,
+        change: None,
     }
 }
 
@@ -379,6 +384,7 @@ fn run(row: &Row) -> Decision {
         others: &others,
         earlier: None,
         complete: !row.listing,
+        change: row.change.as_ref(),
     };
     decide_observed(
         &gate,
@@ -393,6 +399,7 @@ fn run(row: &Row) -> Decision {
 fn table() -> Vec<Row> {
     [
         answers::rows(),
+        change::rows(),
         edits::rows(),
         freeze::rows(),
         holds::rows(),
