@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use crate::github::change::{ChangeCommit, Comparison};
 use crate::xr::change::Change;
+use crate::xr::change::ChangeStatus;
 
 /// GitHub's own committer of commits made in its web interface (merges, edits): it names
 /// no person, so it excludes nobody.
@@ -111,6 +112,29 @@ impl ChangeView {
 }
 
 impl ChangeRead {
+    /// What the status says of it: of `named` (the gate's change) from `base` (what the
+    /// target holds).
+    pub fn status(&self, named: &Change, base: Option<&str>) -> ChangeStatus {
+        match self {
+            ChangeRead::Read(view) => ChangeStatus {
+                repository: view.repository.clone(),
+                base: view.base.clone(),
+                head: view.head.clone(),
+                commits: Some(view.total),
+                authors: view.authors(),
+                unreadable: None,
+            },
+            ChangeRead::Unreadable(why) => ChangeStatus {
+                repository: named.repository.clone(),
+                base: base.map(str::to_owned),
+                head: named.revision.clone(),
+                commits: None,
+                authors: Vec::new(),
+                unreadable: Some(why.clone()),
+            },
+        }
+    }
+
     /// The change, when it was read whole; else why it cannot be relied on.
     pub fn whole(&self) -> Result<&ChangeView, String> {
         match self {

@@ -318,6 +318,8 @@ pub struct Decision {
     pub unbacked: Option<String>,
     /// Every issue of the approvals repository this key used, as far as known.
     pub issues: Vec<u64>,
+    /// The change the gate names, as last read.
+    pub change: Option<crate::xr::change::ChangeStatus>,
 }
 
 impl Decision {
@@ -340,6 +342,7 @@ impl Decision {
             promotion: Promotion::None,
             unbacked: None,
             issues: Vec::new(),
+            change: None,
         }
     }
 
@@ -355,6 +358,7 @@ impl Decision {
             approvals: status.approvals.clone(),
             decided_at: status.approval_timestamp,
             issue: status.issue.clone(),
+            change: status.change.clone(),
             ..Decision::pending(start, status.timeout_at.unwrap_or(gate.deadline(start)))
         }
     }

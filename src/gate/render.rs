@@ -142,6 +142,7 @@ pub fn render_status(gate: &Gate, decision: &Decision) -> GateStatus {
         approvals: decision.approvals.clone(),
         promotion: None,
         issues: Vec::new(),
+        change: decision.change.clone(),
     }
 }
 
@@ -215,6 +216,13 @@ pub fn render_config_map(gate: &Gate, policy: &Policy, decision: &Decision) -> C
     ]);
     let mut data = data;
     data.extend(super::rules::config_entries(policy, decision));
+    // The change under review: the revision the target held, and the gate's.
+    if let Some(change) = &spec.change {
+        let base = decision.change.as_ref().and_then(|c| c.base.clone());
+        data.insert("change_repository".into(), change.repository.clone());
+        data.insert("change_base".into(), base.unwrap_or_default());
+        data.insert("change_head".into(), change.revision.clone());
+    }
     ConfigMap {
         metadata: ObjectMeta {
             name: Some(names::gate_config_map(&gate.name)),
@@ -469,6 +477,7 @@ mod tests {
             promotion: Promotion::Run,
             unbacked: None,
             issues: Vec::new(),
+            change: None,
         }
     }
 

@@ -5,6 +5,7 @@
 //!
 //! Pure: reads the JSON it is given.
 
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 /// The source revision a gate's artifact was built from.
@@ -93,6 +94,40 @@ pub struct ChangeError {
     pub path: String,
     /// The rule it breaks.
     pub rule: String,
+}
+
+/// What a gate's change brings into the target environment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ChangeStatus {
+    /// The source repository, owner/name.
+    pub repository: String,
+    /// The revision the target held (absent when it held none from a gate that named one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
+    /// The gate's revision.
+    pub head: String,
+    /// How many commits the promotion brings (or takes out, going back); absent when the
+    /// change could not be read.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "whole_count"
+    )]
+    pub commits: Option<u64>,
+    /// The GitHub logins of their authors and committers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 1000))]
+    pub authors: Vec<String>,
+    /// Why the change could not be read, when it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreadable: Option<String>,
+}
+
+/// A count as a protobuf Struct carries it (a double), read back whole.
+fn whole_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?
+        .filter(|n| n.fract() == 0.0 && *n >= 0.0 && *n <= 9.0e15)
+        .map(|n| n as u64))
 }
 
 fn error(path: &str, rule: impl Into<String>) -> ChangeError {

@@ -557,6 +557,9 @@ pub struct GateStatus {
     )]
     #[schemars(length(max = 100))]
     pub issues: Vec<KeyIssue>,
+    /// The change the gate names, as read from its source repository.
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
+    pub change: Option<super::change::ChangeStatus>,
 }
 
 /// A value that cannot be read as `T` counts as absent.
@@ -611,6 +614,7 @@ impl GateStatus {
         "issues",
         "promotion",
         "timeout_at",
+        "change",
     ];
 
     /// Reads the recorded status (see [`GateStatus`]); anything but an object is no
@@ -798,8 +802,17 @@ mod tests {
                 repository: "acme/release-approvals".into(),
                 number: 7,
             }],
+            change: Some(super::super::change::ChangeStatus {
+                repository: "acme/app".into(),
+                base: Some("0".repeat(40)),
+                head: "1".repeat(40),
+                commits: Some(300),
+                authors: vec!["alice".into()],
+                unreadable: None,
+            }),
         };
         let mut value = status.to_json();
+        value["change"]["commits"] = json!(300.0);
         value["issue"]["number"] = json!(7.0);
         value["issues"][0]["number"] = json!(7.0);
         assert_eq!(GateStatus::from_json(&value), status);

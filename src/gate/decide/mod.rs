@@ -141,7 +141,12 @@ pub fn decide(
         complete: read.complete,
         change: read.change.as_ref(),
     };
-    decide_observed(gate, recorded, policy, situation, &observed, labels)
+    let mut decision = decide_observed(gate, recorded, policy, situation, &observed, labels);
+    let base = situation.target_revision.as_deref();
+    decision.change = (read.change.as_ref())
+        .zip(gate.spec.change.as_ref())
+        .map(|(read, named)| read.status(named, base));
+    decision
 }
 
 /// The issues `selection` retires, as read: duplicates of the chosen one, and requests of
