@@ -92,7 +92,7 @@ impl ChangeView {
         self.commits
             .iter()
             .flat_map(|c| c.author.iter().chain(c.committer.iter()))
-            .filter(|a| a.id != WEB_FLOW.1)
+            .filter(|a| a.id != WEB_FLOW.1 && !a.login.eq_ignore_ascii_case(WEB_FLOW.0))
             .map(|a| (a.id, a.login.clone()))
             .collect()
     }

@@ -211,15 +211,15 @@ pub fn change_section(change: &ChangeRead, exclude: bool) -> String {
     };
     let range = match &view.base {
         Some(base) if view.taken_out => format!(
-            "This promotion goes back from `{}` to `{}` in {}: it takes out {} commit(s).",
+            "This promotion goes back from `{}` to `{}` in {}: it takes out {}.",
             short(base),
             short(&view.head),
             escape(&view.repository),
-            view.total
+            commits(view.total)
         ),
         Some(base) => format!(
-            "This promotion brings {} commit(s) of {} into the target, `{}`...`{}`.",
-            view.total,
+            "This promotion brings {} of {} into the target, `{}`...`{}`.",
+            commits(view.total),
             escape(&view.repository),
             short(base),
             short(&view.head)
@@ -259,6 +259,15 @@ pub fn change_section(change: &ChangeRead, exclude: bool) -> String {
         out.push('\n');
     }
     out
+}
+
+/// `n commits`, or `1 commit`.
+fn commits(n: u64) -> String {
+    if n == 1 {
+        "1 commit".into()
+    } else {
+        format!("{n} commits")
+    }
 }
 
 fn code(text: &str) -> String {

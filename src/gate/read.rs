@@ -144,7 +144,7 @@ async fn read_change(
     };
     let unknown = || {
         ChangeRead::Unreadable(format!(
-            "GitHub cannot compare {base} with {head} in {} (it knows one of them not)",
+            "GitHub cannot compare {base} with {head} in {} (one of them is unknown to it)",
             change.repository
         ))
     };

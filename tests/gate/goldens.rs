@@ -11,6 +11,9 @@
 //! now: 2026-03-01T06:00:00Z        # the time of the snapshotted call
 //! token: false                     # no GITHUB_TOKEN fallback (default: a test token)
 //! teams: {acme/release-managers: [carol]}
+//! commits:                         # the source repository's history, oldest first; the
+//! - {title: Add login, author: carol, committer: web-flow}   # n-th commit's sha is
+//! - {title: Fix, author: null, repeat: 3}                    # fake_sha(n)
 //! history:                         # what happened before, in order
 //! - {at: ..., run: {record: true, artifact_id: ...}}   # the function ran
 //! - {at: ..., comment: {by: alice, body: /approve, issue: 1}}
@@ -173,6 +176,15 @@ fn play(case: &Case) -> (RunFunctionResponse, FakeGitHub) {
     for (team, members) in g["teams"].as_object().cloned().unwrap_or_default() {
         for member in members.as_array().unwrap() {
             fake.add_team_member(&team, member.as_str().unwrap());
+        }
+    }
+    for commit in g["commits"].as_array().cloned().unwrap_or_default() {
+        for _ in 0..commit["repeat"].as_u64().unwrap_or(1) {
+            fake.push_commit(
+                commit["title"].as_str().unwrap_or("A change"),
+                commit["author"].as_str(),
+                commit["committer"].as_str(),
+            );
         }
     }
     let token = g["token"].as_bool().unwrap_or(true);

@@ -8,6 +8,15 @@ use super::{Call, FakeGitHub};
 use crate::github::change::{Account, ChangeCommit, Changes, Comparison};
 use crate::github::{GitHubError, Result};
 
+/// The sha of the `n`-th commit of the fake's history (from 0): `0c0ffee` and `n`, then `a`s.
+pub fn fake_sha(n: usize) -> String {
+    format!(
+        "{:012x}{}",
+        0x0c0f_fee0_0000_u64 + n as u64 * 0x1001,
+        "a".repeat(28)
+    )
+}
+
 impl FakeGitHub {
     /// Adds a commit to the source repository's history, written by `author` and
     /// committed by `committer` (GitHub logins, `None` for an author GitHub links to no
@@ -19,7 +28,7 @@ impl FakeGitHub {
         committer: Option<&str>,
     ) -> String {
         let mut s = self.lock();
-        let sha = format!("{:040x}", 0xc0ffee_u64 + s.history.len() as u64);
+        let sha = fake_sha(s.history.len());
         let account = |login: Option<&str>| {
             login.map(|l| Account {
                 login: l.to_owned(),
@@ -27,7 +36,7 @@ impl FakeGitHub {
             })
         };
         let commit = ChangeCommit {
-            html_url: format!("https://github.example/acme/app/commit/{sha}"),
+            html_url: format!("https://github.example/source/commit/{sha}"),
             title: title.lines().next().unwrap_or_default().to_owned(),
             author_name: author.unwrap_or("Someone Offline").to_owned(),
             author: account(author),

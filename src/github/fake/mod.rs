@@ -16,6 +16,7 @@ use crate::input::Permission;
 
 mod call;
 mod change;
+pub use change::fake_sha;
 mod connector;
 mod feeds;
 mod writes;
