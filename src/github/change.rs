@@ -53,7 +53,7 @@ pub struct Comparison {
 #[async_trait]
 pub trait Changes: Send + Sync {
     /// `base...head`, its commits read a page at a time up to `max_commits`; `None` when
-    /// GitHub knows either revision not (404).
+    /// either revision is unknown to GitHub (404).
     async fn compare(
         &self,
         base: &str,
@@ -61,6 +61,7 @@ pub trait Changes: Send + Sync {
         max_commits: usize,
     ) -> Result<Option<Comparison>>;
 
-    /// One commit; `None` when GitHub does not know it.
+    /// One commit; `None` when GitHub does not know the repository (a sha it has no
+    /// commit of is an error, 422).
     async fn commit(&self, sha: &str) -> Result<Option<ChangeCommit>>;
 }

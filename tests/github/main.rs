@@ -9,6 +9,7 @@ mod fake_github;
 mod workloads;
 
 mod adapter;
+mod change;
 mod cost;
 mod cost_by_repository;
 mod faults;

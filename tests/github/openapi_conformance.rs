@@ -28,6 +28,25 @@ fn requests_the_function_sends_are_accepted() {
         ("GET", "/user".to_owned(), None),
         (
             "GET",
+            "/repos/acme/release-approvals/issues/events?per_page=100&page=3".to_owned(),
+            None,
+        ),
+        (
+            "GET",
+            format!(
+                "/repos/acme/my-service/compare/{}...{}?per_page=100&page=2",
+                "a".repeat(40),
+                "b".repeat(40)
+            ),
+            None,
+        ),
+        (
+            "GET",
+            format!("/repos/acme/my-service/commits/{}", "a".repeat(40)),
+            None,
+        ),
+        (
+            "GET",
             format!(
                 "{ISSUES}?creator=release-bot%5Bbot%5D&state=all&per_page=100&sort=created&direction=asc&page=2"
             ),

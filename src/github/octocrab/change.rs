@@ -127,7 +127,8 @@ impl Changes for RestGitHub {
                 let wire: WireCommit = rest::parse(what, &page.body)?;
                 Ok(Some(wire.into_commit()))
             }
-            // GitHub answers 422 for a sha it has no commit of.
+            // A sha GitHub has no commit of is a 422, an error like any other: the change
+            // is unreadable either way.
             Err(GitHubError::NotFound(_)) => Ok(None),
             Err(e) => Err(e),
         }
