@@ -91,6 +91,12 @@ pub struct Override {
 /// or before a record of the function was deleted from it.
 const RESTORED: &str = "it came before the function restored this issue's title and description, or before one of its comments here was deleted; close again, or comment /approve";
 
+/// Whether `login` is a GitHub App's bot (`<slug>[bot]`): bots never approve, whatever
+/// their team or permission (their rejections count where they may answer).
+fn is_bot(login: &str) -> bool {
+    login.to_ascii_lowercase().ends_with("[bot]")
+}
+
 /// The closer named when GitHub names none; it cannot be a GitHub login (logins have
 /// no spaces), so no listed user can match it.
 pub const UNKNOWN_CLOSER: &str = "an unknown user";
@@ -162,7 +168,9 @@ impl<'a> Judge<'a> {
 
     /// Whether `login` may approve.
     pub fn authorized(&self, login: &str, id: Option<u64>) -> bool {
-        !id.is_some_and(|id| self.change_authors.contains(&id)) && self.approver(login, id)
+        !is_bot(login)
+            && !id.is_some_and(|id| self.change_authors.contains(&id))
+            && self.approver(login, id)
     }
 
     /// Whether `login` is among who may answer, the change's authors included.

@@ -3,7 +3,7 @@
 //! and their rejections count; GitHub's web committer excludes nobody, nor does an author
 //! GitHub links to no account. A change that cannot be read whole holds a gate that
 //! excludes its authors (`ChangeUnreadable`) and never approves it; without exclusion the
-//! gate goes on.
+//! gate goes on. Bots (GitHub Apps) never approve.
 
 use super::*;
 use crate::gate::change::{ChangeRead, ChangeView, WEB_FLOW};
@@ -159,6 +159,11 @@ pub(super) fn rows() -> Vec<Row> {
             state: GateState::Rejected,
             actions: vec!["comment #1", "close #1 not_planned"],
             ..row("a veto counts while the change cannot be read")
+        },
+        Row {
+            team_members: vec!["renovate[bot]"],
+            comments: approve("renovate[bot]"),
+            ..row("a bot in an approver team never approves")
         },
         Row {
             change: Some(ChangeRead::Unreadable("GitHub knows no commit".into())),
