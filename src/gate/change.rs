@@ -8,12 +8,14 @@
 
 use std::collections::BTreeMap;
 
-use crate::github::change::{ChangeCommit, Comparison};
+use crate::github::change::{ChangeCommit, Comparison, PullRef};
 use crate::xr::change::Change;
 use crate::xr::change::ChangeStatus;
 
-/// GitHub's own committer of commits made in its web interface (merges, edits): it names
-/// no person, so it excludes nobody.
+/// GitHub's own committer of commits made in its web interface (merges, edits), on
+/// GitHub.com: it names no person, so it excludes nobody. Known by login and id together
+/// (on GitHub Enterprise Server the account of that id is someone else, and its own
+/// web committer, another id, excludes only itself).
 pub const WEB_FLOW: (&str, u64) = ("web-flow", 19_864_447);
 
 /// The most commits the approval issue lists; the rest are counted.
@@ -35,6 +37,11 @@ pub struct ChangeView {
     pub total: u64,
     /// The head is behind the base: a rollback, whose commits are taken out.
     pub taken_out: bool,
+    /// Commits the target holds that the head has not (a head that diverged from the
+    /// base): the promotion takes them out too.
+    pub dropped: u64,
+    /// The pull requests the listed commits came from, by sha (as far as GitHub said).
+    pub pulls: BTreeMap<String, Vec<PullRef>>,
 }
 
 /// What was read of a gate's change.
@@ -55,9 +62,10 @@ impl ChangeView {
         comparison: Comparison,
         back: Option<Comparison>,
     ) -> ChangeView {
-        let (commits, total, taken_out) = match back {
-            Some(back) => (back.commits, back.ahead_by, true),
-            None => (comparison.commits, comparison.ahead_by, false),
+        let dropped = comparison.behind_by;
+        let (commits, total, taken_out, dropped) = match back {
+            Some(back) => (back.commits, back.ahead_by, true, 0),
+            None => (comparison.commits, comparison.ahead_by, false, dropped),
         };
         ChangeView {
             repository: change.repository.clone(),
@@ -66,6 +74,8 @@ impl ChangeView {
             commits,
             total,
             taken_out,
+            dropped,
+            pulls: BTreeMap::new(),
         }
     }
 
@@ -78,6 +88,8 @@ impl ChangeView {
             commits: vec![commit],
             total: 1,
             taken_out: false,
+            dropped: 0,
+            pulls: BTreeMap::new(),
         }
     }
 
@@ -92,7 +104,7 @@ impl ChangeView {
         self.commits
             .iter()
             .flat_map(|c| c.author.iter().chain(c.committer.iter()))
-            .filter(|a| a.id != WEB_FLOW.1 && !a.login.eq_ignore_ascii_case(WEB_FLOW.0))
+            .filter(|a| !(a.id == WEB_FLOW.1 && a.login.eq_ignore_ascii_case(WEB_FLOW.0)))
             .map(|a| (a.id, a.login.clone()))
             .collect()
     }
@@ -151,5 +163,5 @@ impl ChangeRead {
 
 /// The first 12 characters of a sha.
 pub fn short(sha: &str) -> &str {
-    &sha[..sha.len().min(12)]
+    sha.get(..12).unwrap_or(sha)
 }

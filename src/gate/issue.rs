@@ -10,7 +10,6 @@ use sha2::{Digest, Sha256};
 use crate::github::{Login, NewIssue};
 use crate::xr::gate::{Approval, GateState, Via, rfc3339};
 
-use super::change::{ChangeRead, LISTED, short};
 use super::marker::{Binding, approvals_field, marker};
 use super::model::Gate;
 use super::policy::Policy;
@@ -163,7 +162,7 @@ pub fn new_issue(
     policy: &Policy,
     deadline: DateTime<Utc>,
     labels: &[String],
-    change: Option<&ChangeRead>,
+    change: Option<&str>,
 ) -> NewIssue {
     let spec = &gate.spec;
     let title = escape_title(&format!(
@@ -178,95 +177,15 @@ pub fn new_issue(
     }
     assignees.truncate(10);
     let mut body = body(gate, policy, deadline);
-    if let Some(change) = change {
+    if let Some(section) = change {
         body.push('\n');
-        body.push_str(&change_section(change, policy.exclude_change_authors));
+        body.push_str(section);
     }
     NewIssue {
         title,
         body,
         labels: labels.to_vec(),
         assignees: assignees.iter().map(|a| a.to_string()).collect(),
-    }
-}
-
-/// The issue's section on the change: the commits (at most [`LISTED`], each with its
-/// first line escaped, its author and a link), or why there is no list.
-pub fn change_section(change: &ChangeRead, exclude: bool) -> String {
-    let mut out = String::from("### The change\n\n");
-    let view = match change {
-        ChangeRead::Unreadable(why) => {
-            out.push_str(&format!(
-                "The list of commits is missing: {}.{}\n",
-                escape(why),
-                if exclude {
-                    " Their authors cannot approve, and nobody can tell who they are: no approval counts until the change can be read."
-                } else {
-                    ""
-                }
-            ));
-            return out;
-        }
-        ChangeRead::Read(view) => view,
-    };
-    let range = match &view.base {
-        Some(base) if view.taken_out => format!(
-            "This promotion goes back from `{}` to `{}` in {}: it takes out {}.",
-            short(base),
-            short(&view.head),
-            escape(&view.repository),
-            commits(view.total)
-        ),
-        Some(base) => format!(
-            "This promotion brings {} of {} into the target, `{}`...`{}`.",
-            commits(view.total),
-            escape(&view.repository),
-            short(base),
-            short(&view.head)
-        ),
-        None => format!(
-            "The target holds no revision yet: this promotion brings `{}` of {}.",
-            short(&view.head),
-            escape(&view.repository)
-        ),
-    };
-    out.push_str(&range);
-    out.push_str("\n\n");
-    for commit in view.commits.iter().take(LISTED) {
-        let who = match &commit.author {
-            Some(a) => format!("@\u{200D}{}", escape(&a.login)),
-            None => format!("{} (no GitHub account)", escape(&commit.author_name)),
-        };
-        out.push_str(&format!(
-            "- [`{}`]({}) {} — {}\n",
-            short(&commit.sha),
-            commit.html_url,
-            escape(&commit.title),
-            who
-        ));
-    }
-    let unlisted = view
-        .total
-        .saturating_sub(LISTED.min(view.commits.len()) as u64);
-    if unlisted > 0 {
-        out.push_str(&format!("- … and {unlisted} more\n"));
-    }
-    if exclude {
-        out.push_str("\nThe authors and committers of these commits cannot approve this promotion; their /reject counts.");
-        if view.unlinked() > 0 {
-            out.push_str(" Authors without a GitHub account cannot be told apart, so they are not kept from approving.");
-        }
-        out.push('\n');
-    }
-    out
-}
-
-/// `n commits`, or `1 commit`.
-fn commits(n: u64) -> String {
-    if n == 1 {
-        "1 commit".into()
-    } else {
-        format!("{n} commits")
     }
 }
 

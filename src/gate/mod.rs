@@ -16,6 +16,7 @@
 
 pub mod answers;
 pub mod change;
+pub mod change_text;
 pub mod decide;
 pub mod issue;
 pub mod job;

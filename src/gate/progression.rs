@@ -124,6 +124,7 @@ mod tests {
                 approved_by: "alice".into(),
                 gate: "g".into(),
                 revision: None,
+                repository: None,
             }],
             current_environment: env.into(),
             artifact_id: Some(artifact.into()),

@@ -135,7 +135,11 @@ async fn read_change(
     let head = change.revision.as_str();
     let Some(base) = base else {
         return Ok(match repo.commit(head).await? {
-            Some(commit) => ChangeRead::Read(ChangeView::single(change, commit)),
+            Some(commit) => {
+                let mut view = ChangeView::single(change, commit);
+                with_pulls(&repo, &mut view).await;
+                ChangeRead::Read(view)
+            }
             None => ChangeRead::Unreadable(format!(
                 "GitHub knows no commit {head} in {}",
                 change.repository
@@ -160,9 +164,24 @@ async fn read_change(
     } else {
         None
     };
-    Ok(ChangeRead::Read(ChangeView::compared(
-        change, base, comparison, back,
-    )))
+    let mut view = ChangeView::compared(change, base, comparison, back);
+    with_pulls(&repo, &mut view).await;
+    Ok(ChangeRead::Read(view))
+}
+
+/// Adds the pull requests the listed commits came from; GitHub failing to say leaves them
+/// out (they tell approvers more, they decide nothing).
+async fn with_pulls(repo: &Repo, view: &mut ChangeView) {
+    let listed: Vec<String> = view
+        .commits
+        .iter()
+        .take(super::change::LISTED)
+        .map(|c| c.sha.clone())
+        .collect();
+    match repo.pull_requests(&listed).await {
+        Ok(pulls) => view.pulls = pulls,
+        Err(e) => tracing::info!(error = %e, "cannot read the change's pull requests"),
+    }
 }
 
 /// Reads what the decision takes: the candidates (from the repository's view when `reads`

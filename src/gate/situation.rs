@@ -96,9 +96,7 @@ impl Situation {
             soak: progression::soak(spec, pipeline, whereabouts),
             frozen: freeze::frozen(&windows, &target, now),
             job: JobSeen::NotConfigured,
-            target_revision: whereabouts
-                .and_then(|w| w.environments.iter().find(|e| e.name == target))
-                .and_then(|e| e.revision.clone()),
+            target_revision: target_revision(spec, whereabouts, &target),
             windows,
             target,
         }
@@ -135,4 +133,27 @@ impl Situation {
         }
         at
     }
+}
+
+/// The revision `target` holds, as its pipeline records it from the gate that brought it:
+/// a full sha of the repository `spec` names (a revision of another repository, or none,
+/// is no base: the change is then the gate's own commit).
+fn target_revision(
+    spec: &GateSpec,
+    whereabouts: Option<&Whereabouts>,
+    target: &str,
+) -> Option<String> {
+    let entry = whereabouts?
+        .environments
+        .iter()
+        .find(|e| e.name == target)?;
+    let named = spec.change.as_ref()?;
+    let same = entry
+        .repository
+        .as_deref()
+        .is_some_and(|r| r.eq_ignore_ascii_case(&named.repository));
+    entry
+        .revision
+        .clone()
+        .filter(|r| same && r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit()))
 }

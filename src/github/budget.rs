@@ -295,6 +295,14 @@ impl crate::github::change::Changes for HeldBack {
         self.limit.check()?;
         self.limit.note(self.inner.commit(sha).await)
     }
+
+    async fn pull_requests(
+        &self,
+        shas: &[String],
+    ) -> Result<std::collections::BTreeMap<String, Vec<crate::github::change::PullRef>>> {
+        self.limit.check()?;
+        self.limit.note(self.inner.pull_requests(shas).await)
+    }
 }
 
 #[async_trait]

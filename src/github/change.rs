@@ -2,7 +2,10 @@
 //! revisions of a source repository (the compare API, one conditional request per page
 //! of 100), or one commit. Read with the source repository's own client.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
+use serde::Deserialize;
 
 use super::Result;
 
@@ -35,6 +38,17 @@ pub struct ChangeCommit {
     pub committer: Option<Account>,
 }
 
+/// A pull request a commit came from.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PullRef {
+    /// Its number.
+    pub number: u64,
+    /// Its page on GitHub.
+    pub url: String,
+    /// Its title.
+    pub title: String,
+}
+
 /// `base...head` as GitHub compares them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Comparison {
@@ -64,4 +78,8 @@ pub trait Changes: Send + Sync {
     /// One commit; `None` when GitHub does not know the repository (a sha it has no
     /// commit of is an error, 422).
     async fn commit(&self, sha: &str) -> Result<Option<ChangeCommit>>;
+
+    /// The pull requests each of `shas` came from, as far as GitHub links them (GraphQL,
+    /// one query per 100 commits); commits without any are left out.
+    async fn pull_requests(&self, shas: &[String]) -> Result<BTreeMap<String, Vec<PullRef>>>;
 }

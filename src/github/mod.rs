@@ -19,6 +19,7 @@ pub mod etag;
 pub mod fake;
 pub mod graphql;
 pub mod octocrab;
+pub mod pulls;
 pub mod repo;
 pub mod rest;
 pub mod view;

@@ -125,6 +125,14 @@ impl Repo {
         self.client.commit(sha).await
     }
 
+    /// The pull requests each of `shas` came from, as far as GitHub links them.
+    pub async fn pull_requests(
+        &self,
+        shas: &[String],
+    ) -> Result<std::collections::BTreeMap<String, Vec<super::change::PullRef>>> {
+        self.client.pull_requests(shas).await
+    }
+
     /// The same repository, its writes counted against the budget of `per_hour` of the
     /// gates of `namespace`.
     pub fn charging(mut self, namespace: &str, per_hour: u32) -> Repo {

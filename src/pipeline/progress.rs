@@ -28,6 +28,8 @@ pub struct GateRecord {
     pub artifact_id: String,
     /// `spec.change.revision` (lowercase), when it names one.
     pub revision: Option<String>,
+    /// `spec.change.repository`, when it names one.
+    pub repository: Option<String>,
     /// Its recorded status.
     pub status: GateStatus,
     /// Its promotion Job's progress, if it runs one.
@@ -81,12 +83,14 @@ pub fn records(gates: &[Composite], tenant: &str, namespace: Option<&str>) -> Ve
                 Some(p) => Some(PromotionStatus::deserialize(p).ok()?),
             };
             let revision = change_of(&g.spec).map(|(_, r)| r.to_ascii_lowercase());
+            let repository = change_of(&g.spec).map(|(r, _)| r.to_owned());
             Some(GateRecord {
                 name: g.name.clone(),
                 source,
                 target,
                 artifact_id,
                 revision,
+                repository,
                 status,
                 promotion,
             })
@@ -133,6 +137,7 @@ pub fn whereabouts(environments: &[String], gates: &[GateRecord]) -> (Whereabout
             approved_by: gate.status.approver.clone().unwrap_or_default(),
             gate: gate.name.clone(),
             revision: gate.revision.clone(),
+            repository: gate.repository.clone(),
         };
         // RFC 3339 in seconds with `Z` sorts as time; the gate's name breaks a tie.
         let newer = latest[at]

@@ -338,6 +338,10 @@ pub struct EnvironmentStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 40), pattern("^[0-9a-f]{40}$"))]
     pub revision: Option<String>,
+    /// The source repository of that revision (`spec.change.repository`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 140))]
+    pub repository: Option<String>,
 }
 
 #[cfg(test)]

@@ -104,6 +104,25 @@ enum Node {
     /// Who last edited an issue's body.
     IssueEditor(u64),
     RateLimit,
+    /// A source repository with a history, by its place among the fake's histories.
+    Source(usize),
+    /// A commit of a source repository's history.
+    Commit {
+        repo: usize,
+        at: usize,
+    },
+    /// The first `first` pull requests a commit came from.
+    Pulls {
+        repo: usize,
+        at: usize,
+        first: usize,
+    },
+    /// One of them.
+    Pull {
+        repo: usize,
+        at: usize,
+        i: usize,
+    },
 }
 
 impl Run<'_> {
@@ -176,8 +195,15 @@ impl Run<'_> {
         match (node, name) {
             (Node::Query, "repository") => {
                 let (owner, repo) = (self.argument(field, "owner"), self.argument(field, "name"));
+                let source = format!(
+                    "{}/{}",
+                    owner.as_str().unwrap_or_default(),
+                    repo.as_str().unwrap_or_default()
+                );
                 if owner == json!(OWNER) && repo == json!(REPO) {
                     child(self, Node::Repository)
+                } else if let Some(i) = self.state.history.keys().position(|k| *k == source) {
+                    child(self, Node::Source(i))
                 } else {
                     self.not_found(&format!(
                         "Could not resolve to a Repository with the name '{owner}/{repo}'."
@@ -324,6 +350,38 @@ impl Run<'_> {
                     Some(c.user.clone())
                 })
             }
+            (Node::Source(repo), "object") => {
+                let oid = self.argument(field, "oid");
+                let history = self.state.history.values().nth(repo).unwrap();
+                match history.iter().position(|c| json!(c.sha) == oid) {
+                    Some(at) => child(self, Node::Commit { repo, at }),
+                    None => Value::Null,
+                }
+            }
+            (Node::Commit { repo, at }, "associatedPullRequests") => {
+                let first = self.argument(field, "first").as_u64().unwrap_or(0) as usize;
+                child(self, Node::Pulls { repo, at, first })
+            }
+            (Node::Pulls { repo, at, first }, "nodes") => {
+                let count = self.state.history.values().nth(repo).unwrap()[at]
+                    .pulls
+                    .len();
+                Value::Array(
+                    (0..count.min(first))
+                        .map(|i| child(self, Node::Pull { repo, at, i }))
+                        .collect(),
+                )
+            }
+            (Node::Pull { repo, at, i }, _) => {
+                let (repository, commits) = self.state.history.iter().nth(repo).unwrap();
+                let (number, title) = commits[at].pulls[i].clone();
+                match name {
+                    "number" => json!(number),
+                    "title" => json!(title),
+                    "url" => json!(format!("https://github.example/{repository}/pull/{number}")),
+                    _ => self.unserved(name),
+                }
+            }
             (Node::RateLimit, "cost") => json!(1),
             (Node::RateLimit, "limit") => json!(5000),
             (Node::RateLimit, "remaining") => json!(4999),
@@ -377,6 +435,7 @@ fn type_name(state: &State, node: Node) -> Option<&'static str> {
         Node::Deletion(_) => Some("CommentDeletedEvent"),
         Node::Comment(_) => Some("IssueComment"),
         Node::Issue(_) => Some("Issue"),
+        Node::Commit { .. } => Some("Commit"),
         _ => None,
     }
 }

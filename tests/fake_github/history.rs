@@ -24,6 +24,8 @@ pub struct FakeCommit {
     pub author: Option<String>,
     /// The GitHub login of its committer, if GitHub links one.
     pub committer: Option<String>,
+    /// The pull requests it came from: number and title.
+    pub pulls: Vec<(u64, String)>,
 }
 
 fn commit_json(state: &State, repository: &str, c: &FakeCommit) -> Value {

@@ -317,8 +317,20 @@ impl FakeGitHub {
             author_name: author.unwrap_or("Someone Offline").to_owned(),
             author: author.map(str::to_owned),
             committer: committer.map(str::to_owned),
+            pulls: Vec::new(),
         });
         sha
+    }
+
+    /// Records that `repository`'s commit `sha` came from pull request `number`.
+    pub fn merge_pull_request(&self, repository: &str, sha: &str, number: u64, title: &str) {
+        let mut s = self.state();
+        let commit = s
+            .history
+            .get_mut(repository)
+            .and_then(|h| h.iter_mut().find(|c| c.sha == sha))
+            .expect("a commit of the repository's history");
+        commit.pulls.push((number, title.to_owned()));
     }
 
     // ----- people -----

@@ -12,7 +12,7 @@
 //! token: false                     # no GITHUB_TOKEN fallback (default: a test token)
 //! teams: {acme/release-managers: [carol]}
 //! commits:                         # the source repository's history, oldest first; the
-//! - {title: Add login, author: carol, committer: web-flow}   # n-th commit's sha is
+//! - {title: Add login, author: carol, committer: web-flow, pull: 7}   # n-th commit's sha is
 //! - {title: Fix, author: null, repeat: 3}                    # fake_sha(n)
 //! history:                         # what happened before, in order
 //! - {at: ..., run: {record: true, artifact_id: ...}}   # the function ran
@@ -180,11 +180,14 @@ fn play(case: &Case) -> (RunFunctionResponse, FakeGitHub) {
     }
     for commit in g["commits"].as_array().cloned().unwrap_or_default() {
         for _ in 0..commit["repeat"].as_u64().unwrap_or(1) {
-            fake.push_commit(
+            let sha = fake.push_commit(
                 commit["title"].as_str().unwrap_or("A change"),
                 commit["author"].as_str(),
                 commit["committer"].as_str(),
             );
+            if let Some(number) = commit["pull"].as_u64() {
+                fake.merge_pull_request(&sha, number, "A pull request");
+            }
         }
     }
     let token = g["token"].as_bool().unwrap_or(true);

@@ -68,5 +68,22 @@ async fn a_change_is_compared_across_pages_and_an_unknown_revision_reads_as_none
         ("change 3", "dan")
     );
     assert!(github.commit(&unknown).await.is_err(), "GitHub answers 422");
+
+    fake.merge_pull_request(SOURCE, &shas[2], 17, "Session timeouts");
+    let asked: Vec<String> = shas[1..=150].to_vec();
+    let pulls = github.pull_requests(&asked).await.unwrap();
+    assert_eq!(pulls.len(), 1, "{pulls:?}");
+    let pull = &pulls[&shas[2]][0];
+    assert_eq!((pull.number, pull.title.as_str()), (17, "Session timeouts"));
+    assert!(
+        pull.url.ends_with("/acme/my-service/pull/17"),
+        "{}",
+        pull.url
+    );
+    assert_eq!(
+        fake.count(Route::Graphql),
+        2,
+        "two queries of at most 100 commits"
+    );
     assert!(fake.violations().is_empty(), "{:?}", fake.violations());
 }

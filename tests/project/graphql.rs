@@ -29,7 +29,9 @@ fn schema() -> Valid<Schema> {
 #[test]
 fn every_query_the_function_sends_is_valid_against_github_s_schema() {
     let schema = schema();
-    for query in [EDITS_QUERY] {
+    let shas: Vec<String> = ["a", "b", "c"].iter().map(|c| c.repeat(40)).collect();
+    let pulls = function_release_pipeline::github::pulls::pulls_query(&shas);
+    for query in [EDITS_QUERY, pulls.as_str()] {
         if let Err(e) = ExecutableDocument::parse_and_validate(&schema, query, "query.graphql") {
             panic!("{query}\n{}", e.errors);
         }
@@ -46,6 +48,9 @@ fn a_query_github_would_refuse_fails_the_check() {
         EDITS_QUERY.replace("fullDatabaseId", "fullDatabaseId { id }"),
         // A timeline item type that does not exist.
         EDITS_QUERY.replace("COMMENT_DELETED_EVENT", "COMMENT_REMOVED_EVENT"),
+        // A commit's pull requests are not a field of that name.
+        function_release_pipeline::github::pulls::pulls_query(&["a".repeat(40)])
+            .replace("associatedPullRequests", "pullRequests"),
     ] {
         assert!(
             ExecutableDocument::parse_and_validate(&schema, wrong.as_str(), "query.graphql")

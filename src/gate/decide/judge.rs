@@ -377,6 +377,13 @@ impl<'a> Judge<'a> {
     fn close_does_not_count(&self, login: &str, id: Option<u64>) -> String {
         if self.excluded(login, id) {
             "the requester cannot approve their own promotion".to_owned()
+        } else if is_bot(login) {
+            format!("{} is a bot, and bots never approve", issue::escape(login))
+        } else if id.is_some_and(|id| self.change_authors.contains(&id)) {
+            format!(
+                "{} wrote or committed the change, and its authors cannot approve it",
+                issue::escape(login)
+            )
         } else if !self.authorized(login, id) {
             format!(
                 "{} is not an approver for this promotion",

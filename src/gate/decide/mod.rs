@@ -365,12 +365,15 @@ fn without_issue(
             LISTING.replace("approval is held", "no approval issue is opened yet"),
         ));
     } else {
+        let section = observed
+            .change
+            .map(|c| super::change_text::change_section(c, policy.exclude_change_authors));
         decision.actions.push(Action::Open(issue::new_issue(
             gate,
             policy,
             decision.deadline,
             labels,
-            observed.change,
+            section.as_deref(),
         )));
     }
     decision

@@ -15,6 +15,8 @@ use chrono::{DateTime, Utc};
 use crate::github::{EventKind, Identity, Issue, NewIssue};
 use crate::xr::gate::{GateState, rfc3339};
 
+use crate::gate::change::ChangeRead;
+use crate::gate::change_text;
 use crate::gate::issue;
 use crate::gate::marker::{self, Binding};
 use crate::gate::model::{Action, Decision, Gate, Hold, IssueRead};
@@ -32,6 +34,9 @@ pub struct Text {
     /// before binding it; nobody answered on it), and its text is the function's own
     /// with another deadline.
     pub quiet: bool,
+    /// The text is the function's, but the change under review it lists is not the one
+    /// read now: it is listed again, and approvals given before no longer count.
+    pub relist: bool,
     /// Approvals count only after this: the last restoration as GitHub dated it, the last
     /// change of the text by someone else; none counts in a call that restores (GitHub's clock and the function's may
     /// differ).
@@ -56,7 +61,10 @@ pub fn check(
     labels: &[String],
 ) -> Text {
     let identity = observed.identity;
-    let written = issue::new_issue(gate, policy, binding.deadline, labels, observed.change);
+    let section = observed
+        .change
+        .map(|c| change_text::change_section(c, policy.exclude_change_authors));
+    let written = issue::new_issue(gate, policy, binding.deadline, labels, section.as_deref());
     let seal = issue::text_seal(&written.title, &written.body);
     let found = issue::text_seal(&chosen.issue.title, &chosen.issue.body);
     let restorations = marker::restorations(&chosen.comments, identity, gate.key.as_str());
@@ -71,6 +79,14 @@ pub fn check(
             || restorations.iter().any(|(_, r)| r.as_deref() == Some(s))
     };
     let changed = expected.is_some() && !accepted(&found);
+    // The change the issue lists, by its hidden line: a change read whole now and not
+    // listed there is listed again (not on a change GitHub fails to read now, which says
+    // nothing of the list; nor while someone else's edit is restored anyway).
+    let relist = !changed
+        && !adopt
+        && expected.is_some()
+        && matches!(observed.change, Some(ChangeRead::Read(view))
+            if !chosen.issue.body.contains(&change_text::change_marker(view)));
     let mut changes = Vec::new();
     let mut after = restorations.iter().map(|(at, _)| *at).max();
     let mut moved = |at: DateTime<Utc>, what: String| {
@@ -99,14 +115,20 @@ pub fn check(
             "the title or description of issue #{number} was changed again after {MAX_RESTORATIONS} restorations; it is no longer restored and no approval counts on it until someone puts the text back"
         ));
     }
+    if relist && spent {
+        changes.push(format!(
+            "the change under review of issue #{number} moved again after {MAX_RESTORATIONS} restorations; it is no longer listed again and no approval counts on it"
+        ));
+    }
     Text {
-        approvals_after: if changed {
+        approvals_after: if changed || relist {
             Some(DateTime::<Utc>::MAX_UTC)
         } else {
             after
         },
-        restore: (changed && !spent).then_some(written),
+        restore: ((changed || relist) && !spent).then_some(written),
         quiet: adopt,
+        relist: relist && !changed,
         changes,
         seal,
     }
@@ -180,7 +202,7 @@ pub fn restore(
     decision: &mut Decision,
     gate: &Gate,
     issue: &Issue,
-    (written, quiet): (NewIssue, bool),
+    (written, quiet, relist): (NewIssue, bool, bool),
     now: DateTime<Utc>,
 ) {
     let seal = issue::text_seal(&written.title, &written.body);
@@ -191,6 +213,20 @@ pub fn restore(
     };
     if quiet {
         decision.actions.push(restore);
+        return;
+    }
+    if relist {
+        decision.actions.push(Action::Comment {
+            number: issue.number,
+            body: change_text::relisted_comment(gate.key.as_str(), now, &seal),
+        });
+        decision.actions.push(restore);
+        if decision.state == GateState::Pending {
+            decision.hold = Some(Hold::Pending(format!(
+                "approval is held: what this promotion changes is not what issue #{} listed; it is listed again, and approvals given before then no longer count",
+                issue.number
+            )));
+        }
         return;
     }
     let message = format!(

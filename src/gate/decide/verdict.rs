@@ -35,7 +35,7 @@ pub(super) fn answered(
     let (restore, restored) = match text {
         Some(t) => {
             decision.tampering.extend(t.changes);
-            (t.restore.map(|r| (r, t.quiet)), t.approvals_after)
+            (t.restore.map(|r| (r, t.quiet, t.relist)), t.approvals_after)
         }
         None => (None, None),
     };
@@ -216,6 +216,14 @@ fn change_authors(policy: &Policy, observed: &Observed<'_>) -> Vec<u64> {
 /// Why the gate cannot be approved for its change: its authors may not approve, and
 /// nobody can tell them all (the change unread, or longer than the function reads).
 fn change_unreadable(policy: &Policy, observed: &Observed<'_>) -> Option<String> {
-    let change = observed.change.filter(|_| policy.exclude_change_authors)?;
-    change.whole().err()
+    if !policy.exclude_change_authors {
+        return None;
+    }
+    match observed.change {
+        Some(change) => change.whole().err(),
+        None => Some(
+            "the gate names no change (spec.change), so nobody can tell who wrote what it promotes"
+                .to_owned(),
+        ),
+    }
 }

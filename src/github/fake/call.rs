@@ -45,6 +45,8 @@ pub enum Call {
     Compare(String, String),
     /// `commit(sha)`.
     Commit(String),
+    /// `pull_requests(shas)`, of so many commits.
+    PullRequests(usize),
 }
 
 impl Call {

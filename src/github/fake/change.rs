@@ -2,10 +2,12 @@
 //! does (`base...head`: the commits after base up to head; a head behind its base is
 //! `behind`, with no commits), and read one at a time.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 
 use super::{Call, FakeGitHub};
-use crate::github::change::{Account, ChangeCommit, Changes, Comparison};
+use crate::github::change::{Account, ChangeCommit, Changes, Comparison, PullRef};
 use crate::github::{GitHubError, Result};
 
 /// The sha of the `n`-th commit of the fake's history (from 0): `0c0ffee` and `n`, then `a`s.
@@ -45,6 +47,19 @@ impl FakeGitHub {
         };
         s.history.push(commit);
         sha
+    }
+
+    /// Records that commit `sha` came from pull request `number`, titled `title`.
+    pub fn merge_pull_request(&self, sha: &str, number: u64, title: &str) {
+        self.lock()
+            .pulls
+            .entry(sha.to_owned())
+            .or_default()
+            .push(PullRef {
+                number,
+                url: format!("https://github.example/source/pull/{number}"),
+                title: title.to_owned(),
+            });
     }
 
     /// Makes reads of the source repository fail with `error` (or succeed again).
@@ -94,5 +109,13 @@ impl Changes for FakeGitHub {
     async fn commit(&self, sha: &str) -> Result<Option<ChangeCommit>> {
         let s = self.enter_changes(Call::Commit(sha.to_owned()))?;
         Ok(s.history.iter().find(|c| c.sha == sha).cloned())
+    }
+
+    async fn pull_requests(&self, shas: &[String]) -> Result<BTreeMap<String, Vec<PullRef>>> {
+        let s = self.enter_changes(Call::PullRequests(shas.len()))?;
+        Ok(shas
+            .iter()
+            .filter_map(|sha| s.pulls.get(sha).map(|p| (sha.clone(), p.clone())))
+            .collect())
     }
 }

@@ -25,8 +25,11 @@ pub use call::Call;
 pub use connector::FakeConnector;
 
 /// The numeric id the fakes give `login` (stable, different for different logins): what
-/// GitHub keeps when an account is renamed.
+/// GitHub keeps when an account is renamed. GitHub's web committer has its own.
 pub fn user_id(login: &str) -> u64 {
+    if login == "web-flow" {
+        return 19_864_447;
+    }
     login
         .to_ascii_lowercase()
         .bytes()
@@ -73,6 +76,8 @@ struct State {
     history: Vec<crate::github::change::ChangeCommit>,
     /// What reads of the history fail with, if they do.
     change_fault: Option<GitHubError>,
+    /// The pull requests each commit came from.
+    pulls: BTreeMap<String, Vec<crate::github::change::PullRef>>,
 }
 
 impl State {

@@ -2,10 +2,14 @@
 //! a page of 100 commits at a time (conditional, like every read), and
 //! `GET /repos/{o}/{r}/commits/{sha}`.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
+use http::Method;
 use serde::Deserialize;
 
-use super::super::change::{Account, ChangeCommit, Changes, Comparison};
+use super::super::change::{Account, ChangeCommit, Changes, Comparison, PullRef};
+use super::super::pulls::{PULLS_PER_QUERY, parse_pulls, pulls_request};
 use super::super::{GitHubError, Result, rest};
 use super::PER_PAGE;
 use super::repo::RestGitHub;
@@ -132,5 +136,22 @@ impl Changes for RestGitHub {
             Err(GitHubError::NotFound(_)) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    async fn pull_requests(&self, shas: &[String]) -> Result<BTreeMap<String, Vec<PullRef>>> {
+        let what = "cannot read the pull requests of the change's commits";
+        let mut out = BTreeMap::new();
+        for chunk in shas.chunks(PULLS_PER_QUERY) {
+            let body = pulls_request(&self.target.owner, &self.target.repo, chunk);
+            let wire = self.graphql.as_ref().unwrap_or(&self.wire);
+            let reply = wire
+                .send(what, Method::POST, "/graphql", Some(&body), None)
+                .await?;
+            if !reply.status.is_success() {
+                return Err(self.failed(what, &reply));
+            }
+            out.extend(parse_pulls(what, &reply.body, chunk)?);
+        }
+        Ok(out)
     }
 }
