@@ -12,7 +12,7 @@ use chrono::TimeDelta;
 use function_sdk_rust::request;
 
 use crate::call::Call;
-use crate::github::change::MAX_CHANGE_COMMITS;
+use crate::github::change::{MAX_CHANGE_COMMITS, Source};
 use crate::xr::change::Change;
 
 use super::change::{ChangeRead, ChangeView};
@@ -131,7 +131,7 @@ async fn read_change(
         owner: change.owner().to_owned(),
         repo: change.name().to_owned(),
     };
-    let repo = reach.repos.open(&target, &credentials).await?;
+    let repo = reach.repos.source(&target, &credentials).await?;
     let head = change.revision.as_str();
     let Some(base) = base else {
         return Ok(match repo.commit(head).await? {
@@ -171,7 +171,7 @@ async fn read_change(
 
 /// Adds the pull requests the listed commits came from; GitHub failing to say leaves them
 /// out (they tell approvers more, they decide nothing).
-async fn with_pulls(repo: &Repo, view: &mut ChangeView) {
+async fn with_pulls(repo: &Source, view: &mut ChangeView) {
     let listed: Vec<String> = view
         .commits
         .iter()

@@ -55,6 +55,27 @@ pub enum Credentials {
     },
 }
 
+impl Credentials {
+    /// A short, stable name for these credentials at `api_url` ([`fingerprint`]).
+    pub fn fingerprint(&self, api_url: &str) -> String {
+        match self {
+            Credentials::Token(token) => fingerprint(api_url, &["token", token.expose()]),
+            Credentials::App {
+                app_id,
+                installation_id,
+                ..
+            } => fingerprint(
+                api_url,
+                &[
+                    "app",
+                    &app_id.to_string(),
+                    &installation_id.map(|i| i.to_string()).unwrap_or_default(),
+                ],
+            ),
+        }
+    }
+}
+
 /// A short, stable name for credentials at an API root: 24 hex characters of a sha256
 /// over the root and `parts`, each part separated so that no two lists collide. Never
 /// logged; only a cache key, so that answers seen by one identity (or counted against

@@ -35,6 +35,7 @@ pub struct Repos {
     views: Option<Arc<Views>>,
     skipped: Option<Skipped>,
     tagger: Tagger,
+    changes: Arc<super::change::ChangeCache>,
 }
 
 impl Repos {
@@ -47,7 +48,24 @@ impl Repos {
             views: None,
             skipped: None,
             tagger,
+            changes: Arc::default(),
         }
+    }
+
+    /// The source repository `target` (a gate's change), with `credentials`, its reads
+    /// remembered by this replica ([`super::change::ChangeCache`]).
+    pub async fn source(
+        &self,
+        target: &Target,
+        credentials: &Credentials,
+    ) -> Result<super::change::Source> {
+        let client = self.connector.connect(target, credentials).await?;
+        Ok(super::change::Source::new(
+            client,
+            Arc::clone(&self.changes),
+            &credentials.fingerprint(&target.api_url),
+            &format!("{}/{}", target.owner, target.repo),
+        ))
     }
 
     /// The same, with one shared view per repository (all of them holding at most
@@ -109,30 +127,6 @@ pub struct Repo {
 }
 
 impl Repo {
-    /// `base...head` of this repository (a gate's source), its commits read up to
-    /// `max_commits`; `None` when GitHub knows either revision not.
-    pub async fn compare(
-        &self,
-        base: &str,
-        head: &str,
-        max_commits: usize,
-    ) -> Result<Option<super::change::Comparison>> {
-        self.client.compare(base, head, max_commits).await
-    }
-
-    /// One commit of this repository; `None` when GitHub does not know it.
-    pub async fn commit(&self, sha: &str) -> Result<Option<super::change::ChangeCommit>> {
-        self.client.commit(sha).await
-    }
-
-    /// The pull requests each of `shas` came from, as far as GitHub links them.
-    pub async fn pull_requests(
-        &self,
-        shas: &[String],
-    ) -> Result<std::collections::BTreeMap<String, Vec<super::change::PullRef>>> {
-        self.client.pull_requests(shas).await
-    }
-
     /// The same repository, its writes counted against the budget of `per_hour` of the
     /// gates of `namespace`.
     pub fn charging(mut self, namespace: &str, per_hour: u32) -> Repo {
