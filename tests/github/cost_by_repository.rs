@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use fake_github::{FakeGitHub, Seen, TOKEN};
+use fake_github::{FakeGitHub, Route, Seen, TOKEN};
 use function_release_pipeline::function::ReleaseFunction;
 use function_release_pipeline::github::view::Views;
 use function_sdk_rust::proto::v1::{RunFunctionRequest, RunFunctionResponse};
@@ -69,6 +69,17 @@ impl Replica {
             clock,
             gates,
             statuses,
+        }
+    }
+
+    /// Every gate names `revision` of `repository` as its change.
+    fn name_change(&mut self, repository: &str, revision: &str) {
+        for gate in &mut self.gates {
+            let composite = gate.observed.as_mut().unwrap().composite.as_mut().unwrap();
+            let mut xr = struct_to_json(composite.resource.as_ref().unwrap());
+            xr["spec"]["change"] =
+                serde_json::json!({"repository": repository, "revision": revision});
+            composite.resource = xr.as_object().map(json_to_struct);
         }
     }
 
@@ -272,6 +283,40 @@ async fn the_cost_of_an_unchanged_repository_does_not_grow_with_its_gates() {
             c.latency_secs
         );
     }
+}
+
+/// Gates that name a change read it once for all of them (the replica remembers what it
+/// read of a source repository, per credentials, for an hour): the commit and its pull
+/// requests once, and an unchanged interval costs what it costs without changes.
+#[tokio::test]
+async fn gates_naming_a_change_read_it_once_for_all() {
+    let gates = 50;
+    let mut r = Replica::start(gates).await;
+    let sha = r
+        .fake
+        .push_commit("org/my-service", "Release 2.0", Some("carol"), None);
+    r.name_change("org/my-service", &sha);
+    let mut start = r.now();
+    let (mut commits, mut queries) = (0, 0);
+    let mut unchanged = Vec::new();
+    for i in 0..7 {
+        let seen = r.interval(start, None).await;
+        start += TimeDelta::seconds(POLL_SECS);
+        let count = |route: Route| seen.iter().filter(|s| s.route == route).count();
+        commits += count(Route::Commit);
+        queries += count(Route::Graphql);
+        if i >= 4 {
+            unchanged.push(seen.len());
+        }
+    }
+    println!(
+        "{gates} pending gates naming one change: {commits} commit read and {queries} GraphQL queries (the edits of issues read fresh and the pull requests) in 7 intervals; the last three intervals {unchanged:?} requests"
+    );
+    assert_eq!(
+        commits, 1,
+        "the change is read once for all the gates, within the hour"
+    );
+    assert!(unchanged.iter().all(|n| *n <= 4), "{unchanged:?}");
 }
 
 /// After warming up and an hour of quiet, the replica restarts: the requests of each
