@@ -51,6 +51,9 @@ pub struct Approvers {
     /// Whether the change's authors are kept from approving; `None`: as the Input says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exclude_change_authors: Option<bool>,
+    /// When a pending gate reminds, as written (validated); `None`: as the Input says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminders: Option<Vec<String>>,
 }
 
 /// The name of the rule the approvers outside `rules` form (reserved: no named rule may

@@ -320,6 +320,10 @@ pub struct Decision {
     pub issues: Vec<u64>,
     /// The change the gate names, as last read.
     pub change: Option<crate::xr::change::ChangeStatus>,
+    /// The reminders posted on the issue (Go durations after it opened).
+    pub reminders: Vec<String>,
+    /// When the next reminder is due, while the gate asks.
+    pub next_reminder: Option<DateTime<Utc>>,
 }
 
 impl Decision {
@@ -343,6 +347,8 @@ impl Decision {
             unbacked: None,
             issues: Vec::new(),
             change: None,
+            reminders: Vec::new(),
+            next_reminder: None,
         }
     }
 
@@ -359,6 +365,7 @@ impl Decision {
             decided_at: status.approval_timestamp,
             issue: status.issue.clone(),
             change: status.change.clone(),
+            reminders: status.reminders.clone(),
             ..Decision::pending(start, status.timeout_at.unwrap_or(gate.deadline(start)))
         }
     }

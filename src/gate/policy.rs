@@ -72,6 +72,17 @@ pub struct Policy {
     pub mention_teams: bool,
     /// The authors and committers of the gate's change may not approve it.
     pub exclude_change_authors: bool,
+    /// When a pending gate reminds, after its issue opened, increasing.
+    pub reminders: Vec<chrono::Duration>,
+}
+
+/// Reminders as written (validated where they are read).
+fn durations(written: &[String]) -> Vec<chrono::Duration> {
+    crate::input::reminders(written)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|d| chrono::Duration::from_std(d).ok())
+        .collect()
 }
 
 fn logins(users: &[String]) -> Vec<Login> {
@@ -105,6 +116,7 @@ impl Policy {
             seal: Seal::default(),
             mention_teams: false,
             exclude_change_authors: defaults.exclude_change_authors,
+            reminders: durations(&defaults.reminders),
         };
         let Some(pipeline) = pipeline else {
             return Ok(policy);
@@ -114,6 +126,9 @@ impl Policy {
         if let Some(approvers) = &promotion.approvals {
             if let Some(exclude) = approvers.exclude_change_authors {
                 policy.exclude_change_authors = exclude;
+            }
+            if let Some(reminders) = &approvers.reminders {
+                policy.reminders = durations(reminders);
             }
             policy.users = logins(&approvers.users);
             policy.teams = teams(&approvers.teams);
@@ -307,6 +322,7 @@ mod tests {
             min_approvals: 2,
             rules: Vec::new(),
             exclude_change_authors: None,
+            reminders: None,
         };
         let defaults = ApprovalsInput {
             users: vec!["alice".into()],

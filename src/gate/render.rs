@@ -143,6 +143,7 @@ pub fn render_status(gate: &Gate, decision: &Decision) -> GateStatus {
         promotion: None,
         issues: Vec::new(),
         change: decision.change.clone(),
+        reminders: decision.reminders.clone(),
     }
 }
 
@@ -478,6 +479,8 @@ mod tests {
             unbacked: None,
             issues: Vec::new(),
             change: None,
+            reminders: Vec::new(),
+            next_reminder: None,
         }
     }
 

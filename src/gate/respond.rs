@@ -219,6 +219,9 @@ fn ttl(scene: &Scene<'_>, outcome: &Outcome, promoting: bool) -> Duration {
             if let Some(f) = scene.situation.frozen() {
                 until = until.min(f.until);
             }
+            if let Some(next) = d.next_reminder {
+                until = until.min(next);
+            }
             pending_ttl(poll, until - now)
         }
     }

@@ -11,6 +11,29 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GoDuration(pub Duration);
 
+/// The longest a reminder may come after the issue opened.
+pub const MAX_REMINDER: std::time::Duration = std::time::Duration::from_secs(168 * 3600);
+
+/// Reminders as written: each a Go duration of at most 168h, increasing. The first that is
+/// not, with its index and why.
+pub fn reminders(written: &[String]) -> Result<Vec<std::time::Duration>, (usize, String)> {
+    let mut out: Vec<std::time::Duration> = Vec::new();
+    for (i, text) in written.iter().enumerate() {
+        let d = GoDuration::parse(text).map_err(|why| (i, why))?.0;
+        if d > MAX_REMINDER {
+            return Err((i, format!("{text:?} is longer than 168h")));
+        }
+        if out.last().is_some_and(|last| d <= *last) {
+            return Err((
+                i,
+                format!("{text:?} must come after the reminder before it"),
+            ));
+        }
+        out.push(d);
+    }
+    Ok(out)
+}
+
 impl GoDuration {
     /// Parses `1h2m3s`, `500ms`, `45s`; units h, m, s, ms. Must be positive.
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -105,6 +128,29 @@ impl JsonSchema for GoDuration {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn reminders_are_increasing_go_durations_of_at_most_a_week() {
+        let texts = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let ok = reminders(&texts(&["30m", "4h", "168h"])).unwrap();
+        assert_eq!(ok[1], Duration::from_secs(4 * 3600));
+        for (bad, index, why) in [
+            (texts(&["4h", "4h"]), 1, "after the reminder before it"),
+            (texts(&["4h", "1h"]), 1, "after the reminder before it"),
+            (texts(&["169h"]), 0, "longer than 168h"),
+            (texts(&["1h", "tomorrow"]), 1, "invalid duration"),
+        ] {
+            let (i, message) = reminders(&bad).unwrap_err();
+            assert_eq!(i, index, "{bad:?}");
+            assert!(message.contains(why), "{bad:?}: {message}");
+        }
+        let input = crate::input::Input::from_json(Some(&serde_json::json!({
+            "approvals": {"reminders": ["2h", "1h"]}
+        })));
+        let err = input.unwrap_err().to_string();
+        assert!(err.contains("approvals.reminders[1]"), "{err}");
+    }
+
     use super::*;
 
     #[test]

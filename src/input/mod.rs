@@ -20,7 +20,7 @@ mod memo;
 mod promotion;
 
 pub use crd::crd;
-pub use duration::GoDuration;
+pub use duration::{GoDuration, MAX_REMINDER, reminders};
 pub use memo::InputMemo;
 pub use promotion::{
     EnvFromSource, EnvVar, NameRef, PromotionInput, ProviderConfigKind, ProviderConfigRef,
@@ -251,6 +251,12 @@ pub struct ApprovalsInput {
     /// change cannot be read holds (reason `ChangeUnreadable`).
     #[serde(default)]
     pub exclude_change_authors: bool,
+    /// Go durations after the approval issue opened at which a pending gate reminds those
+    /// who have not answered (one comment each, mentioning them), where the pipeline does
+    /// not say: increasing, each at most 168h. Those past a gate's deadline are skipped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 10), inner(pattern(crate::openapi::pattern::GO_DURATION)))]
+    pub reminders: Vec<String>,
 }
 
 impl Default for ApprovalsInput {
@@ -264,6 +270,7 @@ impl Default for ApprovalsInput {
             require_requester: false,
             require_pipeline: false,
             exclude_change_authors: false,
+            reminders: Vec::new(),
         }
     }
 }
@@ -489,6 +496,9 @@ impl Input {
             return Err(InputError(
                 "github.labels: at least one non-empty label is required (approval issues carry them)".into(),
             ));
+        }
+        if let Err((i, why)) = reminders(&self.approvals.reminders) {
+            return Err(InputError(format!("approvals.reminders[{i}]: {why}")));
         }
         if !(1..=10).contains(&self.approvals.min_approvals) {
             return Err(InputError(format!(

@@ -65,6 +65,11 @@ pub(super) fn check_approvals(
         check_people(&path, &spec.users, &spec.teams, errors);
         let min_approvals = check_min_approvals(&path, spec.min_approvals, errors);
         let rules = check_rules(&path, spec.rules.as_deref(), errors);
+        if let Err((i, why)) =
+            crate::input::reminders(spec.reminders.as_deref().unwrap_or_default())
+        {
+            errors.add(format!("{path}.reminders[{i}]"), why);
+        }
         if errors.0.len() == before {
             out.insert(
                 env.clone(),
@@ -74,6 +79,7 @@ pub(super) fn check_approvals(
                     min_approvals,
                     rules,
                     exclude_change_authors: spec.exclude_change_authors,
+                    reminders: spec.reminders.clone(),
                 },
             );
         }

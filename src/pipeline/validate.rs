@@ -498,6 +498,7 @@ mod tests {
                 min_approvals: 2,
                 rules: Vec::new(),
                 exclude_change_authors: None,
+                reminders: None,
             })
         );
     }

@@ -560,6 +560,13 @@ pub struct GateStatus {
     /// The change the gate names, as read from its source repository.
     #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
     pub change: Option<super::change::ChangeStatus>,
+    /// The reminders posted on the approval issue, as Go durations after it opened.
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "readable_items"
+    )]
+    #[schemars(length(max = 10))]
+    pub reminders: Vec<String>,
 }
 
 /// A value that cannot be read as `T` counts as absent.
@@ -615,6 +622,7 @@ impl GateStatus {
         "promotion",
         "timeout_at",
         "change",
+        "reminders",
     ];
 
     /// Reads the recorded status (see [`GateStatus`]); anything but an object is no
@@ -810,6 +818,7 @@ mod tests {
                 authors: vec!["alice".into()],
                 unreadable: None,
             }),
+            reminders: vec!["1h".into(), "4h".into()],
         };
         let mut value = status.to_json();
         value["change"]["commits"] = json!(300.0);

@@ -213,6 +213,15 @@ pub struct ApprovalsSpec {
     /// `approvals.excludeChangeAuthors`).
     #[serde(default)]
     pub exclude_change_authors: Option<bool>,
+    /// Go durations after the approval issue opened at which a pending gate reminds those
+    /// who have not answered, increasing, each at most 168h (default: the function's
+    /// Input, `approvals.reminders`).
+    #[serde(default)]
+    #[schemars(
+        length(max = 10),
+        inner(length(max = 32), pattern(pattern::GO_DURATION))
+    )]
+    pub reminders: Option<Vec<String>>,
 }
 
 /// `spec.freezeOverride`.

@@ -88,6 +88,7 @@ pub fn approvers(users: &[&str], min_approvals: u32) -> Approvers {
         min_approvals,
         rules: Vec::new(),
         exclude_change_authors: None,
+        reminders: None,
     }
 }
 

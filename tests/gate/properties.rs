@@ -421,6 +421,7 @@ fn policy(allow_self_approval: bool) -> Policy {
         seal: Default::default(),
         mention_teams: false,
         exclude_change_authors: false,
+        reminders: Vec::new(),
     }
 }
 

@@ -13,6 +13,7 @@
 pub mod actions;
 pub mod judge;
 mod plan;
+pub mod remind;
 mod text;
 mod verdict;
 mod written;

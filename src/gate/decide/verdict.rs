@@ -74,6 +74,8 @@ pub(super) fn answered(
     if let Some(written) = restore {
         text::restore(&mut decision, gate, &chosen.issue, written, now);
     }
+    let asked = (policy, situation);
+    super::remind::remind(gate, asked, observed.identity, chosen, &mut decision);
     decision
 }
 

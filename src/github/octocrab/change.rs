@@ -143,15 +143,28 @@ impl Changes for RestGitHub {
         let mut out = BTreeMap::new();
         for chunk in shas.chunks(PULLS_PER_QUERY) {
             let body = pulls_request(&self.target.owner, &self.target.repo, chunk);
-            let wire = self.graphql.as_ref().unwrap_or(&self.wire);
-            let reply = wire
-                .send(what, Method::POST, "/graphql", Some(&body), None)
-                .await?;
-            if !reply.status.is_success() {
-                return Err(self.failed(what, &reply));
-            }
-            out.extend(parse_pulls(what, &reply.body, chunk)?);
+            let answer = self.graphql_post(what, &body).await?;
+            out.extend(parse_pulls(what, &answer, chunk)?);
         }
         Ok(out)
+    }
+}
+
+impl RestGitHub {
+    /// Sends a GraphQL query (to the GraphQL endpoint of the API root, GitHub Enterprise
+    /// Server's included); the answer's body when GitHub took it.
+    pub(super) async fn graphql_post(
+        &self,
+        what: &str,
+        body: &serde_json::Value,
+    ) -> Result<String> {
+        let wire = self.graphql.as_ref().unwrap_or(&self.wire);
+        let reply = wire
+            .send(what, Method::POST, "/graphql", Some(body), None)
+            .await?;
+        if !reply.status.is_success() {
+            return Err(self.failed(what, &reply));
+        }
+        Ok(reply.body)
     }
 }

@@ -273,14 +273,8 @@ impl IssueReads for RestGitHub {
                 number,
                 after.as_deref(),
             );
-            let wire = self.graphql.as_ref().unwrap_or(&self.wire);
-            let reply = wire
-                .send(what, Method::POST, "/graphql", Some(&body), None)
-                .await?;
-            if !reply.status.is_success() {
-                return Err(self.failed(what, &reply));
-            }
-            let page = graphql::parse_edits(what, &reply.body, Utc::now())?;
+            let answer = self.graphql_post(what, &body).await?;
+            let page = graphql::parse_edits(what, &answer, Utc::now())?;
             edits.comments.extend(page.edits.comments);
             if after.is_none() {
                 edits.deletions = page.edits.deletions;

@@ -8,6 +8,7 @@ mod freeze;
 mod holds;
 mod listing;
 mod promotion;
+mod remind;
 mod retire;
 mod rules;
 
@@ -56,6 +57,7 @@ fn policy(min: u32) -> Policy {
         seal: Seal::default(),
         mention_teams: false,
         exclude_change_authors: false,
+        reminders: Vec::new(),
     }
 }
 
@@ -404,6 +406,7 @@ fn table() -> Vec<Row> {
         freeze::rows(),
         holds::rows(),
         listing::rows(),
+        remind::rows(),
         retire::rows(),
         rules::rows(),
     ]
