@@ -63,6 +63,10 @@ pub fn escape(text: &str) -> String {
                 out.push(c);
             }
             '\n' | '\r' | '\t' => out.push(' '),
+            // Bidirectional overrides and invisible characters would make what approvers
+            // read differ from what it says (a name or title shown reversed or joined).
+            '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => {}
+            '\u{FEFF}' => {}
             c if c.is_control() => {}
             c => out.push(c),
         }
@@ -469,6 +473,14 @@ pub fn counted_comment(key: &str, approval: &Approval, have: usize, needed: u32)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escaped_text_carries_no_bidirectional_override_or_invisible_character() {
+        let shown = escape("fix\u{202E}lanigiro\u{202C} by \u{200B}alice\u{2066}x\u{2069}\u{FEFF}");
+        assert_eq!(shown, "fixlanigiro by alicex");
+        // The joiner the function puts after `@` itself stays: it keeps mentions silent.
+        assert_eq!(escape("@bob"), "@\u{200D}bob");
+    }
 
     #[test]
     fn commands_must_stand_alone_on_a_line() {
