@@ -21,6 +21,7 @@ pub fn relisted_comment(key: &str, at: DateTime<Utc>, seal: &str) -> String {
         "What this promotion changes is not what this issue listed: the target environment holds another revision now, or the change could not be read before. The function listed it again; approvals given before this comment no longer count, so approvers answer again. Rejections still count.\n\n{}",
         marker(&[
             ("restored", ""),
+            ("relisted", ""),
             ("key", key),
             ("at", &rfc3339(at)),
             ("text", seal)

@@ -317,6 +317,20 @@ pub fn restorations(
         .collect()
 }
 
+/// How many of `key`'s restorations listed the change under review again (caused by a
+/// promotion into the target, not by someone's edit).
+pub fn relistings(comments: &[Comment], identity: &Identity, key: &str) -> usize {
+    records_count(comments, identity, "relisted", key)
+}
+
+/// How many of the function's unedited records of `kind` for `key` the comments hold.
+fn records_count(comments: &[Comment], identity: &Identity, kind: &str, key: &str) -> usize {
+    own_records(comments, identity)
+        .flat_map(|c| markers(&c.body))
+        .filter(|m| m.contains_key(kind) && m.get("key").map(String::as_str) == Some(key))
+        .count()
+}
+
 /// Whether the function recorded on the issue that `key`'s approval was reused (the gate
 /// switched back to this artifact).
 pub fn reused(comments: &[Comment], identity: &Identity, key: &str) -> bool {

@@ -109,15 +109,13 @@ pub fn check(
     }
     // The function's writes stay bounded whatever writers do: after a few restorations it
     // stops setting the text back. The text stays changed, and no approval counts on it.
-    let spent = restorations.len() >= MAX_RESTORATIONS;
+    // Listing the change again is caused by a promotion into the target, not by a writer:
+    // it does not count toward the cap.
+    let relistings = marker::relistings(&chosen.comments, identity, gate.key.as_str());
+    let spent = restorations.len().saturating_sub(relistings) >= MAX_RESTORATIONS;
     if changed && spent {
         changes.push(format!(
             "the title or description of issue #{number} was changed again after {MAX_RESTORATIONS} restorations; it is no longer restored and no approval counts on it until someone puts the text back"
-        ));
-    }
-    if relist && spent {
-        changes.push(format!(
-            "the change under review of issue #{number} moved again after {MAX_RESTORATIONS} restorations; it is no longer listed again and no approval counts on it"
         ));
     }
     Text {
@@ -126,7 +124,7 @@ pub fn check(
         } else {
             after
         },
-        restore: ((changed || relist) && !spent).then_some(written),
+        restore: ((changed && !spent) || relist).then_some(written),
         quiet: adopt,
         relist: relist && !changed,
         changes,

@@ -104,6 +104,22 @@ pub(super) fn rows() -> Vec<Row> {
             )
         },
         Row {
+            change: by_carol(),
+            issue: Some(unlisted.0.clone()),
+            binding: Some(unlisted.1.clone()),
+            comments: (2..6)
+                .map(|id| {
+                    let body = crate::gate::change_text::relisted_comment(KEY, at(1, 0), "0");
+                    comment(id, BOT, &body, at(1, id as u32))
+                })
+                .collect(),
+            actions: vec!["comment #1", "restore #1"],
+            held: true,
+            ..row(
+                "a change listed again many times (the target moved each time) is still listed again: promotions are no edits",
+            )
+        },
+        Row {
             policy: excluding(),
             change: by_alice(),
             comments: approve("alice"),
