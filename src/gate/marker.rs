@@ -291,9 +291,7 @@ pub fn started(comments: &[Comment], identity: &Identity, key: &str) -> bool {
 
 /// Whether the function's own records on the issue hold a `kind` marker for `key`.
 fn records(comments: &[Comment], identity: &Identity, kind: &str, key: &str) -> bool {
-    own_records(comments, identity)
-        .flat_map(|c| markers(&c.body))
-        .any(|m| m.contains_key(kind) && m.get("key").map(String::as_str) == Some(key))
+    records_count(comments, identity, kind, key) > 0
 }
 
 /// The function's restorations of the issue's title and description for `key`: when

@@ -20,7 +20,7 @@ mod memo;
 mod promotion;
 
 pub use crd::crd;
-pub use duration::{GoDuration, MAX_REMINDER, reminders};
+pub use duration::{GoDuration, reminders};
 pub use memo::InputMemo;
 pub use promotion::{
     EnvFromSource, EnvVar, NameRef, PromotionInput, ProviderConfigKind, ProviderConfigRef,
