@@ -54,6 +54,23 @@ pub struct Approvers {
     /// When a pending gate reminds, as written (validated); `None`: as the Input says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reminders: Option<Vec<String>>,
+    /// Who else may answer once a request stays unanswered (validated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<Escalation>,
+}
+
+/// Who else may answer a pending gate's request, from a time after its issue opened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Escalation {
+    /// A Go duration after the approval issue opened (validated).
+    pub after: String,
+    /// GitHub logins.
+    #[serde(default)]
+    pub users: Vec<String>,
+    /// Teams as `org/slug`.
+    #[serde(default)]
+    pub teams: Vec<String>,
 }
 
 /// The name of the rule the approvers outside `rules` form (reserved: no named rule may

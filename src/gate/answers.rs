@@ -17,7 +17,7 @@ use super::situation::Situation;
 /// issues that may be this key's, the authors of commands, overrides and edited comments,
 /// and whoever closed them; unless already listed (without named rules), never counted
 /// (the function; the requester without self-approval), or the policy has no team or
-/// permission rule.
+/// permission rule (nor escalation teams).
 pub fn candidates<'i>(
     gate: &Gate,
     policy: &Policy,
@@ -30,7 +30,15 @@ pub fn candidates<'i>(
             .freeze_override
             .as_ref()
             .is_some_and(|o| !o.teams.is_empty());
-    if policy.all_teams().is_empty() && policy.min_permission.is_none() && !override_teams {
+    let escalation_teams = policy
+        .escalation
+        .as_ref()
+        .is_some_and(|e| !e.teams.is_empty());
+    if policy.all_teams().is_empty()
+        && policy.min_permission.is_none()
+        && !override_teams
+        && !escalation_teams
+    {
         return BTreeSet::new();
     }
     // With named rules, a listed approver's teams matter too: they may count toward

@@ -270,6 +270,13 @@ pub enum Action {
         /// The issue.
         number: u64,
     },
+    /// Assign people to an issue (GitHub assigns those it can: people with access).
+    Assign {
+        /// The issue.
+        number: u64,
+        /// GitHub logins.
+        assignees: Vec<String>,
+    },
     /// Set an issue's title and description back to the function's.
     Restore {
         /// The issue.
@@ -322,8 +329,10 @@ pub struct Decision {
     pub change: Option<crate::xr::change::ChangeStatus>,
     /// The reminders posted on the issue (Go durations after it opened).
     pub reminders: Vec<String>,
-    /// When the next reminder is due, while the gate asks.
-    pub next_reminder: Option<DateTime<Utc>>,
+    /// When the next reminder or the escalation is due, while the gate asks.
+    pub wake_at: Option<DateTime<Utc>>,
+    /// When the request escalated to the pipeline's escalation approvers.
+    pub escalated_at: Option<DateTime<Utc>>,
 }
 
 impl Decision {
@@ -348,7 +357,8 @@ impl Decision {
             issues: Vec::new(),
             change: None,
             reminders: Vec::new(),
-            next_reminder: None,
+            wake_at: None,
+            escalated_at: None,
         }
     }
 
@@ -366,6 +376,7 @@ impl Decision {
             issue: status.issue.clone(),
             change: status.change.clone(),
             reminders: status.reminders.clone(),
+            escalated_at: status.escalated_at,
             ..Decision::pending(start, status.timeout_at.unwrap_or(gate.deadline(start)))
         }
     }

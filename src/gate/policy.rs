@@ -74,6 +74,20 @@ pub struct Policy {
     pub exclude_change_authors: bool,
     /// When a pending gate reminds, after its issue opened, increasing.
     pub reminders: Vec<chrono::Duration>,
+    /// Who else may answer once the request stays unanswered (the pipeline's).
+    pub escalation: Option<Escalation>,
+}
+
+/// Who else may answer a pending gate's request, `after` its approval issue opened: when
+/// that is is a matter of the issue read, so the judge works it out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Escalation {
+    /// How long after the issue opened.
+    pub after: chrono::Duration,
+    /// By login.
+    pub users: Vec<Login>,
+    /// By team.
+    pub teams: Vec<Team>,
 }
 
 /// Reminders as written (validated where they are read).
@@ -117,6 +131,7 @@ impl Policy {
             mention_teams: false,
             exclude_change_authors: defaults.exclude_change_authors,
             reminders: durations(&defaults.reminders),
+            escalation: None,
         };
         let Some(pipeline) = pipeline else {
             return Ok(policy);
@@ -130,6 +145,13 @@ impl Policy {
             if let Some(reminders) = &approvers.reminders {
                 policy.reminders = durations(reminders);
             }
+            policy.escalation = approvers.escalation.as_ref().and_then(|e| {
+                Some(Escalation {
+                    after: durations(std::slice::from_ref(&e.after)).pop()?,
+                    users: logins(&e.users),
+                    teams: teams(&e.teams),
+                })
+            });
             policy.users = logins(&approvers.users);
             policy.teams = teams(&approvers.teams);
             policy.min_approvals = approvers.min_approvals.max(1);
@@ -171,6 +193,14 @@ impl Policy {
             .iter()
             .chain(self.rules.iter().flat_map(|r| &r.users))
             .any(|u| u.is(login))
+    }
+
+    /// Whether the escalation names `login`, by login or through a team GitHub placed
+    /// them in (whether their answers count is a matter of time: the judge's).
+    pub fn escalates_to(&self, login: &Login, people: &super::model::People) -> bool {
+        self.escalation.as_ref().is_some_and(|e| {
+            e.users.contains(login) || e.teams.iter().any(|t| people.in_team(login, t))
+        })
     }
 
     /// Every team whose members may approve, of any rule, each once.
@@ -323,6 +353,7 @@ mod tests {
             rules: Vec::new(),
             exclude_change_authors: None,
             reminders: None,
+            escalation: None,
         };
         let defaults = ApprovalsInput {
             users: vec!["alice".into()],

@@ -383,12 +383,17 @@ async fn authorize(
             }
         }
     }
+    escalation_teams(gh, policy, &candidates, &mut people).await?;
     // While a freeze window is open: who is in a team allowed to override it (that alone
     // does not make anyone an approver).
     if let (Some(_), Some(allowed)) = (situation.frozen(), &policy.freeze_override) {
         let approvers: Vec<&Login> = candidates
             .iter()
-            .filter(|l| people.authorized.contains(*l) || policy.lists(l.as_str()))
+            .filter(|l| {
+                people.authorized.contains(*l)
+                    || policy.lists(l.as_str())
+                    || policy.escalates_to(l, &people)
+            })
             .collect();
         for login in approvers {
             let unknown: Vec<_> = allowed
@@ -415,6 +420,39 @@ async fn authorize(
         .unresolved
         .retain(|login, _| !authorized.contains(login));
     Ok(people)
+}
+
+/// Which of the candidates who are not approvers otherwise are in the escalation's teams
+/// (that alone makes nobody an approver: the judge counts their answers only after the
+/// request escalated).
+async fn escalation_teams(
+    gh: &Repo,
+    policy: &Policy,
+    candidates: &BTreeSet<Login>,
+    people: &mut People,
+) -> Result<(), GitHubError> {
+    let Some(escalation) = &policy.escalation else {
+        return Ok(());
+    };
+    for login in candidates {
+        if people.authorized.contains(login) || policy.lists(login.as_str()) {
+            continue;
+        }
+        for team in &escalation.teams {
+            if people.in_team(login, team) {
+                break;
+            }
+            let answer = gh
+                .is_team_member(&team.org, &team.slug, login.as_str())
+                .await;
+            if settle(people, login, answer)? {
+                let teams = people.memberships.entry(login.clone()).or_default();
+                teams.insert(team.clone());
+                break;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A lookup's answer: yes or no, or, when it failed for a reason other than a rate limit,

@@ -144,6 +144,8 @@ pub fn render_status(gate: &Gate, decision: &Decision) -> GateStatus {
         issues: Vec::new(),
         change: decision.change.clone(),
         reminders: decision.reminders.clone(),
+        escalated_at: decision.escalated_at,
+        notifications: None,
     }
 }
 
@@ -480,7 +482,8 @@ mod tests {
             issues: Vec::new(),
             change: None,
             reminders: Vec::new(),
-            next_reminder: None,
+            wake_at: None,
+            escalated_at: None,
         }
     }
 

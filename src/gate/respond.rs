@@ -219,7 +219,7 @@ fn ttl(scene: &Scene<'_>, outcome: &Outcome, promoting: bool) -> Duration {
             if let Some(f) = scene.situation.frozen() {
                 until = until.min(f.until);
             }
-            if let Some(next) = d.next_reminder {
+            if let Some(next) = d.wake_at {
                 until = until.min(next);
             }
             pending_ttl(poll, until - now)

@@ -20,8 +20,15 @@ fn counts_toward(rule: &Quorum, login: &Login, people: &People) -> bool {
 }
 
 /// Counts `approvals` (earliest first) toward each rule in force, writes on each approval
-/// the named rules it counted toward, and says how far each rule got.
-pub fn count(policy: &Policy, approvals: &mut [Approval], people: &People) -> Vec<RuleProgress> {
+/// the named rules it counted toward, and says how far each rule got. An approval
+/// `escalated` says was given by an escalation approver after the escalation counts toward
+/// every rule.
+pub fn count(
+    policy: &Policy,
+    approvals: &mut [Approval],
+    people: &People,
+    escalated: impl Fn(&Approval) -> bool,
+) -> Vec<RuleProgress> {
     let rules = policy.rules_in_force();
     let named = !policy.rules.is_empty();
     let mut progress: Vec<RuleProgress> = Vec::with_capacity(rules.len());
@@ -33,7 +40,7 @@ pub fn count(policy: &Policy, approvals: &mut [Approval], people: &People) -> Ve
             let login = Login::new(&approval.login);
             // The approvers outside named rules also take those allowed by repository
             // permission; alone, they take every counted approval.
-            let counts = if implicit && !named {
+            let counts = if (implicit && !named) || escalated(approval) {
                 true
             } else if implicit {
                 counts_toward(rule, &login, people)

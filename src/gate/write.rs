@@ -72,6 +72,17 @@ pub async fn execute(repo: &Repo, actions: &[Action]) -> Result<Option<Issue>, G
                 title,
                 body,
             } => repo.restore_issue(*number, title, body).await?,
+            // Assigning is a courtesy: the comment beside it asked them already. Only a
+            // rate limit stops the writes (the gate waits for it either way).
+            Action::Assign { number, assignees } => {
+                match repo.add_assignees(*number, assignees).await {
+                    Err(limited @ GitHubError::RateLimited { .. }) => return Err(limited),
+                    Err(e) => {
+                        tracing::warn!(issue = number, error = %e, "cannot assign the escalation approvers")
+                    }
+                    Ok(()) => {}
+                }
+            }
         }
     }
     repo.provoked(false);

@@ -333,6 +333,12 @@ impl Writes for HeldBack {
         self.limit
             .note(self.inner.restore_issue(number, title, body).await)
     }
+
+    async fn add_assignees(&self, number: u64, logins: &[String]) -> Result<()> {
+        self.limit.check()?;
+        self.limit
+            .note(self.inner.add_assignees(number, logins).await)
+    }
 }
 
 #[async_trait]

@@ -587,6 +587,9 @@ pub trait Writes: Send + Sync {
 
     /// Sets the issue's title and description.
     async fn restore_issue(&self, number: u64, title: &str, body: &str) -> Result<()>;
+
+    /// Adds assignees to an issue (GitHub leaves out those it cannot assign).
+    async fn add_assignees(&self, number: u64, logins: &[String]) -> Result<()>;
 }
 
 /// A client of one repository, each concern one trait: what the octocrab adapter, the

@@ -333,6 +333,22 @@ impl Repo {
         done
     }
 
+    /// Assigns `logins` to the issue, where GitHub can.
+    pub async fn add_assignees(&self, number: u64, logins: &[String]) -> Result<()> {
+        let what = format!(
+            "assign {} to {}#{number}",
+            logins.join(", "),
+            self.repository
+        );
+        if self.skip(what).is_some() {
+            return Ok(());
+        }
+        self.spend()?;
+        let done = self.client.add_assignees(number, logins).await;
+        self.touched(number).await;
+        done
+    }
+
     /// After a write to the issue: what was remembered of it is read again.
     async fn touched(&self, number: u64) {
         if let Some(view) = self.view.get() {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::violations::Collector;
 use crate::names;
-use crate::pipeline_config::{ApprovalRule, Approvers, IMPLICIT_RULE};
+use crate::pipeline_config::{ApprovalRule, Approvers, Escalation, IMPLICIT_RULE};
 use crate::xr::pipeline::{ApprovalRuleSpec, ApprovalsSpec};
 
 /// The most rules one environment may have.
@@ -70,6 +70,10 @@ pub(super) fn check_approvals(
         {
             errors.add(format!("{path}.reminders[{i}]"), why);
         }
+        let escalation = spec
+            .escalation
+            .as_ref()
+            .map(|e| check_escalation(&format!("{path}.escalation"), e, errors));
         if errors.0.len() == before {
             out.insert(
                 env.clone(),
@@ -80,11 +84,32 @@ pub(super) fn check_approvals(
                     rules,
                     exclude_change_authors: spec.exclude_change_authors,
                     reminders: spec.reminders.clone(),
+                    escalation,
                 },
             );
         }
     }
     out
+}
+
+/// `escalation` at `path`: a duration like a reminder's, someone to escalate to.
+fn check_escalation(
+    path: &str,
+    spec: &crate::xr::pipeline::EscalationSpec,
+    errors: &mut Collector,
+) -> Escalation {
+    if let Err((_, why)) = crate::input::reminders(std::slice::from_ref(&spec.after)) {
+        errors.add(format!("{path}.after"), why);
+    }
+    if spec.users.is_empty() && spec.teams.is_empty() {
+        errors.add(path.to_owned(), "must name at least one user or team");
+    }
+    check_people(path, &spec.users, &spec.teams, errors);
+    Escalation {
+        after: spec.after.clone(),
+        users: spec.users.clone(),
+        teams: spec.teams.clone(),
+    }
 }
 
 /// `users` and `teams` at `path`.

@@ -499,6 +499,7 @@ mod tests {
                 rules: Vec::new(),
                 exclude_change_authors: None,
                 reminders: None,
+                escalation: None,
             })
         );
     }
@@ -674,6 +675,30 @@ mod tests {
                     json!({"approvals": {"production": {"users": ["alice"], "minApprovals": 11}}}),
                 ),
                 "spec.approvals.production.minApprovals: 11 must be between 1 and 10",
+            ),
+            (
+                "escalation after is a Go duration",
+                seed_with(json!({"approvals": {"production": {"users": ["alice"],
+                    "escalation": {"after": "2d", "users": ["erin"]}}}})),
+                "spec.approvals.production.escalation.after: invalid duration \"2d\": use a number and a unit such as 30s, 5m or 1h",
+            ),
+            (
+                "escalation after at most a week",
+                seed_with(json!({"approvals": {"production": {"users": ["alice"],
+                    "escalation": {"after": "169h", "teams": ["acme/sre"]}}}})),
+                "spec.approvals.production.escalation.after: \"169h\" is longer than 168h",
+            ),
+            (
+                "escalation names someone",
+                seed_with(json!({"approvals": {"production": {"users": ["alice"],
+                    "escalation": {"after": "4h"}}}})),
+                "spec.approvals.production.escalation: must name at least one user or team",
+            ),
+            (
+                "escalation users are logins",
+                seed_with(json!({"approvals": {"production": {"users": ["alice"],
+                    "escalation": {"after": "4h", "users": ["-erin"]}}}})),
+                "spec.approvals.production.escalation.users[0]: \"-erin\" is not a GitHub login",
             ),
         ];
         for (name, spec, expected) in cases {

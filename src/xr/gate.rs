@@ -5,12 +5,14 @@
 
 use std::fmt;
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use crate::names;
+
+pub use super::fields::rfc3339;
+use super::fields::{lenient, non_empty, readable_items, some_time_text, time_text};
 
 /// Bounds of `spec.timeout_hours`.
 pub const TIMEOUT_HOURS: std::ops::RangeInclusive<u32> = 1..=168;
@@ -567,45 +569,17 @@ pub struct GateStatus {
     )]
     #[schemars(length(max = 10))]
     pub reminders: Vec<String>,
-}
-
-/// A value that cannot be read as `T` counts as absent.
-fn lenient<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
-    Ok(serde_json::from_value(Value::deserialize(d)?).ok())
-}
-
-/// A text that is absent, unreadable or empty counts as absent.
-fn non_empty<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(lenient::<D, String>(d)?.filter(|s| !s.is_empty()))
-}
-
-/// The items that can be read as `T`; the rest, or a value that is no list, is dropped.
-fn readable_items<'de, D: Deserializer<'de>, T: DeserializeOwned>(
-    d: D,
-) -> Result<Vec<T>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::Array(items) => items
-            .into_iter()
-            .filter_map(|i| serde_json::from_value(i).ok())
-            .collect(),
-        _ => Vec::new(),
-    })
-}
-
-fn time_text<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&rfc3339(*t))
-}
-
-fn some_time_text<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => time_text(t, s),
-        None => s.serialize_none(),
-    }
-}
-
-/// RFC 3339 with seconds and `Z`, as status and ConfigMaps carry times.
-pub fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+    /// When the request escalated to the pipeline's escalation approvers.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "some_time_text",
+        deserialize_with = "lenient"
+    )]
+    #[schemars(with = "Option<String>")]
+    pub escalated_at: Option<DateTime<Utc>>,
+    /// The notifications delivered for this request, by event.
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
+    pub notifications: Option<super::notified::Notified>,
 }
 
 impl GateStatus {
@@ -623,6 +597,8 @@ impl GateStatus {
         "timeout_at",
         "change",
         "reminders",
+        "escalated_at",
+        "notifications",
     ];
 
     /// Reads the recorded status (see [`GateStatus`]); anything but an object is no
@@ -819,6 +795,12 @@ mod tests {
                 unreadable: None,
             }),
             reminders: vec!["1h".into(), "4h".into()],
+            escalated_at: Some("2026-01-01T00:30:00Z".parse().unwrap()),
+            notifications: Some(super::super::notified::Notified {
+                requested: Some("0f".repeat(16)),
+                reminded: None,
+                decided: Some("a1".repeat(16)),
+            }),
         };
         let mut value = status.to_json();
         value["change"]["commits"] = json!(300.0);

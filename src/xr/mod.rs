@@ -4,7 +4,9 @@
 //! Pure: no I/O, no gRPC types beyond reading the observed Struct.
 
 pub mod change;
+mod fields;
 pub mod gate;
+pub mod notified;
 pub mod pipeline;
 pub mod xrd;
 

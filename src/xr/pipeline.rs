@@ -222,6 +222,33 @@ pub struct ApprovalsSpec {
         inner(length(max = 32), pattern(pattern::GO_DURATION))
     )]
     pub reminders: Option<Vec<String>>,
+    /// Who else may answer when a pending gate's request stays unanswered this long after
+    /// its approval issue opened.
+    #[serde(default)]
+    pub escalation: Option<EscalationSpec>,
+}
+
+/// `spec.approvals.<environment>.escalation`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(extend("x-kubernetes-validations" = [{
+    "rule": "(has(self.users) ? size(self.users) : 0) + (has(self.teams) ? size(self.teams) : 0) > 0",
+    "message": "escalation must name at least one user or team"
+}]))]
+pub struct EscalationSpec {
+    /// A Go duration after the approval issue opened, at most 168h: from then on, while
+    /// the gate is pending, the users and teams below may answer too (answers they post
+    /// after that time count toward every rule).
+    #[schemars(length(max = 32), pattern(pattern::GO_DURATION))]
+    pub after: String,
+    /// GitHub logins.
+    #[serde(default)]
+    #[schemars(length(max = 50), inner(length(max = 39), pattern(pattern::LOGIN)))]
+    pub users: Vec<String>,
+    /// GitHub teams as org/team-slug.
+    #[serde(default)]
+    #[schemars(length(max = 20), inner(length(max = 100), pattern(pattern::TEAM)))]
+    pub teams: Vec<String>,
 }
 
 /// `spec.freezeOverride`.

@@ -89,6 +89,7 @@ pub fn approvers(users: &[&str], min_approvals: u32) -> Approvers {
         rules: Vec::new(),
         exclude_change_authors: None,
         reminders: None,
+        escalation: None,
     }
 }
 

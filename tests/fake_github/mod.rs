@@ -78,6 +78,8 @@ pub enum Route {
     ListComments,
     /// `POST /repos/{o}/{r}/issues/{n}/comments`.
     CreateComment,
+    /// `POST /repos/{o}/{r}/issues/{n}/assignees`.
+    AddAssignees,
     /// `GET /repos/{o}/{r}/issues/{n}/events`.
     ListEvents,
     /// `GET /repos/{o}/{r}/compare/{base}...{head}` (any repository with a history).

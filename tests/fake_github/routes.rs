@@ -81,6 +81,7 @@ pub(crate) fn route_of(method: &Method, segments: &[String]) -> Route {
         ("PATCH", ["repos", o, r, "issues", _]) if repo(o, r) => Route::UpdateIssue,
         ("GET", ["repos", o, r, "issues", _, "comments"]) if repo(o, r) => Route::ListComments,
         ("POST", ["repos", o, r, "issues", _, "comments"]) if repo(o, r) => Route::CreateComment,
+        ("POST", ["repos", o, r, "issues", _, "assignees"]) if repo(o, r) => Route::AddAssignees,
         ("GET", ["repos", o, r, "issues", _, "events"]) if repo(o, r) => Route::ListEvents,
         ("GET", ["repos", _, _, "compare", _]) => Route::Compare,
         ("GET", ["repos", _, _, "commits", _]) => Route::Commit,
@@ -399,6 +400,29 @@ pub(crate) fn serve(
             }
             let issue = state.issues[&n].clone();
             Answer::json(StatusCode::OK, issue_json(state, &issue, true))
+        }
+        Route::AddAssignees => {
+            let Some(n) = number().filter(|n| state.issues.get(n).is_some_and(|i| !i.deleted))
+            else {
+                return Answer::message(StatusCode::NOT_FOUND, "Not Found");
+            };
+            // Like GitHub: those who cannot be assigned (no access to the repository) are
+            // left out without an error; an issue keeps at most ten assignees.
+            let asked = input["assignees"].as_array().cloned().unwrap_or_default();
+            for assignee in asked.iter().filter_map(|a| a.as_str().map(str::to_owned)) {
+                let assignable = state.permissions.contains_key(&assignee);
+                let issue = &state.issues[&n];
+                if assignable && !issue.assignees.contains(&assignee) && issue.assignees.len() < 10
+                {
+                    let at = state.tick();
+                    let issue = state.issues.get_mut(&n).unwrap();
+                    issue.assignees.push(assignee.clone());
+                    issue.updated_at = at;
+                    state.record(n, &login, "assigned", None);
+                }
+            }
+            let issue = state.issues[&n].clone();
+            Answer::json(StatusCode::CREATED, issue_json(state, &issue, true))
         }
         Route::ListComments => {
             let Some(n) = number().filter(|n| state.issues.contains_key(n)) else {

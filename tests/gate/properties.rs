@@ -422,6 +422,7 @@ fn policy(allow_self_approval: bool) -> Policy {
         mention_teams: false,
         exclude_change_authors: false,
         reminders: Vec::new(),
+        escalation: None,
     }
 }
 

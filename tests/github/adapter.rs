@@ -232,6 +232,25 @@ async fn comment_close_and_reopen_act_as_the_token_owner() {
 }
 
 #[tokio::test]
+async fn assigning_adds_those_github_can_assign_and_keeps_the_others() {
+    let fake = FakeGitHub::start().await;
+    fake.set_permission("erin", "write");
+    fake.set_permission("alice", "maintain");
+    let number = fake.open_issue_as("bot", "a", "", &[LABEL]);
+    let github = connect(&fake).await;
+    github
+        .add_assignees(number, &["erin".into()])
+        .await
+        .unwrap();
+    // Like GitHub: someone without access to the repository is left out, no error.
+    github
+        .add_assignees(number, &["alice".into(), "mallory".into()])
+        .await
+        .unwrap();
+    assert_eq!(fake.issue(number).unwrap().assignees, ["erin", "alice"]);
+}
+
+#[tokio::test]
 async fn only_active_team_members_are_members() {
     let fake = FakeGitHub::start().await;
     fake.add_team_member("acme", "release-managers", "alice", "active");

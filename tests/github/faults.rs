@@ -16,7 +16,7 @@ use function_release_pipeline::github::{
 };
 
 /// Each trait operation, with what it answered reduced to `Ok(())` or its error.
-const OPERATIONS: [&str; 10] = [
+const OPERATIONS: [&str; 11] = [
     "identity",
     "list_own_issues",
     "get_issue",
@@ -25,6 +25,7 @@ const OPERATIONS: [&str; 10] = [
     "add_comment",
     "close_issue",
     "reopen_issue",
+    "add_assignees",
     "is_team_member",
     "permission",
 ];
@@ -39,6 +40,7 @@ async fn run(github: &dyn GitHub, operation: &str) -> Result<String, GitHubError
         "add_comment" => format!("{:?}", github.add_comment(1, "hello").await?),
         "close_issue" => format!("{:?}", github.close_issue(1, CloseReason::Completed).await?),
         "reopen_issue" => format!("{:?}", github.reopen_issue(1).await?),
+        "add_assignees" => format!("{:?}", github.add_assignees(1, &["alice".into()]).await?),
         "is_team_member" => github
             .is_team_member("acme", "release-managers", "alice")
             .await?
@@ -50,7 +52,10 @@ async fn run(github: &dyn GitHub, operation: &str) -> Result<String, GitHubError
 
 /// What `operation` answers under `fault`: the error reason, or the value.
 fn expected(fault: &Fault, operation: &str) -> &'static str {
-    let reads_body = !matches!(operation, "add_comment" | "close_issue" | "reopen_issue");
+    let reads_body = !matches!(
+        operation,
+        "add_comment" | "close_issue" | "reopen_issue" | "add_assignees"
+    );
     match fault {
         Fault::Status(500 | 502) => "GitHubUnavailable",
         Fault::Status(401) => "BadCredentials",

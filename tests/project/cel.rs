@@ -131,6 +131,14 @@ fn cases() -> Vec<(&'static str, Vec<Json>, Vec<Json>)> {
             vec![json!({}), json!({"users": [], "teams": []})],
         ),
         (
+            "escalation must name at least one user or team",
+            vec![
+                json!({"after": "4h", "users": ["erin"]}),
+                json!({"after": "4h", "teams": ["acme/sre"]}),
+            ],
+            vec![json!({"after": "4h"}), json!({"after": "4h", "users": []})],
+        ),
+        (
             "a rule must name at least one user or team",
             vec![json!({"name": "security", "teams": ["acme/security"]})],
             vec![json!({"name": "security"})],

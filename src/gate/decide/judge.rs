@@ -41,6 +41,10 @@ pub struct Judge<'a> {
     /// The GitHub accounts (by id) of the change's authors and committers, when they may
     /// not approve: their rejections still count.
     change_authors: std::collections::BTreeSet<u64>,
+    /// From when the pipeline's escalation approvers may answer too (their answers count
+    /// only after it): the issue's creation plus the escalation's `after`, once that came
+    /// before the deadline and by now.
+    escalated_at: Option<DateTime<Utc>>,
 }
 
 /// A close of the issue that the gate must say something about when it reopens it: who,
@@ -121,6 +125,11 @@ impl<'a> Judge<'a> {
             now,
             approvals_after: None,
             change_authors: Default::default(),
+            escalated_at: policy
+                .escalation
+                .as_ref()
+                .map(|e| issue.created_at + e.after)
+                .filter(|at| *at < deadline && *at <= now),
         }
     }
 
@@ -139,6 +148,18 @@ impl<'a> Judge<'a> {
             approvals_after: at,
             ..self
         }
+    }
+
+    /// When the request escalated, if it has: escalation approvers' answers count after it.
+    pub fn escalated_at(&self) -> Option<DateTime<Utc>> {
+        self.escalated_at
+    }
+
+    /// Whether `login` answering at `at` is an escalation approver of an escalated request:
+    /// listed by the escalation, or in one of its teams, and answering after it.
+    pub fn escalated(&self, login: &str, at: DateTime<Utc>) -> bool {
+        self.escalated_at.is_some_and(|since| at > since)
+            && self.policy.escalates_to(&Login::new(login), self.people)
     }
 
     /// Whether an approval at `at` came after the issue's text was last restored.
@@ -166,24 +187,27 @@ impl<'a> Judge<'a> {
             || (!self.policy.allow_self_approval && self.is_requester(login, id))
     }
 
-    /// Whether `login` may approve.
-    pub fn authorized(&self, login: &str, id: Option<u64>) -> bool {
+    /// Whether `login` may approve with an answer given at `at`.
+    pub fn authorized(&self, login: &str, id: Option<u64>, at: DateTime<Utc>) -> bool {
         !is_bot(login)
             && !id.is_some_and(|id| self.change_authors.contains(&id))
-            && self.approver(login, id)
+            && self.approver(login, id, at)
     }
 
-    /// Whether `login` is among who may answer, the change's authors included.
-    fn approver(&self, login: &str, id: Option<u64>) -> bool {
+    /// Whether `login` is among who may answer at `at`, the change's authors included:
+    /// listed, allowed through a team or permission, or escalated to by then.
+    fn approver(&self, login: &str, id: Option<u64>, at: DateTime<Utc>) -> bool {
         !self.excluded(login, id)
-            && (self.policy.lists(login) || self.people.authorized.contains(&Login::new(login)))
+            && (self.policy.lists(login)
+                || self.people.authorized.contains(&Login::new(login))
+                || self.escalated(login, at))
     }
 
-    /// Whether `login` may reject: an approver (an author of the change too), or the
-    /// requester withdrawing.
-    pub fn may_reject(&self, login: &str, id: Option<u64>) -> bool {
+    /// Whether `login` may reject at `at`: an approver (an author of the change too), or
+    /// the requester withdrawing.
+    pub fn may_reject(&self, login: &str, id: Option<u64>, at: DateTime<Utc>) -> bool {
         !login.eq_ignore_ascii_case(&self.identity.login)
-            && (self.approver(login, id) || self.is_requester(login, id))
+            && (self.approver(login, id, at) || self.is_requester(login, id))
     }
 
     /// Counts the answers on `issue`: its comments, then its closes.
@@ -237,7 +261,8 @@ impl<'a> Judge<'a> {
                         && !marker::edited(later)
                         && issue::parse_command(&later.body).is_some()
                 });
-                if self.may_reject(&comment.author, author_id(comment)) && !answered_again {
+                let at = comment.created_at;
+                if self.may_reject(&comment.author, author_id(comment), at) && !answered_again {
                     let what = format!(
                         "comment {} by {} on issue #{} was edited after it was posted",
                         comment.id, comment.author, read.issue.number
@@ -249,12 +274,14 @@ impl<'a> Judge<'a> {
             let answer = approval(&comment.author, comment.created_at, Via::Comment);
             match issue::parse_command(&comment.body) {
                 Some(Command::Approve)
-                    if self.authorized(&comment.author, author_id(comment))
+                    if self.authorized(&comment.author, author_id(comment), comment.created_at)
                         && self.after_restoration(comment.created_at) =>
                 {
                     add(approvals, answer)
                 }
-                Some(Command::Reject) if self.may_reject(&comment.author, author_id(comment)) => {
+                Some(Command::Reject)
+                    if self.may_reject(&comment.author, author_id(comment), comment.created_at) =>
+                {
                     reject(&mut answers.rejection, answer)
                 }
                 _ => {}
@@ -295,7 +322,8 @@ impl<'a> Judge<'a> {
                     && !marker::edited(later)
                     && issue::parse_command(&later.body).is_some()
             });
-            if self.may_reject(author, deletion.author_id) && !answered_again {
+            // Deleted before the escalation, it was posted before it too.
+            if self.may_reject(author, deletion.author_id, deletion.at) && !answered_again {
                 let what = format!(
                     "a comment by {author} on issue #{} was deleted at {}",
                     read.issue.number,
@@ -333,20 +361,20 @@ impl<'a> Judge<'a> {
                 }
                 Some(login) => match event.state_reason {
                     Some(CloseReason::Completed)
-                        if self.authorized(login, event.actor_id)
+                        if self.authorized(login, event.actor_id, at)
                             && !self.after_restoration(at) =>
                     {
                         Some(RESTORED.to_owned())
                     }
-                    Some(CloseReason::Completed) if self.authorized(login, event.actor_id) => {
+                    Some(CloseReason::Completed) if self.authorized(login, event.actor_id, at) => {
                         add(approvals, approval(login, at, Via::Close));
                         None
                     }
-                    Some(CloseReason::NotPlanned) if self.may_reject(login, event.actor_id) => {
+                    Some(CloseReason::NotPlanned) if self.may_reject(login, event.actor_id, at) => {
                         reject(&mut answers.rejection, approval(login, at, Via::Close));
                         None
                     }
-                    _ => Some(self.close_does_not_count(login, event.actor_id)),
+                    _ => Some(self.close_does_not_count(login, event.actor_id, at)),
                 },
             };
             last_close = Some(Close {
@@ -374,7 +402,7 @@ impl<'a> Judge<'a> {
         answers.last_close = last_close;
     }
 
-    fn close_does_not_count(&self, login: &str, id: Option<u64>) -> String {
+    fn close_does_not_count(&self, login: &str, id: Option<u64>, at: DateTime<Utc>) -> String {
         if self.excluded(login, id) {
             "the requester cannot approve their own promotion".to_owned()
         } else if is_bot(login) {
@@ -384,7 +412,7 @@ impl<'a> Judge<'a> {
                 "{} wrote or committed the change, and its authors cannot approve it",
                 issue::escape(login)
             )
-        } else if !self.authorized(login, id) {
+        } else if !self.authorized(login, id, at) {
             format!(
                 "{} is not an approver for this promotion",
                 issue::escape(login)
@@ -424,7 +452,7 @@ impl<'a> Judge<'a> {
                 && self.after_restoration(c.created_at)
                 && !self.is_requester(&c.author, author_id(c))
                 && self.in_window(c.created_at)
-                && self.authorized(&c.author, author_id(c))
+                && self.authorized(&c.author, author_id(c), c.created_at)
                 && self.may_override(&c.author);
             eligible.then(|| Override {
                 entry: approval(&c.author, c.created_at, Via::OverrideFreeze),

@@ -11,6 +11,7 @@
 //! written verdict still has to pass. Pure: no I/O, no clock.
 
 pub mod actions;
+mod escalate;
 pub mod judge;
 mod plan;
 pub mod remind;
@@ -462,7 +463,7 @@ pub fn after_open(
         retire_others(gate, &observed, opened.number, &mut after);
     }
     if !policy.rules.is_empty() {
-        after.progress = super::rules::count(policy, &mut [], &read.people);
+        after.progress = super::rules::count(policy, &mut [], &read.people, |_| false);
     }
     after
 }

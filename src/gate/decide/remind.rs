@@ -50,6 +50,15 @@ fn posted(chosen: &IssueRead, identity: &Identity, key: &str) -> Vec<String> {
     after
 }
 
+/// Whether the gate is pending for answers: not decided, not waiting for anything else
+/// first (its source, its soak, a freeze window).
+pub(super) fn asking(situation: &Situation, decision: &Decision) -> bool {
+    decision.state == GateState::Pending
+        && decision.hold.as_ref().is_none_or(|h| h.asks())
+        && situation.soaking(decision.start).is_none()
+        && situation.frozen().is_none()
+}
+
 /// Adds the reminder due now to a pending `decision` on `chosen`, records the reminders
 /// posted, and says when the next one is due.
 pub(super) fn remind(
@@ -62,10 +71,7 @@ pub(super) fn remind(
     let key = gate.key.as_str();
     let now = situation.now;
     let mut posted = posted(chosen, identity, key);
-    let asking = decision.state == GateState::Pending
-        && decision.hold.as_ref().is_none_or(|h| h.asks())
-        && situation.soaking(decision.start).is_none()
-        && situation.frozen().is_none();
+    let asking = asking(situation, decision);
     let opened = chosen.issue.created_at;
     let at = |d: &Duration| opened + *d;
     let within = |d: &&Duration| at(d) < decision.deadline;
@@ -74,7 +80,7 @@ pub(super) fn remind(
         .iter()
         .filter(within)
         .rfind(|d| at(d) <= now);
-    decision.next_reminder = asking
+    decision.wake_at = asking
         .then(|| policy.reminders.iter().filter(within).find(|d| at(d) > now))
         .flatten()
         .map(at);

@@ -76,6 +76,15 @@ pub(super) fn answered(
     }
     let asked = (policy, situation);
     super::remind::remind(gate, asked, observed.identity, chosen, &mut decision);
+    let escalated_at = judge.escalated_at();
+    super::escalate::escalate(
+        gate,
+        asked,
+        observed.identity,
+        chosen,
+        escalated_at,
+        &mut decision,
+    );
     decision
 }
 
@@ -103,7 +112,8 @@ fn verdict(
         last_close,
     } = answers;
     decision.tampering.extend(tampering);
-    let rules = crate::gate::rules::count(policy, &mut approvals, observed.people);
+    let escalated = |a: &crate::xr::gate::Approval| judge.escalated(&a.login, a.at);
+    let rules = crate::gate::rules::count(policy, &mut approvals, observed.people, escalated);
     let met_at = crate::gate::rules::met_at(&rules);
     // The artifact's soak in its source: approvals count, the gate does not approve yet.
     let soaking = situation.soaking(decision.start);

@@ -35,6 +35,8 @@ pub enum Call {
     ReopenIssue(u64),
     /// `restore_issue(number, ..)`.
     RestoreIssue(u64),
+    /// `add_assignees(number, logins)`.
+    AddAssignees(u64, Vec<String>),
     /// `is_team_member(org/slug, login)`.
     TeamMember(String, String),
     /// `permission(login)`.
@@ -59,6 +61,7 @@ impl Call {
                 | Call::CloseIssue(..)
                 | Call::ReopenIssue(_)
                 | Call::RestoreIssue(_)
+                | Call::AddAssignees(..)
         )
     }
 }

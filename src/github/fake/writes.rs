@@ -51,4 +51,12 @@ impl Writes for FakeGitHub {
             .then_some(())
             .ok_or_else(|| GitHubError::NotFound(format!("issue #{number}")))
     }
+
+    async fn add_assignees(&self, number: u64, logins: &[String]) -> Result<()> {
+        let s = self.enter(Call::AddAssignees(number, logins.to_vec()))?;
+        if !s.issues.contains_key(&number) {
+            return Err(GitHubError::NotFound(format!("issue #{number}")));
+        }
+        Ok(())
+    }
 }

@@ -456,6 +456,19 @@ impl Writes for RestGitHub {
         .await
         .map(drop)
     }
+
+    async fn add_assignees(&self, number: u64, logins: &[String]) -> Result<()> {
+        let path = format!("{}/issues/{number}/assignees", self.repo_path());
+        let assignees: Vec<&String> = logins.iter().take(MAX_ASSIGNEES).collect();
+        self.write(
+            "cannot assign approvers",
+            Method::POST,
+            &path,
+            json!({ "assignees": assignees }),
+        )
+        .await
+        .map(drop)
+    }
 }
 
 /// A time as GitHub's `since` parameter takes it (ISO 8601, whole seconds, UTC).

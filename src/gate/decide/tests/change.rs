@@ -69,6 +69,14 @@ fn written(listed: Option<&ChangeRead>) -> (Issue, Binding) {
     (issue, binding)
 }
 
+/// A change `login` wrote and committed, and the issue as the function wrote it listing
+/// that change, with its binding.
+pub(super) fn written_by(login: &str) -> (Option<ChangeRead>, Issue, Binding) {
+    let read = change(vec![commit(9, Some(login), Some(login))], 1);
+    let (issue, binding) = written(read.as_ref());
+    (read, issue, binding)
+}
+
 pub(super) fn rows() -> Vec<Row> {
     let by_alice = || change(vec![commit(1, Some("alice"), Some("alice"))], 1);
     let by_carol = || change(vec![commit(2, Some("carol"), None)], 1);

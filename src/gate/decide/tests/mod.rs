@@ -4,6 +4,7 @@
 mod answers;
 mod change;
 mod edits;
+mod escalate;
 mod freeze;
 mod holds;
 mod listing;
@@ -58,6 +59,7 @@ fn policy(min: u32) -> Policy {
         mention_teams: false,
         exclude_change_authors: false,
         reminders: Vec::new(),
+        escalation: None,
     }
 }
 
@@ -292,6 +294,9 @@ fn describe(action: &Action) -> String {
         Action::Close { number, reason } => format!("close #{number} {}", reason.as_api_str()),
         Action::Reopen { number } => format!("reopen #{number}"),
         Action::Restore { number, .. } => format!("restore #{number}"),
+        Action::Assign { number, assignees } => {
+            format!("assign #{number} {}", assignees.join(","))
+        }
     }
 }
 
@@ -403,6 +408,7 @@ fn table() -> Vec<Row> {
         answers::rows(),
         change::rows(),
         edits::rows(),
+        escalate::rows(),
         freeze::rows(),
         holds::rows(),
         listing::rows(),

@@ -96,10 +96,10 @@ fn a_reminder_mentions_only_who_has_not_answered_and_how_long_is_left() {
     );
     assert!(body.contains("after=4h"), "{body}");
     assert_eq!(d.reminders, vec!["4h".to_string()]);
-    assert_eq!(d.next_reminder, None, "no reminder after the four-hour one");
+    assert_eq!(d.wake_at, None, "no reminder after the four-hour one");
     let early = run(&rows().remove(2));
     assert_eq!(
-        early.next_reminder,
+        early.wake_at,
         Some(at(1, 0)),
         "the TTL wakes the gate for it"
     );
