@@ -422,9 +422,8 @@ async fn authorize(
     Ok(people)
 }
 
-/// Which of the candidates who are not approvers otherwise are in the escalation's teams
-/// (that alone makes nobody an approver: the judge counts their answers only after the
-/// request escalated).
+/// Which of the candidates are in the escalation's teams (that alone makes nobody an
+/// approver: the judge counts their answers only after the request escalated).
 async fn escalation_teams(
     gh: &Repo,
     policy: &Policy,
@@ -434,10 +433,8 @@ async fn escalation_teams(
     let Some(escalation) = &policy.escalation else {
         return Ok(());
     };
+    // Approvers too: an escalation approver counts toward every rule.
     for login in candidates {
-        if people.authorized.contains(login) || policy.lists(login.as_str()) {
-            continue;
-        }
         for team in &escalation.teams {
             if people.in_team(login, team) {
                 break;

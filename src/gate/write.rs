@@ -72,8 +72,8 @@ pub async fn execute(repo: &Repo, actions: &[Action]) -> Result<Option<Issue>, G
                 title,
                 body,
             } => repo.restore_issue(*number, title, body).await?,
-            // Assigning is a courtesy: the comment beside it asked them already. Only a
-            // rate limit stops the writes (the gate waits for it either way).
+            // Assigning is a courtesy: the comment beside it asked them already, and it is
+            // not tried again. Only a rate limit stops the writes (the gate waits for it).
             Action::Assign { number, assignees } => {
                 match repo.add_assignees(*number, assignees).await {
                     Err(limited @ GitHubError::RateLimited { .. }) => return Err(limited),

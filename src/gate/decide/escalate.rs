@@ -10,7 +10,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::github::Identity;
+use crate::github::{Identity, Issue};
 use crate::xr::gate::rfc3339;
 
 use crate::gate::issue;
@@ -24,6 +24,17 @@ use super::remind::{asking, go};
 /// At most this many people are assigned to an issue (GitHub keeps ten).
 const MAX_ASSIGNEES: usize = 10;
 
+/// When the request on `issue` escalates, by GitHub's clock: its creation plus the
+/// escalation's `after`, when that comes before the deadline (else never).
+pub(super) fn time(
+    policy: &Policy,
+    issue: Option<&Issue>,
+    deadline: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let at = issue?.created_at + policy.escalation.as_ref()?.after;
+    (at < deadline).then_some(at)
+}
+
 /// Whether the function already said on `chosen` that this key's request escalated (edited
 /// or not: it was posted all the same).
 fn said(chosen: &IssueRead, identity: &Identity, key: &str) -> bool {
@@ -33,28 +44,28 @@ fn said(chosen: &IssueRead, identity: &Identity, key: &str) -> bool {
         .any(|m| m.contains_key("escalation") && m.get("key").map(String::as_str) == Some(key))
 }
 
-/// Records on `decision` that the request on `chosen` escalated at `escalated_at` (as the
-/// judge found), says so once on the issue while the gate asks, and wakes the gate for an
-/// escalation still to come.
+/// Records on `decision` that the request on `chosen` escalated (by now), says so once on
+/// the issue while the gate asks, and wakes the gate for an escalation still to come.
 pub(super) fn escalate(
     gate: &Gate,
     (policy, situation): (&Policy, &Situation),
     identity: &Identity,
     chosen: &IssueRead,
-    escalated_at: Option<DateTime<Utc>>,
     decision: &mut Decision,
 ) {
-    let Some(escalation) = &policy.escalation else {
+    let (Some(escalation), Some(at)) = (
+        &policy.escalation,
+        time(policy, Some(&chosen.issue), decision.deadline),
+    ) else {
         return;
     };
     let asking = asking(situation, decision);
-    let Some(at) = escalated_at else {
-        let due = chosen.issue.created_at + escalation.after;
-        if asking && due > situation.now && due < decision.deadline {
-            decision.wake_at = Some(decision.wake_at.map_or(due, |w| w.min(due)));
+    if at > situation.now {
+        if asking {
+            decision.wake_at = Some(decision.wake_at.map_or(at, |w| w.min(at)));
         }
         return;
-    };
+    }
     decision.escalated_at = Some(at);
     if !asking || said(chosen, identity, gate.key.as_str()) {
         return;
@@ -103,14 +114,13 @@ fn comment(
     } else {
         mentions.extend(teams.iter().map(|t| format!("the members of `{t}`")));
     }
-    let counted = decision.approvals.len();
-    let needed = policy.min_approvals.max(1);
     format!(
-        "Escalated: this request for promoting {} from {} to {} has waited {} for answers ({counted} of {needed} approvals counted so far). {} may now answer it too: comment `/approve` or `/reject`. Their answers posted after {} count toward every approval rule; who may not approve this promotion still may not. It times out at {}.\n\n{}",
+        "Escalated: this request for promoting {} from {} to {} has waited {} for answers ({}). {} may now answer it too: comment `/approve` or `/reject`. Their answers posted after {} count toward every approval rule; who may not approve this promotion still may not. It times out at {}.\n\n{}",
         issue::escape(&gate.spec.artifact_id),
         gate.spec.source_environment,
         gate.spec.target_environment,
         go(escalation.after),
+        super::remind::so_far(policy, decision),
         if mentions.is_empty() {
             "The escalation approvers".to_owned()
         } else {

@@ -42,8 +42,8 @@ pub struct Judge<'a> {
     /// not approve: their rejections still count.
     change_authors: std::collections::BTreeSet<u64>,
     /// From when the pipeline's escalation approvers may answer too (their answers count
-    /// only after it): the issue's creation plus the escalation's `after`, once that came
-    /// before the deadline and by now.
+    /// only after it, by GitHub's clock): the chosen issue's creation plus the escalation's
+    /// `after`, when that comes before the deadline.
     escalated_at: Option<DateTime<Utc>>,
 }
 
@@ -125,11 +125,7 @@ impl<'a> Judge<'a> {
             now,
             approvals_after: None,
             change_authors: Default::default(),
-            escalated_at: policy
-                .escalation
-                .as_ref()
-                .map(|e| issue.created_at + e.after)
-                .filter(|at| *at < deadline && *at <= now),
+            escalated_at: None,
         }
     }
 
@@ -142,17 +138,21 @@ impl<'a> Judge<'a> {
         }
     }
 
+    /// The same judge, with the request escalated at `at` (the chosen issue's, for every
+    /// issue of the key): escalation approvers' answers count after it.
+    pub fn escalated_from(self, at: Option<DateTime<Utc>>) -> Self {
+        Judge {
+            escalated_at: at,
+            ..self
+        }
+    }
+
     /// The same judge, counting approvals only after `at` (rejections count throughout).
     pub fn approvals_after(self, at: Option<DateTime<Utc>>) -> Self {
         Judge {
             approvals_after: at,
             ..self
         }
-    }
-
-    /// When the request escalated, if it has: escalation approvers' answers count after it.
-    pub fn escalated_at(&self) -> Option<DateTime<Utc>> {
-        self.escalated_at
     }
 
     /// Whether `login` answering at `at` is an escalation approver of an escalated request:

@@ -237,6 +237,8 @@ fn on_github(
     decision.issues = numbers;
     // A veto given on any issue of the key counts, whatever happened there since; an
     // edited or deleted comment there holds approval like one on the chosen issue.
+    // Escalation approvers' vetoes there count from the chosen issue's escalation.
+    let escalated_at = escalate::time(policy, observed.issue.map(|r| &r.issue), deadline);
     let elsewhere = observed
         .others
         .iter()
@@ -250,6 +252,7 @@ fn on_github(
                 times,
                 &r.issue,
             )
+            .escalated_from(escalated_at)
             .elsewhere(r)
         })
         .fold(Elsewhere::default(), |acc, e| Elsewhere {

@@ -97,6 +97,19 @@ pub(super) fn remind(
     decision.reminders = posted;
 }
 
+/// How far the approvals got: `1 of 2 approvals counted so far`, or with named rules,
+/// `approval rules so far: release 1 of 1, security 0 of 1`.
+pub(super) fn so_far(policy: &Policy, decision: &Decision) -> String {
+    if decision.progress.is_empty() {
+        let counted = decision.approvals.len();
+        let needed = policy.min_approvals.max(1);
+        format!("{counted} of {needed} approvals counted so far")
+    } else {
+        let rules = crate::gate::rules::summary(&decision.progress);
+        format!("approval rules so far: {rules}")
+    }
+}
+
 /// The reminder posted `after` the issue opened: who has not answered, how long is left.
 fn reminder(
     gate: &Gate,
@@ -135,13 +148,12 @@ fn reminder(
         mentions.extend(teams);
     }
     let left = decision.deadline - now;
-    let counted = decision.approvals.len();
-    let needed = policy.min_approvals.max(1);
     format!(
-        "Reminder: this request for promoting {} from {} to {} is still waiting for answers ({counted} of {needed} approvals counted so far). It times out at {} ({} left).{}\n\n{}",
+        "Reminder: this request for promoting {} from {} to {} is still waiting for answers ({}). It times out at {} ({} left).{}\n\n{}",
         issue::escape(&gate.spec.artifact_id),
         gate.spec.source_environment,
         gate.spec.target_environment,
+        so_far(policy, decision),
         rfc3339(decision.deadline),
         go(left),
         if mentions.is_empty() {

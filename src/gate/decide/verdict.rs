@@ -60,7 +60,12 @@ pub(super) fn answered(
         &chosen.issue,
     )
     .approvals_after(approvals_after)
-    .excluding_change_authors(change_authors(policy, observed));
+    .excluding_change_authors(change_authors(policy, observed))
+    .escalated_from(super::escalate::time(
+        policy,
+        Some(&chosen.issue),
+        decision.deadline,
+    ));
     let mut answers = judge.count(chosen);
     if let Some(veto) = elsewhere.veto
         && answers.rejection.as_ref().is_none_or(|r| veto.at < r.at)
@@ -76,15 +81,7 @@ pub(super) fn answered(
     }
     let asked = (policy, situation);
     super::remind::remind(gate, asked, observed.identity, chosen, &mut decision);
-    let escalated_at = judge.escalated_at();
-    super::escalate::escalate(
-        gate,
-        asked,
-        observed.identity,
-        chosen,
-        escalated_at,
-        &mut decision,
-    );
+    super::escalate::escalate(gate, asked, observed.identity, chosen, &mut decision);
     decision
 }
 

@@ -51,6 +51,10 @@ pub(super) fn written(
         _ => verdict.decided_at.or(chosen.issue.closed_at),
     };
     actions::close_with(&mut decision, &chosen.issue);
+    // As it was recorded before the verdict, if the request escalated before it.
+    let by = decision.decided_at.unwrap_or(situation.now);
+    decision.escalated_at = super::escalate::time(policy, Some(&chosen.issue), decision.deadline)
+        .filter(|at| *at <= by);
     if verdict.state != GateState::Approved {
         return decision;
     }

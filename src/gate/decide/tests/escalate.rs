@@ -17,6 +17,15 @@ fn escalating(policy: Policy) -> Policy {
     }
 }
 
+/// Issue `number` of the key, opened the evening before the chosen one (a request that
+/// lost its record, say).
+fn earlier(number: u64) -> Issue {
+    Issue {
+        created_at: "2026-02-28T20:00:00Z".parse().unwrap(),
+        ..issue(number, KEY)
+    }
+}
+
 /// Frank is in the escalation team.
 fn frank_in_sre() -> BTreeMap<Login, BTreeSet<Team>> {
     BTreeMap::from([(Login::new("frank"), BTreeSet::from([team("acme/sre")]))])
@@ -147,13 +156,72 @@ pub(super) fn rows() -> Vec<Row> {
             ..row("before the escalation: nothing said")
         },
         Row {
-            policy: escalating(policy(1)),
-            comments: vec![comment(1, "erin", "/approve", at(2, 30))],
+            policy: escalating(overridable_by(&["alice"])),
+            comments: vec![
+                comment(1, "erin", "/approve", at(2, 30)),
+                comment(2, "erin", "/override-freeze hotfix", at(2, 40)),
+            ],
             frozen: Some(at(8, 0)),
             now: at(3, 0),
             approvers: vec!["erin"],
             held: true,
-            ..row("an escalation approver's approval does not let the gate through a freeze")
+            ..row("an escalation approver freezeOverride does not list cannot override a freeze")
+        },
+        Row {
+            policy: escalating(overridable_by(&["erin"])),
+            comments: vec![
+                comment(1, "erin", "/approve", at(2, 30)),
+                comment(2, "erin", "/override-freeze hotfix", at(2, 40)),
+            ],
+            frozen: Some(at(8, 0)),
+            now: at(3, 0),
+            state: GateState::Approved,
+            approvers: vec!["erin", "erin"],
+            actions: vec!["comment #1", "close #1 completed"],
+            ..row("an escalation approver freezeOverride lists overrides a freeze")
+        },
+        Row {
+            policy: escalating(policy(1)),
+            others: vec![(
+                earlier(2),
+                vec![close_event(1, "erin", CloseReason::NotPlanned, at(1, 0))],
+            )],
+            comments: vec![comment(1, "alice", "/approve", at(2, 30))],
+            now: at(3, 0),
+            state: GateState::Approved,
+            approvers: vec!["alice"],
+            actions: vec!["comment #1", "close #1 completed"],
+            ..row(
+                "on an older issue of the key, the escalation is the chosen issue's: no early veto",
+            )
+        },
+        Row {
+            policy: escalating(policy(1)),
+            others: vec![(
+                earlier(2),
+                vec![close_event(1, "erin", CloseReason::NotPlanned, at(2, 10))],
+            )],
+            comments: vec![comment(1, "alice", "/approve", at(2, 30))],
+            now: at(3, 0),
+            state: GateState::Rejected,
+            approvers: vec!["alice"],
+            actions: vec!["comment #1", "close #1 not_planned"],
+            ..row("a veto by an escalation approver on another issue of the key after it counts")
+        },
+        Row {
+            policy: escalating(policy(1)),
+            events: vec![close_event(1, "erin", CloseReason::Completed, at(2, 30))],
+            issue: Some(closed(
+                issue(1, KEY),
+                "erin",
+                CloseReason::Completed,
+                at(2, 30),
+            )),
+            now: at(3, 0),
+            state: GateState::Approved,
+            approvers: vec!["erin"],
+            actions: vec!["comment #1"],
+            ..row("a close as completed by an escalation approver after it approves")
         },
         Row {
             policy: Policy {
