@@ -220,6 +220,7 @@ fn gate_decision_and_render(c: &mut Criterion) {
             situation: &situation,
             observed_status: &scene.status,
             recorded: &recorded,
+            notices: &Default::default(),
         };
         c.bench_function(&format!("gate_render/{case}"), |b| {
             b.iter(|| {

@@ -15,6 +15,7 @@ use tonic::{Request, Response, Status};
 use crate::call::{Call, Clock, Fatal};
 use crate::github::{Connector, Repos, Secret};
 use crate::input::{InputMemo, XrKind};
+use crate::notify::deliver::Notifier;
 use crate::xr::Composite;
 
 /// Kept back from a caller's deadline to render and send the response.
@@ -49,6 +50,7 @@ pub struct ReleaseFunction {
     github: Repos,
     clock: Clock,
     env_token: Option<Secret>,
+    notifier: Notifier,
     inputs: Arc<InputMemo>,
 }
 
@@ -65,8 +67,15 @@ impl ReleaseFunction {
             github,
             clock,
             env_token: None,
+            notifier: Notifier::new(),
             inputs: Arc::default(),
         }
+    }
+
+    /// Sends notifications through `notifier` (a local render's lists what it would send).
+    pub fn with_notifier(mut self, notifier: Notifier) -> Self {
+        self.notifier = notifier;
+        self
     }
 
     /// Sets the token used when the step has no credentials (local runs).
@@ -132,7 +141,12 @@ impl ReleaseFunction {
         let outcome = match kind {
             XrKind::XReleasePipeline => crate::pipeline::compose(&call, &mut rsp),
             XrKind::XPromotionGate => {
-                crate::gate::compose(&call, &self.github, self.env_token.as_ref(), &mut rsp).await
+                let reach = crate::gate::Reach {
+                    repos: &self.github,
+                    env_token: self.env_token.as_ref(),
+                    notifier: &self.notifier,
+                };
+                crate::gate::compose(&call, reach, &mut rsp).await
             }
         };
         crate::metrics::record_run(kind, outcome.is_ok());

@@ -51,6 +51,7 @@ pub mod input;
 pub mod memory;
 pub mod metrics;
 pub mod names;
+pub mod notify;
 pub mod openapi;
 pub mod pb;
 pub mod pipeline;

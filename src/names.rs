@@ -263,6 +263,8 @@ pub enum Reason {
     FreezeOverridden,
     /// Warning: the status records a verdict that GitHub does not back.
     UnbackedStatus,
+    /// Warning: a notification could not be delivered, or has nowhere to go.
+    NotificationFailed,
 }
 
 impl Reason {
@@ -288,6 +290,7 @@ impl Reason {
             Reason::Tampered => "Tampered",
             Reason::FreezeOverridden => "FreezeOverridden",
             Reason::UnbackedStatus => "UnbackedStatus",
+            Reason::NotificationFailed => "NotificationFailed",
         }
     }
 }

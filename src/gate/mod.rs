@@ -1,11 +1,11 @@
 //! XPromotionGate, as a pipeline of steps, each one call:
 //!
 //! ```text
-//! validate -> plan -> read GitHub -> decide -> write GitHub -> render -> respond
-//! (validate)  (decide::plan)  (read)  (decide::decide)  (write)  (render, respond)
+//! validate -> plan -> read GitHub -> decide -> write GitHub -> notify -> render -> respond
+//! (validate)  (decide::plan)  (read)  (decide::decide)  (write)  (notice)  (render, respond)
 //! ```
 //!
-//! Only `read` and `write` do I/O. [`decide::plan`] says what the gate can be told
+//! Only `read`, `write` and `notice` do I/O. [`decide::plan`] says what the gate can be told
 //! without GitHub (a verdict recorded for its key, an approval by policy, a hold); when
 //! the answers decide, they are read first from the repository's shared view, and a
 //! decision that would change anything (a verdict, a write) is taken again on fresh reads.
@@ -24,6 +24,7 @@ pub mod key;
 pub mod lookup;
 pub mod marker;
 pub mod model;
+pub mod notice;
 pub mod policy;
 pub mod progression;
 pub mod promotion;
@@ -47,14 +48,14 @@ use tracing::Instrument;
 use function_sdk_rust::proto::v1::RunFunctionResponse;
 
 use crate::call::{Call, Fatal};
-use crate::github::{GitHubError, Identity, Reads, Repo, Repos, Secret};
+use crate::github::{GitHubError, Identity, Reads, Repo};
 use crate::xr::gate::GateStatus;
 
 use decide::Plan;
 use lookup::Lookup;
 use model::{Decision, Gate, GitHubSync, Outcome, Recorded, SyncError, Synced};
 use policy::Policy;
-use read::Reach;
+pub use read::{Reach, server_repos};
 use situation::Situation;
 use span::GateSpan;
 
@@ -63,21 +64,12 @@ use span::GateSpan;
 /// syncs GitHub once: the first call of a reconcile only states the requirement).
 const GITHUB_BUDGET: Duration = Duration::from_secs(40);
 
-/// How the server reaches approvals repositories: GitHub's REST API sparing the rate
-/// limit, one shared view per repository holding at most `view_bytes` in all, gates
-/// finding their issues by [`select::tags`].
-pub fn server_repos(view_bytes: usize) -> Repos {
-    Repos::new(crate::github::default_connector(), select::tags).with_views(view_bytes)
-}
-
 /// Composes an XPromotionGate.
 pub async fn compose(
     call: &Call<'_>,
-    repos: &Repos,
-    env_token: Option<&Secret>,
+    reach: Reach<'_>,
     rsp: &mut RunFunctionResponse,
 ) -> Result<(), Fatal> {
-    // Validate (no GitHub).
     let gate = validate::gate(call)?;
     // The same requirement on every call, so Crossplane's requirement loop settles.
     let namespace = call.composite.namespace.as_deref();
@@ -101,12 +93,12 @@ pub async fn compose(
             decision: Decision::recorded(&gate, &recorded, call.now),
             sync: GitHubSync::Waiting,
         },
-        _ => match decide::plan(&gate, &recorded, &policy, &situation) {
+        _ => match notice::plan(call, (&gate, &policy, &recorded), &situation) {
             Plan::Settled(decision) | Plan::Held(decision) => Outcome::without_github(decision),
             plan => {
                 let step = Step {
                     call,
-                    reach: Reach { repos, env_token },
+                    reach,
                     gate: &gate,
                     recorded: &recorded,
                     policy: &policy,
@@ -116,8 +108,9 @@ pub async fn compose(
             }
         },
     };
-    // Render (pure), then respond.
+    let notices = notice::notify(call, reach.notifier, (&gate, &policy, &recorded), &outcome);
     let scene = respond::Scene {
+        notices: &notices.await,
         req: call.request,
         input: call.input,
         gate: &gate,

@@ -35,6 +35,15 @@ pub struct Reach<'a> {
     pub repos: &'a Repos,
     /// `GITHUB_TOKEN`, for the local render only.
     pub env_token: Option<&'a Secret>,
+    /// Where notifications leave from.
+    pub notifier: &'a crate::notify::deliver::Notifier,
+}
+
+/// How the server reaches approvals repositories: GitHub's REST API sparing the rate
+/// limit, one shared view per repository holding at most `view_bytes` in all, gates
+/// finding their issues by [`select::tags`].
+pub fn server_repos(view_bytes: usize) -> Repos {
+    Repos::new(crate::github::default_connector(), select::tags).with_views(view_bytes)
 }
 
 /// The approvals repository with the step's credentials, its writes charged to the

@@ -43,6 +43,8 @@ pub struct Scene<'a> {
     pub observed_status: &'a Value,
     /// The status recorded for this key.
     pub recorded: &'a Recorded,
+    /// What the notifications came to on this call.
+    pub notices: &'a crate::notify::deliver::Notices,
 }
 
 /// Writes the outcome into the response.
@@ -89,7 +91,20 @@ pub fn respond(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, outcome: &Outco
         }
         _ => {}
     }
-    set_ttl(rsp, ttl(scene, outcome, promoting));
+    for warning in &scene.notices.warnings {
+        response::warning(rsp, warning.clone()).reason =
+            Some(Reason::NotificationFailed.as_str().to_owned());
+    }
+    let ttl = ttl(scene, outcome, promoting);
+    let poll = scene.input.github.poll_interval.0;
+    set_ttl(
+        rsp,
+        if scene.notices.retry {
+            ttl.min(poll)
+        } else {
+            ttl
+        },
+    );
 }
 
 /// `ApprovalSynced` False, and a Warning on the call that turns it so (or changes its
@@ -111,6 +126,10 @@ fn failed(rsp: &mut RunFunctionResponse, scene: &Scene<'_>, e: &SyncError) {
 /// The status to write: what was decided, or, when nothing could be decided, what was
 /// recorded.
 fn status_fields(scene: &Scene<'_>, outcome: &Outcome, decided: GateStatus) -> Map<String, Value> {
+    let decided = GateStatus {
+        notifications: scene.notices.status.clone(),
+        ..decided
+    };
     let decided = match decided.to_json() {
         Value::Object(map) => map,
         _ => Map::new(),

@@ -17,11 +17,13 @@ use serde_json::Value;
 mod crd;
 mod duration;
 mod memo;
+mod notifications;
 mod promotion;
 
 pub use crd::crd;
 pub use duration::{GoDuration, reminders};
 pub use memo::InputMemo;
+pub use notifications::{NotificationsInput, NotifyOn};
 pub use promotion::{
     EnvFromSource, EnvVar, NameRef, PromotionInput, ProviderConfigKind, ProviderConfigRef,
     ResourcesInput, SecurityContextInput,
@@ -82,6 +84,9 @@ pub struct Input {
     /// How the source repository a gate's `spec.change` names is read.
     #[serde(default)]
     pub change: ChangeInput,
+    /// Notifications about gates (a signed webhook, Slack); none without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notifications: Option<NotificationsInput>,
 }
 
 /// How a gate's change is read.

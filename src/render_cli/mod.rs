@@ -87,8 +87,13 @@ pub async fn run(args: &RenderArgs, out: &mut dyn Write) -> Result<(), RenderErr
         true => crate::gate::server_repos(crate::memory::CEILING),
         false => crate::gate::server_repos(crate::memory::CEILING).read_only(skipped.clone()),
     };
+    let notifier = match args.github_writes {
+        true => crate::notify::deliver::Notifier::new(),
+        false => crate::notify::deliver::Notifier::read_only(skipped.clone()),
+    };
     let function = ReleaseFunction::with_repos(repos, Arc::new(move || now))
-        .with_env_token(std::env::var("GITHUB_TOKEN").ok());
+        .with_env_token(std::env::var("GITHUB_TOKEN").ok())
+        .with_notifier(notifier);
     let result = run_with(args, &function, now, out).await;
     let skipped = skipped.lock().unwrap_or_else(|e| e.into_inner());
     if !skipped.is_empty() {

@@ -321,6 +321,8 @@ pub struct Crossplane {
     pub pipeline: Option<Value>,
     /// The step's credentials data (none: the step has no credentials).
     pub credentials: Option<BTreeMap<String, Vec<u8>>>,
+    /// The step's other credentials entries, by name.
+    pub other_credentials: BTreeMap<String, BTreeMap<String, Vec<u8>>>,
     /// Composed resources as Crossplane observes them.
     pub observed: BTreeMap<String, Value>,
     /// Answer the requirement as Crossplane before v2 does: in `extra_resources`.
@@ -364,6 +366,7 @@ impl Crossplane {
                 "token".to_owned(),
                 TOKEN.as_bytes().to_vec(),
             )])),
+            other_credentials: BTreeMap::new(),
             observed: BTreeMap::new(),
             legacy_requirements: false,
             grpc_timeout: None,
@@ -400,6 +403,16 @@ impl Crossplane {
         if let Some(data) = &self.credentials {
             req.credentials.insert(
                 "github".into(),
+                Credentials {
+                    source: Some(credentials::Source::CredentialData(CredentialData {
+                        data: data.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                    })),
+                },
+            );
+        }
+        for (name, data) in &self.other_credentials {
+            req.credentials.insert(
+                name.clone(),
                 Credentials {
                     source: Some(credentials::Source::CredentialData(CredentialData {
                         data: data.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),

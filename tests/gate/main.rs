@@ -16,6 +16,7 @@ mod faults;
 mod floods;
 mod goldens;
 mod idempotency;
+mod notifications;
 mod pod_security;
 mod progression;
 mod properties;
