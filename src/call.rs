@@ -28,6 +28,8 @@ pub struct Call<'a> {
     /// v1.17 and v1.18 give each call 10 s; later versions pass what is left of the
     /// reconcile's two minutes). A margin to send the response is already taken off.
     pub time_left: Option<Duration>,
+    /// When the call began (`time_left` counts from it).
+    pub started: std::time::Instant,
 }
 
 /// A failure that stops the pipeline: a Fatal result with this reason and message.

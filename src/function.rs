@@ -137,6 +137,7 @@ impl ReleaseFunction {
             composite: &composite,
             now: (self.clock)(),
             time_left: deadline.map(|d| d.saturating_sub(RESPONSE_MARGIN)),
+            started: std::time::Instant::now(),
         };
         let outcome = match kind {
             XrKind::XReleasePipeline => crate::pipeline::compose(&call, &mut rsp),

@@ -256,6 +256,20 @@ fn body(gate: &Gate, policy: &Policy, deadline: DateTime<Utc>) -> String {
                   lists its author."
             .to_owned();
     }
+    if let Some(e) = &policy.escalation {
+        let mut whom: Vec<String> = Vec::new();
+        if !e.users.is_empty() {
+            whom.push(format!("users {}", list(&e.users)));
+        }
+        if !e.teams.is_empty() {
+            whom.push(format!("members of the teams {}", list(&e.teams)));
+        }
+        quorum.push_str(&format!(
+            "\n\nIf this request still waits for answers {} after it opened, it escalates: {} may answer too, and their answers posted after that count toward every rule.",
+            code(&crate::input::GoDuration(e.after.to_std().unwrap_or_default()).to_string()),
+            whom.join(" and ")
+        ));
+    }
     let requester = match &gate.requester {
         Some(r) => format!("{} (who ", escape(r.as_str())),
         None => "the requester (who ".into(),

@@ -93,7 +93,7 @@ pub async fn compose(
             decision: Decision::recorded(&gate, &recorded, call.now),
             sync: GitHubSync::Waiting,
         },
-        _ => match notice::plan(call, (&gate, &policy, &recorded), &situation) {
+        _ => match decide::plan(&gate, &recorded, &policy, &situation) {
             Plan::Settled(decision) | Plan::Held(decision) => Outcome::without_github(decision),
             plan => {
                 let step = Step {
@@ -108,7 +108,7 @@ pub async fn compose(
             }
         },
     };
-    let notices = notice::notify(call, reach.notifier, (&gate, &policy, &recorded), &outcome);
+    let notices = notice::notify(call, reach, (&gate, &policy, &recorded), &outcome);
     let scene = respond::Scene {
         notices: &notices.await,
         req: call.request,

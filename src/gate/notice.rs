@@ -1,8 +1,9 @@
 //! The gate's notifications, after the decision: what the Input's `notifications` ask to
 //! be told (the request, its latest reminder, the verdict), to the targets the credentials
-//! name, once per event as far as the recorded status tells. Called on every call that
-//! reached a decision, so a delivery that failed is tried again on the next one; it never
-//! changes the decision, and the call waits for it a few seconds at most.
+//! name, once per event as far as the recorded status and the replica tell. Only what
+//! GitHub holds is announced: a decision read from GitHub on this call, or a recorded
+//! verdict the function's own record on the issue confirms (read again, never decided
+//! again). It never changes the decision, and the call waits for it a few seconds at most.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -10,68 +11,25 @@ use std::time::Duration;
 use function_sdk_rust::request;
 
 use crate::call::Call;
-use crate::notify::deliver::{self, Facts, Notices, Notifier};
+use crate::notify::deliver::{self, Facts, Notices};
 use crate::notify::payload::GateRef;
-use crate::notify::target;
+use crate::notify::target::{self, Targets};
+use crate::xr::gate::GateState;
 
-use super::decide::Plan;
+use super::marker::{self, WrittenVerdict};
 use super::model::{Decision, Gate, GitHubSync, Outcome, Recorded, Synced};
 use super::policy::Policy;
-use super::situation::Situation;
+use super::read::{self, Reach};
 
 /// The most one call waits for its notifications.
 const BUDGET: Duration = Duration::from_secs(10);
 
-/// The gate's [plan](super::decide::plan), except that a verdict recorded for this key,
-/// which settles the gate without GitHub, is read from GitHub again while its notification
-/// is owed: what is announced is what GitHub holds, never what someone wrote into the
-/// status.
-pub fn plan(
-    call: &Call<'_>,
-    (gate, policy, recorded): (&Gate, &Policy, &Recorded),
-    situation: &Situation,
-) -> Plan {
-    match super::decide::plan(gate, recorded, policy, situation) {
-        Plan::Settled(d) if d.issue.is_some() && owes(call, (gate, policy), recorded, &d) => {
-            Plan::ReadGitHub
-        }
-        plan => plan,
-    }
-}
-
-/// Whether `decision` owes a notification somewhere it can be delivered.
-fn owes(
-    call: &Call<'_>,
-    (gate, policy): (&Gate, &Policy),
-    recorded: &Recorded,
-    decision: &Decision,
-) -> bool {
-    let Some(config) = &call.input.notifications else {
-        return false;
-    };
-    let recorded = recorded.status().and_then(|s| s.notifications.as_ref());
-    let owed = deliver::owed(
-        &facts(gate, policy, decision),
-        &config.on,
-        recorded,
-        call.now,
-    );
-    !owed.is_empty() && !targets(call, &config.credentials_name).0.is_empty()
-}
-
-/// Where the credentials entry `name` says notifications go, and warnings about it.
-fn targets(call: &Call<'_>, name: &str) -> (target::Targets, Vec<String>) {
-    let data: Option<BTreeMap<String, Vec<u8>>> = request::get_credential_data(call.request, name)
-        .map(|d| d.data.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
-    target::targets(name, data.as_ref())
-}
-
-/// Delivers what the gate owes after `outcome`, when the decision was read from GitHub on
-/// this call, and says what to record and warn about. Without `notifications` in the
-/// Input, or on any other outcome: nothing sent, the recorded deliveries kept.
+/// Delivers what the gate owes after `outcome`, and says what to record and warn about.
+/// Without `notifications` in the Input, or with nothing GitHub backs: nothing sent, the
+/// recorded deliveries kept.
 pub async fn notify(
     call: &Call<'_>,
-    notifier: &Notifier,
+    reach: Reach<'_>,
     (gate, policy, recorded): (&Gate, &Policy, &Recorded),
     outcome: &Outcome,
 ) -> Notices {
@@ -83,17 +41,31 @@ pub async fn notify(
     let Some(config) = &call.input.notifications else {
         return kept;
     };
-    if !matches!(outcome.sync, GitHubSync::Synced(Synced::Read)) {
-        return kept;
-    }
-    let facts = facts(gate, policy, &outcome.decision);
-    let owed = deliver::owed(&facts, &config.on, recorded.as_ref(), call.now);
+    let (targets, warnings) = targets(call, &config.credentials_name);
+    let salt = targets.salt();
+    let decision = &outcome.decision;
+    let facts = facts(gate, policy, decision);
+    let owed = deliver::owed(&facts, &config.on, recorded.as_ref(), call.now, &salt);
     if owed.is_empty() {
         return kept;
     }
-    let (targets, warnings) = targets(call, &config.credentials_name);
-    let budget = call.time_left.map_or(BUDGET, |left| left.min(BUDGET));
-    let mut notices = deliver::deliver(notifier, &targets, &facts, owed, recorded, budget).await;
+    let facts = match outcome.sync {
+        GitHubSync::Synced(Synced::Read) => facts,
+        GitHubSync::Synced(Synced::Decided) if decision.issue.is_some() => {
+            match confirmed(call, reach, gate, decision, facts).await {
+                Some(facts) => facts,
+                None => return kept,
+            }
+        }
+        _ => return kept,
+    };
+    let owed = deliver::owed(&facts, &config.on, recorded.as_ref(), call.now, &salt);
+    let left = call
+        .time_left
+        .map(|l| l.saturating_sub(call.started.elapsed()));
+    let budget = left.map_or(BUDGET, |left| left.min(BUDGET));
+    let mut notices =
+        deliver::deliver(reach.notifier, &targets, &facts, owed, recorded, budget).await;
     notices.warnings.splice(0..0, warnings);
     for warning in &notices.warnings {
         tracing::warn!(gate = %gate.name, namespace = %gate.namespace, "{warning}");
@@ -101,17 +73,59 @@ pub async fn notify(
     notices
 }
 
+/// Where the credentials entry `name` says notifications go, and warnings about it.
+fn targets(call: &Call<'_>, name: &str) -> (Targets, Vec<String>) {
+    let data: Option<BTreeMap<String, Vec<u8>>> = request::get_credential_data(call.request, name)
+        .map(|d| d.data.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+    target::targets(name, data.as_ref())
+}
+
+/// The facts of a verdict recorded in the status, as the function's own record on the
+/// issue states it (its approvals and time), when that record says the same verdict; `None`
+/// when it does not, or GitHub cannot be read (tried again on the next call).
+async fn confirmed(
+    call: &Call<'_>,
+    reach: Reach<'_>,
+    gate: &Gate,
+    decision: &Decision,
+    facts: Facts,
+) -> Option<Facts> {
+    let number = decision.issue.as_ref()?.number;
+    let (repo, identity) = read::open(call, reach, &gate.namespace).await.ok()?;
+    let max_age = call.input.github.look_every();
+    let reads = repo.remembered(&identity, call.now, max_age).await.ok()?;
+    let (issues, _) = read::issues(&reads, &identity, gate, &[number])
+        .await
+        .ok()?;
+    let issue = issues.iter().find(|i| i.issue.number == number)?;
+    let key = gate.key.as_str();
+    let Some(WrittenVerdict::Decided(state, approvals, at)) =
+        marker::written_verdict(&issue.comments, &identity, key)
+    else {
+        return None;
+    };
+    let backed = state == decision.state && state != GateState::Pending;
+    backed.then(|| Facts {
+        approved_by: approvals.iter().map(|a| a.login.clone()).collect(),
+        decided_at: at.or(facts.decided_at),
+        ..facts
+    })
+}
+
 /// What the notifications say of the gate, as `decision` leaves it.
 fn facts(gate: &Gate, policy: &Policy, decision: &Decision) -> Facts {
-    let spec = &gate.spec;
-    let mut approvers: Vec<String> = policy
+    let mut approvers: Vec<String> = Vec::new();
+    let users = policy
         .users
         .iter()
         .chain(policy.rules.iter().flat_map(|r| r.users.iter()))
-        .map(|u| u.as_str().to_owned())
-        .chain(policy.all_teams().iter().map(|t| t.to_string()))
-        .collect();
-    approvers.dedup();
+        .map(|u| u.as_str().to_owned());
+    for who in users.chain(policy.all_teams().iter().map(|t| t.to_string())) {
+        if !approvers.iter().any(|a| a.eq_ignore_ascii_case(&who)) {
+            approvers.push(who);
+        }
+    }
+    let spec = &gate.spec;
     Facts {
         key: gate.key.to_string(),
         gate: GateRef {
@@ -126,7 +140,12 @@ fn facts(gate: &Gate, policy: &Policy, decision: &Decision) -> Facts {
         decided_at: decision.decided_at.filter(|_| decision.state.is_terminal()),
         issue: decision.issue.as_ref().map(|i| (i.number, i.url.clone())),
         approvers,
-        approved_by: decision.approvals.iter().map(|a| a.login.clone()).collect(),
+        approved_by: decision
+            .approvals
+            .iter()
+            .filter(|a| a.via != crate::xr::gate::Via::OverrideFreeze)
+            .map(|a| a.login.clone())
+            .collect(),
         reminder: decision
             .reminders
             .iter()

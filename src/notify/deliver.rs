@@ -1,13 +1,17 @@
 //! Which notifications a gate owes after a call, and their delivery: each event of a
-//! request once, as far as the status tells (`status.notifications` holds the delivery id
-//! last delivered for each event; the id is the same for every attempt at the same event,
-//! so a lost status or another replica sends the same id again and receivers can drop
-//! it). A failed delivery stays owed and is tried again on the next call; it never
-//! touches the decision. An event older than a day is not announced (a gate found decided
-//! long ago, after notifications were turned on or a status was lost).
+//! request once, as far as the status and the replica tell (`status.notifications` holds
+//! the delivery id last delivered for each event; the replica also remembers which target
+//! took which id, so a status someone cleared, or a target that took it while another
+//! failed, is not sent it again). The id is the same for every attempt at the same event,
+//! so a lost status or another replica sends the same id again and receivers can drop it.
+//! A failed delivery stays owed and is tried again on the next call; it never touches the
+//! decision. A verdict older than a day is not announced (a gate found decided long ago,
+//! after notifications were turned on or a status was lost).
 //!
 //! [`owed`] is pure; [`deliver`] posts.
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -24,15 +28,20 @@ use super::target::Targets;
 /// How long one post may take.
 const POST_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Events older than this are not announced.
+/// Verdicts older than this are not announced.
 const RECENT: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+
+/// The most (delivery id, target) pairs a replica remembers; past it, it starts afresh.
+const REMEMBERED: usize = 100_000;
 
 /// Where the function's notifications leave from: one HTTP client shared by every call,
 /// or, in a local render that writes nothing, a list of what it would have sent.
 #[derive(Clone, Debug, Default)]
 pub struct Notifier {
-    sender: std::sync::Arc<std::sync::OnceLock<Sender>>,
+    sender: Arc<std::sync::OnceLock<Sender>>,
     skipped: Option<Skipped>,
+    /// The (delivery id, target) pairs delivered by this replica.
+    delivered: Arc<Mutex<HashSet<(String, &'static str)>>>,
 }
 
 impl Notifier {
@@ -47,6 +56,19 @@ impl Notifier {
             skipped: Some(skipped),
             ..Notifier::default()
         }
+    }
+
+    fn delivered(&self, id: &str, target: &'static str) -> bool {
+        let delivered = self.delivered.lock().unwrap_or_else(|e| e.into_inner());
+        delivered.contains(&(id.to_owned(), target))
+    }
+
+    fn remember(&self, id: &str, target: &'static str) {
+        let mut delivered = self.delivered.lock().unwrap_or_else(|e| e.into_inner());
+        if delivered.len() >= REMEMBERED {
+            delivered.clear();
+        }
+        delivered.insert((id.to_owned(), target));
     }
 }
 
@@ -67,7 +89,7 @@ pub struct Facts {
     pub target_environment: String,
     /// `pending`, `approved`, `rejected` or `timeout`.
     pub state: &'static str,
-    /// When it was decided, once it is.
+    /// When it was decided, once it is (and known).
     pub decided_at: Option<DateTime<Utc>>,
     /// The approval issue: its number and URL.
     pub issue: Option<(u64, String)>,
@@ -90,16 +112,20 @@ pub struct Notices {
     pub retry: bool,
 }
 
-/// The events `facts` owe at `now`, each with its delivery id, in the order they
-/// happened: those `on` names, not delivered as `recorded` says, not older than a day.
+/// The events `facts` owe at `now`, each with its delivery id (keyed with `salt`), in
+/// the order they happened: those `on` names, not delivered as `recorded` says, no verdict
+/// older than a day. A verdict's id is the key's and the state's: a key is decided once.
 pub fn owed(
     facts: &Facts,
     on: &[NotifyOn],
     recorded: Option<&Notified>,
     now: DateTime<Utc>,
+    salt: &[u8],
 ) -> Vec<(Event, String)> {
-    let decided = facts.decided_at;
-    if decided.is_some_and(|at| now - at > RECENT) {
+    // A verdict recorded without its time (a rejection's status has none) is owed until
+    // its record on the issue dates it.
+    let decided = facts.state != "pending";
+    if facts.decided_at.is_some_and(|at| now - at > RECENT) {
         return Vec::new();
     }
     let done = |field: fn(&Notified) -> &Option<String>, id: &str| {
@@ -109,24 +135,21 @@ pub fn owed(
     if let Some((number, _)) = &facts.issue
         && on.contains(&NotifyOn::Requested)
     {
-        let id = payload::delivery_id(&facts.key, Event::Requested, &number.to_string());
+        let id = payload::delivery_id(salt, &facts.key, Event::Requested, &number.to_string());
         if !done(|r| &r.requested, &id) {
             owed.push((Event::Requested, id));
         }
     }
-    if let Some(after) = facts.reminder.as_deref().filter(|_| decided.is_none())
+    if let Some(after) = facts.reminder.as_deref().filter(|_| !decided)
         && on.contains(&NotifyOn::Reminded)
     {
-        let id = payload::delivery_id(&facts.key, Event::Reminded, after);
+        let id = payload::delivery_id(salt, &facts.key, Event::Reminded, after);
         if !done(|r| &r.reminded, &id) {
             owed.push((Event::Reminded, id));
         }
     }
-    if let Some(at) = decided
-        && on.contains(&NotifyOn::Decided)
-    {
-        let detail = format!("{} {}", facts.state, crate::xr::gate::rfc3339(at));
-        let id = payload::delivery_id(&facts.key, Event::Decided, &detail);
+    if decided && on.contains(&NotifyOn::Decided) {
+        let id = payload::delivery_id(salt, &facts.key, Event::Decided, facts.state);
         if !done(|r| &r.decided, &id) {
             owed.push((Event::Decided, id));
         }
@@ -183,7 +206,8 @@ pub async fn deliver(
     let sender = notifier.sender.get_or_init(Sender::new);
     let all = async {
         for (event, id) in owed {
-            let failed = post(sender, targets, &payload(facts, event, id.clone())).await;
+            let p = payload(facts, event, id.clone());
+            let failed = post((notifier, sender), targets, &p).await;
             if failed.is_empty() {
                 let status = notices.status.get_or_insert_with(Notified::default);
                 *match event {
@@ -212,10 +236,17 @@ pub async fn deliver(
     notices
 }
 
-/// Posts `p` to each target; returns those that failed, with why.
-async fn post(sender: &Sender, targets: &Targets, p: &Payload) -> Vec<(&'static str, String)> {
+/// Posts `p` to each target that has not taken it from this replica; returns those that
+/// failed, with why.
+async fn post(
+    (notifier, sender): (&Notifier, &Sender),
+    targets: &Targets,
+    p: &Payload,
+) -> Vec<(&'static str, String)> {
     let mut failed = Vec::new();
-    if let Some(webhook) = &targets.webhook {
+    let id = p.delivery_id.as_str();
+    let owed = |target| !notifier.delivered(id, target);
+    if let Some(webhook) = targets.webhook.as_ref().filter(|_| owed(WEBHOOK)) {
         let body = payload::body(p);
         let headers = [
             (
@@ -225,20 +256,28 @@ async fn post(sender: &Sender, targets: &Targets, p: &Payload) -> Vec<(&'static 
             ("x-release-delivery", p.delivery_id.clone()),
             ("x-release-event", p.event.to_owned()),
         ];
-        if let Err(why) = sender
+        match sender
             .post(&webhook.url, &headers, body, POST_TIMEOUT)
             .await
         {
-            failed.push(("webhook", why));
+            Ok(()) => notifier.remember(id, WEBHOOK),
+            Err(why) => failed.push((WEBHOOK, why)),
         }
     }
-    if let Some(url) = &targets.slack
-        && let Err(why) = sender.post(url, &[], payload::slack(p), POST_TIMEOUT).await
-    {
-        failed.push(("Slack webhook", why));
+    if let Some(url) = targets.slack.as_ref().filter(|_| owed(SLACK)) {
+        match sender.post(url, &[], payload::slack(p), POST_TIMEOUT).await {
+            Ok(()) => notifier.remember(id, SLACK),
+            Err(why) => failed.push((SLACK, why)),
+        }
     }
     failed
 }
+
+/// The webhook, as messages name it.
+const WEBHOOK: &str = "webhook";
+
+/// The Slack webhook, as messages name it.
+const SLACK: &str = "Slack webhook";
 
 #[cfg(test)]
 mod tests {
@@ -273,19 +312,19 @@ mod tests {
     #[test]
     fn each_event_is_owed_until_recorded_as_delivered() {
         let pending = facts();
-        let owed_now = owed(&pending, &ALL, None, at(1));
+        let owed_now = owed(&pending, &ALL, None, at(1), b"s");
         assert_eq!(owed_now.len(), 1);
         assert_eq!(owed_now[0].0, Event::Requested);
         let delivered = Notified {
             requested: Some(owed_now[0].1.clone()),
             ..Notified::default()
         };
-        assert!(owed(&pending, &ALL, Some(&delivered), at(1)).is_empty());
+        assert!(owed(&pending, &ALL, Some(&delivered), at(1), b"s").is_empty());
         let reminded = Facts {
             reminder: Some("4h".into()),
             ..facts()
         };
-        let owed_now = owed(&reminded, &ALL, Some(&delivered), at(5));
+        let owed_now = owed(&reminded, &ALL, Some(&delivered), at(5), b"s");
         assert_eq!(
             owed_now.iter().map(|o| o.0).collect::<Vec<_>>(),
             [Event::Reminded]
@@ -303,6 +342,7 @@ mod tests {
                 ..delivered.clone()
             }),
             at(21),
+            b"s",
         );
         assert_eq!(again.len(), 1, "a later reminder is another event");
         assert_ne!(again[0].1, first);
@@ -317,7 +357,7 @@ mod tests {
             reminder: Some("1h".into()),
             ..facts()
         };
-        let events: Vec<Event> = owed(&decided, &ALL, None, at(4))
+        let events: Vec<Event> = owed(&decided, &ALL, None, at(4), b"s")
             .into_iter()
             .map(|o| o.0)
             .collect();
@@ -326,15 +366,24 @@ mod tests {
             [Event::Requested, Event::Decided],
             "no reminder once decided"
         );
-        let only = owed(&decided, &[NotifyOn::Decided], None, at(4));
+        let only = owed(&decided, &[NotifyOn::Decided], None, at(4), b"s");
         assert_eq!(only.len(), 1);
-        assert!(owed(&decided, &ALL, None, at(3) + chrono::TimeDelta::hours(25)).is_empty());
+        assert!(
+            owed(
+                &decided,
+                &ALL,
+                None,
+                at(3) + chrono::TimeDelta::hours(25),
+                b"s"
+            )
+            .is_empty()
+        );
         let other = Facts {
             state: "rejected",
             ..decided.clone()
         };
         assert_ne!(
-            owed(&other, &[NotifyOn::Decided], None, at(4))[0].1,
+            owed(&other, &[NotifyOn::Decided], None, at(4), b"s")[0].1,
             only[0].1,
             "another verdict is another delivery"
         );

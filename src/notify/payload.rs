@@ -4,7 +4,6 @@
 //! Pure: builds bytes from the values it is given.
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::sign::hex;
 
@@ -77,16 +76,20 @@ pub struct Payload {
 }
 
 /// The delivery id for `event` on the gate with `key`: lowercase hex of the first 16
-/// bytes of SHA-256 over `key`, 0, the event's name, 0, `detail`. Deterministic, so that
-/// replicas attempting one delivery send one id and a receiver can drop duplicates.
-pub fn delivery_id(key: &str, event: Event, detail: &str) -> String {
-    let mut hash = Sha256::new();
-    hash.update(key.as_bytes());
-    hash.update([0u8]);
-    hash.update(event.as_str().as_bytes());
-    hash.update([0u8]);
-    hash.update(detail.as_bytes());
-    hex(&hash.finalize()[..16])
+/// bytes of HMAC-SHA256 with `salt` (a secret of the credentials) over `key`, 0, the
+/// event's name, 0, `detail`. Deterministic, so that replicas attempting one delivery send
+/// one id and a receiver can drop duplicates; keyed, so that someone who can write a gate's
+/// status cannot predict it (and record a delivery that never happened).
+pub fn delivery_id(salt: &[u8], key: &str, event: Event, detail: &str) -> String {
+    let message = [
+        key.as_bytes(),
+        &[0],
+        event.as_str().as_bytes(),
+        &[0],
+        detail.as_bytes(),
+    ]
+    .concat();
+    hex(&super::sign::hmac_sha256(salt, &message)[..16])
 }
 
 /// The webhook body: `p` as compact JSON.
@@ -208,12 +211,17 @@ mod tests {
             assert_eq!(Event::parse(event.as_str()), Some(event));
         }
         assert_eq!(Event::parse("other"), None);
-        let a = delivery_id("gate-key", Event::Requested, "");
-        assert_eq!(a, delivery_id("gate-key", Event::Requested, ""));
+        let a = delivery_id(b"salt", "gate-key", Event::Requested, "");
+        assert_eq!(a, delivery_id(b"salt", "gate-key", Event::Requested, ""));
         assert_eq!(a.len(), 32);
         assert!(a.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')));
-        assert_ne!(a, delivery_id("gate-key", Event::Reminded, ""));
-        assert_ne!(a, delivery_id("gate-key", Event::Requested, "2"));
+        assert_ne!(a, delivery_id(b"salt", "gate-key", Event::Reminded, ""));
+        assert_ne!(a, delivery_id(b"salt", "gate-key", Event::Requested, "2"));
+        assert_ne!(
+            a,
+            delivery_id(b"other", "gate-key", Event::Requested, ""),
+            "without the credentials' secret nobody predicts it"
+        );
     }
 
     #[test]

@@ -45,6 +45,16 @@ pub struct Targets {
 }
 
 impl Targets {
+    /// A secret of these targets that keys delivery ids: the webhook's secret, else the
+    /// Slack URL (itself a secret).
+    pub fn salt(&self) -> Vec<u8> {
+        match (&self.webhook, &self.slack) {
+            (Some(w), _) => w.secret.expose().as_bytes().to_vec(),
+            (None, Some(url)) => url.to_string().into_bytes(),
+            (None, None) => Vec::new(),
+        }
+    }
+
     /// Whether no target is usable, so that nothing is sent.
     pub fn is_empty(&self) -> bool {
         self.webhook.is_none() && self.slack.is_none()

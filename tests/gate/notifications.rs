@@ -344,15 +344,53 @@ async fn a_verdict_written_into_the_status_is_not_announced() {
     let mut cp = notifying(&receiver).await;
     cp.reconcile().await;
     assert_eq!(receiver.got("webhook").len(), 1);
-    // A tenant who may write the XR's status writes a verdict GitHub does not hold.
-    for forged in ["rejected", "approved"] {
+    // A tenant who may write the XR's status writes verdicts GitHub does not hold: an
+    // approval (the gate reads GitHub before its Job and stays pending), then a rejection
+    // (a recorded rejection stands for the XR, but GitHub holds none to announce).
+    for (forged, stays) in [("approved", "pending"), ("rejected", "rejected")] {
         cp.xr["status"]["gate_status"] = json!(forged);
         cp.xr["status"]["approval_timestamp"] = cp.xr["status"]["created_timestamp"].clone();
         cp.xr["status"]["approver"] = json!("alice");
         let reply = cp.reconcile().await;
-        assert_eq!(reply.status()["gate_status"], "pending", "{forged}");
+        assert_eq!(reply.status()["gate_status"], stays, "{forged}");
+        cp.reconcile().await;
     }
     let webhook = receiver.got("webhook");
     assert_eq!(webhook.len(), 1, "only the request: {webhook:?}");
     assert_eq!(webhook[0].1["event"], "requested");
+}
+
+#[tokio::test]
+async fn a_recorded_verdict_is_announced_as_its_record_on_the_issue_states_it() {
+    let receiver = Receiver::start().await;
+    let mut cp = notifying(&receiver).await;
+    cp.reconcile().await;
+    // Rejected while the receiver is down: the verdict is recorded, its notification not.
+    receiver.answer(StatusCode::BAD_GATEWAY);
+    cp.fake.comment_as(1, "bob", "/reject");
+    let rejected = cp.reconcile().await;
+    assert_eq!(rejected.status()["gate_status"], "rejected");
+    assert_eq!(rejected.status()["notifications"]["decided"], Value::Null);
+    // The next calls settle the gate from its status; the verdict is announced once the
+    // function's record on the issue confirms it, with what that record says.
+    receiver.answer(StatusCode::OK);
+    let settled = cp.reconcile().await;
+    cp.reconcile().await;
+    let webhook = receiver.got("webhook");
+    let decided: Vec<&Value> = webhook
+        .iter()
+        .map(|(_, p)| p)
+        .filter(|p| p["event"] == "decided")
+        .collect();
+    assert_eq!(
+        decided.len(),
+        2,
+        "the failed attempt, then one delivery: {webhook:?}"
+    );
+    assert_eq!(decided[0]["delivery_id"], decided[1]["delivery_id"]);
+    assert_eq!(decided[1]["state"], "rejected");
+    assert_eq!(
+        settled.status()["notifications"]["decided"],
+        decided[1]["delivery_id"]
+    );
 }
