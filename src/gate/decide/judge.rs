@@ -277,7 +277,7 @@ impl<'a> Judge<'a> {
                     if self.authorized(&comment.author, author_id(comment), comment.created_at)
                         && self.after_restoration(comment.created_at) =>
                 {
-                    add(approvals, answer)
+                    self.add(approvals, answer)
                 }
                 Some(Command::Reject)
                     if self.may_reject(&comment.author, author_id(comment), comment.created_at) =>
@@ -367,7 +367,7 @@ impl<'a> Judge<'a> {
                         Some(RESTORED.to_owned())
                     }
                     Some(CloseReason::Completed) if self.authorized(login, event.actor_id, at) => {
-                        add(approvals, approval(login, at, Via::Close));
+                        self.add(approvals, approval(login, at, Via::Close));
                         None
                     }
                     Some(CloseReason::NotPlanned) if self.may_reject(login, event.actor_id, at) => {
@@ -400,6 +400,18 @@ impl<'a> Judge<'a> {
             });
         }
         answers.last_close = last_close;
+    }
+
+    /// Counts an approval once per approver: their earliest after the escalation when
+    /// they are escalated to (it counts toward every rule), else their earliest.
+    fn add(&self, approvals: &mut BTreeMap<Login, Approval>, approval: Approval) {
+        let rank = |a: &Approval| (!self.escalated(&a.login, a.at), a.at);
+        let entry = approvals
+            .entry(Login::new(&approval.login))
+            .or_insert_with(|| approval.clone());
+        if rank(&approval) < rank(entry) {
+            *entry = approval;
+        }
     }
 
     fn close_does_not_count(&self, login: &str, id: Option<u64>, at: DateTime<Utc>) -> String {
@@ -485,16 +497,6 @@ fn hold(answers: &mut Answers, what: &str, author: &str) {
         )
     });
     answers.tampering.push(what.to_owned());
-}
-
-/// Counts an approval once per approver, at their earliest.
-fn add(approvals: &mut BTreeMap<Login, Approval>, approval: Approval) {
-    let entry = approvals
-        .entry(Login::new(&approval.login))
-        .or_insert_with(|| approval.clone());
-    if approval.at < entry.at {
-        *entry = approval;
-    }
 }
 
 /// Keeps the earliest rejection.

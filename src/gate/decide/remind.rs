@@ -37,7 +37,7 @@ pub fn go(d: Duration) -> String {
 
 /// The reminders the function posted on `chosen` for this key, as their markers say
 /// (edited or not: an edited reminder was posted all the same).
-fn posted(chosen: &IssueRead, identity: &Identity, key: &str) -> Vec<String> {
+pub(super) fn posted(chosen: &IssueRead, identity: &Identity, key: &str) -> Vec<String> {
     let own = marker::own_records(&chosen.comments, identity)
         .chain(marker::edited_records(&chosen.comments, identity));
     let mut after: Vec<String> = own
@@ -45,9 +45,14 @@ fn posted(chosen: &IssueRead, identity: &Identity, key: &str) -> Vec<String> {
         .filter(|m| m.contains_key("reminder") && m.get("key").map(String::as_str) == Some(key))
         .filter_map(|m| m.get("after").cloned())
         .collect();
-    after.sort();
-    after.dedup();
+    by_duration(&mut after);
     after
+}
+
+/// Sorts reminders as durations (`4h` before `20h`), each once.
+fn by_duration(after: &mut Vec<String>) {
+    after.sort_by_key(|a| crate::input::GoDuration::parse(a).map(|d| d.0).ok());
+    after.dedup();
 }
 
 /// Whether the gate is pending for answers: not decided, not waiting for anything else
@@ -93,7 +98,7 @@ pub(super) fn remind(
         });
         posted.push(go(*d));
     }
-    posted.sort();
+    by_duration(&mut posted);
     decision.reminders = posted;
 }
 

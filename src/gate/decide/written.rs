@@ -51,7 +51,8 @@ pub(super) fn written(
         _ => verdict.decided_at.or(chosen.issue.closed_at),
     };
     actions::close_with(&mut decision, &chosen.issue);
-    // As it was recorded before the verdict, if the request escalated before it.
+    // As they were recorded before the verdict: the reminders posted, the escalation.
+    decision.reminders = super::remind::posted(chosen, observed.identity, gate.key.as_str());
     let by = decision.decided_at.unwrap_or(situation.now);
     decision.escalated_at = super::escalate::time(policy, Some(&chosen.issue), decision.deadline)
         .filter(|at| *at <= by);

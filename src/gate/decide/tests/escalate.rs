@@ -121,6 +121,27 @@ pub(super) fn rows() -> Vec<Row> {
             ..row("an escalation approver counts toward every rule")
         },
         Row {
+            policy: Policy {
+                escalation: Some(Escalation {
+                    after: Duration::hours(2),
+                    users: logins(&["alice"]),
+                    teams: Vec::new(),
+                }),
+                ..ruled(1)
+            },
+            comments: vec![
+                comment(1, "alice", "/approve", at(1, 0)),
+                comment(2, "alice", "/approve", at(2, 30)),
+            ],
+            now: at(3, 0),
+            state: GateState::Approved,
+            approvers: vec!["alice"],
+            actions: vec!["comment #1", "close #1 completed"],
+            ..row(
+                "a rule's approver escalated to counts toward every rule once they answer after it",
+            )
+        },
+        Row {
             policy: escalating(policy(1)),
             comments: vec![comment(1, "rita", "/approve", at(2, 30))],
             now: at(3, 0),
@@ -259,7 +280,10 @@ fn the_escalation_is_said_once_recorded_and_woken_for() {
     );
     assert!(body.contains("after 2026-03-01T02:00:00Z"), "{body}");
     assert_eq!(d.escalated_at, Some(at(2, 0)));
-    let early = run(&rows().remove(11));
+    let early = run(&rows()
+        .into_iter()
+        .find(|r| r.name == "before the escalation: nothing said")
+        .unwrap());
     assert_eq!(early.escalated_at, None);
     assert_eq!(
         early.wake_at,

@@ -104,3 +104,39 @@ fn a_reminder_mentions_only_who_has_not_answered_and_how_long_is_left() {
         "the TTL wakes the gate for it"
     );
 }
+
+#[test]
+fn a_decided_gate_still_shows_the_reminders_its_issue_holds_in_order() {
+    let body = crate::gate::issue::verdict_comment(
+        KEY,
+        GateState::Rejected,
+        &[],
+        None,
+        day2(0),
+        1,
+        Some(at(21, 0)),
+    );
+    let row = Row {
+        policy: Policy {
+            reminders: vec![Duration::hours(4), Duration::hours(20)],
+            ..policy(1)
+        },
+        issue: Some(closed(
+            issue(1, KEY),
+            BOT,
+            CloseReason::NotPlanned,
+            at(21, 0),
+        )),
+        comments: vec![
+            posted(1, "4h", at(4, 0)),
+            posted(2, "20h", at(20, 0)),
+            comment(3, "bob", "/reject", at(21, 0)),
+            comment(4, BOT, &body, at(21, 0)),
+        ],
+        now: at(22, 0),
+        ..row("a rejected gate whose status was lost")
+    };
+    let d = run(&row);
+    assert_eq!(d.state, GateState::Rejected);
+    assert_eq!(d.reminders, vec!["4h".to_string(), "20h".to_string()]);
+}
