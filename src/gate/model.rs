@@ -333,6 +333,8 @@ pub struct Decision {
     pub wake_at: Option<DateTime<Utc>>,
     /// When the request escalated to the pipeline's escalation approvers.
     pub escalated_at: Option<DateTime<Utc>>,
+    /// The requester's account, as the key's binding sealed it or GitHub named it.
+    pub requester: Option<Identity>,
 }
 
 impl Decision {
@@ -359,6 +361,7 @@ impl Decision {
             reminders: Vec::new(),
             wake_at: None,
             escalated_at: None,
+            requester: None,
         }
     }
 
@@ -377,6 +380,10 @@ impl Decision {
             change: status.change.clone(),
             reminders: status.reminders.clone(),
             escalated_at: status.escalated_at,
+            requester: status.requester.as_ref().map(|r| Identity {
+                login: r.login.clone(),
+                id: r.id,
+            }),
             ..Decision::pending(start, status.timeout_at.unwrap_or(gate.deadline(start)))
         }
     }

@@ -146,6 +146,13 @@ pub fn render_status(gate: &Gate, decision: &Decision) -> GateStatus {
         reminders: decision.reminders.clone(),
         escalated_at: decision.escalated_at,
         notifications: None,
+        requester: decision
+            .requester
+            .as_ref()
+            .map(|r| crate::xr::account::Account {
+                login: r.login.clone(),
+                id: r.id,
+            }),
     }
 }
 
@@ -484,6 +491,7 @@ mod tests {
             reminders: Vec::new(),
             wake_at: None,
             escalated_at: None,
+            requester: None,
         }
     }
 

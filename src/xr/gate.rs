@@ -569,6 +569,9 @@ pub struct GateStatus {
     )]
     #[schemars(length(max = 10))]
     pub reminders: Vec<String>,
+    /// The account that requested the promotion, as the function's binding sealed it.
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
+    pub requester: Option<super::account::Account>,
     /// When the request escalated to the pipeline's escalation approvers.
     #[serde(
         skip_serializing_if = "Option::is_none",
@@ -599,6 +602,7 @@ impl GateStatus {
         "reminders",
         "escalated_at",
         "notifications",
+        "requester",
     ];
 
     /// Reads the recorded status (see [`GateStatus`]); anything but an object is no
@@ -795,6 +799,10 @@ mod tests {
                 unreadable: None,
             }),
             reminders: vec!["1h".into(), "4h".into()],
+            requester: Some(super::super::account::Account {
+                login: "rita".into(),
+                id: 527_271_335,
+            }),
             escalated_at: Some("2026-01-01T00:30:00Z".parse().unwrap()),
             notifications: Some(super::super::notified::Notified {
                 requested: Some("0f".repeat(16)),

@@ -3,6 +3,7 @@
 //!
 //! Pure: no I/O, no gRPC types beyond reading the observed Struct.
 
+pub mod account;
 pub mod change;
 mod fields;
 pub mod gate;

@@ -225,6 +225,7 @@ fn on_github(
         .unwrap_or(gate.deadline(start));
     let mut decision = Decision {
         tampering: observed.tampering.to_vec(),
+        requester: observed.people.requester.clone(),
         ..Decision::pending(start, deadline)
     };
     let mut numbers: Vec<u64> = observed
