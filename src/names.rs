@@ -245,6 +245,9 @@ pub enum Reason {
     /// `Approved` False: the change's authors may not approve, and the change cannot be
     /// read whole.
     ChangeUnreadable,
+    /// `Approved` Unknown, and a Warning once: the policy the request was asked under
+    /// changed, and the gate asks again.
+    PolicyChanged,
     /// `ApprovalSynced` True: the approval issue was read.
     Synced,
     /// `ApprovalSynced` True: the gate is decided for its key.
@@ -281,6 +284,7 @@ impl Reason {
             Reason::MissingRequester => "MissingRequester",
             Reason::MissingPipeline => "MissingPipeline",
             Reason::ChangeUnreadable => "ChangeUnreadable",
+            Reason::PolicyChanged => "PolicyChanged",
             Reason::Synced => "Synced",
             Reason::Decided => "Decided",
             Reason::NotRequired => "NotRequired",

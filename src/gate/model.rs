@@ -335,6 +335,9 @@ pub struct Decision {
     pub escalated_at: Option<DateTime<Utc>>,
     /// The requester's account, as the key's binding sealed it or GitHub named it.
     pub requester: Option<Identity>,
+    /// The key was asked under another policy before (approvers, rules, promotion,
+    /// Composition or approvals repository): this request asks again.
+    pub policy_changed: bool,
 }
 
 impl Decision {
@@ -362,6 +365,7 @@ impl Decision {
             wake_at: None,
             escalated_at: None,
             requester: None,
+            policy_changed: false,
         }
     }
 

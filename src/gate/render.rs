@@ -325,9 +325,18 @@ pub fn approved_condition(gate: &Gate, policy: &Policy, d: &Decision) -> (Reason
             ),
         ),
         GateState::Pending => (
-            Reason::Pending,
+            if d.policy_changed {
+                Reason::PolicyChanged
+            } else {
+                Reason::Pending
+            },
             format!(
-                "waiting for {}{on_issue} ({} counted{}); deadline {}",
+                "{}waiting for {}{on_issue} ({} counted{}); deadline {}",
+                if d.policy_changed {
+                    "asked again under the policy now in force (approvals given under the earlier one no longer count): "
+                } else {
+                    ""
+                },
                 match d.progress.as_slice() {
                     [] => format!("{} approval(s)", policy.min_approvals),
                     rules => format!("every approval rule: {}", super::rules::summary(rules)),
@@ -492,6 +501,7 @@ mod tests {
             wake_at: None,
             escalated_at: None,
             requester: None,
+            policy_changed: false,
         }
     }
 

@@ -182,6 +182,18 @@ fn said_once(
     // on the old issue no longer count.
     if let (Some(old), Some(new)) = (recorded.and_then(|r| r.issue.as_ref()), &d.issue)
         && old.number != new.number
+        && d.policy_changed
+    {
+        response::warning(
+            rsp,
+            format!(
+                "the policy approval issue #{} was asked under changed (approvers, rules, promotion, Composition or approvals repository); approvals given there no longer count, and the gate asks again in issue #{}: {}",
+                old.number, new.number, new.url
+            ),
+        )
+        .reason = Some(Reason::PolicyChanged.as_str().to_owned());
+    } else if let (Some(old), Some(new)) = (recorded.and_then(|r| r.issue.as_ref()), &d.issue)
+        && old.number != new.number
     {
         response::warning(
             rsp,

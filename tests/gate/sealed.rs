@@ -94,6 +94,18 @@ async fn a_pending_request_whose_input_changed_is_asked_again_and_its_veto_still
     let retirement = bodies(&cp, 1).pop().unwrap();
     assert!(retirement.starts_with("Asked again in #2"), "{retirement}");
     assert_eq!(asked.status()["issue"]["number"], json!(2.0));
+    let approved = asked.condition("Approved").unwrap();
+    assert_eq!(
+        (approved.status.as_str(), approved.reason.as_str()),
+        ("Unknown", "PolicyChanged")
+    );
+    let warnings = asked.results(crate::common::wire::Severity::Warning);
+    assert!(
+        warnings
+            .iter()
+            .any(|(reason, m)| reason == "PolicyChanged" && m.contains("asks again in issue #2")),
+        "{warnings:?}"
+    );
     assert_eq!(
         asked.status()["approvals"],
         json!([]),
@@ -161,6 +173,11 @@ async fn asking_again_keeps_the_deadline_the_first_request_sealed() {
     cp.xr["spec"]["timeout_hours"] = json!(72);
     let asked = cp.poll(true).await;
     assert_eq!(asked.status()["issue"]["number"], json!(2.0));
+    let approved = asked.condition("Approved").unwrap();
+    assert_eq!(
+        (approved.status.as_str(), approved.reason.as_str()),
+        ("Unknown", "PolicyChanged")
+    );
     assert_eq!(asked.status()["timeout_at"], deadline.as_str());
     let binding = bodies(&cp, 2)
         .into_iter()

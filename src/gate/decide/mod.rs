@@ -226,6 +226,7 @@ fn on_github(
     let mut decision = Decision {
         tampering: observed.tampering.to_vec(),
         requester: observed.people.requester.clone(),
+        policy_changed: observed.earlier.is_some(),
         ..Decision::pending(start, deadline)
     };
     let mut numbers: Vec<u64> = observed
