@@ -268,6 +268,9 @@ pub enum Reason {
     UnbackedStatus,
     /// Warning: a notification could not be delivered, or has nowhere to go.
     NotificationFailed,
+    /// Warning: the `requested-by` annotation changed after the request sealed its
+    /// requester; the change is ignored.
+    RequesterChanged,
 }
 
 impl Reason {
@@ -295,6 +298,7 @@ impl Reason {
             Reason::FreezeOverridden => "FreezeOverridden",
             Reason::UnbackedStatus => "UnbackedStatus",
             Reason::NotificationFailed => "NotificationFailed",
+            Reason::RequesterChanged => "RequesterChanged",
         }
     }
 }

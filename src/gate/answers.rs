@@ -9,17 +9,16 @@ use crate::github::{EventKind, Identity, Login};
 
 use super::issue;
 use super::marker;
-use super::model::{Gate, IssueRead};
+use super::model::IssueRead;
 use super::policy::Policy;
 use super::situation::Situation;
 
 /// Logins whose team membership or permission must be looked up before deciding: on the
 /// issues that may be this key's, the authors of commands, overrides and edited comments,
 /// and whoever closed them; unless already listed (without named rules), never counted
-/// (the function; the requester without self-approval), or the policy has no team or
+/// (the function), or the policy has no team or
 /// permission rule (nor escalation teams).
 pub fn candidates<'i>(
-    gate: &Gate,
     policy: &Policy,
     situation: &Situation,
     identity: &Identity,
@@ -44,10 +43,9 @@ pub fn candidates<'i>(
     // With named rules, a listed approver's teams matter too: they may count toward
     // another rule through one, or allow them to override a freeze window.
     let named = !policy.rules.is_empty() || override_teams;
-    let never = |login: &str| {
-        login.eq_ignore_ascii_case(&identity.login)
-            || (!policy.allow_self_approval && gate.is_requester(login))
-    };
+    // The requester's answers are looked up too: an annotation changed after the request
+    // sealed its requester is ignored, and then names someone who may approve.
+    let never = |login: &str| login.eq_ignore_ascii_case(&identity.login);
     let mut logins = BTreeSet::new();
     for read in issues {
         let closers = read

@@ -338,6 +338,9 @@ pub struct Decision {
     /// The key was asked under another policy before (approvers, rules, promotion,
     /// Composition or approvals repository): this request asks again.
     pub policy_changed: bool,
+    /// The `requested-by` annotation changed after the request sealed its requester: what
+    /// the Warning says.
+    pub requester_ignored: Option<String>,
 }
 
 impl Decision {
@@ -366,6 +369,7 @@ impl Decision {
             escalated_at: None,
             requester: None,
             policy_changed: false,
+            requester_ignored: None,
         }
     }
 
@@ -436,6 +440,9 @@ pub struct People {
     /// The `requested-by` login names no GitHub account and no binding sealed it: nobody
     /// can tell who the requester is now.
     pub unknown_requester: Option<Login>,
+    /// The `requested-by` login names another account than the key's bindings sealed: the
+    /// change is ignored, the sealed account stays the requester.
+    pub ignored_requester: Option<Login>,
 }
 
 impl People {

@@ -210,7 +210,7 @@ pub async fn read(
     let keyed = issues
         .iter()
         .filter(|i| select::may_be_this_key(gate, identity, i, &recorded));
-    let candidates = super::answers::candidates(gate, policy, situation, identity, keyed);
+    let candidates = super::answers::candidates(policy, situation, identity, keyed);
     let mut people = authorize(repo, policy, situation, candidates).await?;
     requester(repo, identity, gate, &issues, &mut people).await?;
     Ok(Read {
@@ -308,7 +308,9 @@ fn as_recorded(comments: &mut [Comment], edits: &Edits) {
 
 /// The requester's account: as the key's bindings sealed it (no request), else as
 /// GitHub names the `requested-by` login now. A login that names no account holds the
-/// gate's approval (nobody can tell who the requester is), unless a binding sealed it.
+/// gate's approval (nobody can tell who the requester is), unless a binding sealed it. An
+/// annotation that names another account than the one sealed (not a rename: another id)
+/// is ignored, and the sealed account stays the requester.
 async fn requester(
     repo: &Repo,
     identity: &Identity,
@@ -331,6 +333,13 @@ async fn requester(
         return Ok(());
     }
     match repo.user(login.as_str()).await? {
+        Some(account) if sealed.is_empty() || sealed.iter().any(|s| s.id == account.id) => {
+            people.requester = Some(account)
+        }
+        _ if !sealed.is_empty() => {
+            people.requester = sealed.first().cloned();
+            people.ignored_requester = Some(login.clone());
+        }
         Some(account) => people.requester = Some(account),
         None => {
             people.unresolved.insert(

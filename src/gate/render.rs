@@ -502,6 +502,7 @@ mod tests {
             escalated_at: None,
             requester: None,
             policy_changed: false,
+            requester_ignored: None,
         }
     }
 

@@ -204,6 +204,10 @@ fn said_once(
         )
         .reason = Some(Reason::IssueReplaced.as_str().to_owned());
     }
+    if let Some(message) = &d.requester_ignored {
+        response::warning(rsp, message.clone()).reason =
+            Some(Reason::RequesterChanged.as_str().to_owned());
+    }
     if let Some(message) = &d.unbacked {
         response::warning(rsp, message.clone()).reason =
             Some(Reason::UnbackedStatus.as_str().to_owned());

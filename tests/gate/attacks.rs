@@ -355,3 +355,36 @@ async fn an_approver_s_close_on_another_issue_pointed_at_the_gate_does_not_count
         assert_eq!(reply.status()["approvals"], json!([]), "lost={lost}");
     }
 }
+
+/// A tenant who may edit their gate renames its requester to an approver after the
+/// request sealed rita: the change is ignored (said in a Warning), alice's approval counts,
+/// and rita's own still does not.
+#[tokio::test]
+async fn a_requester_changed_after_the_request_cannot_exclude_an_approver() {
+    for lost in [false, true] {
+        let mut cp = gate(1).await;
+        cp.reconcile().await;
+        cp.xr["metadata"]["annotations"]["release.zerotouch.dev/requested-by"] = json!("alice");
+        cp.fake.comment_as(1, "rita", "/approve");
+        let ignored = cp.poll(lost).await;
+        assert_not_approved(&ignored, lost);
+        let warnings = ignored.results(Severity::Warning);
+        assert!(
+            warnings
+                .iter()
+                .any(|(reason, m)| reason == "RequesterChanged"
+                    && m.contains("now names alice")
+                    && m.contains("rita stays the requester")),
+            "lost={lost}: {warnings:?}"
+        );
+        assert_eq!(
+            ignored.status()["requester"]["login"],
+            "rita",
+            "lost={lost}"
+        );
+        cp.fake.comment_as(1, "alice", "/approve");
+        let approved = cp.poll(lost).await;
+        assert_eq!(approved.status()["gate_status"], "approved", "lost={lost}");
+        assert_eq!(approved.status()["approver"], "alice", "lost={lost}");
+    }
+}

@@ -176,7 +176,16 @@ impl<'a> Judge<'a> {
     /// promotion: by the annotation's login, or by the account id the gate's binding
     /// sealed (a renamed requester is still the requester).
     pub fn is_requester(&self, login: &str, id: Option<u64>) -> bool {
-        self.gate.is_requester(login) || id.is_some_and(|id| self.people.is_requester_id(id))
+        let annotation = match &self.people.ignored_requester {
+            // The annotation changed after the request sealed its requester: ignored.
+            Some(_) => self
+                .people
+                .requester
+                .as_ref()
+                .is_some_and(|r| r.login.eq_ignore_ascii_case(login)),
+            None => self.gate.is_requester(login),
+        };
+        annotation || id.is_some_and(|id| self.people.is_requester_id(id))
     }
 
     /// Never counted as an approval: the function itself, and the requester unless

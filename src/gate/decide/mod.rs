@@ -227,6 +227,7 @@ fn on_github(
         tampering: observed.tampering.to_vec(),
         requester: observed.people.requester.clone(),
         policy_changed: observed.earlier.is_some(),
+        requester_ignored: requester_ignored(observed.people),
         ..Decision::pending(start, deadline)
     };
     let mut numbers: Vec<u64> = observed
@@ -471,6 +472,23 @@ pub fn after_open(
         after.progress = super::rules::count(policy, &mut [], &read.people, |_| false);
     }
     after
+}
+
+/// What the Warning says when the `requested-by` annotation names another account than
+/// the one the request sealed.
+fn requester_ignored(people: &People) -> Option<String> {
+    let (ignored, sealed) = (
+        people.ignored_requester.as_ref()?,
+        people.requester.as_ref()?,
+    );
+    Some(format!(
+        "the {} annotation now names {}, but this request was sealed for {} (account {}); the change is ignored, and {} stays the requester",
+        crate::names::REQUESTED_BY_ANNOTATION,
+        ignored.as_str(),
+        sealed.login,
+        sealed.id,
+        sealed.login
+    ))
 }
 
 /// A gate approved by policy: its open approval issues (the chosen one unless it

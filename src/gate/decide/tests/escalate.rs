@@ -315,9 +315,7 @@ fn escalation_teams_are_looked_up_for_those_who_answered() {
         text_edit: None,
         more_deletions: false,
     };
-    let gate = test_support::gate(&spec(), row.requester);
     let found = candidates(
-        &gate,
         &Policy {
             teams: Vec::new(),
             ..row.policy.clone()

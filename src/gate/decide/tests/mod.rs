@@ -208,6 +208,9 @@ struct Row {
     sealed_requesters: Vec<u64>,
     /// The annotation's login names no GitHub account.
     unknown_requester: bool,
+    /// The key's binding sealed this account as the requester, and the annotation (then
+    /// another login) is ignored.
+    sealed_for: Option<(&'static str, u64)>,
     recorded: GateStatus,
     issue: Option<Issue>,
     binding: Option<Binding>,
@@ -253,6 +256,7 @@ fn row(name: &'static str) -> Row {
         requester_id: None,
         sealed_requesters: Vec::new(),
         unknown_requester: false,
+        sealed_for: None,
         recorded: GateStatus::default(),
         issue: Some(issue(1, KEY)),
         binding: Some(binding()),
@@ -337,15 +341,22 @@ fn run(row: &Row) -> Decision {
         authorized: row.team_members.iter().map(|s| Login::new(s)).collect(),
         unresolved,
         memberships: row.memberships.clone(),
-        requester: row
-            .requester
-            .zip(row.requester_id)
-            .map(|(login, id)| Identity {
+        requester: match row.sealed_for {
+            Some((login, id)) => Some(Identity {
                 login: login.into(),
                 id,
             }),
+            None => row
+                .requester
+                .zip(row.requester_id)
+                .map(|(login, id)| Identity {
+                    login: login.into(),
+                    id,
+                }),
+        },
         sealed_requesters: row.sealed_requesters.iter().copied().collect(),
         unknown_requester,
+        ignored_requester: row.sealed_for.and(row.requester).map(Login::new),
     };
     let identity = bot();
     let read = row.issue.clone().map(|issue| IssueRead {
