@@ -111,7 +111,7 @@ pub fn slack(p: &Payload) -> Vec<u8> {
 fn slack_text(p: &Payload) -> String {
     let subject = format!(
         "Promotion of {} from {} to {} ({}/{})",
-        escape(&p.artifact_id),
+        code(&p.artifact_id),
         escape(&p.source_environment),
         escape(&p.target_environment),
         escape(&p.gate.namespace),
@@ -144,6 +144,16 @@ fn link(url: &str) -> Option<String> {
 }
 
 /// `text` with Slack's mrkdwn control characters escaped: `&`, `<` and `>`.
+/// `text` as inline code, escaped: Slack links nothing inside it (an artifact id is the
+/// tenant's to choose), and a backtick cannot close it early.
+fn code(text: &str) -> String {
+    let clean: String = text
+        .chars()
+        .filter(|c| *c != '`' && !c.is_control())
+        .collect();
+    format!("`{}`", escape(&clean))
+}
+
 fn escape(text: &str) -> String {
     // `&` first, so that the entities written for `<` and `>` are not escaped again.
     text.replace('&', "&amp;")
@@ -227,7 +237,7 @@ mod tests {
     #[test]
     fn slack_messages() {
         use super::Event::{Decided, Reminded, Requested};
-        let subject = "Promotion of app:1.2.3 from staging to prod (team-a/app-prod)";
+        let subject = "Promotion of `app:1.2.3` from staging to prod (team-a/app-prod)";
         let link = format!("<{ISSUE}|the approval issue>");
         for (event, state, want) in [
             (Requested, "pending", "was requested: LINK"),
@@ -251,7 +261,12 @@ mod tests {
         p.artifact_id = "<@U123> & <!channel>".into();
         p.approved_by = vec!["<b>".into(), "c&d".into()];
         let text = slack_of(&p);
-        assert!(text.starts_with("Promotion of &lt;@U123&gt; &amp; &lt;!channel&gt; from"));
+        assert!(
+            text.starts_with("Promotion of `&lt;@U123&gt; &amp; &lt;!channel&gt;` from"),
+            "{text}"
+        );
+        p.artifact_id = "https://evil.example/`x`".into();
+        assert!(slack_of(&p).starts_with("Promotion of `https://evil.example/x` from"));
         assert!(text.ends_with("approved by &lt;b&gt;, c&amp;d"));
     }
 }
