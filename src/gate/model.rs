@@ -440,8 +440,9 @@ pub struct People {
     /// The `requested-by` login names no GitHub account and no binding sealed it: nobody
     /// can tell who the requester is now.
     pub unknown_requester: Option<Login>,
-    /// The `requested-by` login names another account than the key's bindings sealed: the
-    /// change is ignored, the sealed account stays the requester.
+    /// The `requested-by` login names another account than the key's bindings sealed (empty:
+    /// the annotation was removed): the change is ignored, the sealed account stays the
+    /// requester.
     pub ignored_requester: Option<Login>,
 }
 

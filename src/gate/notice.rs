@@ -104,10 +104,14 @@ async fn confirmed(
     else {
         return None;
     };
+    // Dated by the record itself (verdicts written before records carried a time are not
+    // announced), linked to the issue as GitHub names it.
     let backed = state == decision.state && state != GateState::Pending;
-    backed.then(|| Facts {
+    backed.then_some(())?;
+    Some(Facts {
         approved_by: approvals.iter().map(|a| a.login.clone()).collect(),
-        decided_at: at.or(facts.decided_at),
+        decided_at: Some(at?),
+        issue: Some((number, issue.issue.html_url.clone())),
         ..facts
     })
 }

@@ -326,6 +326,11 @@ async fn requester(
         .collect();
     people.sealed_requesters = sealed.iter().map(|r| r.id).collect();
     let Some(login) = &gate.requester else {
+        // Removed after the request sealed its requester: ignored as well.
+        if let Some(account) = sealed.first() {
+            people.requester = Some(account.clone());
+            people.ignored_requester = Some(Login::new(""));
+        }
         return Ok(());
     };
     if let Some(account) = sealed.iter().find(|r| login.is(&r.login)) {

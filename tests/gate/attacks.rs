@@ -388,3 +388,34 @@ async fn a_requester_changed_after_the_request_cannot_exclude_an_approver() {
         assert_eq!(approved.status()["approver"], "alice", "lost={lost}");
     }
 }
+
+/// The annotation removed after the request sealed rita: ignored too, rita still cannot
+/// approve her own promotion.
+#[tokio::test]
+async fn a_requester_removed_after_the_request_still_cannot_approve() {
+    for lost in [false, true] {
+        let mut cp = gate(1).await;
+        // rita is a listed approver too: only being the requester keeps her from approving.
+        cp.pipeline = Some(example_pipeline(Some(approvers(
+            &["alice", "bob", "carol", "rita"],
+            1,
+        ))));
+        cp.reconcile().await;
+        cp.xr["metadata"]["annotations"]
+            .as_object_mut()
+            .unwrap()
+            .remove("release.zerotouch.dev/requested-by");
+        cp.fake.comment_as(1, "rita", "/approve");
+        let reply = cp.poll(lost).await;
+        assert_not_approved(&reply, lost);
+        let warnings = reply.results(Severity::Warning);
+        assert!(
+            warnings
+                .iter()
+                .any(|(reason, m)| reason == "RequesterChanged"
+                    && m.contains("no longer names anyone")),
+            "lost={lost}: {warnings:?}"
+        );
+        assert_eq!(reply.status()["requester"]["login"], "rita", "lost={lost}");
+    }
+}

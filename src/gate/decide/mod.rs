@@ -180,6 +180,7 @@ pub fn decide_observed(
     observed: &Observed<'_>,
     labels: &[String],
 ) -> Decision {
+    let gate = &as_sealed(gate, observed.people);
     let mut decision = on_github(gate, recorded, policy, situation, observed, labels);
     if let Some(state) = recorded.verdict().filter(|s| *s != decision.state)
         && state == GateState::Approved
@@ -427,6 +428,7 @@ pub fn after_open(
     opened: &Issue,
     now: DateTime<Utc>,
 ) -> Decision {
+    let gate = &as_sealed(gate, &read.people);
     let selection = selection(gate, recorded, policy, read, now);
     let mut after = Decision {
         issue: Some(IssueRef {
@@ -475,20 +477,35 @@ pub fn after_open(
 }
 
 /// What the Warning says when the `requested-by` annotation names another account than
-/// the one the request sealed.
+/// the one the request sealed (or none).
 fn requester_ignored(people: &People) -> Option<String> {
     let (ignored, sealed) = (
         people.ignored_requester.as_ref()?,
         people.requester.as_ref()?,
     );
+    let names = match ignored.as_str() {
+        "" => "no longer names anyone".to_owned(),
+        login => format!("now names {login}"),
+    };
     Some(format!(
-        "the {} annotation now names {}, but this request was sealed for {} (account {}); the change is ignored, and {} stays the requester",
+        "the {} annotation {names}, but this request was sealed for {} (account {}); the change is ignored, and {} stays the requester",
         crate::names::REQUESTED_BY_ANNOTATION,
-        ignored.as_str(),
         sealed.login,
         sealed.id,
         sealed.login
     ))
+}
+
+/// The gate as its request sealed it: when the annotation changed afterwards (ignored),
+/// the sealed requester is the one every text, mention and assignment leaves out.
+fn as_sealed<'g>(gate: &'g Gate, people: &People) -> std::borrow::Cow<'g, Gate> {
+    match (&people.ignored_requester, &people.requester) {
+        (Some(_), Some(sealed)) => std::borrow::Cow::Owned(Gate {
+            requester: Some(crate::github::Login::new(&sealed.login)),
+            ..gate.clone()
+        }),
+        _ => std::borrow::Cow::Borrowed(gate),
+    }
 }
 
 /// A gate approved by policy: its open approval issues (the chosen one unless it

@@ -49,11 +49,17 @@ pub(super) fn posted(chosen: &IssueRead, identity: &Identity, key: &str) -> Vec<
     after
 }
 
-/// Sorts reminders as durations (`4h` before `20h`), each once.
+/// Sorts reminders as durations (`4h` before `20h`), each once, at most as many as a
+/// pipeline may name (an edited comment of the function may hold any number of markers).
 fn by_duration(after: &mut Vec<String>) {
+    after.retain(|a| crate::input::GoDuration::parse(a).is_ok());
     after.sort_by_key(|a| crate::input::GoDuration::parse(a).map(|d| d.0).ok());
     after.dedup();
+    after.truncate(MAX_LISTED);
 }
+
+/// The most reminders `status.reminders` lists (a pipeline names at most 10).
+const MAX_LISTED: usize = 10;
 
 /// Whether the gate is pending for answers: not decided, not waiting for anything else
 /// first (its source, its soak, a freeze window).

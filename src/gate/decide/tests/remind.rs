@@ -140,3 +140,29 @@ fn a_decided_gate_still_shows_the_reminders_its_issue_holds_in_order() {
     assert_eq!(d.state, GateState::Rejected);
     assert_eq!(d.reminders, vec!["4h".to_string(), "20h".to_string()]);
 }
+
+#[test]
+fn a_requester_annotation_changed_after_sealing_leaves_the_new_login_asked() {
+    let row = Row {
+        policy: reminding(2),
+        requester: Some("alice"),
+        sealed_for: Some(("rita", user_id("rita"))),
+        sealed_requesters: vec![user_id("rita")],
+        now: at(5, 0),
+        actions: vec!["comment #1"],
+        ..row("the annotation now names alice; rita was sealed")
+    };
+    let d = run(&row);
+    let Some(Action::Comment { body, .. }) = d.actions.first() else {
+        panic!("{:?}", d.actions)
+    };
+    assert!(
+        body.contains("@alice"),
+        "alice is an approver like any other: {body}"
+    );
+    assert!(
+        d.requester_ignored
+            .as_deref()
+            .is_some_and(|w| w.contains("now names alice"))
+    );
+}
