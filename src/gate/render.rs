@@ -479,30 +479,13 @@ mod tests {
                     rules: Vec::new(),
                 },
             ],
-            rejection: None,
             decided_at: Some(t("2026-03-01T08:00:00Z")),
-            start: t("2026-03-01T06:00:00Z"),
-            deadline: t("2026-03-02T06:00:00Z"),
             issue: Some(crate::xr::gate::IssueRef {
                 number: 4,
                 url: "https://github.com/acme/approvals/issues/4".into(),
             }),
-            automatic: false,
-            hold: None,
-            tampering: Vec::new(),
-            actions: Vec::new(),
-            progress: Vec::new(),
-            freeze_override: None,
             promotion: Promotion::Run,
-            unbacked: None,
-            issues: Vec::new(),
-            change: None,
-            reminders: Vec::new(),
-            wake_at: None,
-            escalated_at: None,
-            requester: None,
-            policy_changed: false,
-            requester_ignored: None,
+            ..Decision::pending(t("2026-03-01T06:00:00Z"), t("2026-03-02T06:00:00Z"))
         }
     }
 
