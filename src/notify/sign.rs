@@ -4,31 +4,15 @@
 //!
 //! Pure: computes over the bytes it is given.
 
-use sha2::{Digest, Sha256};
-
-/// The block size of SHA-256 in bytes, which HMAC pads keys to.
-const BLOCK: usize = 64;
-
-/// The byte XORed into the padded key for the inner hash.
-const IPAD: u8 = 0x36;
-
-/// The byte XORed into the padded key for the outer hash.
-const OPAD: u8 = 0x5c;
-
-/// HMAC-SHA256 of `message` under `key` (RFC 2104): keys longer than the 64-byte block
-/// are hashed first, shorter keys are padded with zeros.
+/// HMAC-SHA256 of `message` under `key` (RFC 2104), by aws-lc (the TLS provider the
+/// function already carries).
 pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
-    let mut block = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        let hashed = sha256(&[key]);
-        // 32 bytes into the first 32 of 64: both ranges have the same length.
-        block[..hashed.len()].copy_from_slice(&hashed);
-    } else {
-        // `key.len() <= BLOCK`, so the range is within the block and matches the key.
-        block[..key.len()].copy_from_slice(key);
-    }
-    let inner = sha256(&[&block.map(|b| b ^ IPAD)[..], message]);
-    sha256(&[&block.map(|b| b ^ OPAD)[..], &inner[..]])
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key);
+    let tag = aws_lc_rs::hmac::sign(&key, message);
+    let mut out = [0u8; 32];
+    // An HMAC-SHA256 tag is 32 bytes.
+    out.copy_from_slice(tag.as_ref());
+    out
 }
 
 /// The signature header value for `body` under `secret`: `sha256=` followed by the
@@ -46,16 +30,6 @@ pub fn hex(bytes: &[u8]) -> String {
         out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
     }
     out
-}
-
-/// SHA-256 over the concatenation of `parts`.
-fn sha256(parts: &[&[u8]]) -> [u8; 32] {
-    let mut hash = Sha256::new();
-    for part in parts {
-        hash.update(part);
-    }
-    // SHA-256's output is an array of exactly 32 bytes, which converts into `[u8; 32]`.
-    hash.finalize().into()
 }
 
 #[cfg(test)]
@@ -92,16 +66,6 @@ mod tests {
         assert_eq!(
             hex(&mac),
             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
-        );
-    }
-
-    /// A key of exactly one block is used as is, not hashed.
-    #[test]
-    fn block_sized_key_is_not_hashed() {
-        let key = [0x11; BLOCK];
-        assert_ne!(
-            hmac_sha256(&key, b"m"),
-            hmac_sha256(&sha256(&[&key[..]]), b"m")
         );
     }
 
