@@ -1,6 +1,6 @@
 //! Notifications through the real server: a loopback receiver stands for the platform's
 //! webhook and for Slack. Each event is delivered once over repeated calls, signed with
-//! the credentials' secret (checked here with another HMAC implementation), retried after
+//! the credentials' secret (checked here from the secret and the bytes received), retried after
 //! a failed delivery with the same delivery id, and no URL or secret shows in results,
 //! conditions or the server's log.
 
@@ -113,7 +113,7 @@ async fn notifying(receiver: &Receiver) -> Crossplane {
     cp
 }
 
-/// `sha256=<hex>` of the body, by aws-lc's HMAC (not the function's own).
+/// `sha256=<hex>` of the body received, under the secret the receiver holds.
 fn expected_signature(body: &[u8]) -> String {
     let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, SECRET.as_bytes());
     let tag = aws_lc_rs::hmac::sign(&key, body);
