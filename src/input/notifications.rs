@@ -42,3 +42,24 @@ fn default_credentials() -> String {
 fn every_event() -> Vec<NotifyOn> {
     vec![NotifyOn::Requested, NotifyOn::Reminded, NotifyOn::Decided]
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::input::{Input, NotifyOn};
+
+    #[test]
+    fn defaults_and_a_bad_event_named_by_its_path() {
+        let input = Input::from_json(Some(&serde_json::json!({"notifications": {}}))).unwrap();
+        let notifications = input.notifications.unwrap();
+        assert_eq!(notifications.credentials_name, "notifications");
+        assert_eq!(
+            notifications.on,
+            [NotifyOn::Requested, NotifyOn::Reminded, NotifyOn::Decided]
+        );
+        let bad = Input::from_json(Some(&serde_json::json!({
+            "notifications": {"on": ["decided", "approved"]}
+        })));
+        let err = bad.unwrap_err().to_string();
+        assert!(err.contains("notifications.on[1]"), "{err}");
+    }
+}
