@@ -4,7 +4,9 @@
 //! Pure.
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
+
+use super::fields::whole_from_one;
 
 /// A GitHub account: its login when read, and its numeric id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -13,21 +15,9 @@ pub struct Account {
     #[schemars(length(max = 39))]
     pub login: String,
     /// The numeric id (a Struct number: whole, from 1).
-    #[serde(deserialize_with = "id")]
+    #[serde(deserialize_with = "whole_from_one")]
     #[schemars(range(min = 1))]
     pub id: u64,
-}
-
-/// Struct numbers arrive as floats; only whole ones from 1 (below 2^53) are account ids.
-fn id<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    let n = f64::deserialize(d)?;
-    if n >= 1.0 && n.fract() == 0.0 && n < 9.007_199_254_740_992e15 {
-        Ok(n as u64)
-    } else {
-        Err(serde::de::Error::custom(
-            "an account id is a whole number from 1",
-        ))
-    }
 }
 
 #[cfg(test)]

@@ -51,3 +51,14 @@ pub(crate) fn some_time_text<S: Serializer>(
 pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
+
+/// Struct numbers arrive as floats; only whole ones from 1 below 2^53 are issue numbers
+/// and account ids.
+pub(crate) fn whole_from_one<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let n = f64::deserialize(d)?;
+    if n >= 1.0 && n.fract() == 0.0 && n < 9.007_199_254_740_992e15 {
+        Ok(n as u64)
+    } else {
+        Err(serde::de::Error::custom("must be a whole number from 1"))
+    }
+}

@@ -6,13 +6,15 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::names;
 
 pub use super::fields::rfc3339;
-use super::fields::{lenient, non_empty, readable_items, some_time_text, time_text};
+use super::fields::{
+    lenient, non_empty, readable_items, some_time_text, time_text, whole_from_one,
+};
 
 /// Bounds of `spec.timeout_hours`.
 pub const TIMEOUT_HOURS: std::ops::RangeInclusive<u32> = 1..=168;
@@ -406,21 +408,9 @@ pub struct KeyIssue {
     /// The approvals repository, `owner/name`.
     pub repository: String,
     /// The issue number.
-    #[serde(deserialize_with = "whole")]
+    #[serde(deserialize_with = "whole_from_one")]
     #[schemars(range(min = 1))]
     pub number: u64,
-}
-
-/// Struct numbers arrive as floats; only whole ones from 1 are issue numbers.
-fn whole<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    let n = f64::deserialize(d)?;
-    if n >= 1.0 && n.fract() == 0.0 && n < 9.007_199_254_740_992e15 {
-        Ok(n as u64)
-    } else {
-        Err(serde::de::Error::custom(
-            "an issue number is a whole number from 1",
-        ))
-    }
 }
 
 /// How far the promotion Job got (`status.promotion.state`).
